@@ -1,0 +1,3 @@
+from paramcalc.cli import main
+
+main()

@@ -1,0 +1,125 @@
+"""The command line: thin commands over the library. Errors become one paragraph and exit 2."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from paramcalc import __version__
+from paramcalc.errors import ParamcalcError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONVENTIONS = """\b
+Counting conventions:
+  Param #  weights + biases. Trainable vs non-trainable as Keras counts them
+           (BatchNormalization: gamma, beta trainable; moving mean, variance not).
+           PyTorch spellings (BatchNorm2d, ...) count parameters as PyTorch does.
+  MACs     multiply-accumulates of conv, dense and matrix-product layers only
+           (the "mult-adds" of the MobileNet paper). FLOPs = 2 x MACs.
+  Memory   params and activations as float32 (4 bytes each), in base-1024 units."""
+
+EXIT_CODES = """\b
+Exit codes: 0 success; 2 the spec could not be read or does not fit together."""
+
+
+class SpecProblem(click.ClickException):
+    """A `ParamcalcError` shown as one paragraph on stderr, exit code 2."""
+
+    exit_code = 2
+
+    def __init__(self, error: ParamcalcError) -> None:
+        super().__init__(error.describe())
+        self.error = error
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.error.describe(), err=True)
+
+
+def reports_errors(command: F) -> F:
+    """Turn library errors into exit code 2 with the located message."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ParamcalcError as error:
+            raise SpecProblem(error) from None
+
+    wrapper.__name__ = command.__name__
+    wrapper.__doc__ = command.__doc__
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(help=f"""paramcalc: parameters, output shapes and MACs of a neural network, from a YAML
+spec and the formulas alone (no framework, no tensors).
+
+\b
+  paramcalc summary specs/lenet5.yaml
+  paramcalc summary --format json specs/alexnet.yaml
+
+{CONVENTIONS}
+
+{EXIT_CODES}""", context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="paramcalc")
+def cli() -> None:
+    pass
+
+
+@cli.command(help=f"""Print the Keras-style summary of SPEC (a YAML file, or - for standard input):
+every layer's output shape, Param # and MACs, then total / trainable / non-trainable params,
+MACs and FLOPs, activation memory, and warnings (e.g. when a stride does not divide evenly and the
+framework floors the output size).
+
+{CONVENTIONS}
+
+{EXIT_CODES}""")
+@click.argument("spec", metavar="SPEC")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="table for people; json for programs (stable keys, exact integers, batch as null).")
+@click.option("--width", type=click.IntRange(40, 1000), default=None,
+              help="Table width in characters (default: the terminal's).")
+@click.option("--no-color", is_flag=True, help="Plain text without colour (also when NO_COLOR is set).")
+@reports_errors
+def summary(spec: str, fmt: str, width: int | None, no_color: bool) -> None:
+    from paramcalc.engine import analyze
+    from paramcalc.spec.loader import load_spec
+
+    report = analyze(load_spec(spec))
+    if fmt == "json":
+        from paramcalc.render.json_report import render_json
+
+        click.echo(render_json(report))
+        return
+    from paramcalc.render.table import render_table
+
+    console_for(width, no_color).print(render_table(report))
+
+
+def console_for(width: int | None, no_color: bool) -> Any:
+    from rich.console import Console
+
+    stdout = sys.stdout
+    # Piped output is not wrapped at 80 columns: it is read by programs and diffs, not a window.
+    if width is None and not stdout.isatty():
+        width = 200
+    return Console(file=stdout, width=width, no_color=no_color or None, highlight=False,
+                   force_terminal=None, soft_wrap=False)
+
+
+def main() -> None:
+    """Console-script entry point: no traceback ever reaches the user."""
+    try:
+        cli.main(prog_name="paramcalc")
+    except BrokenPipeError:
+        sys.stderr.close()  # `paramcalc summary ... | head` is not an error
+        sys.exit(0)
+    except Exception as exc:  # a bug in paramcalc, not in the spec: still one paragraph
+        if "--traceback" in sys.argv or "PARAMCALC_TRACEBACK" in __import__("os").environ:
+            raise
+        click.echo(f"error: paramcalc failed unexpectedly ({type(exc).__name__}: {exc}). This is a bug in "
+                   "paramcalc, not in your spec; please report it with the spec attached "
+                   "(set PARAMCALC_TRACEBACK=1 for details).", err=True)
+        sys.exit(2)

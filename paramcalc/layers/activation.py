@@ -1,0 +1,97 @@
+"""Element-wise layers that keep the shape: activations, dropout and noise. Only PReLU has weights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paramcalc.layers.args import Arg, BadValue, anything, boolean, fraction, is_int, number, optional, positive, text
+from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, trainable_split
+from paramcalc.layers.formula import ZERO, Q
+from paramcalc.layers.registry import register
+
+
+class Elementwise(LayerKind):
+    """Same shape out as in; no weights; no multiply-accumulates."""
+
+    doc = "Element-wise; keeps the shape."
+    formulas = "params 0;  MACs 0"
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        return LayerResult(shape)
+
+
+def _elementwise(name: str, framework: str, *args: Arg) -> type[LayerKind]:
+    attrs = {"name": name, "framework": framework, "args": args, "__module__": __name__}
+    return register(type(name, (Elementwise,), attrs))
+
+
+INPLACE = Arg("inplace", boolean, False)
+
+# Names Keras and PyTorch share take both spellings (PyTorch's `inplace`, `dim`, `p` included).
+_elementwise("ReLU", "keras", Arg("max_value", optional(number), None), Arg("negative_slope", number, 0.0),
+             Arg("threshold", number, 0.0), INPLACE)
+_elementwise("LeakyReLU", "keras", Arg("negative_slope", number, 0.3), Arg("alpha", optional(number), None),
+             INPLACE)
+_elementwise("ELU", "keras", Arg("alpha", number, 1.0), INPLACE)
+_elementwise("Softmax", "keras", Arg("axis", anything, -1), Arg("dim", anything, None))
+_elementwise("Dropout", "keras", Arg("rate", fraction, 0.5), Arg("p", optional(fraction), None),
+             Arg("noise_shape", anything, None), Arg("seed", anything, None), INPLACE)
+
+# Keras only
+_elementwise("Activation", "keras", Arg("activation", text))
+_elementwise("SpatialDropout1D", "keras", Arg("rate", fraction), Arg("seed", anything, None))
+_elementwise("SpatialDropout2D", "keras", Arg("rate", fraction), Arg("data_format", anything, None),
+             Arg("seed", anything, None))
+_elementwise("SpatialDropout3D", "keras", Arg("rate", fraction), Arg("data_format", anything, None),
+             Arg("seed", anything, None))
+_elementwise("GaussianNoise", "keras", Arg("stddev", number), Arg("seed", anything, None))
+_elementwise("GaussianDropout", "keras", Arg("rate", fraction), Arg("seed", anything, None))
+_elementwise("AlphaDropout", "keras", Arg("rate", fraction), Arg("noise_shape", anything, None),
+             Arg("seed", anything, None))
+_elementwise("Identity", "keras")
+
+# PyTorch only
+for _name in ("ReLU6", "Sigmoid", "Tanh", "SiLU", "Hardswish", "Hardsigmoid", "Mish"):
+    _elementwise(_name, "torch", INPLACE)
+_elementwise("GELU", "torch", Arg("approximate", text, "none"))
+_elementwise("LogSoftmax", "torch", Arg("dim", optional(anything), None))
+for _name in ("Dropout1d", "Dropout2d", "Dropout3d"):
+    _elementwise(_name, "torch", Arg("p", fraction, 0.5), INPLACE)
+
+
+def shared_axes(value: Any) -> tuple[int, ...]:
+    if is_int(value):
+        return (value,)
+    if isinstance(value, list) and all(is_int(v) and v >= 1 for v in value):
+        return tuple(value)
+    raise BadValue("an axis number (1 = first after the batch) or a list of them")
+
+
+@register
+class PReLU(LayerKind):
+    name = "PReLU"
+    doc = ("Parametric ReLU. Keras: one slope per input value, shared along `shared_axes`. "
+           "PyTorch spelling (num_parameters): 1 slope, or one per channel.")
+    formulas = "params = product of the input dims not in shared_axes (Keras) or num_parameters (PyTorch)"
+    args = (Arg("shared_axes", optional(shared_axes), None), Arg("num_parameters", optional(positive), None),
+            Arg("init", optional(number), None))
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        if a["num_parameters"] is not None or a["init"] is not None:
+            # PyTorch semantics: a single slope, or one per channel.
+            n = a["num_parameters"] or 1
+            channels = shape[-1] if ctx.channels_last else shape[0]
+            if n not in (1, channels):
+                raise ctx.arg_error("num_parameters", f"must be 1 or the {channels} channels; got {n}",
+                                    f"set num_parameters: 1 or {channels}.")
+            params = Q.of(n)
+        else:
+            shared = {axis - 1 for axis in a["shared_axes"] or ()}
+            if any(not 0 <= i < len(shape) for i in shared):
+                raise ctx.arg_error("shared_axes", f"must name input axes 1..{len(shape)}",
+                                    "list axes of the input, counting the first after the batch as 1.")
+            params = Q.product(Q.of(1 if i in shared else n) for i, n in enumerate(shape))
+        trainable, frozen = trainable_split(params, ZERO, a)
+        return LayerResult(shape, trainable, frozen, ZERO, (Derivation("params", params),))

@@ -1,0 +1,187 @@
+"""Argument parsers: YAML value -> checked Python value, or a message saying what was expected.
+
+A parser raises `BadValue(expected)`; the layer machinery adds the layer, the argument name, what
+was received and the location, so every message reads the same way:
+"Conv2D `strides` must be 1 or 2 positive integers; got [1, 0]".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+class BadValue(Exception):
+    """Raised by a parser; carries what the argument must be ("a positive integer")."""
+
+    def __init__(self, expected: str, example: str | None = None) -> None:
+        super().__init__(expected)
+        self.expected = expected
+        self.example = example
+
+
+Parser = Callable[[Any], Any]
+_REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One keyword argument of a layer kind."""
+
+    name: str
+    parse: Parser
+    default: Any = _REQUIRED
+    doc: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is _REQUIRED
+
+
+def is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def integer(minimum: int = 0) -> Parser:
+    what = "a positive integer" if minimum == 1 else f"an integer of at least {minimum}"
+
+    def parse(value: Any) -> int:
+        if not is_int(value) or value < minimum:
+            raise BadValue(what)
+        return value
+
+    return parse
+
+
+positive = integer(1)
+non_negative = integer(0)
+
+
+def ints(rank: int, minimum: int = 1) -> Parser:
+    """An int or a list of `rank` ints, each >= minimum (Keras `standardize_tuple`)."""
+    each = "positive integers" if minimum == 1 else f"integers of at least {minimum}"
+    one = "a positive integer" if minimum == 1 else f"an integer of at least {minimum}"
+    what = f"1 or {rank} {each}" if rank > 1 else one
+
+    def parse(value: Any) -> tuple[int, ...]:
+        if is_int(value) and value >= minimum:
+            return (value,) * rank
+        if isinstance(value, list) and len(value) == rank and all(is_int(v) and v >= minimum for v in value):
+            return tuple(value)
+        raise BadValue(what)
+
+    return parse
+
+
+def optional(parser: Parser) -> Parser:
+    def parse(value: Any) -> Any:
+        return None if value is None else parser(value)
+
+    return parse
+
+
+def boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise BadValue("true or false")
+    return value
+
+
+def number(value: Any) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadValue("a number")
+    return value
+
+
+def fraction(value: Any) -> float | int:
+    """A rate in [0, 1] (dropout)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise BadValue("a number between 0 and 1")
+    return value
+
+
+def text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise BadValue("a word")
+    return value
+
+
+def choice(*options: str) -> Parser:
+    what = "one of " + ", ".join(repr(o) for o in options)
+
+    def parse(value: Any) -> str:
+        if value not in options:
+            raise BadValue(what)
+        return value
+
+    return parse
+
+
+def anything(value: Any) -> Any:
+    """Accepted and ignored for counting (initializers, regularizers, activations...)."""
+    return value
+
+
+def int_or_none_list(rank: int) -> Parser:
+    """Adaptive pooling output size: an int, or `rank` entries each an int or null (keep)."""
+
+    def parse(value: Any) -> tuple[int | None, ...]:
+        if is_int(value) and value >= 1:
+            return (value,) * rank
+        if isinstance(value, list) and len(value) == rank and all(v is None or (is_int(v) and v >= 1) for v in value):
+            return tuple(value)
+        raise BadValue(f"a positive integer or a list of {rank} positive integers or nulls")
+
+    return parse
+
+
+def pairs(rank: int) -> Parser:
+    """Per-dimension (before, after) amounts: an int, `rank` ints, or `rank` [before, after] pairs."""
+    what = (f"a non-negative integer, a list of {rank} of them, or a list of {rank} [before, after] pairs"
+            if rank > 1 else "a non-negative integer or a [before, after] pair")
+
+    def parse(value: Any) -> tuple[tuple[int, int], ...]:
+        if is_int(value) and value >= 0:
+            return ((value, value),) * rank
+        if isinstance(value, list):
+            if rank == 1 and len(value) == 2 and all(is_int(v) and v >= 0 for v in value):
+                return ((value[0], value[1]),)
+            if len(value) == rank:
+                out = []
+                for item in value:
+                    if is_int(item) and item >= 0:
+                        out.append((item, item))
+                    elif isinstance(item, list) and len(item) == 2 and all(is_int(v) and v >= 0 for v in item):
+                        out.append((item[0], item[1]))
+                    else:
+                        raise BadValue(what)
+                return tuple(out)
+        raise BadValue(what)
+
+    return parse
+
+
+def padding(rank: int, modes: tuple[str, ...]) -> Parser:
+    """'valid' / 'same' (and 'causal' where allowed), or explicit zero padding as PyTorch means it."""
+    explicit = pairs(rank)
+    words = " or ".join(repr(m) for m in modes)
+
+    def parse(value: Any) -> str | tuple[tuple[int, int], ...]:
+        if isinstance(value, str):
+            if value in modes:
+                return value
+            raise BadValue(f"{words}, or explicit zero padding as an integer or a list of {rank}")
+        try:
+            return explicit(value)
+        except BadValue:
+            raise BadValue(f"{words}, or explicit zero padding as an integer or a list of {rank}") from None
+
+    return parse
+
+
+def shape_list(value: Any) -> tuple[int, ...]:
+    """A target shape: a list of positive ints with at most one -1."""
+    if (isinstance(value, list) and value and all(is_int(v) and (v >= 1 or v == -1) for v in value)
+            and value.count(-1) <= 1):
+        return tuple(value)
+    raise BadValue("a list of positive integers, with at most one -1 for 'whatever is left'")

@@ -1,0 +1,189 @@
+"""The layer contract: one small class per layer kind, pure values in and out."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from paramcalc.errors import ArgumentError, Location, ShapeError
+from paramcalc.layers.args import Arg, BadValue, anything, boolean
+from paramcalc.layers.formula import ZERO, Q
+from paramcalc.suggest import did_you_mean
+
+Shape = tuple[int, ...]  # without the batch dimension
+
+# Keras arguments that never change a shape or a count; accepted on every Keras-style layer.
+KERAS_COMMON = (
+    Arg("trainable", boolean, True, "false makes every weight of the layer non-trainable"),
+    Arg("dtype", anything, None), Arg("activity_regularizer", anything, None),
+)
+WEIGHT_OPTIONS = tuple(
+    Arg(f"{w}_{what}", anything, None)
+    for w in ("kernel", "bias", "depthwise", "pointwise", "beta", "gamma", "moving_mean", "moving_variance", "alpha")
+    for what in ("initializer", "regularizer", "constraint")
+)
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """One explained figure: what it is and the `Q` that computed it."""
+
+    label: str
+    q: Q
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    output_shape: Shape
+    trainable: Q = ZERO
+    non_trainable: Q = ZERO
+    macs: Q = ZERO
+    derivations: tuple[Derivation, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class Context:
+    """What a layer needs to know besides its arguments: data format and where it is written."""
+
+    channels_last: bool
+    kind: str
+    loc: Location
+    arg_locs: Mapping[str, Location] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def fail(self, message: str, hint: str, arg: str | None = None) -> ShapeError:
+        """A shape error at the argument responsible, or at the layer."""
+        loc = self.arg_locs.get(arg, self.loc) if arg else self.loc
+        return ShapeError(f"{self.kind}: {message}", loc, hint)
+
+    def arg_error(self, arg: str, message: str, hint: str) -> ArgumentError:
+        return ArgumentError(f"{self.kind} `{arg}` {message}", self.arg_locs.get(arg, self.loc), hint)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def split_channels(self, shape: Shape, rank: int) -> tuple[Shape, int]:
+        """(spatial dims, channels) of a rank-`rank` feature map, in the spec's data format."""
+        if len(shape) != rank + 1:
+            layout = _layout(rank, self.channels_last)
+            raise self.fail(
+                f"expects a {rank + 1}-D input {layout} but gets {format_shape(shape)}",
+                f"give it a {rank + 1}-D input (use Reshape, or the {rank}-D variant of this layer).",
+            )
+        if self.channels_last:
+            return shape[:-1], shape[-1]
+        return shape[1:], shape[0]
+
+    def join_channels(self, spatial: Shape, channels: int) -> Shape:
+        return (*spatial, channels) if self.channels_last else (channels, *spatial)
+
+    def channel_axis(self, rank: int) -> int:
+        """Index of the channel axis in a shape without batch."""
+        return rank if self.channels_last else 0
+
+
+def _layout(rank: int, channels_last: bool) -> str:
+    dims = {1: ["L"], 2: ["H", "W"], 3: ["D", "H", "W"]}.get(rank, [f"d{i}" for i in range(rank)])
+    return "(" + ", ".join([*dims, "C"] if channels_last else ["C", *dims]) + ")"
+
+
+def format_shape(shape: Shape) -> str:
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def snake_case(name: str) -> str:
+    """Keras's automatic layer-name prefix: Conv2D -> conv2d, MaxPooling2D -> max_pooling2d."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+class LayerKind:
+    """Base of every layer definition.
+
+    A subclass sets `name`, `args` (its keyword arguments, the first one being what a scalar
+    `- Kind: value` sets), a one-line `doc` and `formulas`, and implements `compute`.
+    """
+
+    name: ClassVar[str]
+    args: ClassVar[tuple[Arg, ...]] = ()
+    doc: ClassVar[str] = ""
+    formulas: ClassVar[str] = ""
+    framework: ClassVar[str] = "keras"  # whose semantics the layer follows: keras | torch
+
+    @classmethod
+    def arguments(cls) -> tuple[Arg, ...]:
+        """The layer's own arguments, first one first. Rank-generic families override this."""
+        return cls.args
+
+    @classmethod
+    def all_args(cls) -> tuple[Arg, ...]:
+        extra = KERAS_COMMON + WEIGHT_OPTIONS if cls.framework == "keras" else ()
+        return cls.arguments() + extra
+
+    @classmethod
+    def parse_args(cls, raw: Mapping[str, Any], positional: Any, has_positional: bool,
+                   ctx: Context) -> dict[str, Any]:
+        """Check every argument; fill in defaults. Raises `ArgumentError` at the offending place."""
+        known = {a.name: a for a in cls.all_args()}
+        values: dict[str, Any] = {}
+        if has_positional:
+            if not cls.arguments():
+                raise ArgumentError(f"{cls.name} takes no arguments", ctx.loc,
+                                    f"write it alone, as `- {cls.name}`.")
+            first = cls.arguments()[0]
+            values[first.name] = _parse_one(cls.name, first, positional, ctx.loc)
+        for key, value in raw.items():
+            arg = known.get(key)
+            if arg is None:
+                hint = did_you_mean(key, known) or (
+                    f"{cls.name} takes {', '.join(a.name for a in cls.arguments()) or 'no arguments'}.")
+                raise ArgumentError(f"{cls.name} has no argument `{key}`", ctx.arg_locs.get(key, ctx.loc), hint)
+            values[key] = _parse_one(cls.name, arg, value, ctx.arg_locs.get(key, ctx.loc))
+        if len(values) < len(known):
+            for arg in cls.all_args():
+                if arg.name not in values and arg.required:
+                    raise ArgumentError(
+                        f"{cls.name} needs `{arg.name}`", ctx.loc,
+                        f"add it, e.g. `- {cls.name}: {{{arg.name}: ...}}`" + (f" ({arg.doc})." if arg.doc else "."))
+            return {**cls.parsed_defaults(), **values}
+        return values
+
+    @classmethod
+    @functools.cache
+    def parsed_defaults(cls) -> dict[str, Any]:
+        """Defaults are written as a user would write them, and parsed like user values."""
+        return {a.name: a.parse(a.default) for a in cls.all_args() if not a.required}
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        raise NotImplementedError
+
+
+def _parse_one(kind: str, arg: Arg, value: Any, loc: Location) -> Any:
+    try:
+        return arg.parse(value)
+    except BadValue as bad:
+        hint = f"write e.g. `{arg.name}: {bad.example}`." if bad.example else f"make `{arg.name}` {bad.expected}."
+        raise ArgumentError(f"{kind} `{arg.name}` must be {bad.expected}; got {_show(value)}", loc, hint) from None
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).replace("'", "")
+
+
+def trainable_split(params: Q, non_trainable: Q, a: dict[str, Any]) -> tuple[Q, Q]:
+    """Keras `trainable: false` moves every weight of the layer to non-trainable."""
+    if a.get("trainable", True):
+        return params, non_trainable
+    return ZERO, Q.total([params, non_trainable])

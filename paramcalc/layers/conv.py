@@ -1,0 +1,343 @@
+"""Convolutions over 1, 2 or 3 spatial dims: standard, grouped, depthwise, separable, transposed.
+
+Keras kinds (Conv2D, DepthwiseConv2D, ...) follow Keras: 'same' gives ceil(N/S). PyTorch kinds
+(Conv2d, ConvTranspose2d) follow PyTorch: explicit symmetric padding, 'same' only at stride 1.
+Both end in one plan (`ConvPlan`) whose shape, params and MACs are computed in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from paramcalc.layers.args import Arg, anything, boolean, choice, ints, optional, padding, positive
+from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, trainable_split
+from paramcalc.layers.formula import ZERO, Q
+from paramcalc.layers.registry import define_ranked
+from paramcalc.layers.shapes import DROP_UNITS, dim_names, exact_ratio, keras_transpose, same, sliding, torch_transpose
+
+STANDARD, DEPTHWISE, SEPARABLE, TRANSPOSE = "standard", "depthwise", "separable", "transpose"
+
+
+@dataclass(frozen=True)
+class ConvPlan:
+    """A convolution reduced to what counting needs, whichever framework's spelling it came from."""
+
+    variant: str
+    out_channels: int  # filters; C x depth_multiplier for depthwise
+    kernel: Shape
+    strides: Shape
+    dilation: Shape
+    padding: Any  # 'valid' | 'same' | 'causal' | ((before, after), ...)
+    torch_rules: bool
+    groups: int = 1
+    use_bias: bool = True
+    depth_multiplier: int = 1
+    output_padding: tuple[int, ...] | None = None
+
+
+def output_lengths(plan: ConvPlan, spatial: Shape, ctx: Context) -> list[Q]:
+    names = dim_names(len(spatial))
+    lengths, floors = [], []
+    for i, n in enumerate(spatial):
+        f, s, d = plan.kernel[i], plan.strides[i], plan.dilation[i]
+        if plan.variant == TRANSPOSE:
+            if plan.torch_rules:
+                q = torch_transpose(n, f, s, d, plan.padding[i], (plan.output_padding or (0,) * len(spatial))[i])
+            else:
+                op = plan.output_padding[i] if plan.output_padding is not None else None
+                q = keras_transpose(n, f, s, d, plan.padding, op)
+        elif plan.padding in ("same", "causal") and not plan.torch_rules:
+            q = same(n, s)
+        else:
+            if plan.padding == "valid":
+                pads = (0, 0)
+            else:
+                pads = _torch_same(f, d) if plan.padding == "same" else plan.padding[i]
+            q, dropped = sliding(n, f, s, d, pads)
+            if q.value >= 1 and dropped:
+                floors.append((names[i], q, dropped))
+            if q.value < 1:
+                raise ctx.fail(
+                    f"the output {names[i]} would be {q.render(True)} = {q.render()} = {q.value}: the kernel "
+                    f"spans {d * (f - 1) + 1} but the padded input {names[i]} is only {n + pads[0] + pads[1]}",
+                    "use a smaller kernel_size, stride or dilation, add padding, or give a larger input.",
+                    "kernel_size")
+        if q.value < 1:
+            raise ctx.fail(f"the output {names[i]} would be {q.render()} = {q.value}",
+                           "check the strides, padding and output_padding.")
+        lengths.append(q)
+    if floors:
+        ctx.warn(floor_warning(floors))
+    return lengths
+
+
+def _torch_same(f: int, d: int) -> tuple[int, int]:
+    total = d * (f - 1)
+    return total // 2, total - total // 2
+
+
+Floor = tuple[str, Q, int]  # (dimension name, output length, input rows/columns dropped)
+
+
+def floor_warning(floors: list[Floor]) -> str:
+    """One warning for a layer whose stride does not divide evenly, naming what is dropped."""
+    groups: dict[tuple[str, int], list[str]] = {}
+    for dim, q, dropped in floors:
+        groups.setdefault((q.render(), dropped), []).append(dim)
+    parts = []
+    for (numbers, dropped), dims in groups.items():
+        q = next(q for d, q, _ in floors if d == dims[0])
+        units = " and ".join(DROP_UNITS.get(d, "position") + ("s" if dropped > 1 else "") for d in dims)
+        parts.append(f"(N - F + 2P)/S + 1 = {numbers} = {exact_ratio(q)} in {' and '.join(dims)} is floored to "
+                     f"{q.value}, so the last {dropped} input {units} {'are' if dropped > 1 or len(dims) > 1 else 'is'}"
+                     " never used")
+    return "; ".join(parts)
+
+
+def conv_result(plan: ConvPlan, shape: Shape, ctx: Context, a: dict[str, Any]) -> LayerResult:
+    rank = len(plan.kernel)
+    spatial, channels = ctx.split_channels(shape, rank)
+    lengths = output_lengths(plan, spatial, ctx)
+    out_shape = ctx.join_channels(tuple(q.value for q in lengths), plan.out_channels)
+
+    kernel = Q.product(Q.of(k) for k in plan.kernel)
+    C = Q.of(channels, "C")
+    M = Q.of(plan.out_channels, "M")
+    # Output sizes enter the counts as plain numbers (H' x W'); their own formulas are listed above.
+    out_positions = Q.product(Q.of(q.value, f"{d[0].upper()}'") for q, d in zip(lengths, dim_names(rank)))
+    derivations = [Derivation(f"output {n}", q) for n, q in zip(dim_names(rank), lengths)]
+
+    if plan.variant == DEPTHWISE:
+        m = Q.of(plan.depth_multiplier, "m")
+        params = (kernel + 1) * C * m if plan.use_bias else kernel * C * m
+        macs = out_positions * C * m * kernel
+    elif plan.variant == SEPARABLE:
+        m = Q.of(plan.depth_multiplier, "m")
+        depthwise, depthwise_macs = kernel * C * m, out_positions * C * m * kernel
+        pointwise = (C * m + 1) * M if plan.use_bias else C * m * M
+        pointwise_macs = out_positions * M * (C * m)
+        derivations += [Derivation("depthwise params", depthwise), Derivation("pointwise params", pointwise),
+                        Derivation("depthwise MACs", depthwise_macs), Derivation("pointwise MACs", pointwise_macs)]
+        params, macs = depthwise + pointwise, depthwise_macs + pointwise_macs
+    else:
+        per_group = Q.of(channels // plan.groups, "C/g") if plan.groups > 1 else C
+        per_filter = kernel * per_group
+        params = (per_filter + 1) * M if plan.use_bias else per_filter * M
+        # A transposed conv does its multiplies at every *input* position (fvcore's rule).
+        positions = Q.product(Q.of(n) for n in spatial) if plan.variant == TRANSPOSE else out_positions
+        macs = positions * M * per_filter
+    trainable, frozen = trainable_split(params, ZERO, a)
+    derivations += [Derivation("params", params), Derivation("MACs", macs)]
+    return LayerResult(out_shape, trainable, frozen, macs, tuple(derivations))
+
+
+# ---- Keras kinds ---------------------------------------------------------------------------------
+
+def _keras_window_args(rank: int) -> tuple[Arg, ...]:
+    modes = ("valid", "same", "causal") if rank == 1 else ("valid", "same")
+    return (
+        Arg("strides", ints(rank), 1),
+        Arg("padding", padding(rank, modes), "valid", "'valid', 'same', or explicit zeros as in PyTorch"),
+        Arg("data_format", optional(choice("channels_last", "channels_first")), None),
+        Arg("dilation_rate", ints(rank), 1),
+    )
+
+
+class KerasConvBase(LayerKind):
+    rank: ClassVar[int]
+    variant: ClassVar[str] = STANDARD
+
+    @classmethod
+    def check_window(cls, a: dict[str, Any], ctx: Context) -> None:
+        if max(a["strides"]) > 1 and max(a["dilation_rate"]) > 1:
+            raise ctx.arg_error("dilation_rate", f"cannot be above 1 when strides are above 1 in Keras "
+                                f"(strides={list(a['strides'])}, dilation_rate={list(a['dilation_rate'])})",
+                                "use strides 1 with dilation, or dilation_rate 1 with strides.")
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        cls.check_window(a, ctx)
+        _, channels = ctx.split_channels(shape, cls.rank)
+        return conv_result(cls.plan(a, channels, ctx), shape, ctx, a)
+
+    @classmethod
+    def plan(cls, a: dict[str, Any], channels: int, ctx: Context) -> ConvPlan:
+        raise NotImplementedError
+
+
+class KerasConv(KerasConvBase):
+    doc = "Convolution (Keras); `groups` splits channels into independent groups."
+    formulas = "params = (K x C/g + 1) x filters;  MACs = H' x W' x filters x K x C/g"
+
+    @classmethod
+    def arguments(cls) -> tuple[Arg, ...]:
+        return (Arg("filters", positive), Arg("kernel_size", ints(cls.rank)), *_keras_window_args(cls.rank),
+                Arg("groups", positive, 1), Arg("activation", anything, None), Arg("use_bias", boolean, True),
+                Arg("lora_rank", anything, None))
+
+    @classmethod
+    def plan(cls, a: dict[str, Any], channels: int, ctx: Context) -> ConvPlan:
+        groups = a["groups"]
+        if channels % groups:
+            raise ctx.arg_error("groups", f"must divide the {channels} input channels; got {groups}",
+                                "choose a number of groups that divides the input channels.")
+        if a["filters"] % groups:
+            raise ctx.arg_error("groups", f"must divide filters={a['filters']}; got {groups}",
+                                "choose filters that are a multiple of groups.")
+        return ConvPlan(STANDARD, a["filters"], a["kernel_size"], a["strides"], a["dilation_rate"],
+                        a["padding"], False, groups, a["use_bias"])
+
+
+
+
+
+class KerasDepthwiseConv(KerasConvBase):
+    doc = "Depthwise convolution (Keras): each input channel convolved with its own depth_multiplier filters."
+    formulas = "params = (K + 1) x C x m;  MACs = H' x W' x C x m x K"
+
+    @classmethod
+    def arguments(cls) -> tuple[Arg, ...]:
+        return (Arg("kernel_size", ints(cls.rank)), *_keras_window_args(cls.rank),
+                Arg("depth_multiplier", positive, 1), Arg("activation", anything, None),
+                Arg("use_bias", boolean, True))
+
+    @classmethod
+    def plan(cls, a: dict[str, Any], channels: int, ctx: Context) -> ConvPlan:
+        m = a["depth_multiplier"]
+        return ConvPlan(DEPTHWISE, channels * m, a["kernel_size"], a["strides"], a["dilation_rate"],
+                        a["padding"], False, channels, a["use_bias"], m)
+
+
+
+
+class KerasSeparableConv(KerasConvBase):
+    doc = "Depthwise-separable convolution (Keras): a depthwise conv (no bias) then a 1x1 pointwise conv."
+    formulas = ("params = K x C x m + (C x m + 1) x filters;  "
+                "MACs = H' x W' x C x m x K + H' x W' x filters x C x m")
+
+    @classmethod
+    def arguments(cls) -> tuple[Arg, ...]:
+        return (Arg("filters", positive), Arg("kernel_size", ints(cls.rank)), *_keras_window_args(cls.rank),
+                Arg("depth_multiplier", positive, 1), Arg("activation", anything, None),
+                Arg("use_bias", boolean, True))
+
+    @classmethod
+    def plan(cls, a: dict[str, Any], channels: int, ctx: Context) -> ConvPlan:
+        return ConvPlan(SEPARABLE, a["filters"], a["kernel_size"], a["strides"], a["dilation_rate"],
+                        a["padding"], False, 1, a["use_bias"], a["depth_multiplier"])
+
+
+
+
+class KerasConvTranspose(KerasConvBase):
+    doc = "Transposed convolution (Keras), the upsampling 'deconvolution'."
+    formulas = "params = (K x C + 1) x filters;  MACs = H x W x filters x K x C (input positions)"
+
+    @classmethod
+    def arguments(cls) -> tuple[Arg, ...]:
+        modes = ("valid", "same")
+        return (Arg("filters", positive), Arg("kernel_size", ints(cls.rank)),
+                Arg("strides", ints(cls.rank), 1),
+                Arg("padding", choice(*modes), "valid"),
+                Arg("output_padding", optional(ints(cls.rank, 0)), None),
+                Arg("data_format", optional(choice("channels_last", "channels_first")), None),
+                Arg("dilation_rate", ints(cls.rank), 1),
+                Arg("activation", anything, None), Arg("use_bias", boolean, True))
+
+    @classmethod
+    def plan(cls, a: dict[str, Any], channels: int, ctx: Context) -> ConvPlan:
+        op = a["output_padding"]
+        if op is not None and any(p >= s for p, s in zip(op, a["strides"])):
+            raise ctx.arg_error("output_padding", f"must be smaller than the strides {list(a['strides'])}; "
+                                f"got {list(op)}", "lower output_padding below the stride.")
+        return ConvPlan(TRANSPOSE, a["filters"], a["kernel_size"], a["strides"], a["dilation_rate"],
+                        a["padding"], False, 1, a["use_bias"], output_padding=op)
+
+
+
+
+
+# ---- PyTorch kinds -------------------------------------------------------------------------------
+
+def check_stated(a: dict[str, Any], arg: str, actual: int, ctx: Context) -> None:
+    """PyTorch specs may state in_channels / in_features; they must match what flows in."""
+    stated = a.get(arg)
+    if stated is not None and stated != actual:
+        raise ctx.arg_error(arg, f"says {stated} but the previous layer gives {actual}",
+                            f"set {arg}: {actual}, or remove it: paramcalc infers it.")
+
+
+class TorchConvBase(LayerKind):
+    rank: ClassVar[int]
+    framework = "torch"
+    transposed: ClassVar[bool] = False
+
+    @classmethod
+    def arguments(cls) -> tuple[Arg, ...]:
+        r = cls.rank
+        pad = (ints(r, 0) if cls.transposed else padding(r, ("valid", "same")))
+        args = [Arg("out_channels", positive), Arg("in_channels", optional(positive), None),
+                Arg("kernel_size", ints(r)), Arg("stride", ints(r), 1), Arg("padding", pad, 0)]
+        if cls.transposed:
+            args.append(Arg("output_padding", ints(r, 0), 0))
+        args += [Arg("dilation", ints(r), 1), Arg("groups", positive, 1), Arg("bias", boolean, True),
+                 Arg("padding_mode", choice("zeros", "reflect", "replicate", "circular"), "zeros"),
+                 Arg("device", anything, None), Arg("dtype", anything, None)]
+        return tuple(args)
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        _, channels = ctx.split_channels(shape, cls.rank)
+        check_stated(a, "in_channels", channels, ctx)
+        groups, out = a["groups"], a["out_channels"]
+        if channels % groups or out % groups:
+            raise ctx.arg_error("groups", f"must divide both in_channels ({channels}) and out_channels ({out}); "
+                                f"got {groups}", "choose groups that divides both channel counts.")
+        pad = a["padding"]
+        if pad == "same" and max(a["stride"]) > 1:
+            raise ctx.arg_error("padding", "cannot be 'same' with a stride above 1 in PyTorch",
+                                "give the padding as a number, or use stride 1.")
+        if isinstance(pad, tuple) and pad and isinstance(pad[0], int):
+            pad = tuple((p, p) for p in pad)  # transposed convs take plain ints
+        op = None
+        if cls.transposed:
+            op = a["output_padding"]
+            if any(p >= max(s, d) for p, s, d in zip(op, a["stride"], a["dilation"])):
+                raise ctx.arg_error("output_padding", f"must be smaller than the stride or the dilation; got "
+                                    f"{list(op)}", "lower output_padding.")
+            if a["padding_mode"] != "zeros":
+                raise ctx.arg_error("padding_mode", "must be 'zeros' for a transposed convolution",
+                                    "remove padding_mode.")
+        plan = ConvPlan(TRANSPOSE if cls.transposed else STANDARD, out, a["kernel_size"], a["stride"],
+                        a["dilation"], pad, True, groups, a["bias"], output_padding=op)
+        return conv_result(plan, shape, ctx, a)
+
+
+class TorchConv(TorchConvBase):
+    doc = "Convolution (PyTorch): explicit zero padding, 'same' only at stride 1."
+    formulas = "params = (K x C/g + 1) x out_channels;  MACs = H' x W' x out_channels x K x C/g"
+
+
+class TorchConvTranspose(TorchConvBase):
+    transposed = True
+    doc = "Transposed convolution (PyTorch)."
+    formulas = "out = (N - 1) x S - 2P + D x (F - 1) + output_padding + 1;  MACs at input positions"
+
+
+
+
+
+
+
+
+
+
+for _r in (1, 2, 3):
+    define_ranked(KerasConv, f"Conv{_r}D", _r)
+    define_ranked(KerasConvTranspose, f"Conv{_r}DTranspose", _r)
+    define_ranked(TorchConv, f"Conv{_r}d", _r)
+    define_ranked(TorchConvTranspose, f"ConvTranspose{_r}d", _r)
+for _r in (1, 2):  # Keras has no 3-D depthwise or separable convolution
+    define_ranked(KerasDepthwiseConv, f"DepthwiseConv{_r}D", _r)
+    define_ranked(KerasSeparableConv, f"SeparableConv{_r}D", _r)

@@ -1,0 +1,50 @@
+"""Fully-connected layers. On inputs of rank > 1 they act on the last axis, at every position."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paramcalc.layers.args import Arg, anything, boolean, optional, positive
+from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, trainable_split
+from paramcalc.layers.conv import check_stated
+from paramcalc.layers.formula import ZERO, Q
+from paramcalc.layers.registry import register
+
+
+def dense_result(shape: Shape, units: int, use_bias: bool, a: dict[str, Any]) -> LayerResult:
+    inputs = Q.of(shape[-1], "in")
+    out = Q.of(units, "units")
+    params = inputs * out + out if use_bias else inputs * out
+    positions = Q.product(Q.of(n) for n in shape[:-1])
+    macs = positions * inputs * out if len(shape) > 1 else inputs * out
+    trainable, frozen = trainable_split(params, ZERO, a)
+    return LayerResult((*shape[:-1], units), trainable, frozen, macs,
+                       (Derivation("params", params), Derivation("MACs", macs)))
+
+
+@register
+class Dense(LayerKind):
+    name = "Dense"
+    doc = "Fully connected (Keras), applied to the last axis."
+    formulas = "params = in x units + units;  MACs = positions x in x units"
+    args = (Arg("units", positive), Arg("activation", anything, None), Arg("use_bias", boolean, True),
+            Arg("lora_rank", anything, None), Arg("lora_alpha", anything, None))
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        return dense_result(shape, a["units"], a["use_bias"], a)
+
+
+@register
+class Linear(LayerKind):
+    name = "Linear"
+    framework = "torch"
+    doc = "Fully connected (PyTorch), applied to the last axis."
+    formulas = "params = in_features x out_features + out_features;  MACs = positions x in x out"
+    args = (Arg("out_features", positive), Arg("in_features", optional(positive), None), Arg("bias", boolean, True),
+            Arg("device", anything, None), Arg("dtype", anything, None))
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        check_stated(a, "in_features", shape[-1], ctx)
+        return dense_result(shape, a["out_features"], a["bias"], a)

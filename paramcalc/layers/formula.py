@@ -1,0 +1,118 @@
+"""Exact integer arithmetic that remembers how it was done.
+
+Every count paramcalc prints is computed as a `Q`: an int plus the expression that produced it,
+so `explain` shows the very computation that gave the number (never a second, parallel formula).
+Rendering is lazy: building a `Q` costs one small object, the text is made only when asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+# Precedence for parenthesising when rendering: sums < products/quotients < atoms and calls.
+_SUM, _PRODUCT, _ATOM = 0, 1, 2
+
+
+def _group(text: str) -> str:
+    return f"({text})"
+
+
+class Q:
+    """An exact non-negative-or-not integer with the expression that produced it."""
+
+    __slots__ = ("value", "op", "args", "name")
+
+    def __init__(self, value: int, op: str = "atom", args: tuple[Q, ...] = (), name: str | None = None) -> None:
+        self.value = value
+        self.op = op
+        self.args = args
+        self.name = name
+
+    # -- construction ---------------------------------------------------------------------------
+    @staticmethod
+    def of(value: int | Q, name: str | None = None) -> Q:
+        """An atom: a known number, optionally with a symbol (`N`, `F`, `S`, ...)."""
+        if isinstance(value, Q):
+            return value if name is None else Q(value.value, "atom", (), name)
+        return Q(value, "atom", (), name)
+
+    def __add__(self, other: Q | int) -> Q:
+        other = Q.of(other)
+        return Q(self.value + other.value, "+", (self, other))
+
+    def __radd__(self, other: int) -> Q:
+        return Q.of(other) + self
+
+    def __sub__(self, other: Q | int) -> Q:
+        other = Q.of(other)
+        return Q(self.value - other.value, "-", (self, other))
+
+    def __mul__(self, other: Q | int) -> Q:
+        other = Q.of(other)
+        return Q(self.value * other.value, "*", (self, other))
+
+    def __rmul__(self, other: int) -> Q:
+        return Q.of(other) * self
+
+    def floordiv(self, other: Q | int) -> Q:
+        """Floor division, written `a/b` as the tutorials do (the floor is reported separately)."""
+        other = Q.of(other)
+        return Q(self.value // other.value, "/", (self, other))
+
+    def ceildiv(self, other: Q | int) -> Q:
+        other = Q.of(other)
+        return Q(-(-self.value // other.value), "ceil", (self, other))
+
+    @staticmethod
+    def maximum(a: Q | int, b: Q | int) -> Q:
+        a, b = Q.of(a), Q.of(b)
+        return Q(max(a.value, b.value), "max", (a, b))
+
+    @staticmethod
+    def product(factors: Iterable[Q | int]) -> Q:
+        result: Q | None = None
+        for factor in factors:
+            result = Q.of(factor) if result is None else result * factor
+        return result if result is not None else Q.of(1)
+
+    @staticmethod
+    def total(terms: Iterable[Q | int]) -> Q:
+        result: Q | None = None
+        for term in terms:
+            result = Q.of(term) if result is None else result + term
+        return result if result is not None else Q.of(0)
+
+    # -- rendering --------------------------------------------------------------------------------
+    def _prec(self) -> int:
+        if self.op in ("+", "-"):
+            return _SUM
+        if self.op in ("*", "/"):
+            return _PRODUCT
+        return _ATOM
+
+    def render(self, symbolic: bool = False) -> str:
+        """`(N - F + 2P)/S + 1` when symbolic, `(32 - 5 + 0)/1 + 1` otherwise."""
+        op, args = self.op, self.args
+        if op == "atom":
+            return self.name if symbolic and self.name else str(self.value)
+        if op in ("ceil", "max"):
+            inner = "/" if op == "ceil" else ", "
+            return f"{op}({args[0].render(symbolic)}{inner}{args[1].render(symbolic)})"
+        left, right = args[0].render(symbolic), args[1].render(symbolic)
+        if op == "+":
+            return f"{left} + {right}"
+        if op == "-":
+            return f"{left} - {_group(right) if args[1]._prec() == _SUM else right}"
+        if op == "*":
+            left = _group(left) if args[0]._prec() == _SUM else left
+            # A product on the right was built as a unit (a kernel volume, say): keep it grouped.
+            return f"{left} x {_group(right) if args[1]._prec() < _ATOM else right}"
+        # "/": group anything that is not an atom, so `(a x b)/c` cannot be misread.
+        left = _group(left) if args[0]._prec() < _ATOM else left
+        return f"{left}/{_group(right) if args[1]._prec() < _ATOM else right}"
+
+    def __repr__(self) -> str:
+        return f"Q({self.value}: {self.render()})"
+
+
+ZERO = Q.of(0)

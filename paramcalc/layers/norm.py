@@ -1,0 +1,175 @@
+"""Normalisation layers. Keras counts BatchNormalization's moving statistics as non-trainable
+params; PyTorch keeps them as buffers, which `sum(p.numel())` does not count."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from paramcalc.layers.args import Arg, BadValue, anything, boolean, is_int, number, optional, positive
+from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, trainable_split
+from paramcalc.layers.conv import check_stated
+from paramcalc.layers.formula import ZERO, Q
+from paramcalc.layers.registry import register
+
+
+def axes(value: Any) -> tuple[int, ...]:
+    """Keras axis: an int or a list of ints, counted with the batch axis as 0."""
+    if is_int(value):
+        return (value,)
+    if isinstance(value, list) and value and all(is_int(v) for v in value):
+        return tuple(value)
+    raise BadValue("an axis number or a list of them (-1 is the last axis)")
+
+
+def resolve_axes(keras_axes: tuple[int, ...], shape: Shape, ctx: Context) -> list[int]:
+    """Keras axes (batch = 0, negatives from the end) -> indexes into our batch-less shape."""
+    rank = len(shape) + 1
+    found = []
+    for axis in keras_axes:
+        index = axis + rank if axis < 0 else axis
+        if not 1 <= index < rank:
+            raise ctx.arg_error("axis", f"is {axis}, outside the input's axes 1..{rank - 1} (or -1..-{rank - 1})",
+                                "pick an axis of the input; the batch axis 0 cannot be normalised over.")
+        found.append(index - 1)
+    return found
+
+
+@register
+class BatchNormalization(LayerKind):
+    name = "BatchNormalization"
+    doc = ("Batch normalisation (Keras): gamma and beta trainable, moving mean and variance non-trainable. "
+           "The axis defaults to the channel axis of the spec's data format.")
+    formulas = "params = 4 x C (2 x C non-trainable);  MACs 0"
+    args = (Arg("axis", optional(axes), None), Arg("momentum", number, 0.99), Arg("epsilon", number, 0.001),
+            Arg("center", boolean, True), Arg("scale", boolean, True), Arg("synchronized", boolean, False),
+            Arg("renorm", boolean, False), Arg("renorm_clipping", anything, None), Arg("renorm_momentum", number, 0.99))
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        if a["axis"] is None:
+            index = [len(shape) - 1 if ctx.channels_last else 0]
+        else:
+            index = resolve_axes(a["axis"], shape, ctx)
+        C = Q.of(Q.product(Q.of(shape[i]) for i in index).value, "C")
+        learned = int(a["center"]) + int(a["scale"])
+        trainable = Q.of(learned) * C if learned else ZERO
+        moving = Q.of(2) * C
+        trainable, frozen = trainable_split(trainable, moving, a)
+        return LayerResult(shape, trainable, frozen, ZERO,
+                           (Derivation("trainable params", trainable), Derivation("non-trainable params", frozen)))
+
+
+@register
+class LayerNormalization(LayerKind):
+    name = "LayerNormalization"
+    doc = "Layer normalisation (Keras) over `axis` (default the last)."
+    formulas = "params = 2 x (size of the normalised axes);  MACs 0"
+    args = (Arg("axis", axes, -1), Arg("epsilon", number, 0.001), Arg("center", boolean, True),
+            Arg("scale", boolean, True), Arg("rms_scaling", boolean, False))
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        size = Q.product(Q.of(shape[i]) for i in resolve_axes(a["axis"], shape, ctx))
+        gamma = a["scale"] or a["rms_scaling"]
+        beta = a["center"] and not a["rms_scaling"]
+        params = Q.of(int(gamma) + int(beta)) * size if gamma or beta else ZERO
+        trainable, frozen = trainable_split(params, ZERO, a)
+        return LayerResult(shape, trainable, frozen, ZERO, (Derivation("params", params),))
+
+
+class TorchBatchNorm(LayerKind):
+    ranks: ClassVar[tuple[int, ...]]
+    framework = "torch"
+    doc = "Batch normalisation (PyTorch): weight and bias are parameters; running stats are buffers."
+    formulas = "params = 2 x C (affine);  MACs 0"
+    args = (Arg("num_features", optional(positive), None), Arg("eps", number, 1e-5),
+            Arg("momentum", optional(number), 0.1), Arg("affine", boolean, True),
+            Arg("track_running_stats", boolean, True), Arg("device", anything, None), Arg("dtype", anything, None))
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        if len(shape) not in cls.ranks:
+            want = " or ".join(f"{r}-D" for r in cls.ranks)
+            raise ctx.fail(f"expects a {want} input (channels first) but gets {shape}",
+                           "use the BatchNorm variant that matches the input's rank.")
+        channels = shape[-1] if ctx.channels_last and len(shape) > 1 else shape[0]
+        check_stated(a, "num_features", channels, ctx)
+        params = Q.of(2) * Q.of(channels, "C") if a["affine"] else ZERO
+        return LayerResult(shape, params, ZERO, ZERO, (Derivation("params", params),))
+
+
+@register
+class BatchNorm1d(TorchBatchNorm):
+    name, ranks = "BatchNorm1d", (1, 2)
+
+
+@register
+class BatchNorm2d(TorchBatchNorm):
+    name, ranks = "BatchNorm2d", (3,)
+
+
+@register
+class BatchNorm3d(TorchBatchNorm):
+    name, ranks = "BatchNorm3d", (4,)
+
+
+def normalized_shape(value: Any) -> tuple[int, ...]:
+    if is_int(value) and value >= 1:
+        return (value,)
+    if isinstance(value, list) and value and all(is_int(v) and v >= 1 for v in value):
+        return tuple(value)
+    raise BadValue("a positive integer or a list of them (the trailing dimensions)")
+
+
+@register
+class LayerNorm(LayerKind):
+    name = "LayerNorm"
+    framework = "torch"
+    doc = "Layer normalisation (PyTorch) over the trailing `normalized_shape` dimensions."
+    formulas = "params = 2 x prod(normalized_shape) (1 x without bias);  MACs 0"
+    args = (Arg("normalized_shape", normalized_shape), Arg("eps", number, 1e-5),
+            Arg("elementwise_affine", boolean, True), Arg("bias", boolean, True),
+            Arg("device", anything, None), Arg("dtype", anything, None))
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        ns = a["normalized_shape"]
+        if tuple(shape[-len(ns):]) != ns or len(ns) > len(shape):
+            raise ctx.arg_error("normalized_shape", f"is {list(ns)} but the input ends in {list(shape[-len(ns):])}",
+                                "make normalized_shape the last dimensions of the input.")
+        size = Q.product(Q.of(n) for n in ns)
+        params = Q.of(1 + int(a["bias"])) * size if a["elementwise_affine"] else ZERO
+        return LayerResult(shape, params, ZERO, ZERO, (Derivation("params", params),))
+
+
+@register
+class GroupNorm(LayerKind):
+    name = "GroupNorm"
+    framework = "torch"
+    doc = "Group normalisation (PyTorch): channels split into num_groups groups."
+    formulas = "params = 2 x C (affine);  MACs 0"
+    args = (Arg("num_groups", positive), Arg("num_channels", optional(positive), None), Arg("eps", number, 1e-5),
+            Arg("affine", boolean, True), Arg("device", anything, None), Arg("dtype", anything, None))
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        channels = shape[-1] if ctx.channels_last else shape[0]
+        check_stated(a, "num_channels", channels, ctx)
+        if channels % a["num_groups"]:
+            raise ctx.arg_error("num_groups", f"must divide the {channels} channels; got {a['num_groups']}",
+                                "choose a number of groups that divides the channels.")
+        params = Q.of(2) * Q.of(channels, "C") if a["affine"] else ZERO
+        return LayerResult(shape, params, ZERO, ZERO, (Derivation("params", params),))
+
+
+@register
+class LocalResponseNorm(LayerKind):
+    name = "LocalResponseNorm"
+    framework = "torch"
+    doc = "Local response normalisation (AlexNet, PyTorch): no weights, same shape."
+    formulas = "params 0;  MACs 0"
+    args = (Arg("size", positive), Arg("alpha", number, 1e-4), Arg("beta", number, 0.75), Arg("k", number, 1.0))
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        return LayerResult(shape)

@@ -1,0 +1,140 @@
+"""Pooling: windowed (Keras and PyTorch rules), global, and PyTorch's adaptive pooling. No weights.
+
+Pooling does comparisons or additions, not multiply-accumulates, so its MACs are 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from paramcalc.layers.args import Arg, boolean, choice, int_or_none_list, ints, optional, padding
+from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape
+from paramcalc.layers.conv import Floor, floor_warning
+from paramcalc.layers.formula import Q
+from paramcalc.layers.registry import define_ranked
+from paramcalc.layers.shapes import dim_names, same, sliding, sliding_ceil
+
+DATA_FORMAT = Arg("data_format", optional(choice("channels_last", "channels_first")), None)
+
+
+def window_result(shape: Shape, ctx: Context, rank: int, lengths_of: Any) -> LayerResult:
+    """Apply `lengths_of(i, n, floors)` to each spatial dim; warn once about floored divisions."""
+    spatial, channels = ctx.split_channels(shape, rank)
+    lengths: list[Q] = []
+    floors: list[Floor] = []
+    for i, (n, dim) in enumerate(zip(spatial, dim_names(rank))):
+        q = lengths_of(i, n, dim, floors)
+        if q.value < 1:
+            raise ctx.fail(f"the output {dim} would be {q.render(True)} = {q.render()} = {q.value}: the pooling "
+                           f"window is larger than the input {dim} ({n})",
+                           "use a smaller pool_size / kernel_size, or give a larger input.")
+        lengths.append(q)
+    if floors:
+        ctx.warn(floor_warning(floors))
+    out = ctx.join_channels(tuple(q.value for q in lengths), channels)
+    return LayerResult(out, derivations=tuple(Derivation(f"output {d}", q) for d, q in zip(dim_names(rank), lengths)))
+
+
+class KerasPooling(LayerKind):
+    rank: ClassVar[int]
+    doc = "Pooling (Keras): 'valid' gives floor((N - F)/S) + 1, 'same' gives ceil(N/S); strides default to pool_size."
+    formulas = "out = (N - F + 2P)/S + 1 (valid) or ceil(N/S) (same); params 0; MACs 0"
+
+    @classmethod
+    def arguments(cls) -> tuple[Arg, ...]:
+        return (Arg("pool_size", ints(cls.rank), 2), Arg("strides", optional(ints(cls.rank)), None),
+                Arg("padding", padding(cls.rank, ("valid", "same")), "valid"), DATA_FORMAT)
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        pool, pad = a["pool_size"], a["padding"]
+        strides = a["strides"] or pool
+
+        def length(i: int, n: int, dim: str, floors: list[Floor]) -> Q:
+            if pad == "same":
+                return same(n, strides[i])
+            q, dropped = sliding(n, pool[i], strides[i], 1, (0, 0) if pad == "valid" else pad[i])
+            if q.value >= 1 and dropped:
+                floors.append((dim, q, dropped))
+            return q
+
+        return window_result(shape, ctx, cls.rank, length)
+
+
+class TorchPooling(LayerKind):
+    rank: ClassVar[int]
+    framework = "torch"
+    average: ClassVar[bool] = False
+    doc = "Pooling (PyTorch): explicit padding, stride defaults to kernel_size, optional ceil_mode."
+    formulas = "out = floor or ceil((N - D x (F - 1) - 1 + 2P)/S) + 1; params 0; MACs 0"
+
+    @classmethod
+    def arguments(cls) -> tuple[Arg, ...]:
+        r = cls.rank
+        common = (Arg("kernel_size", ints(r)), Arg("stride", optional(ints(r)), None),
+                  Arg("padding", ints(r, 0), 0), Arg("ceil_mode", boolean, False))
+        if cls.average:
+            return (*common, Arg("count_include_pad", boolean, True), Arg("divisor_override", optional(ints(1)), None))
+        return (*common, Arg("dilation", ints(r), 1), Arg("return_indices", boolean, False))
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        kernel, pads = a["kernel_size"], a["padding"]
+        stride = a["stride"] or kernel
+        dilation = a.get("dilation") or (1,) * cls.rank
+        for f, p, d in zip(kernel, pads, dilation):
+            if 2 * p > (d * (f - 1) + 1 if not cls.average else f):
+                raise ctx.arg_error("padding", f"must be at most half of the kernel; got padding={list(pads)} "
+                                    f"for kernel_size={list(kernel)}", "lower the padding.")
+
+        def length(i: int, n: int, dim: str, floors: list[Floor]) -> Q:
+            args = (n, kernel[i], stride[i], dilation[i], (pads[i], pads[i]))
+            if a["ceil_mode"]:
+                return sliding_ceil(*args)
+            q, dropped = sliding(*args)
+            if q.value >= 1 and dropped:
+                floors.append((dim, q, dropped))
+            return q
+
+        return window_result(shape, ctx, cls.rank, length)
+
+
+class GlobalPooling(LayerKind):
+    rank: ClassVar[int]
+    doc = "Global pooling (Keras): one value per channel."
+    formulas = "out = C (or 1 x ... x 1 x C with keepdims); params 0; MACs 0"
+    args = (DATA_FORMAT, Arg("keepdims", boolean, False))
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        _, channels = ctx.split_channels(shape, cls.rank)
+        out = ctx.join_channels((1,) * cls.rank, channels) if a["keepdims"] else (channels,)
+        return LayerResult(out)
+
+
+class AdaptivePooling(LayerKind):
+    rank: ClassVar[int]
+    framework = "torch"
+    doc = "Adaptive pooling (PyTorch): the output size is given; null keeps that input size."
+    formulas = "out = output_size; params 0; MACs 0"
+
+    @classmethod
+    def arguments(cls) -> tuple[Arg, ...]:
+        return (Arg("output_size", int_or_none_list(cls.rank)), Arg("return_indices", boolean, False))
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        spatial, channels = ctx.split_channels(shape, cls.rank)
+        out = tuple(n if o is None else o for n, o in zip(spatial, a["output_size"]))
+        return LayerResult(ctx.join_channels(out, channels))
+
+
+for _r in (1, 2, 3):
+    define_ranked(KerasPooling, f"MaxPooling{_r}D", _r)
+    define_ranked(KerasPooling, f"AveragePooling{_r}D", _r)
+    define_ranked(TorchPooling, f"MaxPool{_r}d", _r)
+    define_ranked(TorchPooling, f"AvgPool{_r}d", _r, average=True)
+    define_ranked(GlobalPooling, f"GlobalAveragePooling{_r}D", _r)
+    define_ranked(GlobalPooling, f"GlobalMaxPooling{_r}D", _r)
+    define_ranked(AdaptivePooling, f"AdaptiveAvgPool{_r}d", _r)
+    define_ranked(AdaptivePooling, f"AdaptiveMaxPool{_r}d", _r)

@@ -1,0 +1,47 @@
+"""JSON report: stable keys, exact ints, batch dimension as null."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from paramcalc.report import BYTES_PER_VALUE, SCHEMA_VERSION, Report
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "name": report.name,
+        "source": report.source,
+        "data_format": report.data_format,
+        "input_shape": list(report.input_shape),
+        "output_shape": list(report.output_shape),
+        "layers": [
+            {
+                "name": row.name,
+                "type": row.type,
+                "output_shape": list(row.output_shape),
+                "params": row.params,
+                "trainable_params": row.trainable_params,
+                "non_trainable_params": row.non_trainable_params,
+                "macs": row.macs,
+                "activations": row.activations,
+                "line": row.loc.line,
+            }
+            for row in report.rows
+        ],
+        "total_params": report.total_params,
+        "trainable_params": report.trainable_params,
+        "non_trainable_params": report.non_trainable_params,
+        "param_bytes": report.total_params * BYTES_PER_VALUE,
+        "total_macs": report.total_macs,
+        "total_flops": report.total_flops,
+        "activations": report.activations,
+        "activation_bytes": report.activations * BYTES_PER_VALUE,
+        "warnings": [{"layer": w.layer, "line": w.loc.line if w.loc else None, "message": w.message}
+                     for w in report.warnings],
+    }
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report_dict(report), indent=2)

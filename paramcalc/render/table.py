@@ -1,0 +1,58 @@
+"""The Keras-style summary table, drawn with rich."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from paramcalc.render.numbers import readable_bytes, shape_text, thousands
+from paramcalc.report import BYTES_PER_VALUE, Report
+
+
+def render_table(report: Report) -> RenderableType:
+    table = Table(box=box.HEAVY_HEAD, show_lines=False, header_style="bold", title_justify="left",
+                  title=Text(f'Model: "{report.name}"', style="bold"))
+    table.add_column("Layer (type)", no_wrap=True)
+    table.add_column("Output Shape", no_wrap=True)
+    table.add_column("Param #", justify="right", no_wrap=True)
+    table.add_column("MACs", justify="right", no_wrap=True)
+    for row in report.rows:
+        layer = Text(row.name)
+        layer.append(f" ({row.type})", style="dim")
+        table.add_row(layer, shape_text(row.output_shape), thousands(row.params), thousands(row.macs))
+    return Group(table, footer(report), *warnings(report))
+
+
+def footer(report: Report) -> Text:
+    def params(label: str, n: int) -> str:
+        return f" {label}: {thousands(n)} ({readable_bytes(n * BYTES_PER_VALUE)})\n"
+
+    text = Text()
+    text.append(params("Total params", report.total_params), style="bold")
+    text.append(params("Trainable params", report.trainable_params))
+    text.append(params("Non-trainable params", report.non_trainable_params))
+    text.append(f" Total MACs: {thousands(report.total_macs)}", style="bold")
+    text.append("  (multiply-accumulates of conv and dense layers)\n", style="dim")
+    text.append(f" Total FLOPs: {thousands(report.total_flops)}")
+    text.append("  (= 2 x MACs)\n", style="dim")
+    text.append(f" Activations: {thousands(report.activations)} values per sample "
+                f"({readable_bytes(report.activations * BYTES_PER_VALUE)} at float32)")
+    text.append(f"  (all layer outputs; input {shape_text(report.input_shape)} = "
+                f"{thousands(report.input_values)} values)", style="dim")
+    return text
+
+
+def warnings(report: Report) -> list[Text]:
+    if not report.warnings:
+        return []
+    lines = [Text(f"\n Warnings ({len(report.warnings)}):", style="bold yellow")]
+    for w in report.warnings:
+        line = Text(" ! ", style="yellow")
+        line.append(f"{w.layer}: " if w.layer else "", style="bold")
+        line.append(w.message)
+        if w.loc is not None and w.loc.line is not None:
+            line.append(f" (line {w.loc.line})", style="dim")
+        lines.append(line)
+    return lines

@@ -1,0 +1,165 @@
+"""Read YAML into values that remember where they were written.
+
+PyYAML's composer gives nodes with marks; we turn them into `Node`s (value + location) so that
+every later error can name the file, line and column. Only plain data is built: no tags that
+construct Python objects, no duplicate keys, and a budget on expanded nodes against alias bombs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from paramcalc.errors import Location, SpecError
+
+# Expanded nodes allowed per document: far above any real spec (a 100,000-layer chain is
+# about 500,000), far below what a "billion laughs" alias bomb would expand to.
+MAX_NODES = 10_000_000
+
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:str",
+}
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class Node:
+    """A YAML value with its location. Mappings hold `dict[str, Node]`, sequences `list[Node]`."""
+
+    value: Any
+    loc: Location
+    key_locs: dict[str, Location] = field(default_factory=dict)
+
+    @property
+    def is_map(self) -> bool:
+        return isinstance(self.value, dict)
+
+    @property
+    def is_list(self) -> bool:
+        return isinstance(self.value, list)
+
+    def plain(self) -> Any:
+        """The value with all locations stripped (dicts, lists, scalars)."""
+        if isinstance(self.value, dict):
+            return {k: v.plain() for k, v in self.value.items()}
+        if isinstance(self.value, list):
+            return [v.plain() for v in self.value]
+        return self.value
+
+
+def _loc(source: str, mark: Any) -> Location:
+    return Location(source, mark.line + 1, mark.column + 1)
+
+
+def decode(data: bytes, source: str) -> str:
+    """UTF-8 (with or without BOM) or a located error at the first bad byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise SpecError(
+            f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be decoded)",
+            Location(source, line, column),
+            "save the spec as UTF-8.",
+        ) from None
+
+
+class _Builder:
+    def __init__(self, source: str, max_nodes: int) -> None:
+        self.source = source
+        self.budget = max_nodes
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def build(self, node: yaml.Node) -> Node:
+        self.budget -= 1
+        if self.budget < 0:
+            raise SpecError(
+                "the YAML expands to too many values (an alias bomb?)",
+                _loc(self.source, node.start_mark),
+                "write the values out instead of chaining aliases (*name) that multiply.",
+            )
+        loc = _loc(self.source, node.start_mark)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, loc)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ_TAG:
+                raise self._tag_error(node, loc)
+            return Node([self.build(item) for item in node.value], loc)
+        return self._scalar(node, loc)
+
+    def _mapping(self, node: yaml.MappingNode, loc: Location) -> Node:
+        if node.tag != _MAP_TAG:
+            raise self._tag_error(node, loc)
+        values: dict[str, Node] = {}
+        key_locs: dict[str, Location] = {}
+        for key_node, value_node in node.value:
+            key = self.build(key_node)
+            if isinstance(key.value, (dict, list)) or key.value is None:
+                raise SpecError("a mapping key must be a plain word or number", key.loc,
+                                "write the key as text, e.g. `filters:`.")
+            name = str(key.value)
+            if name in values:
+                raise SpecError(
+                    f"the key `{name}` appears twice in this mapping (first at line {key_locs[name].line})",
+                    key.loc,
+                    "keep only one of them.",
+                )
+            key_locs[name] = key.loc
+            values[name] = self.build(value_node)
+        return Node(values, loc, key_locs)
+
+    def _scalar(self, node: yaml.Node, loc: Location) -> Node:
+        if node.tag in _PLAIN_TAGS:
+            try:
+                return Node(self.constructor.construct_object(node, deep=True), loc)
+            except (yaml.YAMLError, ValueError) as exc:
+                raise SpecError(f"cannot read the value {node.value!r}: {exc}", loc,
+                                "write a plain number or word.") from None
+        if node.tag.startswith("tag:yaml.org,2002:"):
+            # Standard but non-plain scalars (timestamps, binary): keep the text as written.
+            return Node(str(node.value), loc)
+        raise self._tag_error(node, loc)
+
+    @staticmethod
+    def _tag_error(node: yaml.Node, loc: Location) -> SpecError:
+        return SpecError(
+            f"the YAML tag `{node.tag}` is not allowed in a spec",
+            loc,
+            "remove the tag: specs hold plain numbers, words, lists and mappings only.",
+        )
+
+
+def parse_yaml(text: str, source: str, max_nodes: int = MAX_NODES) -> Node | None:
+    """Parse one YAML document into located `Node`s; None for an empty document."""
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = _loc(source, mark) if mark is not None else Location(source)
+        problem = exc.problem or exc.context or "malformed YAML"
+        context = f" ({exc.context})" if exc.context and exc.problem else ""
+        raise SpecError(f"this is not valid YAML: {problem}{context}", loc,
+                        "check the indentation, brackets and quotes around this place.") from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"this is not valid YAML: {exc}", Location(source),
+                        "check the file is a YAML spec.") from None
+    except RecursionError:
+        raise SpecError("the YAML is nested too deeply", Location(source),
+                        "flatten the nesting of lists and mappings.") from None
+    if root is None:
+        return None
+    try:
+        return _Builder(source, max_nodes).build(root)
+    except RecursionError:
+        raise SpecError("the YAML is nested too deeply", _loc(source, root.start_mark),
+                        "flatten the nesting of lists and mappings.") from None

@@ -1,0 +1,24 @@
+"""'Did you mean' suggestions for misspelt names."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+def closest(word: str, choices: Iterable[str], limit: int = 3) -> list[str]:
+    """The known names closest to `word`, compared case-insensitively."""
+    by_lower: dict[str, str] = {}
+    for choice in choices:
+        by_lower.setdefault(choice.lower(), choice)
+    matches = difflib.get_close_matches(word.lower(), list(by_lower), n=limit, cutoff=0.6)
+    return [by_lower[m] for m in matches]
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """' Did you mean `a` or `b`?' or an empty string."""
+    found = closest(word, choices)
+    if not found:
+        return ""
+    names = " or ".join(f"`{name}`" for name in found)
+    return f"did you mean {names}?"
