@@ -14,8 +14,9 @@ import yaml
 
 from paramcalc.errors import Location, SpecError
 
-# Expanded nodes allowed per document: far above any real spec (a 100,000-layer chain is
-# about 500,000), far below what a "billion laughs" alias bomb would expand to.
+# Values a document may expand to through its aliases: far above any real spec (a 100,000-layer
+# chain is about 600,000), far below what a "billion laughs" alias bomb expands to. Counting is
+# linear in the file's size, as aliases are built once and shared.
 MAX_NODES = 10_000_000
 
 _PLAIN_TAGS = {
@@ -75,35 +76,53 @@ def decode(data: bytes, source: str) -> str:
 
 
 class _Builder:
+    """Builds `Node`s once per YAML node: aliases share the built value instead of copying it, and
+    the size the document *would* expand to is counted, so an alias bomb is refused in linear time."""
+
     def __init__(self, source: str, max_nodes: int) -> None:
         self.source = source
-        self.budget = max_nodes
+        self.max_nodes = max_nodes
         self.constructor = yaml.constructor.SafeConstructor()
+        self.built: dict[int, tuple[Node, int]] = {}  # id(yaml node) -> (Node, expanded size)
+        self.in_progress: set[int] = set()
 
     def build(self, node: yaml.Node) -> Node:
-        self.budget -= 1
-        if self.budget < 0:
-            raise SpecError(
-                "the YAML expands to too many values (an alias bomb?)",
-                _loc(self.source, node.start_mark),
-                "write the values out instead of chaining aliases (*name) that multiply.",
-            )
+        return self._build(node)[0]
+
+    def _build(self, node: yaml.Node) -> tuple[Node, int]:
+        key = id(node)
+        if key in self.built:
+            return self.built[key]
         loc = _loc(self.source, node.start_mark)
+        if key in self.in_progress:
+            raise SpecError("the YAML refers to itself (a recursive alias)", loc,
+                            "remove the alias (*name) that points back to its own anchor (&name).")
+        self.in_progress.add(key)
         if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, loc)
-        if isinstance(node, yaml.SequenceNode):
+            result = self._mapping(node, loc)
+        elif isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ_TAG:
                 raise self._tag_error(node, loc)
-            return Node([self.build(item) for item in node.value], loc)
-        return self._scalar(node, loc)
+            items = [self._build(item) for item in node.value]
+            result = (Node([n for n, _ in items], loc), 1 + sum(size for _, size in items))
+        else:
+            result = (self._scalar(node, loc), 1)
+        if result[1] > self.max_nodes:
+            raise SpecError(
+                f"the YAML expands to more than {self.max_nodes:,} values (an alias bomb?)", loc,
+                "write the values out instead of chaining aliases (*name) that multiply.")
+        self.in_progress.discard(key)
+        self.built[key] = result
+        return result
 
-    def _mapping(self, node: yaml.MappingNode, loc: Location) -> Node:
+    def _mapping(self, node: yaml.MappingNode, loc: Location) -> tuple[Node, int]:
         if node.tag != _MAP_TAG:
             raise self._tag_error(node, loc)
         values: dict[str, Node] = {}
         key_locs: dict[str, Location] = {}
+        size = 1
         for key_node, value_node in node.value:
-            key = self.build(key_node)
+            key, _ = self._build(key_node)
             if isinstance(key.value, (dict, list)) or key.value is None:
                 raise SpecError("a mapping key must be a plain word or number", key.loc,
                                 "write the key as text, e.g. `filters:`.")
@@ -115,8 +134,9 @@ class _Builder:
                     "keep only one of them.",
                 )
             key_locs[name] = key.loc
-            values[name] = self.build(value_node)
-        return Node(values, loc, key_locs)
+            values[name], value_size = self._build(value_node)
+            size += 1 + value_size
+        return Node(values, loc, key_locs), size
 
     def _scalar(self, node: yaml.Node, loc: Location) -> Node:
         if node.tag in _PLAIN_TAGS:
