@@ -25,6 +25,22 @@ Counting conventions:
 EXIT_CODES = """\b
 Exit codes: 0 success; 2 the spec could not be read or does not fit together."""
 
+CHECK_EXIT_CODES = """\b
+Exit codes: 0 every expectation holds; 1 at least one figure differs (or, with
+--strict, a spec has no expect: block); 2 a spec could not be read or computed."""
+
+EXPECT_RULES = """\b
+The expect: block may state params, trainable_params, non_trainable_params,
+macs, flops, activations and output_shape, for the model and per layer:
+  expect:
+    params: 61706
+    macs: 416,520          # quote it in flow style: "416,520"
+    output_shape: [null, 10]
+    layers: {conv2d_1: {params: 2416, output_shape: [null, 10, 10, 16]}}
+Counts are exact: 61706, "61,706", 569e6. A K/M/G/T suffix (4.2M) is a rounded
+figure and needs a tolerance: `tolerance: 1%` (or an absolute count) beside the
+figures applies to all of them; `params: {value: 4.2M, tolerance: 5%}` to one."""
+
 
 class SpecProblem(click.ClickException):
     """A `ParamcalcError` shown as one paragraph on stderr, exit code 2."""
@@ -96,6 +112,54 @@ def summary(spec: str, fmt: str, width: int | None, no_color: bool) -> None:
     from paramcalc.render.table import render_table
 
     console_for(width, no_color).print(render_table(report))
+
+
+@cli.command(help=f"""Compare each spec's computed figures with its expect: block. PATHS are spec
+files or folders (searched recursively for *.yaml and *.yml).
+
+{EXPECT_RULES}
+
+--update writes the computed figures into the expect: blocks instead of failing: only the values
+that differ are replaced (comments and formatting elsewhere are kept), and a spec without a block
+gets one with params, macs and output_shape.
+
+{CHECK_EXIT_CODES}""")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "github"]), default="text",
+              show_default=True, help="text: a table on a terminal, one line per failure when piped; json; "
+              "junit (JUnit XML for CI dashboards); github (::error annotations on the expect: lines).")
+@click.option("--strict", is_flag=True, help="A spec without an expect: block fails (exit 1).")
+@click.option("--update", is_flag=True, help="Write the computed figures into the specs' expect: blocks.")
+@click.option("--no-color", is_flag=True, help="Plain text without colour (also when NO_COLOR is set).")
+@click.pass_context
+@reports_errors
+def check(ctx: click.Context, paths: tuple[str, ...], fmt: str, strict: bool, update: bool, no_color: bool) -> None:
+    from paramcalc.check import check_paths
+
+    if update:
+        from paramcalc.check import spec_paths
+        from paramcalc.update import update_file
+
+        for path in spec_paths(paths):
+            try:
+                changes = update_file(path)
+            except ParamcalcError as error:
+                click.echo(error.describe(), err=True)
+                continue
+            for change in changes:
+                click.echo(f"{path}: {change.label}: {change.old or '(none)'} -> {change.new}", err=True)
+    run = check_paths(paths, strict)
+    if fmt == "text" and sys.stdout.isatty():
+        from paramcalc.render.check_report import render_rich
+
+        console_for(None, no_color).print(render_rich(run))
+    else:
+        from paramcalc.render import check_report
+
+        render = {"text": check_report.render_lines, "json": check_report.render_json,
+                  "junit": check_report.render_junit, "github": check_report.render_github}[fmt]
+        click.echo(render(run))
+    ctx.exit(run.exit_code)
 
 
 def console_for(width: int | None, no_color: bool) -> Any:

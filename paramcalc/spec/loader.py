@@ -6,6 +6,7 @@ import sys
 from pathlib import Path, PurePath
 
 from paramcalc.errors import Location, SpecError
+from paramcalc.spec.expect import parse_expect
 from paramcalc.spec.model import DATA_FORMATS, LayerSpec, Spec
 from paramcalc.spec.yamlnodes import Node, decode, parse_yaml
 from paramcalc.suggest import did_you_mean
@@ -78,9 +79,13 @@ def spec_from_node(root: Node, default_name: str = "model") -> Spec:
                             "channels_first for PyTorch-style [C, H, W].")
         data_format = node.value
 
+    expectations = None
     expect = root.value.get("expect")
-    if expect is not None and expect.value is not None and not expect.is_map:
-        raise SpecError("`expect` must be a mapping of figures", expect.loc, "write e.g. `expect: {params: 61706}`.")
+    if expect is not None:
+        if not expect.is_map:
+            raise SpecError("`expect` must be a mapping of figures", expect.loc,
+                            "write e.g. `expect: {params: 61706}`.")
+        expectations = tuple(parse_expect(expect))
 
     input_node = root.value["input"]
     return Spec(
@@ -90,7 +95,7 @@ def spec_from_node(root: Node, default_name: str = "model") -> Spec:
         input_loc=input_node.loc,
         data_format=data_format,
         layers=_layers(root.value["layers"]),
-        expect=expect if expect is not None and expect.value is not None else None,
+        expectations=expectations,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from paramcalc.errors import Location
+from paramcalc.spec.expect import Expectation
 from paramcalc.spec.yamlnodes import Node
 
 CHANNELS_LAST = "channels_last"
@@ -32,7 +33,7 @@ class Spec:
     input_loc: Location
     data_format: str
     layers: tuple[LayerSpec, ...]
-    expect: Node | None = None
+    expectations: tuple[Expectation, ...] | None = None  # None: the spec has no `expect:` block
 
     @property
     def channels_last(self) -> bool:

@@ -38,6 +38,7 @@ class Node:
     value: Any
     loc: Location
     key_locs: dict[str, Location] = field(default_factory=dict)
+    span: tuple[int, int] = (0, 0)  # character offsets of the value in the text, for precise edits
 
     @property
     def is_map(self) -> bool:
@@ -58,6 +59,10 @@ class Node:
 
 def _loc(source: str, mark: Any) -> Location:
     return Location(source, mark.line + 1, mark.column + 1)
+
+
+def _span(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.index, node.end_mark.index
 
 
 def decode(data: bytes, source: str) -> str:
@@ -104,7 +109,7 @@ class _Builder:
             if node.tag != _SEQ_TAG:
                 raise self._tag_error(node, loc)
             items = [self._build(item) for item in node.value]
-            result = (Node([n for n, _ in items], loc), 1 + sum(size for _, size in items))
+            result = (Node([n for n, _ in items], loc, span=_span(node)), 1 + sum(size for _, size in items))
         else:
             result = (self._scalar(node, loc), 1)
         if result[1] > self.max_nodes:
@@ -136,18 +141,18 @@ class _Builder:
             key_locs[name] = key.loc
             values[name], value_size = self._build(value_node)
             size += 1 + value_size
-        return Node(values, loc, key_locs), size
+        return Node(values, loc, key_locs, _span(node)), size
 
     def _scalar(self, node: yaml.Node, loc: Location) -> Node:
         if node.tag in _PLAIN_TAGS:
             try:
-                return Node(self.constructor.construct_object(node, deep=True), loc)
+                return Node(self.constructor.construct_object(node, deep=True), loc, span=_span(node))
             except (yaml.YAMLError, ValueError) as exc:
                 raise SpecError(f"cannot read the value {node.value!r}: {exc}", loc,
                                 "write a plain number or word.") from None
         if node.tag.startswith("tag:yaml.org,2002:"):
             # Standard but non-plain scalars (timestamps, binary): keep the text as written.
-            return Node(str(node.value), loc)
+            return Node(str(node.value), loc, span=_span(node))
         raise self._tag_error(node, loc)
 
     @staticmethod

@@ -1,0 +1,203 @@
+"""Renderings of a `CheckRun`: plain lines, a rich table, JSON, JUnit XML, GitHub annotations."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from xml.etree import ElementTree
+
+from paramcalc.check import ERROR, FAIL, PASS, UNCHECKED, CheckRun, FigureCheck, SpecCheck
+from paramcalc.render.numbers import shape_text, thousands
+
+CHECK_SCHEMA_VERSION = 1
+
+
+def value_text(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, tuple):
+        return shape_text(value)
+    return thousands(value)
+
+
+def expected_text(figure: FigureCheck) -> str:
+    e = figure.expectation
+    text = value_text(e.value)
+    if e.rounded:
+        text = f"{e.text} ({text})"
+    if e.tolerance is not None:
+        text += f" ± {e.tolerance.text}"
+    return text
+
+
+def difference_text(figure: FigureCheck) -> str:
+    diff = figure.difference
+    if diff is None:
+        return figure.note or ("differs" if not figure.passed else "")
+    if diff == 0:
+        return "0"
+    expected = figure.expectation.value
+    percent = ""
+    if isinstance(expected, int) and expected:
+        share = 100 * diff / expected
+        percent = f", {share:+.2f}%" if abs(share) >= 0.01 else f", {share:+.2g}%"
+    return f"{diff:+,}{percent}"
+
+
+def failure_line(spec: SpecCheck, figure: FigureCheck) -> str:
+    where = figure.expectation.loc
+    return f"{where}: {figure_message(figure)}"
+
+
+def figure_message(figure: FigureCheck) -> str:
+    return (f"{figure.expectation.label}: expected {expected_text(figure)}, got {value_text(figure.actual)} "
+            f"({difference_text(figure)})")
+
+
+def summary_line(run: CheckRun) -> str:
+    parts = [f"{run.count(PASS)} passed", f"{run.count(FAIL)} failed", f"{run.count(UNCHECKED)} unchecked",
+             f"{run.count(ERROR)} unreadable"]
+    return f"{len(run.specs)} spec{'s' if len(run.specs) != 1 else ''}: " + ", ".join(parts)
+
+
+def render_lines(run: CheckRun) -> str:
+    """For pipes and logs: one line per failure or unreadable spec, then the tally."""
+    lines = []
+    for spec in run.specs:
+        if spec.status == ERROR and spec.error is not None:
+            lines.append(spec.error.describe())
+        elif spec.status == UNCHECKED and run.strict:
+            lines.append(f"{spec.path}: error: no `expect:` block (--strict)")
+        lines += [failure_line(spec, f) for f in spec.failures]
+    lines.append(summary_line(run))
+    return "\n".join(lines)
+
+
+def render_rich(run: CheckRun) -> Any:
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.HEAVY_HEAD, header_style="bold")
+    for column, justify in (("Spec", "left"), ("Figure", "left"), ("Expected", "right"), ("Actual", "right"),
+                            ("Difference", "right"), ("Verdict", "left")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    verdicts = {True: Text("ok", style="green"), False: Text("FAIL", style="bold red")}
+    errors = []
+    for spec in run.specs:
+        if spec.status == ERROR:
+            table.add_row(spec.path, "", "", "", "", Text("unreadable", style="bold red"))
+            errors.append(Text(spec.error.describe() if spec.error else "", style="red"))
+        elif spec.status == UNCHECKED:
+            style = "bold red" if run.strict else "yellow"
+            table.add_row(spec.path, "", "", "", "", Text("unchecked (no expect:)", style=style))
+        for figure in spec.figures:
+            table.add_row(spec.path, figure.expectation.label, expected_text(figure), value_text(figure.actual),
+                          difference_text(figure), verdicts[figure.passed])
+    return Group(table, *errors, Text(summary_line(run), style="bold"))
+
+
+def run_dict(run: CheckRun) -> dict[str, Any]:
+    return {
+        "schema_version": CHECK_SCHEMA_VERSION,
+        "exit_code": run.exit_code,
+        "summary": {"specs": len(run.specs), "passed": run.count(PASS), "failed": run.count(FAIL),
+                    "unchecked": run.count(UNCHECKED), "unreadable": run.count(ERROR)},
+        "specs": [
+            {
+                "path": spec.path,
+                "name": spec.name,
+                "status": spec.status,
+                "error": spec.error.describe() if spec.error else None,
+                "checks": [
+                    {
+                        "figure": f.expectation.figure,
+                        "layer": f.expectation.layer,
+                        "expected": list(f.expectation.value) if isinstance(f.expectation.value, tuple)
+                        else f.expectation.value,
+                        "expected_text": f.expectation.text,
+                        "tolerance": f.expectation.tolerance.text if f.expectation.tolerance else None,
+                        "actual": list(f.actual) if isinstance(f.actual, tuple) else f.actual,
+                        "difference": f.difference,
+                        "passed": f.passed,
+                        "line": f.expectation.loc.line,
+                        "column": f.expectation.loc.column,
+                    }
+                    for f in spec.figures
+                ],
+            }
+            for spec in run.specs
+        ],
+    }
+
+
+def render_json(run: CheckRun) -> str:
+    return json.dumps(run_dict(run), indent=2)
+
+
+def render_junit(run: CheckRun) -> str:
+    cases = []
+    for spec in run.specs:
+        if spec.status == ERROR:
+            case = ElementTree.Element("testcase", classname=spec.path, name="read spec")
+            message = spec.error.describe() if spec.error else "unreadable"
+            ElementTree.SubElement(case, "error", message=message, type="SpecError").text = message
+            cases.append(case)
+        elif spec.status == UNCHECKED:
+            case = ElementTree.Element("testcase", classname=spec.path, name="expect")
+            tag = "failure" if run.strict else "skipped"
+            ElementTree.SubElement(case, tag, message="no expect: block")
+            cases.append(case)
+        for figure in spec.figures:
+            case = ElementTree.Element("testcase", classname=spec.path, name=figure.expectation.label)
+            if not figure.passed:
+                line = failure_line(spec, figure)
+                ElementTree.SubElement(case, "failure", message=line, type="mismatch").text = line
+            cases.append(case)
+    failures = sum(1 for c in cases if c.find("failure") is not None)
+    errors = sum(1 for c in cases if c.find("error") is not None)
+    skipped = sum(1 for c in cases if c.find("skipped") is not None)
+    suite = ElementTree.Element("testsuite", name="paramcalc check", tests=str(len(cases)), failures=str(failures),
+                                errors=str(errors), skipped=str(skipped))
+    suite.extend(cases)
+    root = ElementTree.Element("testsuites", name="paramcalc", tests=str(len(cases)), failures=str(failures),
+                               errors=str(errors), skipped=str(skipped))
+    root.append(suite)
+    ElementTree.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(root, encoding="unicode")
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(path: str, line: int | None, column: int | None, message: str) -> str:
+    props = [f"file={_escape_property(path)}"]
+    if line is not None:
+        props.append(f"line={line}")
+    if column is not None:
+        props.append(f"col={column}")
+    props.append("title=paramcalc check")
+    return f"::error {','.join(props)}::{_escape_data(message)}"
+
+
+def render_github(run: CheckRun) -> str:
+    """GitHub Actions workflow commands, each pointing at the `expect:` line that failed."""
+    lines = []
+    for spec in run.specs:
+        if spec.status == ERROR and spec.error is not None:
+            loc = spec.error.loc
+            lines.append(annotation(spec.path, loc.line if loc else None, loc.column if loc else None,
+                                    spec.error.message + (f" Fix: {spec.error.hint}" if spec.error.hint else "")))
+        elif spec.status == UNCHECKED and run.strict:
+            lines.append(annotation(spec.path, 1, None, "no expect: block (--strict)"))
+        for figure in spec.failures:
+            loc = figure.expectation.loc
+            lines.append(annotation(spec.path, loc.line, loc.column, figure_message(figure)))
+    lines.append(summary_line(run))
+    return "\n".join(lines)

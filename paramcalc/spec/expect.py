@@ -1,0 +1,177 @@
+"""The `expect:` block: the figures a spec promises, read with their exact place in the file.
+
+Numbers (the rules `paramcalc check` documents):
+- integers are exact: `61706`, `61_706`, or quoted with thousands separators `"61,706"`;
+- scientific notation is exact: `569e6` is 569,000,000 (it must come out a whole number);
+- a suffix K, M, G (or B) or T marks a rounded figure (`4.2M`): it needs a tolerance;
+- a tolerance is a percentage of the expected figure (`1%`, `0.5%`) or an absolute count
+  (`1000`, `5K`); a difference equal to the tolerance passes.
+A tolerance set beside the figures applies to all of them; a figure may carry its own:
+`params: {value: 4.2M, tolerance: 5%}`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+from paramcalc.errors import Location, SpecError
+from paramcalc.spec.yamlnodes import Node
+from paramcalc.suggest import did_you_mean
+
+COUNT_FIGURES = ("params", "trainable_params", "non_trainable_params", "macs", "flops", "activations")
+FIGURES = (*COUNT_FIGURES, "output_shape")
+EXPECT_KEYS = (*FIGURES, "layers", "tolerance")
+LAYER_KEYS = FIGURES
+SUFFIXES = {"K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12}
+
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+$")
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
+_SUFFIXED = re.compile(r"^(\d+(\.\d+)?)\s*([KMGBT])$")
+_PERCENT = re.compile(r"^(\d+(\.\d+)?)\s*%$")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    relative: Fraction | None = None  # 1% -> 1/100 of the expected figure
+    absolute: int | None = None
+    text: str = ""
+
+    def allowance(self, expected: int) -> Fraction:
+        if self.relative is not None:
+            return self.relative * abs(expected)
+        return Fraction(self.absolute or 0)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    figure: str  # one of FIGURES
+    layer: str | None  # None: the whole model
+    value: int | tuple[int | None, ...]
+    text: str  # as written in the spec
+    tolerance: Tolerance | None
+    loc: Location  # where the value is written
+    span: tuple[int, int]  # its character offsets, for --update
+    rounded: bool = False  # written with a K/M/G/T suffix
+
+    @property
+    def label(self) -> str:
+        return f"layers.{self.layer}.{self.figure}" if self.layer else self.figure
+
+
+def parse_expect(node: Node) -> list[Expectation]:
+    """All expectations of an `expect:` mapping, in the order written."""
+    for key, loc in node.key_locs.items():
+        if key not in EXPECT_KEYS:
+            raise SpecError(f"`expect` has no figure `{key}`", loc,
+                            did_you_mean(key, EXPECT_KEYS) or f"use one of {', '.join(EXPECT_KEYS)}.")
+    shared = parse_tolerance(node.value["tolerance"]) if "tolerance" in node.value else None
+    found = [_figure(name, node.value[name], None, shared) for name in node.value if name in FIGURES]
+    layers = node.value.get("layers")
+    if layers is not None:
+        if not layers.is_map:
+            raise SpecError("`expect.layers` must map layer names to figures", layers.loc,
+                            "write e.g. `layers: {conv2d_1: {params: 18496}}`.")
+        for layer, body in layers.value.items():
+            if not body.is_map:
+                raise SpecError(f"`expect.layers.{layer}` must be a mapping of figures", body.loc,
+                                "write e.g. `{params: 18496, output_shape: [null, 11, 11, 64]}`.")
+            for key, loc in body.key_locs.items():
+                if key not in LAYER_KEYS:
+                    raise SpecError(f"`expect.layers.{layer}` has no figure `{key}`", loc,
+                                    did_you_mean(key, LAYER_KEYS) or f"use one of {', '.join(LAYER_KEYS)}.")
+            found += [_figure(name, value, layer, shared) for name, value in body.value.items()]
+    return found
+
+
+def _figure(name: str, node: Node, layer: str | None, shared: Tolerance | None) -> Expectation:
+    if name == "output_shape":
+        return Expectation(name, layer, _shape(node), _text(node), None, node.loc, node.span)
+    tolerance = shared
+    value_node = node
+    if node.is_map:
+        for key, loc in node.key_locs.items():
+            if key not in ("value", "tolerance"):
+                raise SpecError(f"a figure written as a mapping takes `value` and `tolerance`, not `{key}`", loc,
+                                "write e.g. `params: {value: 4.2M, tolerance: 5%}`.")
+        if "value" not in node.value:
+            raise SpecError(f"`{name}` needs a `value`", node.loc, "write e.g. `params: {value: 4.2M, tolerance: 5%}`.")
+        value_node = node.value["value"]
+        if "tolerance" in node.value:
+            tolerance = parse_tolerance(node.value["tolerance"])
+    value, rounded = parse_count(value_node)
+    if rounded and tolerance is None:
+        raise SpecError(
+            f"`{name}: {value_node.value}` is a rounded figure, so it needs a tolerance", value_node.loc,
+            f"add `tolerance: 5%` to the expect block, write `{name}: {{value: {value_node.value}, tolerance: 5%}}`, "
+            f"or give the exact count.")
+    return Expectation(name, layer, value, _text(value_node), tolerance, value_node.loc, value_node.span, rounded)
+
+
+def _text(node: Node) -> str:
+    return str(node.plain())
+
+
+def parse_count(node: Node) -> tuple[int, bool]:
+    """(value, rounded?) of a human-written count; see the module docstring for the rules."""
+    value = node.value
+    hint = "write a whole number such as 61706, \"61,706\", 569e6, or 4.2M with a tolerance."
+    if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
+        raise SpecError(f"expected a count, got {node.plain()!r}", node.loc, hint)
+    if isinstance(value, int):
+        return value, False
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 2**53:
+            return int(value), False
+        raise SpecError(f"{value} is not a whole number", node.loc, hint)
+    text = value.strip().replace("_", "")
+    if re.fullmatch(r"[+-]?\d+", text):
+        return int(text), False
+    if _GROUPED.match(text):
+        return int(text.replace(",", "")), False
+    if _SCIENTIFIC.match(text):
+        exact = _decimal(text)
+        if exact != exact.to_integral_value():
+            raise SpecError(f"`{value}` is not a whole number", node.loc, hint)
+        return int(exact), False
+    match = _SUFFIXED.match(text)
+    if match:
+        return int(_decimal(match.group(1)) * SUFFIXES[match.group(3)]), True
+    raise SpecError(f"cannot read `{value}` as a count", node.loc, hint)
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the patterns above only admit valid decimals
+        raise ValueError(text) from None
+
+
+def parse_tolerance(node: Node) -> Tolerance:
+    value = node.value
+    if isinstance(value, str):
+        match = _PERCENT.match(value.strip())
+        if match:
+            return Tolerance(relative=Fraction(match.group(1)) / 100, text=value.strip())
+    try:
+        amount, _ = parse_count(node)
+    except SpecError:
+        amount = -1
+    if amount < 0:
+        raise SpecError(f"cannot read the tolerance {node.plain()!r}", node.loc,
+                        "write a percentage such as `1%` or an absolute count such as `1000`.")
+    return Tolerance(absolute=amount, text=str(value))
+
+
+def _shape(node: Node) -> tuple[int | None, ...]:
+    hint = "write the shape as a list, batch first as null, e.g. `[null, 11, 11, 64]`."
+    if not node.is_list or not node.value:
+        raise SpecError("`output_shape` must be a list of dimensions", node.loc, hint)
+    dims: list[int | None] = []
+    for item in node.value:
+        if item.value is not None and (isinstance(item.value, bool) or not isinstance(item.value, int)):
+            raise SpecError(f"a dimension must be a whole number or null; got {item.plain()!r}", item.loc, hint)
+        dims.append(item.value)
+    return tuple(dims)
