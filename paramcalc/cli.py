@@ -162,6 +162,44 @@ def check(ctx: click.Context, paths: tuple[str, ...], fmt: str, strict: bool, up
     ctx.exit(run.exit_code)
 
 
+@cli.command(help=f"""Show how every number of SPEC is obtained: for each layer (or only the named
+LAYERs), the output size, params and MACs as formulas with the spec's numbers substituted, in the
+notation of the tutorials: (N - F + 2P)/S + 1 = (32 - 5 + 0)/1 + 1 = 28.
+
+{EXIT_CODES}""")
+@click.argument("spec", metavar="SPEC")
+@click.argument("layers", nargs=-1, metavar="[LAYER]...")
+@reports_errors
+def explain(spec: str, layers: tuple[str, ...]) -> None:
+    from paramcalc.engine import analyze
+    from paramcalc.render.explain import render_explain
+    from paramcalc.spec.loader import load_spec
+
+    report = analyze(load_spec(spec))
+    rows = list(report.rows)
+    if layers:
+        by_name = {row.name: row for row in report.rows}
+        for name in layers:
+            if name not in by_name:
+                from paramcalc.errors import Location
+                from paramcalc.suggest import did_you_mean
+
+                raise ParamcalcError(f"the model has no layer named `{name}`", Location(report.source),
+                                     did_you_mean(name, by_name) or "run `paramcalc summary` to see the names.")
+        rows = [by_name[name] for name in layers]
+    click.echo(render_explain(report, rows))
+
+
+@cli.command(name="layers", help="""List the supported layer kinds with their arguments, defaults and
+formulas, or everything about the named KINDs.""")
+@click.argument("kinds", nargs=-1, metavar="[KIND]...")
+@reports_errors
+def layers_command(kinds: tuple[str, ...]) -> None:
+    from paramcalc.render.layers import render_kinds
+
+    click.echo(render_kinds(kinds))
+
+
 def console_for(width: int | None, no_color: bool) -> Any:
     from rich.console import Console
 

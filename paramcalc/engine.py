@@ -28,7 +28,9 @@ def analyze(spec: Spec) -> Report:
         name = namer.name(layer)
         trainable, frozen = result.trainable.value, result.non_trainable.value
         rows.append(LayerRow(name, layer.kind, (None, *result.output_shape), trainable + frozen, trainable,
-                             frozen, result.macs.value, layer.loc, result.derivations))
+                             frozen, result.macs.value, layer.loc, result.derivations + tuple(ctx.notes),
+                             result.structure,
+                             (None, *shape), tuple(ctx.warnings)))
         warnings.extend(Diagnostic(message, name, layer.loc) for message in ctx.warnings)
         shape = result.output_shape
     return Report.build(spec.name, spec.source, spec.data_format, spec.input_shape, rows, warnings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from paramcalc.errors import Location
-from paramcalc.layers.base import Derivation
+from paramcalc.layers.base import Derivation, Structure
 
 BYTES_PER_VALUE = 4  # float32, as Keras sizes its "Total params" line
 SCHEMA_VERSION = 1
@@ -22,6 +22,9 @@ class LayerRow:
     macs: int
     loc: Location
     derivations: tuple[Derivation, ...] = ()
+    structure: Structure | None = None
+    input_shape: tuple[int | None, ...] = ()  # batch first, as None
+    warnings: tuple[str, ...] = ()
 
     @property
     def activations(self) -> int:

@@ -21,8 +21,8 @@ class Elementwise(LayerKind):
         return LayerResult(shape)
 
 
-def _elementwise(name: str, framework: str, *args: Arg) -> type[LayerKind]:
-    attrs = {"name": name, "framework": framework, "args": args, "__module__": __name__}
+def _elementwise(name: str, framework: str, *args: Arg, example: str = "{}") -> type[LayerKind]:
+    attrs = {"name": name, "framework": framework, "args": args, "example": example, "__module__": __name__}
     return register(type(name, (Elementwise,), attrs))
 
 
@@ -39,16 +39,17 @@ _elementwise("Dropout", "keras", Arg("rate", fraction, 0.5), Arg("p", optional(f
              Arg("noise_shape", anything, None), Arg("seed", anything, None), INPLACE)
 
 # Keras only
-_elementwise("Activation", "keras", Arg("activation", text))
-_elementwise("SpatialDropout1D", "keras", Arg("rate", fraction), Arg("seed", anything, None))
+_elementwise("Activation", "keras", Arg("activation", text), example="{activation: relu}")
+_elementwise("SpatialDropout1D", "keras", Arg("rate", fraction), Arg("seed", anything, None), example="{rate: 0.1}")
 _elementwise("SpatialDropout2D", "keras", Arg("rate", fraction), Arg("data_format", anything, None),
-             Arg("seed", anything, None))
+             Arg("seed", anything, None), example="{rate: 0.1}")
 _elementwise("SpatialDropout3D", "keras", Arg("rate", fraction), Arg("data_format", anything, None),
-             Arg("seed", anything, None))
-_elementwise("GaussianNoise", "keras", Arg("stddev", number), Arg("seed", anything, None))
-_elementwise("GaussianDropout", "keras", Arg("rate", fraction), Arg("seed", anything, None))
+             Arg("seed", anything, None), example="{rate: 0.1}")
+_elementwise("GaussianNoise", "keras", Arg("stddev", number), Arg("seed", anything, None),
+             example="{stddev: 0.1}")
+_elementwise("GaussianDropout", "keras", Arg("rate", fraction), Arg("seed", anything, None), example="{rate: 0.1}")
 _elementwise("AlphaDropout", "keras", Arg("rate", fraction), Arg("noise_shape", anything, None),
-             Arg("seed", anything, None))
+             Arg("seed", anything, None), example="{rate: 0.1}")
 _elementwise("Identity", "keras")
 
 # PyTorch only
@@ -71,6 +72,7 @@ def shared_axes(value: Any) -> tuple[int, ...]:
 @register
 class PReLU(LayerKind):
     name = "PReLU"
+    example = "{shared_axes: [1, 2]}"
     doc = ("Parametric ReLU. Keras: one slope per input value, shared along `shared_axes`. "
            "PyTorch spelling (num_parameters): 1 slope, or one per channel.")
     formulas = "params = product of the input dims not in shared_axes (Keras) or num_parameters (PyTorch)"

@@ -33,6 +33,22 @@ class Derivation:
 
     label: str
     q: Q
+    note: str = ""  # shown after the result, e.g. "(1 before, 1 after)"
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What a weighted layer connects, for comparisons and per-type breakdowns."""
+
+    variant: str  # standard | depthwise | separable | transpose | dense
+    kernel: Shape  # () for dense
+    in_channels: int
+    out_channels: int
+    in_spatial: Shape
+    out_spatial: Shape  # for dense: the positions it is applied at (() when flat)
+    groups: int = 1
+    depth_multiplier: int = 1
+    use_bias: bool = True
 
 
 @dataclass(frozen=True)
@@ -42,7 +58,7 @@ class LayerResult:
     non_trainable: Q = ZERO
     macs: Q = ZERO
     derivations: tuple[Derivation, ...] = ()
-    warnings: tuple[str, ...] = ()
+    structure: Structure | None = None
 
 
 @dataclass
@@ -54,6 +70,7 @@ class Context:
     loc: Location
     arg_locs: Mapping[str, Location] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    notes: list[Derivation] = field(default_factory=list)  # extra explained figures (padding added, ...)
 
     def fail(self, message: str, hint: str, arg: str | None = None) -> ShapeError:
         """A shape error at the argument responsible, or at the layer."""
@@ -65,6 +82,9 @@ class Context:
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
+
+    def note(self, label: str, q: Q, note: str = "") -> None:
+        self.notes.append(Derivation(label, q, note))
 
     def split_channels(self, shape: Shape, rank: int) -> tuple[Shape, int]:
         """(spatial dims, channels) of a rank-`rank` feature map, in the spec's data format."""
@@ -114,6 +134,14 @@ class LayerKind:
     doc: ClassVar[str] = ""
     formulas: ClassVar[str] = ""
     framework: ClassVar[str] = "keras"  # whose semantics the layer follows: keras | torch
+    example: ClassVar[str] = "{}"  # arguments of a typical use, as YAML (shown by `paramcalc layers`)
+    example_rank: ClassVar[int] = 2  # spatial dims of the example input (0: a flat vector)
+
+    @classmethod
+    def example_input(cls, channels_last: bool) -> Shape:
+        """A small input this kind accepts, for `paramcalc layers` and the tests."""
+        rank = getattr(cls, "rank", cls.example_rank)
+        return (*(9,) * rank, 4) if channels_last else (4, *(9,) * rank)
 
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:

@@ -11,10 +11,19 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from paramcalc.layers.args import Arg, anything, boolean, choice, ints, optional, padding, positive
-from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, trainable_split
+from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, Structure, trainable_split
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.registry import define_ranked
-from paramcalc.layers.shapes import DROP_UNITS, dim_names, exact_ratio, keras_transpose, same, sliding, torch_transpose
+from paramcalc.layers.shapes import (
+    DROP_UNITS,
+    dim_names,
+    effective_kernel,
+    exact_ratio,
+    keras_transpose,
+    same,
+    sliding,
+    torch_transpose,
+)
 
 STANDARD, DEPTHWISE, SEPARABLE, TRANSPOSE = "standard", "depthwise", "separable", "transpose"
 
@@ -49,6 +58,9 @@ def output_lengths(plan: ConvPlan, spatial: Shape, ctx: Context) -> list[Q]:
                 q = keras_transpose(n, f, s, d, plan.padding, op)
         elif plan.padding in ("same", "causal") and not plan.torch_rules:
             q = same(n, s)
+            total = keras_same_padding(n, f, s, d, q.value)
+            before = total.value // 2 if plan.padding == "same" else total.value
+            ctx.note(f"padding {names[i]}", total, f"({before} before, {total.value - before} after)")
         else:
             if plan.padding == "valid":
                 pads = (0, 0)
@@ -70,6 +82,11 @@ def output_lengths(plan: ConvPlan, spatial: Shape, ctx: Context) -> list[Q]:
     if floors:
         ctx.warn(floor_warning(floors))
     return lengths
+
+
+def keras_same_padding(n: int, f: int, s: int, d: int, out: int) -> Q:
+    """Zeros 'same' adds so that ceil(N/S) windows fit: max((N' - 1) x S + span - N, 0)."""
+    return Q.maximum((Q.of(out, "N'") - 1) * Q.of(s, "S") + effective_kernel(f, d) - Q.of(n, "N"), 0)
 
 
 def _torch_same(f: int, d: int) -> tuple[int, int]:
@@ -101,7 +118,7 @@ def conv_result(plan: ConvPlan, shape: Shape, ctx: Context, a: dict[str, Any]) -
     lengths = output_lengths(plan, spatial, ctx)
     out_shape = ctx.join_channels(tuple(q.value for q in lengths), plan.out_channels)
 
-    kernel = Q.product(Q.of(k) for k in plan.kernel)
+    kernel = kernel_volume(plan.kernel)
     C = Q.of(channels, "C")
     M = Q.of(plan.out_channels, "M")
     # Output sizes enter the counts as plain numbers (H' x W'); their own formulas are listed above.
@@ -129,7 +146,15 @@ def conv_result(plan: ConvPlan, shape: Shape, ctx: Context, a: dict[str, Any]) -
         macs = positions * M * per_filter
     trainable, frozen = trainable_split(params, ZERO, a)
     derivations += [Derivation("params", params), Derivation("MACs", macs)]
-    return LayerResult(out_shape, trainable, frozen, macs, tuple(derivations))
+    structure = Structure(plan.variant, plan.kernel, channels, plan.out_channels, spatial,
+                          tuple(q.value for q in lengths), plan.groups, plan.depth_multiplier, plan.use_bias)
+    return LayerResult(out_shape, trainable, frozen, macs, tuple(derivations), structure)
+
+
+def kernel_volume(kernel: Shape) -> Q:
+    """F x F (square) or Fh x Fw: the kernel's area or volume, with the tutorials' symbols."""
+    names = ["F"] * len(kernel) if len(set(kernel)) == 1 else [f"F{d[0]}" for d in dim_names(len(kernel))]
+    return Q.product(Q.of(k, name) for k, name in zip(kernel, names))
 
 
 # ---- Keras kinds ---------------------------------------------------------------------------------
@@ -167,6 +192,7 @@ class KerasConvBase(LayerKind):
 
 
 class KerasConv(KerasConvBase):
+    example = "{filters: 8, kernel_size: 3, strides: 2, padding: same}"
     doc = "Convolution (Keras); `groups` splits channels into independent groups."
     formulas = "params = (K x C/g + 1) x filters;  MACs = H' x W' x filters x K x C/g"
 
@@ -193,6 +219,7 @@ class KerasConv(KerasConvBase):
 
 
 class KerasDepthwiseConv(KerasConvBase):
+    example = "{kernel_size: 3, depth_multiplier: 2}"
     doc = "Depthwise convolution (Keras): each input channel convolved with its own depth_multiplier filters."
     formulas = "params = (K + 1) x C x m;  MACs = H' x W' x C x m x K"
 
@@ -212,6 +239,7 @@ class KerasDepthwiseConv(KerasConvBase):
 
 
 class KerasSeparableConv(KerasConvBase):
+    example = "{filters: 8, kernel_size: 3, depth_multiplier: 2}"
     doc = "Depthwise-separable convolution (Keras): a depthwise conv (no bias) then a 1x1 pointwise conv."
     formulas = ("params = K x C x m + (C x m + 1) x filters;  "
                 "MACs = H' x W' x C x m x K + H' x W' x filters x C x m")
@@ -231,6 +259,7 @@ class KerasSeparableConv(KerasConvBase):
 
 
 class KerasConvTranspose(KerasConvBase):
+    example = "{filters: 8, kernel_size: 3, strides: 2, padding: same}"
     doc = "Transposed convolution (Keras), the upsampling 'deconvolution'."
     formulas = "params = (K x C + 1) x filters;  MACs = H x W x filters x K x C (input positions)"
 
@@ -315,12 +344,14 @@ class TorchConvBase(LayerKind):
 
 
 class TorchConv(TorchConvBase):
+    example = "{out_channels: 8, kernel_size: 3, padding: 1, groups: 2}"
     doc = "Convolution (PyTorch): explicit zero padding, 'same' only at stride 1."
     formulas = "params = (K x C/g + 1) x out_channels;  MACs = H' x W' x out_channels x K x C/g"
 
 
 class TorchConvTranspose(TorchConvBase):
     transposed = True
+    example = "{out_channels: 8, kernel_size: 3, stride: 2, output_padding: 1}"
     doc = "Transposed convolution (PyTorch)."
     formulas = "out = (N - 1) x S - 2P + D x (F - 1) + output_padding + 1;  MACs at input positions"
 

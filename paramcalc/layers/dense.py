@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from paramcalc.layers.args import Arg, anything, boolean, optional, positive
-from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, trainable_split
+from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, Structure, trainable_split
 from paramcalc.layers.conv import check_stated
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.registry import register
@@ -16,15 +16,17 @@ def dense_result(shape: Shape, units: int, use_bias: bool, a: dict[str, Any]) ->
     out = Q.of(units, "units")
     params = inputs * out + out if use_bias else inputs * out
     positions = Q.product(Q.of(n) for n in shape[:-1])
-    macs = positions * inputs * out if len(shape) > 1 else inputs * out
+    macs = positions * (inputs * out) if len(shape) > 1 else inputs * out
     trainable, frozen = trainable_split(params, ZERO, a)
+    structure = Structure("dense", (), shape[-1], units, shape[:-1], shape[:-1], use_bias=use_bias)
     return LayerResult((*shape[:-1], units), trainable, frozen, macs,
-                       (Derivation("params", params), Derivation("MACs", macs)))
+                       (Derivation("params", params), Derivation("MACs", macs)), structure)
 
 
 @register
 class Dense(LayerKind):
     name = "Dense"
+    example, example_rank = "{units: 10}", 1
     doc = "Fully connected (Keras), applied to the last axis."
     formulas = "params = in x units + units;  MACs = positions x in x units"
     args = (Arg("units", positive), Arg("activation", anything, None), Arg("use_bias", boolean, True),
@@ -38,6 +40,7 @@ class Dense(LayerKind):
 @register
 class Linear(LayerKind):
     name = "Linear"
+    example, example_rank = "{out_features: 10}", 1
     framework = "torch"
     doc = "Fully connected (PyTorch), applied to the last axis."
     formulas = "params = in_features x out_features + out_features;  MACs = positions x in x out"

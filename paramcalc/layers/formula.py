@@ -95,9 +95,13 @@ class Q:
         op, args = self.op, self.args
         if op == "atom":
             return self.name if symbolic and self.name else str(self.value)
-        if op in ("ceil", "max"):
-            inner = "/" if op == "ceil" else ", "
-            return f"{op}({args[0].render(symbolic)}{inner}{args[1].render(symbolic)})"
+        if op == "max":
+            return f"max({args[0].render(symbolic)}, {args[1].render(symbolic)})"
+        if op == "ceil":
+            num, den = (a.render(symbolic) for a in args)
+            num = num if args[0]._prec() == _ATOM else _group(num)
+            den = den if args[1]._prec() == _ATOM else _group(den)
+            return f"ceil({num}/{den})"
         left, right = args[0].render(symbolic), args[1].render(symbolic)
         if op == "+":
             return f"{left} + {right}"

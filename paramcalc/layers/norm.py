@@ -100,7 +100,7 @@ class TorchBatchNorm(LayerKind):
 
 @register
 class BatchNorm1d(TorchBatchNorm):
-    name, ranks = "BatchNorm1d", (1, 2)
+    name, ranks, example_rank = "BatchNorm1d", (1, 2), 1
 
 
 @register
@@ -110,7 +110,7 @@ class BatchNorm2d(TorchBatchNorm):
 
 @register
 class BatchNorm3d(TorchBatchNorm):
-    name, ranks = "BatchNorm3d", (4,)
+    name, ranks, example_rank = "BatchNorm3d", (4,), 3
 
 
 def normalized_shape(value: Any) -> tuple[int, ...]:
@@ -124,6 +124,7 @@ def normalized_shape(value: Any) -> tuple[int, ...]:
 @register
 class LayerNorm(LayerKind):
     name = "LayerNorm"
+    example = "{normalized_shape: 9}"
     framework = "torch"
     doc = "Layer normalisation (PyTorch) over the trailing `normalized_shape` dimensions."
     formulas = "params = 2 x prod(normalized_shape) (1 x without bias);  MACs 0"
@@ -145,6 +146,7 @@ class LayerNorm(LayerKind):
 @register
 class GroupNorm(LayerKind):
     name = "GroupNorm"
+    example = "{num_groups: 2}"
     framework = "torch"
     doc = "Group normalisation (PyTorch): channels split into num_groups groups."
     formulas = "params = 2 x C (affine);  MACs 0"
@@ -165,6 +167,7 @@ class GroupNorm(LayerKind):
 @register
 class LocalResponseNorm(LayerKind):
     name = "LocalResponseNorm"
+    example = "{size: 5}"
     framework = "torch"
     doc = "Local response normalisation (AlexNet, PyTorch): no weights, same shape."
     formulas = "params 0;  MACs 0"

@@ -37,6 +37,7 @@ def window_result(shape: Shape, ctx: Context, rank: int, lengths_of: Any) -> Lay
 
 class KerasPooling(LayerKind):
     rank: ClassVar[int]
+    example = "{pool_size: 2}"
     doc = "Pooling (Keras): 'valid' gives floor((N - F)/S) + 1, 'same' gives ceil(N/S); strides default to pool_size."
     formulas = "out = (N - F + 2P)/S + 1 (valid) or ceil(N/S) (same); params 0; MACs 0"
 
@@ -63,6 +64,7 @@ class KerasPooling(LayerKind):
 
 class TorchPooling(LayerKind):
     rank: ClassVar[int]
+    example = "{kernel_size: 3, stride: 2, ceil_mode: true}"
     framework = "torch"
     average: ClassVar[bool] = False
     doc = "Pooling (PyTorch): explicit padding, stride defaults to kernel_size, optional ceil_mode."
@@ -114,6 +116,7 @@ class GlobalPooling(LayerKind):
 
 class AdaptivePooling(LayerKind):
     rank: ClassVar[int]
+    example = "{output_size: 2}"
     framework = "torch"
     doc = "Adaptive pooling (PyTorch): the output size is given; null keeps that input size."
     formulas = "out = output_size; params 0; MACs 0"

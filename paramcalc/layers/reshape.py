@@ -7,8 +7,10 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 from paramcalc.layers.args import Arg, BadValue, anything, choice, integer, ints, is_int, optional, pairs, shape_list
-from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape, format_shape
+from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, format_shape
+from paramcalc.layers.formula import Q
 from paramcalc.layers.registry import define_ranked, register
+from paramcalc.layers.shapes import dim_names
 
 DATA_FORMAT = Arg("data_format", optional(choice("channels_last", "channels_first")), None)
 
@@ -29,13 +31,15 @@ class Flatten(LayerKind):
             raise ctx.arg_error("start_dim", f"and end_dim must pick axes 1..{rank - 1} in order; got "
                                 f"start_dim={a['start_dim']}, end_dim={a['end_dim']}",
                                 "leave them out to flatten everything after the batch.")
-        merged = math.prod(shape[start - 1:end])
-        return LayerResult((*shape[:start - 1], merged, *shape[end:]))
+        merged = Q.product(Q.of(n) for n in shape[start - 1:end])
+        return LayerResult((*shape[:start - 1], merged.value, *shape[end:]),
+                           derivations=(Derivation("output size", merged),))
 
 
 @register
 class Reshape(LayerKind):
     name = "Reshape"
+    example = "{target_shape: [-1]}"
     doc = "Reshapes to target_shape (without the batch); one -1 takes whatever is left."
     formulas = "params 0;  MACs 0"
     args = (Arg("target_shape", shape_list),)
@@ -62,20 +66,23 @@ class SpatialEdit(LayerKind):
     formulas = "params 0;  MACs 0"
 
     @classmethod
-    def new_lengths(cls, a: dict[str, Any], spatial: Shape) -> Shape:
+    def new_lengths(cls, a: dict[str, Any], spatial: Shape) -> list[Q]:
         raise NotImplementedError
 
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
         spatial, channels = ctx.split_channels(shape, cls.rank)
         lengths = cls.new_lengths(a, spatial)
-        if min(lengths) < 1:
-            raise ctx.fail(f"would leave an empty output {format_shape(lengths)} from {format_shape(spatial)}",
+        values = tuple(q.value for q in lengths)
+        if min(values) < 1:
+            raise ctx.fail(f"would leave an empty output {format_shape(values)} from {format_shape(spatial)}",
                            "crop less, or give a larger input.", cls.arguments()[0].name)
-        return LayerResult(ctx.join_channels(lengths, channels))
+        return LayerResult(ctx.join_channels(values, channels), derivations=tuple(
+            Derivation(f"output {dim}", q) for dim, q in zip(dim_names(cls.rank), lengths)))
 
 
 class ZeroPadding(SpatialEdit):
+    example = "{padding: 1}"
     doc = "Adds zeros around the spatial axes (Keras): int, per-axis ints, or [before, after] pairs."
 
     @classmethod
@@ -83,11 +90,12 @@ class ZeroPadding(SpatialEdit):
         return (Arg("padding", pairs(cls.rank), 1), DATA_FORMAT)
 
     @classmethod
-    def new_lengths(cls, a: dict[str, Any], spatial: Shape) -> Shape:
-        return tuple(n + b + e for n, (b, e) in zip(spatial, a["padding"]))
+    def new_lengths(cls, a: dict[str, Any], spatial: Shape) -> list[Q]:
+        return [Q.of(n, "N") + Q.of(b, "P1") + Q.of(e, "P2") for n, (b, e) in zip(spatial, a["padding"])]
 
 
 class Cropping(SpatialEdit):
+    example = "{cropping: 1}"
     doc = "Removes rows/columns at the spatial edges (Keras): int, per-axis ints, or [before, after] pairs."
 
     @classmethod
@@ -95,11 +103,12 @@ class Cropping(SpatialEdit):
         return (Arg("cropping", pairs(cls.rank), 1 if cls.rank != 2 else 0), DATA_FORMAT)
 
     @classmethod
-    def new_lengths(cls, a: dict[str, Any], spatial: Shape) -> Shape:
-        return tuple(n - b - e for n, (b, e) in zip(spatial, a["cropping"]))
+    def new_lengths(cls, a: dict[str, Any], spatial: Shape) -> list[Q]:
+        return [Q.of(n, "N") - Q.of(b, "C1") - Q.of(e, "C2") for n, (b, e) in zip(spatial, a["cropping"])]
 
 
 class UpSampling(SpatialEdit):
+    example = "{size: 2}"
     doc = "Repeats rows/columns `size` times along the spatial axes (Keras)."
 
     @classmethod
@@ -107,8 +116,8 @@ class UpSampling(SpatialEdit):
         return (Arg("size", ints(cls.rank), 2), DATA_FORMAT, Arg("interpolation", anything, "nearest"))
 
     @classmethod
-    def new_lengths(cls, a: dict[str, Any], spatial: Shape) -> Shape:
-        return tuple(n * k for n, k in zip(spatial, a["size"]))
+    def new_lengths(cls, a: dict[str, Any], spatial: Shape) -> list[Q]:
+        return [Q.of(n, "N") * Q.of(k, "size") for n, k in zip(spatial, a["size"])]
 
 
 def torch_pads(rank: int) -> Any:
@@ -149,6 +158,7 @@ def scale_factors(value: Any) -> tuple[Fraction, ...] | Fraction:
 @register
 class Upsample(LayerKind):
     name = "Upsample"
+    example = "{scale_factor: 2}"
     framework = "torch"
     doc = "Upsampling (PyTorch) to `size`, or by `scale_factor` (output floored)."
     formulas = "out = floor(N x scale_factor) or size;  params 0;  MACs 0"
