@@ -1,0 +1,64 @@
+"""paramcalc against real frameworks: figures stored in tests/fixtures/*.json by the scripts beside
+them (Keras 3 `count_params()` and output shapes; PyTorch `sum(p.numel())` and shapes; fvcore MACs)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import pytest
+
+from paramcalc.errors import ParamcalcError
+from tests.conftest import FIXTURES, run_dict, run_file
+
+
+@cache
+def fixture(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def cases(name: str) -> list[dict[str, Any]]:
+    return [case for case in fixture(name)["cases"] if case.get("spec")]
+
+
+def shape(value: list[int | None]) -> tuple[int | None, ...]:
+    return tuple(value)
+
+
+def test_fixtures_record_their_provenance():
+    keras = fixture("keras_layers.json")["provenance"]
+    assert keras["keras"] and keras["backend"] and keras["generator"].startswith("tests/fixtures/")
+    assert fixture("keras_applications.json")["provenance"]["keras"] == keras["keras"]
+
+
+@pytest.mark.parametrize("case", cases("keras_layers.json"), ids=lambda c: c["id"])
+def test_keras_layer_case(case):
+    if "error" in case:
+        # Keras refuses this configuration: paramcalc must refuse it too, with its own located error.
+        with pytest.raises(ParamcalcError):
+            run_dict(case["spec"])
+        return
+    report = run_dict(case["spec"])
+    assert report.output_shape == shape(case["output_shape"])
+    assert (report.total_params, report.trainable_params, report.non_trainable_params) == (
+        case["params"], case["trainable_params"], case["non_trainable_params"])
+    got = [(r.name, r.type, r.output_shape, r.params, r.trainable_params, r.non_trainable_params) for r in report.rows]
+    want = [(k["name"], k["type"], shape(k["output_shape"]), k["params"], k["trainable_params"],
+             k["non_trainable_params"]) for k in case["layers"]]
+    assert got == want
+
+
+def application(case_id: str) -> dict[str, Any]:
+    return next(c for c in fixture("keras_applications.json")["cases"] if c["id"] == case_id)
+
+
+def test_mobilenet_v1_spec_matches_keras_layer_by_layer():
+    keras = application("application/MobileNet_1.0_224")
+    report = run_file("mobilenet_v1.yaml")
+    got = [(r.name, r.type, r.output_shape, r.params, r.trainable_params, r.non_trainable_params) for r in report.rows]
+    want = [(k["name"], k["type"], shape(k["output_shape"]), k["params"], k["trainable_params"],
+             k["non_trainable_params"]) for k in keras["layers"]]
+    assert got == want
+    assert (report.total_params, report.trainable_params, report.non_trainable_params) == (
+        keras["params"], keras["trainable_params"], keras["non_trainable_params"]) == (4_253_864, 4_231_976, 21_888)
