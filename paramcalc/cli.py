@@ -98,12 +98,19 @@ framework floors the output size).
 @click.option("--width", type=click.IntRange(40, 1000), default=None,
               help="Table width in characters (default: the terminal's).")
 @click.option("--no-color", is_flag=True, help="Plain text without colour (also when NO_COLOR is set).")
+@click.option("--by-type", is_flag=True, help="Instead of every layer, MACs and params per layer type "
+              "(Conv 1x1, Conv DW 3x3, Conv 3x3, FC, ...), as in the MobileNet paper's Table 2.")
 @reports_errors
-def summary(spec: str, fmt: str, width: int | None, no_color: bool) -> None:
+def summary(spec: str, fmt: str, width: int | None, no_color: bool, by_type: bool) -> None:
     from paramcalc.engine import analyze
     from paramcalc.spec.loader import load_spec
 
     report = analyze(load_spec(spec))
+    if by_type:
+        from paramcalc.render.compare import by_type_table
+
+        emit(by_type_table(report), fmt, width, no_color)
+        return
     if fmt == "json":
         from paramcalc.render.json_report import render_json
 
@@ -198,6 +205,89 @@ def layers_command(kinds: tuple[str, ...]) -> None:
     from paramcalc.render.layers import render_kinds
 
     click.echo(render_kinds(kinds))
+
+
+GRID_HELP = """\b
+Grid mode (no SPEC): every combination of
+  --in N      input channels     --out M    output channels
+  --kernel K  kernel size        --size S   input feature-map size
+  [--stride]  D = ceil(S / stride), as with 'same' padding
+Values are comma lists or ranges start:stop:step (stop included): --in 32,64,128 --kernel 3:7:2"""
+
+
+@cli.command(help=f"""Standard vs depthwise-separable convolution costs.
+
+\b
+  paramcalc compare SPEC          each convolution of SPEC both ways, and the
+                                  whole network in both forms (MobileNet Table 4)
+  paramcalc compare A.yaml B.yaml two models side by side, with differences
+  paramcalc compare --in 32,64 --out 64,128 --kernel 3,5 --size 112,56
+
+{GRID_HELP}
+
+Standard: D^2 x K^2 x N x M MACs; separable: D^2 x K^2 x N + D^2 x N x M; their
+ratio is 1/M + 1/K^2 (the seed's closed form). Weights exclude biases.
+
+{EXIT_CODES}""")
+@click.argument("specs", nargs=-1, metavar="[SPEC [SPEC]]")
+@click.option("--in", "ins", metavar="N,...", help="Input channels (grid mode).")
+@click.option("--out", "outs", metavar="M,...", help="Output channels (grid mode).")
+@click.option("--kernel", "kernels", metavar="K,...", help="Kernel sizes (grid mode).")
+@click.option("--size", "sizes", metavar="S,...", help="Input feature-map sizes (grid mode).")
+@click.option("--stride", type=click.IntRange(1), default=1, show_default=True, help="Stride (grid mode).")
+@click.option("--multiplier", type=click.IntRange(1), default=1, show_default=True,
+              help="Depth multiplier of the depthwise part (grid mode).")
+@click.option("--sort", type=click.Choice(["standard_macs", "separable_macs", "ratio", "saving", "N", "M", "K", "D"]),
+              default=None, help="Sort the grid by a column (default: the order given).")
+@click.option("--desc", is_flag=True, help="Sort in descending order.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table",
+              show_default=True, help="table for people; csv, json, markdown for notebooks and papers.")
+@click.option("--width", type=click.IntRange(40, 1000), default=None, help="Table width in characters.")
+@click.option("--no-color", is_flag=True, help="Plain text without colour (also when NO_COLOR is set).")
+@reports_errors
+def compare(specs: tuple[str, ...], ins: str | None, outs: str | None, kernels: str | None, sizes: str | None,
+            stride: int, multiplier: int, sort: str | None, desc: bool, fmt: str, width: int | None,
+            no_color: bool) -> None:
+    from paramcalc import compare as cmp
+    from paramcalc.render import compare as tables
+
+    grid_options = (ins, outs, kernels, sizes)
+    if any(grid_options):
+        if specs:
+            raise click.UsageError("give either SPEC files or the grid options (--in, --out, --kernel, --size)")
+        if not all(grid_options):
+            raise click.UsageError("grid mode needs all of --in, --out, --kernel and --size")
+        try:
+            values = [cmp.parse_values(text, name) for text, name in  # type: ignore[arg-type]
+                      zip(grid_options, ("in", "out", "kernel", "size"))]
+        except ValueError as bad:
+            raise click.UsageError(str(bad)) from None
+        combinations = len(values[0]) * len(values[1]) * len(values[2]) * len(values[3])
+        if combinations > 1_000_000:
+            raise click.UsageError(f"the grid has {combinations:,} combinations; at most 1,000,000 are allowed")
+        pairs = cmp.grid(*values, stride=stride, multiplier=multiplier)
+        title = (f"Standard vs depthwise-separable, {combinations:,} combination{'s' if combinations > 1 else ''} "
+                 f"(stride {stride})")
+        emit(tables.pairs_table(title, pairs, sort, desc), fmt, width, no_color)
+        return
+    from paramcalc.engine import analyze
+    from paramcalc.spec.loader import load_spec
+
+    if len(specs) == 1:
+        emit(tables.spec_table(cmp.compare_spec(analyze(load_spec(specs[0])))), fmt, width, no_color)
+    elif len(specs) == 2:
+        a, b = (analyze(load_spec(path)) for path in specs)
+        emit(tables.two_specs_table(a, b), fmt, width, no_color)
+    else:
+        raise click.UsageError("give one SPEC, two SPECs to put side by side, or the grid options")
+
+
+def emit(table: Any, fmt: str, width: int | None, no_color: bool) -> None:
+    """Print a `Tabular` in the chosen format ('json' and 'table' as elsewhere)."""
+    if fmt == "table":
+        console_for(width, no_color).print(table.rich())
+    else:
+        click.echo({"csv": table.csv, "json": table.json, "markdown": table.markdown}[fmt]())
 
 
 def console_for(width: int | None, no_color: bool) -> Any:

@@ -1,0 +1,132 @@
+"""Tables for `paramcalc compare` and `summary --by-type`, built from the pure results in compare.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paramcalc.compare import ConvPair, SpecComparison, TypeShare, by_type
+from paramcalc.render.tabular import Column, Tabular
+from paramcalc.report import BYTES_PER_VALUE, Report
+
+
+def dims(values: tuple[int, ...]) -> str:
+    return str(values[0]) if len(set(values)) == 1 else "x".join(str(v) for v in values)
+
+
+def text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def ratio(value: Any) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+def times(value: Any) -> str:
+    return "" if value is None else f"{value:.2f}x"
+
+
+def percent(value: Any) -> str:
+    return "" if value is None else f"{value:.2f}%"
+
+
+PAIR_COLUMNS = [
+    Column("layer", "Layer", numeric=False), Column("form", "Written as", numeric=False),
+    Column("K", "K", show=text), Column("N", "N", show=text), Column("M", "M", show=text),
+    Column("D", "D", show=text),
+    Column("standard_macs", "Standard MACs"), Column("separable_macs", "Separable MACs"),
+    Column("ratio", "Ratio", show=ratio), Column("closed_form", "1/M + 1/K^2", show=ratio),
+    Column("saving", "Saving", show=times),
+    Column("standard_params", "Standard weights"), Column("separable_params", "Separable weights"),
+]
+
+
+def pair_row(p: ConvPair) -> dict[str, Any]:
+    return {
+        "layer": p.layer, "form": p.written, "K": dims(p.kernel), "N": p.n, "M": p.m, "D": dims(p.out),
+        "multiplier": p.multiplier, "standard_macs": p.standard_macs, "separable_macs": p.separable_macs,
+        "ratio": round(float(p.ratio), 6), "closed_form": round(float(p.closed_form), 6),
+        "saving": round(float(1 / p.ratio), 4), "standard_params": p.standard_weights,
+        "separable_params": p.separable_weights,
+    }
+
+
+NOTE = ("Weights are kernel weights (no biases), as in the paper's formulas: standard D^2 K^2 N M MACs, "
+        "separable D^2 K^2 N + D^2 N M; ratio = 1/M + 1/K^2 (x depth multiplier).")
+
+
+def pairs_table(title: str, pairs: list[ConvPair], sort: str | None = None, descending: bool = False) -> Tabular:
+    rows = [pair_row(p) for p in pairs]
+    if sort:
+        rows.sort(key=lambda r: r[sort], reverse=descending)
+    return Tabular(title, PAIR_COLUMNS, rows, notes=[NOTE])
+
+
+def spec_table(comparison: SpecComparison) -> Tabular:
+    report = comparison.report
+    table = pairs_table(f'Model "{report.name}": each convolution, standard vs depthwise-separable',
+                        list(comparison.pairs))
+    table.footer = [
+        {"layer": "whole network as written", "standard_macs": comparison.macs_as_written,
+         "standard_params": comparison.conv_dense_params},
+        {"layer": "all standard convolutions", "standard_macs": comparison.macs_standard,
+         "standard_params": comparison.params_standard},
+        {"layer": "all depthwise-separable", "separable_macs": comparison.macs_separable,
+         "separable_params": comparison.params_separable,
+         "ratio": round(comparison.macs_separable / comparison.macs_standard, 6) if comparison.macs_standard else None},
+    ]
+    table.notes.append("Network totals: MACs of every layer; params of conv and dense layers with their biases "
+                       "(normalisation excluded, as papers count them). Layers without a separable counterpart "
+                       "(1x1, grouped, transposed, dense) cost the same in every form.")
+    return table
+
+
+TYPE_COLUMNS = [
+    Column("type", "Type", numeric=False), Column("layers", "Layers", show=text),
+    Column("macs", "MACs"), Column("macs_share", "MACs %", show=percent),
+    Column("params", "Params"), Column("params_share", "Params %", show=percent),
+    Column("weights_share", "Weights %", show=percent),
+]
+
+
+def share(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 4) if whole else None
+
+
+def type_rows(report: Report) -> tuple[list[TypeShare], int]:
+    shares = by_type(report)
+    return shares, sum(t.weights for t in shares)
+
+
+def by_type_table(report: Report) -> Tabular:
+    shares, weights = type_rows(report)
+    rows = [{"type": t.category, "layers": t.layers, "macs": t.macs, "macs_share": share(t.macs, report.total_macs),
+             "params": t.params, "params_share": share(t.params, report.total_params), "weights": t.weights,
+             "weights_share": share(t.weights, weights) if t.weights else None} for t in shares]
+    footer = [{"type": "total", "layers": len(report.rows), "macs": report.total_macs, "params": report.total_params,
+               "weights": weights}]
+    return Tabular(f'Model "{report.name}": MACs and params by layer type', TYPE_COLUMNS, rows, footer,
+                   notes=["Weights % counts kernel weights only (no biases, no normalisation), as the MobileNet "
+                          "paper's Table 2 does. A 1x1 convolution on a 1x1 map counts as FC."])
+
+
+def two_specs_table(a: Report, b: Report) -> Tabular:
+    def line(label: str, x: int, y: int) -> dict[str, Any]:
+        return {"figure": label, "a": x, "b": y, "difference": y - x, "ratio": round(y / x, 6) if x else None}
+
+    rows = [line("params", a.total_params, b.total_params),
+            line("trainable params", a.trainable_params, b.trainable_params),
+            line("non-trainable params", a.non_trainable_params, b.non_trainable_params),
+            line("MACs", a.total_macs, b.total_macs), line("FLOPs (2 x MACs)", a.total_flops, b.total_flops),
+            line("activations (values per sample)", a.activations, b.activations),
+            line("activation bytes (float32)", a.activations * BYTES_PER_VALUE, b.activations * BYTES_PER_VALUE)]
+    a_types = {t.category: t for t in by_type(a)}
+    b_types = {t.category: t for t in by_type(b)}
+    for name in list(a_types) + [n for n in b_types if n not in a_types]:
+        ta, tb = a_types.get(name), b_types.get(name)
+        if (ta and (ta.macs or ta.params)) or (tb and (tb.macs or tb.params)):
+            rows.append(line(f"{name}: MACs", ta.macs if ta else 0, tb.macs if tb else 0))
+            rows.append(line(f"{name}: params", ta.params if ta else 0, tb.params if tb else 0))
+    columns = [Column("figure", "Figure", numeric=False), Column("a", a.name), Column("b", b.name),
+               Column("difference", "B - A", show=lambda v: "" if v is None else f"{v:+,}"),
+               Column("ratio", "B / A", show=lambda v: "" if v is None else f"{v:.4f}")]
+    return Tabular(f'"{a.name}" (A) vs "{b.name}" (B)', columns, rows)
