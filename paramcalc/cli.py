@@ -93,8 +93,9 @@ framework floors the output size).
 
 {EXIT_CODES}""")
 @click.argument("spec", metavar="SPEC")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="table for people; json for programs (stable keys, exact integers, batch as null).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
+              show_default=True, help="table for people; json for programs (stable keys, exact integers, batch "
+              "as null); csv and markdown: the layer rows.")
 @click.option("--width", type=click.IntRange(40, 1000), default=None,
               help="Table width in characters (default: the terminal's).")
 @click.option("--no-color", is_flag=True, help="Plain text without colour (also when NO_COLOR is set).")
@@ -115,6 +116,11 @@ def summary(spec: str, fmt: str, width: int | None, no_color: bool, by_type: boo
         from paramcalc.render.json_report import render_json
 
         click.echo(render_json(report))
+        return
+    if fmt in ("csv", "markdown"):
+        from paramcalc.render.table import rows_table
+
+        emit(rows_table(report), fmt, width, no_color)
         return
     from paramcalc.render.table import render_table
 

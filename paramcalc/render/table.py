@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from paramcalc.render.numbers import readable_bytes, shape_text, thousands
+from paramcalc.render.tabular import Column, Tabular
 from paramcalc.report import BYTES_PER_VALUE, Report
 
 
@@ -56,3 +57,17 @@ def warnings(report: Report) -> list[Text]:
             line.append(f" (line {w.loc.line})", style="dim")
         lines.append(line)
     return lines
+
+
+def rows_table(report: Report) -> Tabular:
+    """The layer rows as a plain table, for CSV and Markdown."""
+    columns = [Column("name", "Layer", numeric=False), Column("type", "Type", numeric=False),
+               Column("output_shape", "Output Shape", numeric=False, show=shape_text),
+               Column("params", "Param #"), Column("trainable_params", "Trainable"),
+               Column("non_trainable_params", "Non-trainable"), Column("macs", "MACs")]
+    rows = [{"name": r.name, "type": r.type, "output_shape": r.output_shape, "params": r.params,
+             "trainable_params": r.trainable_params, "non_trainable_params": r.non_trainable_params, "macs": r.macs}
+            for r in report.rows]
+    footer = [{"name": "total", "params": report.total_params, "trainable_params": report.trainable_params,
+               "non_trainable_params": report.non_trainable_params, "macs": report.total_macs}]
+    return Tabular(f'Model "{report.name}"', columns, rows, footer)
