@@ -55,6 +55,16 @@ class SpecProblem(click.ClickException):
         click.echo(self.error.describe(), err=True)
 
 
+def set_options(command: F) -> F:
+    """--set NAME=VALUE (repeatable; comma-separated values make a sweep) and --max-layers."""
+    command = click.option("--max-layers", type=click.IntRange(1), default=1_000_000, show_default=True,
+                           help="Refuse specs that expand (blocks, repeat) to more layers than this.")(command)
+    return click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+                        help="Override a variable of the spec's vars: block (repeatable). Several values, "
+                        "comma-separated, run a sweep over every combination: --set alpha=1,0.5 --set res=224,160."
+                        )(command)
+
+
 def reports_errors(command: F) -> F:
     """Turn library errors into exit code 2 with the located message."""
 
@@ -101,12 +111,21 @@ framework floors the output size).
 @click.option("--no-color", is_flag=True, help="Plain text without colour (also when NO_COLOR is set).")
 @click.option("--by-type", is_flag=True, help="Instead of every layer, MACs and params per layer type "
               "(Conv 1x1, Conv DW 3x3, Conv 3x3, FC, ...), as in the MobileNet paper's Table 2.")
+@click.option("--depth", type=click.IntRange(0), default=None,
+              help="Fold layers nested deeper than N blocks into their block's row (0: top-level items only).")
+@set_options
 @reports_errors
-def summary(spec: str, fmt: str, width: int | None, no_color: bool, by_type: bool) -> None:
+def summary(spec: str, fmt: str, width: int | None, no_color: bool, by_type: bool, depth: int | None,
+            sets: tuple[str, ...], max_layers: int) -> None:
     from paramcalc.engine import analyze
     from paramcalc.spec.loader import load_spec
+    from paramcalc.sweep import count, parse_sets
 
-    report = analyze(load_spec(spec))
+    values = parse_sets(sets)
+    if count(values) > 1:
+        run_sweep_command(spec, values, fmt, width, no_color)
+        return
+    report = analyze(load_spec(spec, {k: v[0] for k, v in values.items()}, max_layers))
     if by_type:
         from paramcalc.render.compare import by_type_table
 
@@ -124,7 +143,24 @@ def summary(spec: str, fmt: str, width: int | None, no_color: bool, by_type: boo
         return
     from paramcalc.render.table import render_table
 
-    console_for(width, no_color).print(render_table(report))
+    console_for(width, no_color).print(render_table(report, depth))
+
+
+def run_sweep_command(spec: str, values: dict[str, list[str]], fmt: str, width: int | None, no_color: bool) -> None:
+    from paramcalc.render.sweep import sweep_table
+    from paramcalc.sweep import count, run_sweep
+
+    total = count(values)
+    if sys.stderr.isatty() and total > 20:
+        from rich.console import Console
+        from rich.progress import Progress
+
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("sweeping", total=total)
+            rows = run_sweep(spec, values, lambda done: bar.update(task, completed=done))
+    else:
+        rows = run_sweep(spec, values)
+    emit(sweep_table(rows, list(values)), fmt, width, no_color)
 
 
 @cli.command(help=f"""Compare each spec's computed figures with its expect: block. PATHS are spec
@@ -182,13 +218,14 @@ notation of the tutorials: (N - F + 2P)/S + 1 = (32 - 5 + 0)/1 + 1 = 28.
 {EXIT_CODES}""")
 @click.argument("spec", metavar="SPEC")
 @click.argument("layers", nargs=-1, metavar="[LAYER]...")
+@set_options
 @reports_errors
-def explain(spec: str, layers: tuple[str, ...]) -> None:
+def explain(spec: str, layers: tuple[str, ...], sets: tuple[str, ...], max_layers: int) -> None:
     from paramcalc.engine import analyze
     from paramcalc.render.explain import render_explain
     from paramcalc.spec.loader import load_spec
 
-    report = analyze(load_spec(spec))
+    report = analyze(load_spec(spec, single_values(sets), max_layers))
     rows = list(report.rows)
     if layers:
         by_name = {row.name: row for row in report.rows}
@@ -250,10 +287,11 @@ ratio is 1/M + 1/K^2 (the seed's closed form). Weights exclude biases.
               show_default=True, help="table for people; csv, json, markdown for notebooks and papers.")
 @click.option("--width", type=click.IntRange(40, 1000), default=None, help="Table width in characters.")
 @click.option("--no-color", is_flag=True, help="Plain text without colour (also when NO_COLOR is set).")
+@set_options
 @reports_errors
 def compare(specs: tuple[str, ...], ins: str | None, outs: str | None, kernels: str | None, sizes: str | None,
             stride: int, multiplier: int, sort: str | None, desc: bool, fmt: str, width: int | None,
-            no_color: bool) -> None:
+            no_color: bool, sets: tuple[str, ...], max_layers: int) -> None:
     from paramcalc import compare as cmp
     from paramcalc.render import compare as tables
 
@@ -279,13 +317,26 @@ def compare(specs: tuple[str, ...], ins: str | None, outs: str | None, kernels: 
     from paramcalc.engine import analyze
     from paramcalc.spec.loader import load_spec
 
+    values = single_values(sets)
     if len(specs) == 1:
-        emit(tables.spec_table(cmp.compare_spec(analyze(load_spec(specs[0])))), fmt, width, no_color)
+        emit(tables.spec_table(cmp.compare_spec(analyze(load_spec(specs[0], values, max_layers)))), fmt, width,
+             no_color)
     elif len(specs) == 2:
-        a, b = (analyze(load_spec(path)) for path in specs)
+        a, b = (analyze(load_spec(path, values, max_layers)) for path in specs)
         emit(tables.two_specs_table(a, b), fmt, width, no_color)
     else:
         raise click.UsageError("give one SPEC, two SPECs to put side by side, or the grid options")
+
+
+def single_values(sets: tuple[str, ...]) -> dict[str, str]:
+    """--set values for commands that run one spec: a sweep is refused with a clear message."""
+    from paramcalc.sweep import parse_sets
+
+    values = parse_sets(sets)
+    for name, options in values.items():
+        if len(options) > 1:
+            raise click.UsageError(f"--set {name} gives {len(options)} values: sweeps are for `paramcalc summary`")
+    return {k: v[0] for k, v in values.items()}
 
 
 def emit(table: Any, fmt: str, width: int | None, no_color: bool) -> None:

@@ -23,8 +23,10 @@ class LayerRow:
     loc: Location
     derivations: tuple[Derivation, ...] = ()
     structure: Structure | None = None
-    input_shape: tuple[int | None, ...] = ()  # batch first, as None
+    input_shape: tuple[int | None, ...] = ()  # batch first, as None (the first input's, for merges)
     warnings: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()  # names of the layers or model inputs it reads
+    path: tuple[tuple[str, str], ...] = ()  # enclosing block instances (name, block), outermost first
 
     @property
     def activations(self) -> int:
@@ -50,7 +52,8 @@ class Report:
     name: str
     source: str
     data_format: str
-    input_shape: tuple[int | None, ...]  # batch first, as None
+    inputs: dict[str, tuple[int | None, ...]]  # model inputs by name, batch first as None
+    outputs: dict[str, tuple[int | None, ...]]  # model outputs by layer name
     rows: tuple[LayerRow, ...]
     warnings: tuple[Diagnostic, ...]
     total_params: int
@@ -65,21 +68,39 @@ class Report:
         return 2 * self.total_macs
 
     @property
+    def input_shape(self) -> tuple[int | None, ...]:
+        return next(iter(self.inputs.values()))
+
+    @property
     def output_shape(self) -> tuple[int | None, ...]:
-        return self.rows[-1].output_shape if self.rows else self.input_shape
+        return next(iter(self.outputs.values()))
 
     @property
     def input_values(self) -> int:
-        size = 1
-        for dim in self.input_shape[1:]:
-            size *= dim or 1
-        return size
+        total = 0
+        for shape in self.inputs.values():
+            size = 1
+            for dim in shape[1:]:
+                size *= dim or 1
+            total += size
+        return total
+
+    @property
+    def is_chain(self) -> bool:
+        """Every layer reads the one before it (the first reads the only input): Keras's Sequential."""
+        previous = next(iter(self.inputs)) if len(self.inputs) == 1 else None
+        for row in self.rows:
+            if row.inputs != (previous,):
+                return False
+            previous = row.name
+        return len(self.outputs) == 1 and previous in self.outputs
 
     @staticmethod
-    def build(name: str, source: str, data_format: str, input_shape: tuple[int, ...],
-              rows: list[LayerRow], warnings: list[Diagnostic]) -> Report:
+    def build(name: str, source: str, data_format: str, inputs: dict[str, tuple[int, ...]],
+              outputs: dict[str, tuple[int | None, ...]], rows: list[LayerRow], warnings: list[Diagnostic]) -> Report:
         return Report(
-            name=name, source=source, data_format=data_format, input_shape=(None, *input_shape),
+            name=name, source=source, data_format=data_format,
+            inputs={k: (None, *v) for k, v in inputs.items()}, outputs=outputs,
             rows=tuple(rows), warnings=tuple(warnings),
             total_params=sum(r.params for r in rows),
             trainable_params=sum(r.trainable_params for r in rows),
@@ -87,3 +108,37 @@ class Report:
             total_macs=sum(r.macs for r in rows),
             activations=sum(r.activations for r in rows),
         )
+
+
+@dataclass(frozen=True)
+class DisplayRow:
+    """A row of the summary table: one layer, or a collapsed block instance (--depth)."""
+
+    name: str
+    type: str
+    output_shape: tuple[int | None, ...]
+    params: int
+    macs: int
+    inputs: tuple[str, ...]
+    depth: int  # nesting level: 0 for top-level items
+
+
+def display_rows(report: Report, depth: int | None = None) -> list[DisplayRow]:
+    """Rows as `--depth` wants them: layers nested deeper than `depth` blocks fold into their block
+    instance, whose row sums their params and MACs and shows the block's output shape."""
+    shown: list[DisplayRow] = []
+    folded: dict[str, int] = {}  # block instance -> index in `shown`
+    for row in report.rows:
+        if depth is None or len(row.path) <= depth:
+            shown.append(DisplayRow(row.name, row.type, row.output_shape, row.params, row.macs, row.inputs,
+                                    len(row.path)))
+            continue
+        instance, block = row.path[depth]
+        if instance not in folded:
+            folded[instance] = len(shown)
+            shown.append(DisplayRow(instance, f"{block} block", row.output_shape, 0, 0, row.inputs, depth))
+        i = folded[instance]
+        old = shown[i]
+        shown[i] = DisplayRow(old.name, old.type, row.output_shape, old.params + row.params, old.macs + row.macs,
+                              old.inputs, depth)
+    return shown

@@ -1,6 +1,6 @@
 """Layer kinds. Importing this package registers every family module's kinds in REGISTRY."""
 
-from paramcalc.layers import activation, conv, dense, norm, pooling, reshape  # noqa: F401  (registration)
+from paramcalc.layers import activation, conv, dense, merge, norm, pooling, reshape  # noqa: F401  (registration)
 from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape
 from paramcalc.layers.registry import REGISTRY, lookup
 

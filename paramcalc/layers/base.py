@@ -134,6 +134,7 @@ class LayerKind:
     doc: ClassVar[str] = ""
     formulas: ClassVar[str] = ""
     framework: ClassVar[str] = "keras"  # whose semantics the layer follows: keras | torch
+    multi_input: ClassVar[bool] = False  # merge layers (Add, Concatenate, ...) read several inputs
     example: ClassVar[str] = "{}"  # arguments of a typical use, as YAML (shown by `paramcalc layers`)
     example_rank: ClassVar[int] = 2  # spatial dims of the example input (0: a flat vector)
 
@@ -142,6 +143,17 @@ class LayerKind:
         """A small input this kind accepts, for `paramcalc layers` and the tests."""
         rank = getattr(cls, "rank", cls.example_rank)
         return (*(9,) * rank, 4) if channels_last else (4, *(9,) * rank)
+
+    @classmethod
+    def example_spec(cls) -> str:
+        """A whole spec whose last layer is this kind's example (merges get two branches)."""
+        channels_last = cls.framework == "keras"
+        shape = list(cls.example_input(channels_last))
+        head = f"input: {shape}\ndata_format: {'channels_last' if channels_last else 'channels_first'}\nlayers:\n"
+        if cls.multi_input:
+            head += "  - Identity: {name: a}\n  - Identity: {name: b, inputs: input}\n"
+            return head + f"  - {cls.name}: {{inputs: [a, b], {cls.example[1:]}\n".replace(", }", "}")
+        return head + f"  - {cls.name}: {cls.example}\n"
 
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:
@@ -189,6 +201,11 @@ class LayerKind:
 
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        raise NotImplementedError
+
+    @classmethod
+    def compute_many(cls, a: dict[str, Any], shapes: list[Shape], names: list[str], ctx: Context) -> LayerResult:
+        """For `multi_input` kinds: the shapes of all inputs, with their names for error messages."""
         raise NotImplementedError
 
 

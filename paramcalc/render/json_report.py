@@ -16,6 +16,8 @@ def report_dict(report: Report) -> dict[str, Any]:
         "data_format": report.data_format,
         "input_shape": list(report.input_shape),
         "output_shape": list(report.output_shape),
+        "inputs": {name: list(shape) for name, shape in report.inputs.items()},
+        "outputs": {name: list(shape) for name, shape in report.outputs.items()},
         "layers": [
             {
                 "name": row.name,
@@ -26,6 +28,8 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "non_trainable_params": row.non_trainable_params,
                 "macs": row.macs,
                 "activations": row.activations,
+                "inputs": list(row.inputs),
+                "block_path": [instance for instance, _ in row.path],
                 "line": row.loc.line,
             }
             for row in report.rows

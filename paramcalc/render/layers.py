@@ -23,12 +23,9 @@ def example_line(kind: type[LayerKind]) -> str:
     from paramcalc.engine import analyze
     from paramcalc.spec.loader import parse_spec
 
-    channels_last = kind.framework == "keras"
-    shape = kind.example_input(channels_last)
-    fmt = "channels_last" if channels_last else "channels_first"
-    text = f"input: {list(shape)}\ndata_format: {fmt}\nlayers:\n  - {kind.name}: {kind.example}\n"
-    row = analyze(parse_spec(text, "<example>")).rows[0]
-    return (f"{kind.name}: {kind.example} on {shape_text((None, *shape))} -> "
+    row = analyze(parse_spec(kind.example_spec(), "<example>")).rows[-1]
+    inputs = " and ".join(shape_text(r) for r in [row.input_shape] * len(row.inputs))
+    return (f"{kind.name}: {kind.example} on {inputs} -> "
             f"{shape_text(row.output_shape)}, {row.params:,} params, {row.macs:,} MACs")
 
 

@@ -9,20 +9,26 @@ from rich.text import Text
 
 from paramcalc.render.numbers import readable_bytes, shape_text, thousands
 from paramcalc.render.tabular import Column, Tabular
-from paramcalc.report import BYTES_PER_VALUE, Report
+from paramcalc.report import BYTES_PER_VALUE, Report, display_rows
 
 
-def render_table(report: Report) -> RenderableType:
+def render_table(report: Report, depth: int | None = None) -> RenderableType:
     table = Table(box=box.HEAVY_HEAD, show_lines=False, header_style="bold", title_justify="left",
                   title=Text(f'Model: "{report.name}"', style="bold"))
+    graph = not report.is_chain
     table.add_column("Layer (type)", no_wrap=True)
     table.add_column("Output Shape", no_wrap=True)
     table.add_column("Param #", justify="right", no_wrap=True)
     table.add_column("MACs", justify="right", no_wrap=True)
-    for row in report.rows:
-        layer = Text(row.name)
+    if graph:  # Keras adds this column to functional models
+        table.add_column("Connected to", no_wrap=True)
+    for row in display_rows(report, depth):
+        layer = Text("  " * row.depth + row.name)
         layer.append(f" ({row.type})", style="dim")
-        table.add_row(layer, shape_text(row.output_shape), thousands(row.params), thousands(row.macs))
+        cells = [layer, shape_text(row.output_shape), thousands(row.params), thousands(row.macs)]
+        if graph:
+            cells.append(", ".join(row.inputs))
+        table.add_row(*cells)
     return Group(table, footer(report), *warnings(report))
 
 
@@ -40,8 +46,8 @@ def footer(report: Report) -> Text:
     text.append("  (= 2 x MACs)\n", style="dim")
     text.append(f" Activations: {thousands(report.activations)} values per sample "
                 f"({readable_bytes(report.activations * BYTES_PER_VALUE)} at float32)")
-    text.append(f"  (all layer outputs; input {shape_text(report.input_shape)} = "
-                f"{thousands(report.input_values)} values)", style="dim")
+    inputs = ", ".join(shape_text(shape) for shape in report.inputs.values())
+    text.append(f"  (all layer outputs; input {inputs} = {thousands(report.input_values)} values)", style="dim")
     return text
 
 

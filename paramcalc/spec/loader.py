@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path, PurePath
+from typing import Any
+
+import yaml
 
 from paramcalc.errors import Location, SpecError
+from paramcalc.spec import expr
+from paramcalc.spec.expand import MAX_LAYERS, BlockDef, Expander, Scope, resolve
 from paramcalc.spec.expect import parse_expect
-from paramcalc.spec.model import DATA_FORMATS, LayerSpec, Spec
+from paramcalc.spec.model import DATA_FORMATS, DEFAULT_INPUT, Spec
 from paramcalc.spec.yamlnodes import Node, decode, parse_yaml
 from paramcalc.suggest import did_you_mean
 
-TOP_LEVEL_KEYS = ("name", "description", "input", "data_format", "layers", "expect")
+TOP_LEVEL_KEYS = ("name", "description", "vars", "input", "inputs", "data_format", "blocks", "layers", "outputs",
+                  "expect")
 STDIN = "-"
 STDIN_NAME = "<stdin>"
 
@@ -35,44 +41,51 @@ def read_source(path: str) -> tuple[str, str]:
     return decode(data, path), path
 
 
-def load_spec(path: str) -> Spec:
-    """Read and check a spec file (or '-' for standard input)."""
+def load_spec(path: str, overrides: dict[str, str] | None = None, max_layers: int = MAX_LAYERS) -> Spec:
+    """Read and check a spec file (or '-' for standard input); `overrides` are --set NAME=VALUE."""
     text, source = read_source(path)
     default_name = "model" if source == STDIN_NAME else PurePath(source).stem
-    return parse_spec(text, source, default_name)
+    return parse_spec(text, source, default_name, overrides, max_layers)
 
 
-def parse_spec(text: str, source: str = "<spec>", default_name: str = "model") -> Spec:
+def parse_spec(text: str, source: str = "<spec>", default_name: str = "model",
+               overrides: dict[str, str] | None = None, max_layers: int = MAX_LAYERS) -> Spec:
     """Check a spec given as YAML text."""
     root = parse_yaml(text, source)
     if root is None:
         raise SpecError("the spec is empty", Location(source, 1, 1),
                         "start from an example such as specs/lenet5.yaml: it needs `input:` and `layers:`.")
-    return spec_from_node(root, default_name)
+    return spec_from_node(root, default_name, overrides, max_layers)
 
 
-def spec_from_node(root: Node, default_name: str = "model") -> Spec:
+def spec_from_node(root: Node, default_name: str = "model", overrides: dict[str, str] | None = None,
+                   max_layers: int = MAX_LAYERS) -> Spec:
     if not root.is_map:
         raise SpecError("a spec must be a mapping with `input:` and `layers:` at the top level",
                         root.loc, "see specs/lenet5.yaml for the layout.")
+    top = root.value
     for key, key_loc in root.key_locs.items():
         if key not in TOP_LEVEL_KEYS:
             hint = did_you_mean(key, TOP_LEVEL_KEYS) or f"the top-level keys are {_listing(TOP_LEVEL_KEYS)}."
             raise SpecError(f"unknown top-level key `{key}`", key_loc, hint)
-    for required in ("input", "layers"):
-        if required not in root.value:
-            raise SpecError(f"the spec has no `{required}:`", root.loc, _MISSING_HINTS[required])
+    if "input" in top and "inputs" in top:
+        raise SpecError("give either `input:` (one input) or `inputs:` (several, by name), not both",
+                        root.key_locs["inputs"], "remove one of them.")
+    if "input" not in top and "inputs" not in top:
+        raise SpecError("the spec has no `input:`", root.loc, _MISSING_HINTS["input"])
+    if "layers" not in top:
+        raise SpecError("the spec has no `layers:`", root.loc, _MISSING_HINTS["layers"])
 
     name = default_name
-    if "name" in root.value:
-        name_node = root.value["name"]
+    if "name" in top:
+        name_node = top["name"]
         if not isinstance(name_node.value, (str, int)) or isinstance(name_node.value, bool):
             raise SpecError("`name` must be a word", name_node.loc, 'write e.g. `name: lenet5`.')
         name = str(name_node.value)
 
     data_format = DATA_FORMATS[0]
-    if "data_format" in root.value:
-        node = root.value["data_format"]
+    if "data_format" in top:
+        node = top["data_format"]
         if node.value not in DATA_FORMATS:
             raise SpecError(f"`data_format` must be one of {_listing(DATA_FORMATS)}; got {node.value!r}",
                             node.loc, "use channels_last for Keras-style [H, W, C] or "
@@ -80,23 +93,38 @@ def spec_from_node(root: Node, default_name: str = "model") -> Spec:
         data_format = node.value
 
     expectations = None
-    expect = root.value.get("expect")
+    expect = top.get("expect")
     if expect is not None:
         if not expect.is_map:
             raise SpecError("`expect` must be a mapping of figures", expect.loc,
                             "write e.g. `expect: {params: 61706}`.")
         expectations = tuple(parse_expect(expect))
 
-    input_node = root.value["input"]
-    return Spec(
-        source=root.loc.file,
-        name=name,
-        input_shape=_input_shape(input_node),
-        input_loc=input_node.loc,
-        data_format=data_format,
-        layers=_layers(root.value["layers"]),
-        expectations=expectations,
-    )
+    env = variables(top.get("vars"), overrides or {}, root.loc)
+    if "input" in top:
+        inputs = {DEFAULT_INPUT: input_shape(top["input"], env, "input")}
+        input_locs = {DEFAULT_INPUT: top["input"].loc}
+    else:
+        inputs, input_locs = named_inputs(top["inputs"], env)
+    blocks = block_defs(top.get("blocks"))
+
+    layers_node = top["layers"]
+    if not layers_node.is_list:
+        raise SpecError("`layers` must be a list", layers_node.loc,
+                        "write one layer per line, each starting with `- `, e.g. `- Dense: 10`.")
+    if not layers_node.value:
+        raise SpecError("`layers` is empty", layers_node.loc, "add at least one layer, e.g. `- Flatten`.")
+    expander = Expander(blocks, env, max_layers)
+    for input_name, loc in input_locs.items():
+        expander.taken[input_name] = loc
+    single = next(iter(inputs)) if len(inputs) == 1 else None
+    last = expander.expand(layers_node.value, Scope(env, single, previous=single))
+    if not expander.layers:
+        raise SpecError("no layer is left once `when:` conditions and `repeat: 0` are applied", layers_node.loc,
+                        "check the conditions and counts.")
+    outputs = output_names(top.get("outputs"), expander, last)
+    return Spec(source=root.loc.file, name=name, inputs=inputs, input_locs=input_locs, data_format=data_format,
+                layers=tuple(expander.layers), outputs=outputs, vars=env, expectations=expectations)
 
 
 _MISSING_HINTS = {
@@ -109,51 +137,119 @@ def _listing(names: tuple[str, ...]) -> str:
     return ", ".join(f"`{n}`" for n in names)
 
 
-def _input_shape(node: Node) -> tuple[int, ...]:
-    hint = "write the input shape without the batch dimension, e.g. `input: [32, 32, 1]`."
+def variables(node: Node | None, overrides: dict[str, str], where: Location) -> dict[str, Any]:
+    """`vars:` evaluated in order (later ones may use earlier ones), with --set overrides."""
+    env: dict[str, Any] = {}
+    declared = node.value if node is not None and node.is_map else {}
+    if node is not None and not node.is_map:
+        raise SpecError("`vars` must map names to values", node.loc, "write e.g. `vars: {alpha: 1.0, res: 224}`.")
+    for name in overrides:
+        if name not in declared:
+            raise SpecError(f"--set {name}: the spec has no variable `{name}`", node.loc if node else where,
+                            did_you_mean(name, declared) or f"declare it under `vars:` (the spec has "
+                            f"{', '.join(declared) or 'none'}).")
+    for name, value_node in declared.items():
+        if not expr.is_identifier(name):
+            raise SpecError(f"`{name}` is not a usable variable name", node.key_locs[name],  # type: ignore[union-attr]
+                            "use letters, digits and underscores, starting with a letter.")
+        if name in overrides:
+            env[name] = override_value(name, overrides[name], env)
+        else:
+            env[name] = resolve(value_node, env)
+    return env
+
+
+def override_value(name: str, text: str, env: dict[str, Any]) -> Any:
+    """--set NAME=VALUE: a YAML scalar (1, 0.5, true, same) or an expression over the variables."""
+    where = Location(f"--set {name}={text}")
+    if expr.looks_like_expression(text) and not _is_number(text):
+        try:
+            return expr.evaluate(text, env)
+        except expr.ExpressionError as error:
+            raise SpecError(error.message, where, error.hint or None) from None
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        value = text
+    if isinstance(value, (dict, list)):
+        raise SpecError(f"--set {name} takes one value; got {text!r}", where, "write e.g. --set alpha=0.5.")
+    return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def input_shape(node: Node, env: dict[str, Any], what: str) -> tuple[int, ...]:
+    hint = f"write the {what} shape without the batch dimension, e.g. `{what}: [32, 32, 1]`."
     if not node.is_list or not node.value:
-        raise SpecError("`input` must be a non-empty list of dimensions", node.loc, hint)
+        raise SpecError(f"`{what}` must be a non-empty list of dimensions", node.loc, hint)
     dims = []
     for item in node.value:
-        value = item.value
+        value = resolve(item, env)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise SpecError(f"every input dimension must be a whole number; got {value!r}", item.loc, hint)
+            shown = repr(value) if not isinstance(value, float) else str(value)
+            raise SpecError(f"every {what} dimension must be a whole number; got {shown}", item.loc, hint)
         if value <= 0:
-            raise SpecError(f"every input dimension must be at least 1; got {value}", item.loc, hint)
+            raise SpecError(f"every {what} dimension must be at least 1; got {value}", item.loc, hint)
         dims.append(value)
     return tuple(dims)
 
 
-def _layers(node: Node) -> tuple[LayerSpec, ...]:
-    if not node.is_list:
-        raise SpecError("`layers` must be a list", node.loc,
-                        "write one layer per line, each starting with `- `, e.g. `- Dense: 10`.")
-    if not node.value:
-        raise SpecError("`layers` is empty", node.loc, "add at least one layer, e.g. `- Flatten`.")
-    return tuple(_layer(item) for item in node.value)
+def named_inputs(node: Node, env: dict[str, Any]) -> tuple[dict[str, tuple[int, ...]], dict[str, Any]]:
+    if not node.is_map or not node.value:
+        raise SpecError("`inputs` must map input names to shapes", node.loc,
+                        "write e.g. `inputs: {image: [224, 224, 3], meta: [10]}`.")
+    shapes = {name: input_shape(shape, env, f"inputs.{name}") for name, shape in node.value.items()}
+    return shapes, {name: node.key_locs[name] for name in node.value}
 
 
-_LAYER_HINT = ("write a layer as `- Flatten`, `- Dense: 10` or `- Conv2D: {filters: 32, kernel_size: 3}`.")
+def block_defs(node: Node | None) -> dict[str, BlockDef]:
+    from paramcalc.layers import REGISTRY
+
+    if node is None:
+        return {}
+    if not node.is_map:
+        raise SpecError("`blocks` must map block names to definitions", node.loc,
+                        "write e.g. `blocks: {my_block: {args: {filters: null}, layers: [...]}}`.")
+    blocks = {}
+    for name, body in node.value.items():
+        loc = node.key_locs[name]
+        if name in REGISTRY:
+            raise SpecError(f"block `{name}` has the name of a layer kind", loc, "rename the block.")
+        if not body.is_map or "layers" not in body.value:
+            raise SpecError(f"block `{name}` needs `layers:`", body.loc,
+                            "write e.g. `{args: {filters: null}, layers: [...]}`.")
+        for key, key_loc in body.key_locs.items():
+            if key not in ("args", "layers", "output", "description"):
+                raise SpecError(f"block `{name}` has an unknown key `{key}`", key_loc,
+                                did_you_mean(key, ("args", "layers", "output")) or "use args, layers and output.")
+        args = body.value.get("args")
+        if args is not None and not args.is_map:
+            raise SpecError(f"`args` of block `{name}` must map names to defaults (null: required)", args.loc,
+                            "write e.g. `args: {filters: null, strides: 1}`.")
+        params = {k: (None if v.value is None else v) for k, v in (args.value.items() if args else [])}
+        layers = body.value["layers"]
+        if not layers.is_list or not layers.value:
+            raise SpecError(f"`layers` of block `{name}` must be a non-empty list", layers.loc,
+                            "list the block's layers.")
+        blocks[name] = BlockDef(name, params, layers.value, body.value.get("output"), loc)
+    return blocks
 
 
-def _layer(item: Node) -> LayerSpec:
-    if isinstance(item.value, str):
-        return LayerSpec(item.value, {}, None, None, item.loc, {})
-    if not item.is_map or len(item.value) != 1:
-        raise SpecError("a layer must be a layer kind, alone or mapped to its arguments", item.loc, _LAYER_HINT)
-    ((kind, body),) = item.value.items()
-    kind_loc = item.key_locs[kind]
-    if body.value is None:
-        return LayerSpec(kind, {}, None, None, kind_loc, {})
-    if not body.is_map:
-        return LayerSpec(kind, {}, body, None, kind_loc, {})
-    args = dict(body.value)
-    arg_locs = dict(body.key_locs)
-    name = None
-    if "name" in args:
-        name_node = args.pop("name")
-        arg_locs.pop("name")
-        if not isinstance(name_node.value, str) or not name_node.value:
-            raise SpecError("a layer `name` must be a non-empty word", name_node.loc, "write e.g. `name: conv1`.")
-        name = name_node.value
-    return LayerSpec(kind, args, None, name, kind_loc, arg_locs)
+def output_names(node: Node | None, expander: Expander, last: str | None) -> tuple[str, ...]:
+    if node is None:
+        assert last is not None
+        return (last,)
+    items = node.value if node.is_list else [node]
+    names = []
+    for item in items:
+        if item.value not in expander.taken:
+            raise SpecError(f"no layer is named `{item.value}`", item.loc,
+                            did_you_mean(str(item.value), expander.taken) or "name a layer of the spec.")
+        names.append(item.value)
+    return tuple(names)

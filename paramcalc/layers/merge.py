@@ -1,0 +1,90 @@
+"""Merge layers: element-wise (Add, Subtract, Multiply, Average, Maximum, Minimum) and Concatenate.
+
+They have no weights, and element-wise additions or products are not multiply-accumulates."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from paramcalc.layers.args import Arg, BadValue, is_int, optional
+from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, format_shape
+from paramcalc.layers.formula import Q
+from paramcalc.layers.registry import register
+
+
+def _describe(names: list[str], shapes: list[Shape]) -> str:
+    return " and ".join(f"`{n}` {format_shape(s)}" for n, s in zip(names, shapes))
+
+
+class Elementwise(LayerKind):
+    """Keras merge semantics: same rank; each dimension equal, or 1 (broadcast)."""
+
+    multi_input = True
+    exactly: ClassVar[int | None] = None
+    doc = "Element-wise merge of inputs of the same shape (a dimension of 1 broadcasts)."
+    formulas = "out = the common shape;  params 0;  MACs 0"
+    example_inputs = 2
+
+    @classmethod
+    def compute_many(cls, a: dict[str, Any], shapes: list[Shape], names: list[str], ctx: Context) -> LayerResult:
+        if len(shapes) < 2 or (cls.exactly and len(shapes) != cls.exactly):
+            want = f"exactly {cls.exactly}" if cls.exactly else "at least 2"
+            raise ctx.fail(f"needs {want} inputs; got {len(shapes)}", "list them in `inputs: [a, b]`.")
+        if len({len(s) for s in shapes}) != 1:
+            raise ctx.fail(f"cannot merge inputs of different ranks: {_describe(names, shapes)}",
+                           "reshape one of them so that both have the same number of dimensions.")
+        out = []
+        for dims in zip(*shapes):
+            sizes = {d for d in dims if d != 1}
+            if len(sizes) > 1:
+                raise ctx.fail(f"cannot merge {_describe(names, shapes)}: the shapes differ",
+                               "make the shapes equal (a dimension of 1 may broadcast), e.g. with a 1x1 "
+                               "convolution or a strided shortcut.")
+            out.append(sizes.pop() if sizes else 1)
+        return LayerResult(tuple(out))
+
+
+def axis_value(value: Any) -> int:
+    if not is_int(value):
+        raise BadValue("an axis number (-1 is the last axis)")
+    return value
+
+
+@register
+class Concatenate(LayerKind):
+    name = "Concatenate"
+    multi_input = True
+    doc = ("Joins inputs along `axis` (Keras numbering: the batch is 0, -1 the last); the default is the channel "
+           "axis of the spec's data format. PyTorch's `dim` is accepted too.")
+    formulas = "out[axis] = sum of the inputs' sizes on that axis;  params 0;  MACs 0"
+    args = (Arg("axis", optional(axis_value), None), Arg("dim", optional(axis_value), None))
+
+    @classmethod
+    def compute_many(cls, a: dict[str, Any], shapes: list[Shape], names: list[str], ctx: Context) -> LayerResult:
+        if len(shapes) < 2:
+            raise ctx.fail(f"needs at least 2 inputs; got {len(shapes)}", "list them in `inputs: [a, b]`.")
+        rank = len(shapes[0])
+        if any(len(s) != rank for s in shapes):
+            raise ctx.fail(f"cannot concatenate inputs of different ranks: {_describe(names, shapes)}",
+                           "reshape them to the same number of dimensions.")
+        axis = a["axis"] if a["axis"] is not None else a["dim"]
+        if axis is None:
+            index = rank - 1 if ctx.channels_last else 0
+        else:
+            index = axis + rank + 1 if axis < 0 else axis
+            index -= 1
+            if not 0 <= index < rank:
+                raise ctx.arg_error("axis", f"is {axis}, outside the inputs' axes", "pick an axis of the inputs.")
+        for i in range(rank):
+            if i != index and len({s[i] for s in shapes}) > 1:
+                raise ctx.fail(f"cannot concatenate {_describe(names, shapes)} on axis {index + 1}: the other "
+                               "dimensions differ", "make them equal, or concatenate along another axis.")
+        total = Q.total(Q.of(s[index]) for s in shapes)
+        out = list(shapes[0])
+        out[index] = total.value
+        return LayerResult(tuple(out), derivations=(Derivation("joined axis", total),))
+
+
+for _name, _exactly in (("Add", None), ("Subtract", 2), ("Multiply", None), ("Average", None), ("Maximum", None),
+                        ("Minimum", None)):
+    register(type(_name, (Elementwise,), {"name": _name, "exactly": _exactly, "__module__": __name__}))

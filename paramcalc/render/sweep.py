@@ -1,0 +1,27 @@
+"""The sweep table: one row per combination of --set values."""
+
+from __future__ import annotations
+
+from paramcalc.render.numbers import shape_text
+from paramcalc.render.tabular import Column, Tabular
+from paramcalc.report import BYTES_PER_VALUE
+from paramcalc.sweep import SweepRow
+
+
+def sweep_table(rows: list[SweepRow], names: list[str]) -> Tabular:
+    columns = [Column(name, name, numeric=True, show=str) for name in names] + [
+        Column("params", "Params"), Column("trainable_params", "Trainable"), Column("macs", "MACs"),
+        Column("flops", "FLOPs"), Column("activations", "Activations"),
+        Column("activation_bytes", "Activation bytes"),
+        Column("output_shape", "Output shape", numeric=False, show=lambda shape: shape_text(tuple(shape))),
+    ]
+    table_rows = []
+    for row in rows:
+        r = row.report
+        table_rows.append({**row.values, "params": r.total_params, "trainable_params": r.trainable_params,
+                           "macs": r.total_macs, "flops": r.total_flops, "activations": r.activations,
+                           "activation_bytes": r.activations * BYTES_PER_VALUE, "output_shape": list(r.output_shape)})
+    name = rows[0].report.name if rows else ""
+    return Tabular(f'Model "{name}": {len(rows)} combinations of {", ".join(names)}', columns, table_rows,
+                   notes=["MACs: multiply-accumulates of conv and dense layers; FLOPs = 2 x MACs; activations: "
+                          "values output by all layers for one sample (float32 bytes)."])

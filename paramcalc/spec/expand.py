@@ -1,0 +1,288 @@
+"""Expansion: variables, blocks, `repeat:` and `when:` turned into a flat list of `LayerSpec`s.
+
+Values: a string argument that is a defined name (`filters: width`) or looks like an expression
+(`filters: "int(64 * alpha)"`) is evaluated by the safe evaluator; other strings (`padding: same`)
+stay words. Names: `name: "conv_dw_{id}"` interpolates; a plain name inside a block gets the block
+instance's name as a prefix (`b1.conv`); unnamed layers get Keras-style names (conv2d, conv2d_1)
+per scope. A layer reads the previous layer unless `inputs:` says otherwise; `input` is the
+scope's input (the model input, or the block's).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from paramcalc.errors import Location, SpecError
+from paramcalc.spec import expr
+from paramcalc.spec.model import DEFAULT_INPUT, LayerSpec
+from paramcalc.spec.yamlnodes import Node
+from paramcalc.suggest import did_you_mean
+
+CONTROL_KEYS = ("name", "inputs", "repeat", "when")
+MAX_LAYERS = 1_000_000  # expanded layers per spec; raise with --max-layers
+_TEMPLATE = re.compile(r"\{([^{}]+)\}")
+_LAYER_HINT = "write a layer as `- Flatten`, `- Dense: 10` or `- Conv2D: {filters: 32, kernel_size: 3}`."
+
+
+@dataclass(frozen=True)
+class BlockDef:
+    name: str
+    params: dict[str, Node | None]  # argument -> default (None: required)
+    layers: list[Node]
+    output: Node | None
+    loc: Location
+
+
+@dataclass
+class Scope:
+    env: dict[str, Any]
+    input: str | None  # what `input` means here
+    prefix: str = ""  # full-name prefix of this block instance ("" at top level)
+    path: tuple[tuple[str, str], ...] = ()
+    local: dict[str, str] = field(default_factory=dict)  # local name -> full name
+    counters: dict[str, int] = field(default_factory=dict)  # automatic names per kind
+    previous: str | None = None  # what an item without `inputs:` reads
+    ahead: set[str] = field(default_factory=set)  # names defined further down (forward references)
+
+
+def resolve(node: Node, env: dict[str, Any]) -> Any:
+    """A YAML value with names and expressions evaluated; Fractions become floats at the edge."""
+    value = node.value
+    if isinstance(value, list):
+        return [resolve(item, env) for item in value]
+    if isinstance(value, dict):
+        return {key: resolve(item, env) for key, item in value.items()}
+    if isinstance(value, str) and ((expr.is_identifier(value) and value in env) or expr.looks_like_expression(value)):
+        return to_plain(evaluate(value, env, node.loc))
+    return value
+
+
+def evaluate(text: str, env: dict[str, Any], loc: Location) -> Any:
+    try:
+        return expr.evaluate(text, env)
+    except expr.ExpressionError as error:
+        raise SpecError(error.message, loc, error.hint or None) from None
+
+
+def to_plain(value: Any) -> Any:
+    if isinstance(value, expr.Fraction):
+        return float(value)
+    return value
+
+
+class Expander:
+    def __init__(self, blocks: dict[str, BlockDef], global_env: dict[str, Any], max_layers: int = MAX_LAYERS) -> None:
+        self.blocks = blocks
+        self.global_env = global_env
+        self.max_layers = max_layers
+        self.layers: list[LayerSpec] = []
+        self.taken: dict[str, Location] = {}  # full names -> where they come from
+        self.block_stack: list[str] = []
+
+    # -- items -----------------------------------------------------------------------------------
+    def expand(self, items: list[Node], scope: Scope) -> str | None:
+        """Expand a list of layer items in `scope`; returns the full name of the last one."""
+        scope.ahead = {name for item in items if (name := _declared_name(item))}
+        for item in items:
+            kind, body, kind_loc = _split(item)
+            control = {k: body.value[k] for k in CONTROL_KEYS if body is not None and body.is_map and k in body.value}
+            declared = control.get("name")
+            templated = declared is not None and isinstance(declared.value, str) and "{" in declared.value
+            if declared is not None and isinstance(declared.value, str):
+                scope.ahead.discard(declared.value)
+            repeat = self._count(control["repeat"], scope.env) if "repeat" in control else None
+            for index in range(repeat if repeat is not None else 1):
+                env = scope.env if repeat is None else {**scope.env, "i": index}
+                if "when" in control and not evaluate_condition(control["when"], env):
+                    continue
+                name = self._name(declared, env, index if repeat is not None and repeat > 1 else None)
+                # Templated names ({id}) are unique by construction and used as written, unprefixed.
+                full = name if name is None or templated or not scope.prefix else scope.prefix + name
+                inputs = self._inputs(control.get("inputs"), scope, kind_loc)
+                if kind in self.blocks:
+                    last = self._block(kind, body, kind_loc, full, inputs, scope, env)
+                else:
+                    last = self._layer(kind, body, kind_loc, full, inputs, scope, env)
+                if declared is not None and name is not None:
+                    scope.local[name] = last
+                    scope.local.setdefault(declared.value, last)  # a template name, as written
+                scope.previous = last
+        return scope.previous
+
+    def _count(self, node: Node, env: dict[str, Any]) -> int:
+        value = resolve(node, env)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise SpecError(f"`repeat` must be a whole number of at least 0; got {value!r}", node.loc,
+                            "write e.g. `repeat: 3`.")
+        if value > self.max_layers:
+            raise SpecError(f"`repeat: {value:,}` is more than the limit of {self.max_layers:,} layers", node.loc,
+                            "use a smaller count, or raise the limit with --max-layers.")
+        return value
+
+    def _name(self, node: Node | None, env: dict[str, Any], index: int | None) -> str | None:
+        if node is None:
+            return None
+        if not isinstance(node.value, str) or not node.value:
+            raise SpecError("a layer `name` must be a non-empty word", node.loc, "write e.g. `name: conv1`.")
+        text = node.value
+        if "{" in text:
+            return _TEMPLATE.sub(lambda m: _template_value(m.group(1), env, node.loc), text)
+        return text if index is None else f"{text}_{index + 1}"
+
+    def _inputs(self, node: Node | None, scope: Scope, loc: Location) -> tuple[str, ...]:
+        if node is None:
+            if scope.previous is None:
+                raise SpecError("this layer has nothing to read: the model has several inputs", loc,
+                                "say which with `inputs: NAME`.")
+            return (scope.previous,)
+        names = node.value if node.is_list else [node]
+        if not names:
+            raise SpecError("`inputs` is empty", node.loc, "name at least one layer or model input.")
+        return tuple(self._reference(item, scope) for item in names)
+
+    def _reference(self, node: Node, scope: Scope) -> str:
+        name = node.value
+        if not isinstance(name, str):
+            raise SpecError(f"`inputs` must name layers; got {node.plain()!r}", node.loc,
+                            "write e.g. `inputs: [a, b]`.")
+        if name == DEFAULT_INPUT and scope.input is not None:
+            return scope.input
+        if name in scope.local:
+            return scope.local[name]
+        if not scope.prefix and name in self.taken:
+            return name
+        if name in scope.ahead:
+            raise SpecError(f"`{name}` is defined further down: a layer can only read layers above it "
+                            f"(reading one below makes a cycle)", node.loc,
+                            f"move `{name}` above this layer, or read another layer.")
+        known = list(scope.local) + ([] if scope.prefix else list(self.taken)) + [DEFAULT_INPUT]
+        raise SpecError(f"no layer or input is named `{name}`", node.loc,
+                        did_you_mean(name, known) or "name a layer defined above, or `input`.")
+
+    # -- one layer -------------------------------------------------------------------------------------
+    def _layer(self, kind: str, body: Node | None, kind_loc: Location, name: str | None,
+               inputs: tuple[str, ...], scope: Scope, env: dict[str, Any]) -> str:
+        args: dict[str, Any] = {}
+        arg_locs: dict[str, Location] = {}
+        positional: Any = None
+        has_positional = False
+        if body is not None and body.is_map:
+            for key, node in body.value.items():
+                if key in CONTROL_KEYS:
+                    continue
+                args[key] = resolve(node, env)
+                arg_locs[key] = body.key_locs[key]
+        elif body is not None and body.value is not None:
+            positional, has_positional = resolve(body, env), True
+        explicit = name is not None
+        full = self._full_name(name, kind, scope, kind_loc)
+        if len(self.layers) >= self.max_layers:
+            raise SpecError(f"the spec expands to more than {self.max_layers:,} layers", kind_loc,
+                            "use smaller repeat counts, or raise the limit with --max-layers.")
+        self.layers.append(LayerSpec(kind, args, positional, has_positional, full, inputs, kind_loc, arg_locs,
+                                     scope.path, explicit))
+        return full
+
+    def _full_name(self, name: str | None, kind: str, scope: Scope, loc: Location) -> str:
+        if name is None:
+            from paramcalc.layers.base import snake_case
+
+            prefix = snake_case(kind)
+            while True:
+                count = scope.counters.get(prefix, 0)
+                scope.counters[prefix] = count + 1
+                candidate = scope.prefix + (prefix if count == 0 else f"{prefix}_{count}")
+                if candidate not in self.taken:
+                    break
+        else:
+            candidate = name
+        if candidate in self.taken:
+            first = self.taken[candidate]
+            raise SpecError(f"two layers are named `{candidate}` (the first at line {first.line})", loc,
+                            "give each layer a different name.")
+        self.taken[candidate] = loc
+        return candidate
+
+    # -- blocks ----------------------------------------------------------------------------------------
+    def _block(self, kind: str, body: Node | None, kind_loc: Location, name: str | None,
+               inputs: tuple[str, ...], scope: Scope, env: dict[str, Any]) -> str:
+        block = self.blocks[kind]
+        if kind in self.block_stack:
+            chain = " -> ".join([*self.block_stack[self.block_stack.index(kind):], kind])
+            raise SpecError(f"block `{kind}` uses itself ({chain})", kind_loc,
+                            "remove the recursion: a block cannot contain itself.")
+        if len(inputs) != 1:
+            raise SpecError(f"block `{kind}` takes one input; got {len(inputs)}", kind_loc, "give it one input.")
+        given = body.value if body is not None and body.is_map else {}
+        if body is not None and not body.is_map and body.value is not None:
+            raise SpecError(f"block `{kind}` takes named arguments", body.loc,
+                            f"write `- {kind}: {{{', '.join(block.params) or '...'}}}`.")
+        bound: dict[str, Any] = {}
+        for key, node in given.items():
+            if key in CONTROL_KEYS:
+                continue
+            if key not in block.params:
+                raise SpecError(f"block `{kind}` has no argument `{key}`", body.key_locs[key] if body else kind_loc,
+                                did_you_mean(key, block.params) or
+                                f"its arguments are {', '.join(block.params) or 'none'}.")
+            bound[key] = resolve(node, env)
+        # A block sees the spec's variables and its own arguments; defaults may use both.
+        block_env = {**self.global_env, **bound}
+        for key, default in block.params.items():
+            if key not in bound:
+                if default is None:
+                    raise SpecError(f"block `{kind}` needs `{key}`", kind_loc, f"add `{key}: ...` to its arguments.")
+                block_env[key] = resolve(default, block_env)
+        full = name if name is not None else scope.prefix + self._instance_name(kind, scope)
+        inner = Scope(block_env, inputs[0], prefix=f"{full}.", path=(*scope.path, (full, kind)),
+                      previous=inputs[0])
+        self.block_stack.append(kind)
+        last = self.expand(block.layers, inner)
+        self.block_stack.pop()
+        if block.output is not None:
+            out = block.output.value
+            if out not in inner.local:
+                raise SpecError(f"block `{kind}` has no layer named `{out}` for its output", block.output.loc,
+                                did_you_mean(str(out), inner.local) or "name one of its layers.")
+            last = inner.local[out]
+        assert last is not None
+        return last
+
+    def _instance_name(self, kind: str, scope: Scope) -> str:
+        count = scope.counters.get(kind, 0)
+        scope.counters[kind] = count + 1
+        return kind if count == 0 else f"{kind}_{count}"
+
+
+def evaluate_condition(node: Node, env: dict[str, Any]) -> bool:
+    value = node.value if isinstance(node.value, bool) else resolve(node, env)
+    if isinstance(value, str) and not expr.looks_like_expression(value) and value not in env:
+        value = evaluate(value, env, node.loc)  # a bare undefined name: say so
+    return bool(value)
+
+
+def _template_value(text: str, env: dict[str, Any], loc: Location) -> str:
+    value = evaluate(text, env, loc)
+    if isinstance(value, expr.Fraction):
+        value = float(value)
+    return str(value)
+
+
+def _declared_name(item: Node) -> str | None:
+    if item.is_map and len(item.value) == 1:
+        body = next(iter(item.value.values()))
+        if body.is_map and "name" in body.value and isinstance(body.value["name"].value, str):
+            return body.value["name"].value
+    return None
+
+
+def _split(item: Node) -> tuple[str, Node | None, Location]:
+    """(kind, body, where the kind is written) of one layer item."""
+    if isinstance(item.value, str):
+        return item.value, None, item.loc
+    if not item.is_map or len(item.value) != 1:
+        raise SpecError("a layer must be a layer kind, alone or mapped to its arguments", item.loc, _LAYER_HINT)
+    ((kind, body),) = item.value.items()
+    return kind, body, item.key_locs[kind]

@@ -1,0 +1,83 @@
+"""Sweeps: a spec computed for every combination of --set values (the cartesian product)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from paramcalc.engine import analyze
+from paramcalc.errors import Location, SpecError
+from paramcalc.report import Report
+from paramcalc.spec.loader import STDIN_NAME, read_source, spec_from_node
+from paramcalc.spec.yamlnodes import parse_yaml
+
+MAX_COMBINATIONS = 1_000_000
+
+
+def split_values(text: str) -> list[str]:
+    """'1,0.75,max(1,2)' -> ['1', '0.75', 'max(1,2)']: commas inside parentheses stay."""
+    parts, depth, current = [], 0, ""
+    for char in text:
+        if char == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        current += char
+    parts.append(current.strip())
+    return parts
+
+
+def parse_sets(items: tuple[str, ...]) -> dict[str, list[str]]:
+    """--set NAME=VALUE[,VALUE...] options -> {name: [values]}; a bad one raises SpecError."""
+    found: dict[str, list[str]] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name or not value.strip():
+            raise SpecError(f"--set {item!r} is not NAME=VALUE", Location("--set"), "write e.g. --set alpha=0.5.")
+        values = [v for v in split_values(value) if v]
+        if not values:
+            raise SpecError(f"--set {name} has no value", Location("--set"), "write e.g. --set alpha=0.5.")
+        found[name] = values
+    return found
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    values: dict[str, str]
+    report: Report
+
+
+def combinations(sets: dict[str, list[str]]) -> Iterator[dict[str, str]]:
+    names = list(sets)
+    for combo in itertools.product(*(sets[n] for n in names)):
+        yield dict(zip(names, combo))
+
+
+def count(sets: dict[str, list[str]]) -> int:
+    total = 1
+    for values in sets.values():
+        total *= len(values)
+    return total
+
+
+def run_sweep(path: str, sets: dict[str, list[str]], progress: Callable[[int], None] | None = None) -> list[SweepRow]:
+    """Read the spec once, then analyse it for every combination of values."""
+    total = count(sets)
+    if total > MAX_COMBINATIONS:
+        raise SpecError(f"the sweep has {total:,} combinations; at most {MAX_COMBINATIONS:,} are allowed",
+                        Location("--set"), "sweep fewer values at once.")
+    text, source = read_source(path)
+    root = parse_yaml(text, source)
+    if root is None:
+        raise SpecError("the spec is empty", Location(source, 1, 1), "write the spec first.")
+    default_name = "model" if source == STDIN_NAME else PurePath(source).stem
+    rows = []
+    for i, values in enumerate(combinations(sets)):
+        rows.append(SweepRow(values, analyze(spec_from_node(root, default_name, values))))
+        if progress is not None:
+            progress(i + 1)
+    return rows
