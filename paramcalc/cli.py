@@ -139,7 +139,7 @@ def summary(spec: str, fmt: str, width: int | None, no_color: bool, by_type: boo
     if fmt in ("csv", "markdown"):
         from paramcalc.render.table import rows_table
 
-        emit(rows_table(report), fmt, width, no_color)
+        emit(rows_table(report, depth), fmt, width, no_color)
         return
     from paramcalc.render.table import render_table
 

@@ -65,15 +65,20 @@ def warnings(report: Report) -> list[Text]:
     return lines
 
 
-def rows_table(report: Report) -> Tabular:
-    """The layer rows as a plain table, for CSV and Markdown."""
+def rows_table(report: Report, depth: int | None = None) -> Tabular:
+    """The layer rows as a plain table, for CSV and Markdown (folded as --depth asks)."""
     columns = [Column("name", "Layer", numeric=False), Column("type", "Type", numeric=False),
                Column("output_shape", "Output Shape", numeric=False, show=shape_text),
                Column("params", "Param #"), Column("trainable_params", "Trainable"),
                Column("non_trainable_params", "Non-trainable"), Column("macs", "MACs")]
-    rows = [{"name": r.name, "type": r.type, "output_shape": r.output_shape, "params": r.params,
-             "trainable_params": r.trainable_params, "non_trainable_params": r.non_trainable_params, "macs": r.macs}
-            for r in report.rows]
+    by_name = {r.name: r for r in report.rows}
+    rows = []
+    for shown in display_rows(report, depth):
+        layer = by_name.get(shown.name) if not shown.type.endswith(" block") else None
+        rows.append({"name": shown.name, "type": shown.type, "output_shape": shown.output_shape,
+                     "params": shown.params, "macs": shown.macs,
+                     "trainable_params": layer.trainable_params if layer else None,
+                     "non_trainable_params": layer.non_trainable_params if layer else None})
     footer = [{"name": "total", "params": report.total_params, "trainable_params": report.trainable_params,
                "non_trainable_params": report.non_trainable_params, "macs": report.total_macs}]
     return Tabular(f'Model "{report.name}"', columns, rows, footer)
