@@ -62,3 +62,36 @@ def test_mobilenet_v1_spec_matches_keras_layer_by_layer():
     assert got == want
     assert (report.total_params, report.trainable_params, report.non_trainable_params) == (
         keras["params"], keras["trainable_params"], keras["non_trainable_params"]) == (4_253_864, 4_231_976, 21_888)
+
+
+@pytest.mark.parametrize("case", cases("torch_layers.json"), ids=lambda c: c["id"])
+def test_pytorch_case(case):
+    """PyTorch shapes, `sum(p.numel())` and fvcore's conv/linear multiply-accumulates."""
+    if "error" in case:
+        with pytest.raises(ParamcalcError):
+            run_dict(case["spec"])
+        return
+    report = run_dict(case["spec"])
+    assert report.output_shape == shape(case["output_shape"])
+    assert (report.total_params, report.trainable_params, report.non_trainable_params) == (
+        case["params"], case["trainable_params"], case["non_trainable_params"])
+    assert report.total_macs == case["macs"]
+
+
+def test_pytorch_fixture_provenance_and_seed_alexnet():
+    torch = fixture("torch_layers.json")
+    assert torch["provenance"]["torch"].startswith("2.") and torch["provenance"]["fvcore"]
+    alexnet = next(c for c in torch["cases"] if c["id"] == "model/alexnet_seed227")
+    report = run_file("alexnet.yaml")
+    assert (report.total_params, report.total_macs) == (alexnet["params"], alexnet["macs"]) == (60_965_224,
+                                                                                                724_406_816)
+    assert [r.output_shape for r in report.rows] == [shape(layer["output_shape"]) for layer in alexnet["layers"]]
+    assert [r.macs for r in report.rows] == [layer["macs"] for layer in alexnet["layers"]]
+
+
+def test_mobilenet_v1_macs_match_fvcore():
+    torch = next(c for c in fixture("torch_layers.json")["cases"] if c["id"] == "model/mobilenet_v1_torch")
+    report = run_file("mobilenet_v1.yaml")
+    assert report.total_macs == torch["macs"] == 568_740_352
+    # PyTorch keeps BatchNorm's moving statistics as buffers, not parameters.
+    assert report.trainable_params == torch["params"]

@@ -73,15 +73,18 @@ def shared_axes(value: Any) -> tuple[int, ...]:
 class PReLU(LayerKind):
     name = "PReLU"
     example = "{shared_axes: [1, 2]}"
-    doc = ("Parametric ReLU. Keras: one slope per input value, shared along `shared_axes`. "
-           "PyTorch spelling (num_parameters): 1 slope, or one per channel.")
+    doc = ("Parametric ReLU. Keras: one slope per input value, shared along `shared_axes`. PyTorch "
+           "(num_parameters or init given, or a bare PReLU in a channels_first spec): 1 slope, or one per channel.")
     formulas = "params = product of the input dims not in shared_axes (Keras) or num_parameters (PyTorch)"
     args = (Arg("shared_axes", optional(shared_axes), None), Arg("num_parameters", optional(positive), None),
             Arg("init", optional(number), None))
 
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
-        if a["num_parameters"] is not None or a["init"] is not None:
+        torch_style = a["num_parameters"] is not None or a["init"] is not None
+        if a["shared_axes"] is None and not ctx.channels_last:
+            torch_style = True  # a bare PReLU in a channels_first (PyTorch-style) spec: PyTorch's single slope
+        if torch_style:
             # PyTorch semantics: a single slope, or one per channel.
             n = a["num_parameters"] or 1
             channels = shape[-1] if ctx.channels_last else shape[0]
