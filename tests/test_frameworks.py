@@ -95,3 +95,26 @@ def test_mobilenet_v1_macs_match_fvcore():
     assert report.total_macs == torch["macs"] == 568_740_352
     # PyTorch keeps BatchNorm's moving statistics as buffers, not parameters.
     assert report.trainable_params == torch["params"]
+
+
+KERAS_ZOO = [("vgg16.yaml", "application/VGG16"), ("resnet50.yaml", "application/ResNet50"),
+             ("mobilenet_v2.yaml", "application/MobileNetV2_1.0_224"), ("densenet121.yaml", "application/DenseNet121"),
+             ("mobilenet_v1.yaml", "application/MobileNet_1.0_224")]
+
+
+@pytest.mark.parametrize("spec, case_id", KERAS_ZOO, ids=[s for s, _ in KERAS_ZOO])
+def test_zoo_spec_matches_keras_application_layer_by_layer(spec, case_id):
+    """Every layer of the spec is a layer of the Keras application with the same name, type, output
+    shape and params, and the other way round; the totals agree."""
+    keras = application(case_id)
+    report = run_file(spec)
+    got = {r.name: (r.type, r.output_shape, r.params, r.trainable_params, r.non_trainable_params)
+           for r in report.rows}
+    want = {k["name"]: (k["type"], shape(k["output_shape"]), k["params"], k["trainable_params"],
+                        k["non_trainable_params"]) for k in keras["layers"]}
+    assert got == want
+    # Graph edges too: each layer reads the same layers as in Keras (the model input is named differently).
+    inbound = {k["name"]: [("input" if n == "input_layer" else n) for n in k["inbound"]] for k in keras["layers"]}
+    assert {r.name: list(r.inputs) for r in report.rows} == inbound
+    assert (report.total_params, report.trainable_params, report.non_trainable_params) == (
+        keras["params"], keras["trainable_params"], keras["non_trainable_params"])
