@@ -121,6 +121,10 @@ def check_spec(path: str) -> SpecCheck:
         return SpecCheck(path, None, ERROR, error=error)
     if spec.expectations is None:
         return SpecCheck(path, spec.name, UNCHECKED)
+    try:
+        report.require_numbers("paramcalc check")
+    except ParamcalcError as error:
+        return SpecCheck(path, spec.name, ERROR, error=error)
     figures = check_report(report, spec.expectations)
     return SpecCheck(path, spec.name, PASS if all(f.passed for f in figures) else FAIL, figures)
 

@@ -323,6 +323,8 @@ def compare(specs: tuple[str, ...], ins: str | None, outs: str | None, kernels: 
              no_color)
     elif len(specs) == 2:
         a, b = (analyze(load_spec(path, values, max_layers)) for path in specs)
+        a.require_numbers("paramcalc compare")
+        b.require_numbers("paramcalc compare")
         emit(tables.two_specs_table(a, b), fmt, width, no_color)
     else:
         raise click.UsageError("give one SPEC, two SPECs to put side by side, or the grid options")

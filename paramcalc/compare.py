@@ -166,6 +166,7 @@ def _pointwise_after(rows: Sequence[LayerRow], i: int) -> int | None:
 
 
 def compare_spec(report: Report) -> SpecComparison:
+    report.require_numbers("paramcalc compare")
     return SpecComparison(report, tuple(conv_pairs(report)))
 
 
@@ -240,6 +241,7 @@ class TypeShare:
 
 def by_type(report: Report) -> list[TypeShare]:
     """MACs and params per layer category, largest MACs first."""
+    report.require_numbers("a breakdown by layer type")
     totals: dict[str, list[int]] = {}
     for row in report.rows:
         entry = totals.setdefault(category(row), [0, 0, 0, 0])

@@ -86,6 +86,20 @@ class Report:
         return total
 
     @property
+    def free_dimensions(self) -> list[str]:
+        """Names of the input dimensions left free (symbolic), if any."""
+        return sorted({str(d) for shape in self.inputs.values() for d in shape[1:] if not isinstance(d, int)})
+
+    def require_numbers(self, what: str) -> None:
+        """Commands that compare or divide counts need concrete sizes."""
+        if self.free_dimensions:
+            from paramcalc.errors import Location, SpecError
+
+            names = ", ".join(self.free_dimensions)
+            raise SpecError(f"{what} needs numbers, but the input has free dimensions ({names})",
+                            Location(self.source), f"give them values, e.g. --set {self.free_dimensions[0]}=224.")
+
+    @property
     def is_chain(self) -> bool:
         """Every layer reads the one before it (the first reads the only input): Keras's Sequential."""
         previous = next(iter(self.inputs)) if len(self.inputs) == 1 else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from paramcalc.layers import sym
 from paramcalc.layers.args import Arg, anything, boolean, choice, ints, optional, padding, positive
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, Structure, trainable_split
 from paramcalc.layers.formula import ZERO, Q
@@ -59,7 +60,7 @@ def output_lengths(plan: ConvPlan, spatial: Shape, ctx: Context) -> list[Q]:
         elif plan.padding in ("same", "causal") and not plan.torch_rules:
             q = same(n, s)
             total = keras_same_padding(n, f, s, d, q.value)
-            before = total.value // 2 if plan.padding == "same" else total.value
+            before = sym.floor_div(total.value, 2) if plan.padding == "same" else total.value
             ctx.note(f"padding {names[i]}", total, f"({before} before, {total.value - before} after)")
         else:
             if plan.padding == "valid":
@@ -67,15 +68,15 @@ def output_lengths(plan: ConvPlan, spatial: Shape, ctx: Context) -> list[Q]:
             else:
                 pads = _torch_same(f, d) if plan.padding == "same" else plan.padding[i]
             q, dropped = sliding(n, f, s, d, pads)
-            if q.value >= 1 and dropped:
+            if dropped and not sym.certainly_below(q.value, 1):
                 floors.append((names[i], q, dropped))
-            if q.value < 1:
+            if sym.certainly_below(q.value, 1):
                 raise ctx.fail(
                     f"the output {names[i]} would be {q.render(True)} = {q.render()} = {q.value}: the kernel "
                     f"spans {d * (f - 1) + 1} but the padded input {names[i]} is only {n + pads[0] + pads[1]}",
                     "use a smaller kernel_size, stride or dilation, add padding, or give a larger input.",
                     "kernel_size")
-        if q.value < 1:
+        if sym.certainly_below(q.value, 1):
             raise ctx.fail(f"the output {names[i]} would be {q.render()} = {q.value}",
                            "check the strides, padding and output_padding.")
         lengths.append(q)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from paramcalc.layers import sym
+
 # Precedence for parenthesising when rendering: sums < products/quotients < atoms and calls.
 _SUM, _PRODUCT, _ATOM = 0, 1, 2
 
@@ -57,16 +59,16 @@ class Q:
     def floordiv(self, other: Q | int) -> Q:
         """Floor division, written `a/b` as the tutorials do (the floor is reported separately)."""
         other = Q.of(other)
-        return Q(self.value // other.value, "/", (self, other))
+        return Q(sym.floor_div(self.value, other.value), "/", (self, other))
 
     def ceildiv(self, other: Q | int) -> Q:
         other = Q.of(other)
-        return Q(-(-self.value // other.value), "ceil", (self, other))
+        return Q(sym.ceil_div(self.value, other.value), "ceil", (self, other))
 
     @staticmethod
     def maximum(a: Q | int, b: Q | int) -> Q:
         a, b = Q.of(a), Q.of(b)
-        return Q(max(a.value, b.value), "max", (a, b))
+        return Q(sym.maximum(a.value, b.value), "max", (a, b))
 
     @staticmethod
     def product(factors: Iterable[Q | int]) -> Q:
@@ -94,7 +96,7 @@ class Q:
         """`(N - F + 2P)/S + 1` when symbolic, `(32 - 5 + 0)/1 + 1` otherwise."""
         op, args = self.op, self.args
         if op == "atom":
-            return self.name if symbolic and self.name else str(self.value)
+            return self.name if symbolic and self.name else _number(self.value)
         if op == "max":
             return f"max({args[0].render(symbolic)}, {args[1].render(symbolic)})"
         if op == "ceil":
@@ -117,6 +119,14 @@ class Q:
 
     def __repr__(self) -> str:
         return f"Q({self.value}: {self.render()})"
+
+
+def _number(value: object) -> str:
+    """An int as written; a formula (free input dimensions) in parentheses when it has several terms."""
+    if isinstance(value, int):
+        return str(value)
+    text = str(value).replace("ceiling(", "ceil(").replace("**", "^")
+    return f"({text})" if " " in text else text
 
 
 ZERO = Q.of(0)

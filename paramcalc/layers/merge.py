@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from paramcalc.layers import sym
 from paramcalc.layers.args import Arg, BadValue, is_int, optional
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, format_shape
 from paramcalc.layers.formula import Q
@@ -35,12 +36,12 @@ class Elementwise(LayerKind):
                            "reshape one of them so that both have the same number of dimensions.")
         out = []
         for dims in zip(*shapes):
-            sizes = {d for d in dims if d != 1}
-            if len(sizes) > 1:
+            sizes = [d for d in dims if d != 1]
+            if any(sym.certainly_different(sizes[0], d) for d in sizes[1:]):
                 raise ctx.fail(f"cannot merge {_describe(names, shapes)}: the shapes differ",
                                "make the shapes equal (a dimension of 1 may broadcast), e.g. with a 1x1 "
                                "convolution or a strided shortcut.")
-            out.append(sizes.pop() if sizes else 1)
+            out.append(sizes[0] if sizes else 1)
         return LayerResult(tuple(out))
 
 
@@ -76,7 +77,7 @@ class Concatenate(LayerKind):
             if not 0 <= index < rank:
                 raise ctx.arg_error("axis", f"is {axis}, outside the inputs' axes", "pick an axis of the inputs.")
         for i in range(rank):
-            if i != index and len({s[i] for s in shapes}) > 1:
+            if i != index and any(sym.certainly_different(shapes[0][i], s[i]) for s in shapes[1:]):
                 raise ctx.fail(f"cannot concatenate {_describe(names, shapes)} on axis {index + 1}: the other "
                                "dimensions differ", "make them equal, or concatenate along another axis.")
         total = Q.total(Q.of(s[index]) for s in shapes)

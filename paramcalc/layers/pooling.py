@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from paramcalc.layers import sym
 from paramcalc.layers.args import Arg, boolean, choice, int_or_none_list, ints, optional, padding
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape
 from paramcalc.layers.conv import Floor, floor_warning
@@ -24,7 +25,7 @@ def window_result(shape: Shape, ctx: Context, rank: int, lengths_of: Any) -> Lay
     floors: list[Floor] = []
     for i, (n, dim) in enumerate(zip(spatial, dim_names(rank))):
         q = lengths_of(i, n, dim, floors)
-        if q.value < 1:
+        if sym.certainly_below(q.value, 1):
             raise ctx.fail(f"the output {dim} would be {q.render(True)} = {q.render()} = {q.value}: the pooling "
                            f"window is larger than the input {dim} ({n})",
                            "use a smaller pool_size / kernel_size, or give a larger input.")
@@ -55,7 +56,7 @@ class KerasPooling(LayerKind):
             if pad == "same":
                 return same(n, strides[i])
             q, dropped = sliding(n, pool[i], strides[i], 1, (0, 0) if pad == "valid" else pad[i])
-            if q.value >= 1 and dropped:
+            if dropped and not sym.certainly_below(q.value, 1):
                 floors.append((dim, q, dropped))
             return q
 
@@ -94,7 +95,7 @@ class TorchPooling(LayerKind):
             if a["ceil_mode"]:
                 return sliding_ceil(*args)
             q, dropped = sliding(*args)
-            if q.value >= 1 and dropped:
+            if dropped and not sym.certainly_below(q.value, 1):
                 floors.append((dim, q, dropped))
             return q
 

@@ -6,6 +6,7 @@ import math
 from fractions import Fraction
 from typing import Any, ClassVar
 
+from paramcalc.layers import sym
 from paramcalc.layers.args import Arg, BadValue, anything, choice, integer, ints, is_int, optional, pairs, shape_list
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, format_shape
 from paramcalc.layers.formula import Q
@@ -48,6 +49,9 @@ class Reshape(LayerKind):
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
         target, total = a["target_shape"], math.prod(shape)
         known = math.prod(d for d in target if d != -1)
+        if sym.is_symbolic(total):
+            raise ctx.fail(f"cannot reshape {format_shape(shape)}: its size depends on free dimensions",
+                           "give the input dimensions values (--set H=224), or avoid Reshape in a symbolic spec.")
         if -1 in target:
             if total % known:
                 raise ctx.arg_error("target_shape", f"{list(target)} cannot hold the {total} values of "
@@ -74,7 +78,7 @@ class SpatialEdit(LayerKind):
         spatial, channels = ctx.split_channels(shape, cls.rank)
         lengths = cls.new_lengths(a, spatial)
         values = tuple(q.value for q in lengths)
-        if min(values) < 1:
+        if any(sym.certainly_below(v, 1) for v in values):
             raise ctx.fail(f"would leave an empty output {format_shape(values)} from {format_shape(spatial)}",
                            "crop less, or give a larger input.", cls.arguments()[0].name)
         return LayerResult(ctx.join_channels(values, channels), derivations=tuple(

@@ -6,6 +6,7 @@ rows or columns that no window covers is returned so the caller can warn about i
 
 from __future__ import annotations
 
+from paramcalc.layers import sym
 from paramcalc.layers.formula import Q
 
 Pads = tuple[int, int]  # zeros added (before, after) along one dimension
@@ -25,15 +26,14 @@ def sliding(n: int, f: int, s: int, d: int = 1, pads: Pads = (0, 0)) -> tuple[Q,
     """floor((N + 2P - D(F - 1) - 1)/S) + 1, written (N - F + 2P)/S + 1; also the rows dropped."""
     span = Q.of(n, "N") - effective_kernel(f, d) + pad_total(pads)
     out = span.floordiv(Q.of(s, "S")) + 1
-    dropped = span.value % s if span.value >= 0 else 0
-    return out, dropped
+    return out, sym.remainder(span.value, s)
 
 
 def sliding_ceil(n: int, f: int, s: int, d: int, pads: Pads) -> Q:
     """PyTorch pooling with ceil_mode: ceil(...) + 1, minus one if the last window starts in padding."""
     span = Q.of(n, "N") - effective_kernel(f, d) + pad_total(pads)
     out = span.ceildiv(Q.of(s, "S")) + 1
-    if (out.value - 1) * s >= n + pads[0]:
+    if not sym.certainly_below((out.value - 1) * s - n - pads[0], 0):
         out = out - 1  # PyTorch drops a window that would start entirely in the right padding
     return out
 

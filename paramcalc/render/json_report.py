@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from paramcalc.render.numbers import formula
 from paramcalc.report import BYTES_PER_VALUE, SCHEMA_VERSION, Report
 
 
@@ -48,4 +49,5 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(report_dict(report), indent=2)
+    # Counts are ints; with free input dimensions some are formulas, written as strings.
+    return json.dumps(report_dict(report), indent=2, default=formula)

@@ -6,11 +6,18 @@ _UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
 
 
 def thousands(n: int) -> str:
-    return f"{n:,}"
+    """61,706; a formula (free input dimensions) is shown as it is."""
+    return f"{n:,}" if isinstance(n, int) else formula(n)
+
+
+def formula(x: object) -> str:
+    return str(x).replace("ceiling(", "ceil(").replace("**", "^")
 
 
 def readable_bytes(size: int) -> str:
     """Keras 3's memory size text: base 1024, two decimals ("241.04 KB")."""
+    if not isinstance(size, int):
+        return f"{formula(size)} B"
     unit = 0
     while unit < len(_UNITS) - 1 and size >= 1024 ** (unit + 1):
         unit += 1
@@ -23,5 +30,5 @@ def readable_bytes(size: int) -> str:
 
 def shape_text(shape: tuple[int | None, ...]) -> str:
     """(None, 28, 28, 6) as Keras prints it."""
-    inner = ", ".join("None" if d is None else str(d) for d in shape)
+    inner = ", ".join("None" if d is None else formula(d) for d in shape)
     return f"({inner},)" if len(shape) == 1 else f"({inner})"

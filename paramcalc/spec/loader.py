@@ -100,12 +100,15 @@ def spec_from_node(root: Node, default_name: str = "model", overrides: dict[str,
                             "write e.g. `expect: {params: 61706}`.")
         expectations = tuple(parse_expect(expect))
 
-    env = variables(top.get("vars"), overrides or {}, root.loc)
+    input_nodes = {DEFAULT_INPUT: top["input"]} if "input" in top else dict(top["inputs"].value) \
+        if top["inputs"].is_map else {}
+    free = free_dimensions(input_nodes.values(), top.get("vars"))
+    env = variables(top.get("vars"), overrides or {}, root.loc, free)
     if "input" in top:
-        inputs = {DEFAULT_INPUT: input_shape(top["input"], env, "input")}
+        inputs = {DEFAULT_INPUT: input_shape(top["input"], env, "input", free)}
         input_locs = {DEFAULT_INPUT: top["input"].loc}
     else:
-        inputs, input_locs = named_inputs(top["inputs"], env)
+        inputs, input_locs = named_inputs(top["inputs"], env, free)
     blocks = block_defs(top.get("blocks"))
 
     layers_node = top["layers"]
@@ -137,13 +140,27 @@ def _listing(names: tuple[str, ...]) -> str:
     return ", ".join(f"`{n}`" for n in names)
 
 
-def variables(node: Node | None, overrides: dict[str, str], where: Location) -> dict[str, Any]:
-    """`vars:` evaluated in order (later ones may use earlier ones), with --set overrides."""
+def free_dimensions(shapes: Any, vars_node: Node | None) -> set[str]:
+    """Input dimensions written as names that `vars:` does not define: symbolic sizes (H, W)."""
+    declared = vars_node.value if vars_node is not None and vars_node.is_map else {}
+    return {item.value for shape in shapes if shape.is_list for item in shape.value
+            if isinstance(item.value, str) and expr.is_identifier(item.value) and item.value not in declared}
+
+
+def variables(node: Node | None, overrides: dict[str, str], where: Location,
+              free: set[str] | None = None) -> dict[str, Any]:
+    """`vars:` evaluated in order (later ones may use earlier ones), with --set overrides (which may
+    also give values to free input dimensions)."""
     env: dict[str, Any] = {}
     declared = node.value if node is not None and node.is_map else {}
     if node is not None and not node.is_map:
         raise SpecError("`vars` must map names to values", node.loc, "write e.g. `vars: {alpha: 1.0, res: 224}`.")
+    for name in sorted(free or ()):
+        if name in overrides:
+            env[name] = override_value(name, overrides[name], env)
     for name in overrides:
+        if name in (free or ()):
+            continue
         if name not in declared:
             raise SpecError(f"--set {name}: the spec has no variable `{name}`", node.loc if node else where,
                             did_you_mean(name, declared) or f"declare it under `vars:` (the spec has "
@@ -184,12 +201,17 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def input_shape(node: Node, env: dict[str, Any], what: str) -> tuple[int, ...]:
+def input_shape(node: Node, env: dict[str, Any], what: str, free: set[str] | None = None) -> tuple[Any, ...]:
     hint = f"write the {what} shape without the batch dimension, e.g. `{what}: [32, 32, 1]`."
     if not node.is_list or not node.value:
         raise SpecError(f"`{what}` must be a non-empty list of dimensions", node.loc, hint)
     dims = []
     for item in node.value:
+        if item.value in (free or ()) and item.value not in env:
+            import sympy  # only specs with free dimensions pay for it
+
+            dims.append(sympy.Symbol(item.value, integer=True, positive=True))
+            continue
         value = resolve(item, env)
         if isinstance(value, bool) or not isinstance(value, int):
             shown = repr(value) if not isinstance(value, float) else str(value)
@@ -200,11 +222,11 @@ def input_shape(node: Node, env: dict[str, Any], what: str) -> tuple[int, ...]:
     return tuple(dims)
 
 
-def named_inputs(node: Node, env: dict[str, Any]) -> tuple[dict[str, tuple[int, ...]], dict[str, Any]]:
+def named_inputs(node: Node, env: dict[str, Any], free: set[str]) -> tuple[dict[str, tuple[Any, ...]], dict[str, Any]]:
     if not node.is_map or not node.value:
         raise SpecError("`inputs` must map input names to shapes", node.loc,
                         "write e.g. `inputs: {image: [224, 224, 3], meta: [10]}`.")
-    shapes = {name: input_shape(shape, env, f"inputs.{name}") for name, shape in node.value.items()}
+    shapes = {name: input_shape(shape, env, f"inputs.{name}", free) for name, shape in node.value.items()}
     return shapes, {name: node.key_locs[name] for name in node.value}
 
 
