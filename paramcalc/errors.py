@@ -41,6 +41,10 @@ class ParamcalcError(Exception):
     def __str__(self) -> str:
         return self.describe()
 
+    def each(self) -> list[ParamcalcError]:
+        """The individual errors (several when a spec has several independent mistakes)."""
+        return [self]
+
 
 class SpecError(ParamcalcError):
     """The spec file cannot be read or says something paramcalc does not understand."""
@@ -56,3 +60,17 @@ class ArgumentError(SpecError):
 
 class ShapeError(ParamcalcError):
     """The layers are valid on their own, but the shapes flowing through them do not fit."""
+
+
+class SpecErrors(ParamcalcError):
+    """Several independent mistakes found in one run, like a compiler: one paragraph each."""
+
+    def __init__(self, errors: list[ParamcalcError]) -> None:
+        super().__init__(f"{len(errors)} errors", errors[0].loc, None)
+        self.errors = errors
+
+    def describe(self) -> str:
+        return "\n".join(e.describe() for e in self.errors)
+
+    def each(self) -> list[ParamcalcError]:
+        return list(self.errors)

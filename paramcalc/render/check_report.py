@@ -191,9 +191,10 @@ def render_github(run: CheckRun) -> str:
     lines = []
     for spec in run.specs:
         if spec.status == ERROR and spec.error is not None:
-            loc = spec.error.loc
-            lines.append(annotation(spec.path, loc.line if loc else None, loc.column if loc else None,
-                                    spec.error.message + (f" Fix: {spec.error.hint}" if spec.error.hint else "")))
+            for error in spec.error.each():
+                loc = error.loc
+                lines.append(annotation(spec.path, loc.line if loc else None, loc.column if loc else None,
+                                        error.message + (f" Fix: {error.hint}" if error.hint else "")))
         elif spec.status == UNCHECKED and run.strict:
             lines.append(annotation(spec.path, 1, None, "no expect: block (--strict)"))
         for figure in spec.failures:
