@@ -60,7 +60,7 @@ def test_summary_json_keys_and_values():
     first = data["layers"][0]
     assert first == {"name": "conv2d", "type": "Conv2D", "output_shape": [None, 28, 28, 6], "params": 156,
                      "trainable_params": 156, "non_trainable_params": 0, "macs": 117_600, "activations": 4_704,
-                     "line": 7}
+                     "inputs": ["input"], "block_path": [], "line": 7}
     assert sum(layer["params"] for layer in data["layers"]) == data["total_params"]
     assert sum(layer["macs"] for layer in data["layers"]) == data["total_macs"]
 

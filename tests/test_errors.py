@@ -139,3 +139,91 @@ def test_recursive_alias_is_refused():
 def test_aliases_within_the_limit_are_fine():
     report = run_text("input: &size [8, 8, 3]\nlayers:\n  - Conv2D: &c {filters: 4, kernel_size: 3}\n  - Conv2D: *c\n")
     assert report.rows[1].output_shape == (None, 4, 4, 4)
+
+
+def test_several_mistakes_are_reported_in_one_run():
+    text = """input: [28, 28, 3]
+layers:
+  - Conv2D: {filters: 8, kernal_size: 3}
+  - Conv2D: {filters: 0, kernel_size: 3}
+  - Dense: {units: 10}
+  - Dense: {units: -1}
+  - Conv2DD: 3
+"""
+    result = CliRunner().invoke(cli, ["summary", "-"], input=text)
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert [line.split(": error: ")[0] for line in lines] == ["<stdin>:3:26", "<stdin>:4:14", "<stdin>:6:13",
+                                                               "<stdin>:7:5"]
+    assert "did you mean `Conv2D`" in lines[3]
+
+
+def test_shape_errors_in_independent_branches_are_all_reported():
+    text = """input: [8, 8, 3]
+layers:
+  - Conv2D: {name: a, filters: 4, kernel_size: 9}
+  - Conv2D: {name: b, filters: 4, kernel_size: 3, inputs: input}
+  - MaxPooling2D: {pool_size: 9, inputs: b}
+  - Dense: {units: 2, inputs: a}
+"""
+    result = CliRunner().invoke(cli, ["summary", "-"], input=text)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2  # the Dense reads the failed `a` and is not reported again
+    assert lines[0].startswith("<stdin>:3:35: error: Conv2D: the output height would be")
+    assert lines[1].startswith("<stdin>:5:5: error: MaxPooling2D: the output height would be")
+
+
+# -- limits: clear refusals instead of exhaustion -------------------------------------------------------
+
+def test_enormous_repeat_is_refused_and_the_limit_can_be_raised():
+    text = "input: [4]\nlayers:\n  - Dense: {units: 4, repeat: 2000000}\n"
+    result = CliRunner().invoke(cli, ["summary", "-"], input=text)
+    assert result.exit_code == 2
+    assert "`repeat: 2,000,000` is more than the limit of 1,000,000 layers" in result.stderr
+    assert "--max-layers" in result.stderr
+    small = "input: [4]\nlayers:\n  - Dense: {units: 4, repeat: 30}\n"
+    assert CliRunner().invoke(cli, ["summary", "--max-layers", "20", "-"], input=small).exit_code == 2
+    assert CliRunner().invoke(cli, ["summary", "--max-layers", "30", "-"], input=small).exit_code == 0
+
+
+def test_nested_repeats_stop_at_the_layer_limit():
+    text = """input: [4]
+blocks:
+  inner: {layers: [{Dense: {units: 4, repeat: 1000}}]}
+layers:
+  - inner: {repeat: 1000}
+"""
+    result = CliRunner().invoke(cli, ["summary", "--max-layers", "50000", "-"], input=text)
+    assert result.exit_code == 2 and "expands to more than 50,000 layers" in result.stderr
+
+
+def test_absurd_dimensions_give_exact_integers():
+    big = 10**200
+    report = run_text(f"input: [{big}, 3]\nlayers: [{{Conv1D: {{filters: 2, kernel_size: 3}}}}, Flatten, {{Dense: 1}}]")
+    assert report.rows[0].output_shape == (None, big - 2, 2)
+    assert report.rows[0].macs == (big - 2) * 2 * 3 * 3
+    assert report.total_params == (2 * 3 * 3 + 2) + (2 * (big - 2) + 1)
+    result = CliRunner().invoke(cli, ["summary", "--format", "json", "-"],
+                                input=f"input: [{big}, 3]\nlayers: [{{Dense: 4}}]")
+    assert result.exit_code == 0 and str(big * 3 * 4) in result.stdout
+    assert CliRunner().invoke(cli, ["summary", "-"], input=f"input: [{big}, 3]\nlayers: [{{Dense: 4}}]").exit_code == 0
+
+
+def test_numbers_with_thousands_of_digits_are_refused_clearly():
+    result = CliRunner().invoke(cli, ["summary", "-"], input=f"input: [{'9' * 5000}]\nlayers: [Flatten]")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "cannot read the value" in result.stderr
+
+
+def test_deep_nesting_is_refused():
+    result = CliRunner().invoke(cli, ["summary", "-"], input="input: " + "[" * 5000 + "]" * 5000 + "\nlayers: [F]")
+    assert result.exit_code == 2 and "nested too deeply" in result.stderr
+    deep = "(" * 3000 + "1" + ")" * 3000
+    result = CliRunner().invoke(cli, ["summary", "-"], input=f'input: [4]\nlayers: [{{Dense: "{deep}"}}]')
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_huge_scientific_exponent_in_expect_is_refused():
+    text = "input: [4]\nlayers: [{Dense: 2}]\nexpect: {macs: 15E70264320}\n"
+    result = CliRunner().invoke(cli, ["check", "-"], input=text)
+    assert result.exit_code == 2 and "too large a count" in result.stdout

@@ -189,7 +189,8 @@ class Upsample(LayerKind):
         if len(factors) != rank:
             raise ctx.arg_error("scale_factor", f"needs {rank} values for this input; got {len(factors)}",
                                 f"give one number or {rank}.")
-        return LayerResult(ctx.join_channels(tuple(math.floor(n * f) for n, f in zip(spatial, factors)), channels))
+        return LayerResult(ctx.join_channels(tuple(sym.floor_div(n * f.numerator, f.denominator)
+                                                   for n, f in zip(spatial, factors)), channels))
 
 
 for _r in (1, 2, 3):

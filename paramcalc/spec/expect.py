@@ -25,6 +25,7 @@ COUNT_FIGURES = ("params", "trainable_params", "non_trainable_params", "macs", "
 FIGURES = (*COUNT_FIGURES, "output_shape")
 EXPECT_KEYS = (*FIGURES, "layers", "tolerance")
 LAYER_KEYS = FIGURES
+MAX_EXPONENT = 1000
 SUFFIXES = {"K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12}
 
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+$")
@@ -133,6 +134,8 @@ def parse_count(node: Node) -> tuple[int, bool]:
         return int(text.replace(",", "")), False
     if _SCIENTIFIC.match(text):
         exact = _decimal(text)
+        if abs(exact.adjusted()) > MAX_EXPONENT:  # 1e70000000 would take minutes to write out
+            raise SpecError(f"`{value}` is too large a count", node.loc, f"use an exponent of at most {MAX_EXPONENT}.")
         if exact != exact.to_integral_value():
             raise SpecError(f"`{value}` is not a whole number", node.loc, hint)
         return int(exact), False
