@@ -78,6 +78,14 @@ def test_pytorch_case(case):
     assert report.total_macs == case["macs"]
 
 
+@pytest.mark.parametrize("case", cases("torch_attention.json"), ids=lambda c: c["id"])
+def test_attention_against_pytorch_and_fvcore(case):
+    """Self-attention: numel of PyTorch's projections, fvcore's linear + matmul (QK^T, AV) counts."""
+    report = run_dict(case["spec"])
+    assert (report.output_shape, report.total_params, report.total_macs) == (
+        shape(case["output_shape"]), case["params"], case["macs"])
+
+
 def test_pytorch_fixture_provenance_and_seed_alexnet():
     torch = fixture("torch_layers.json")
     assert torch["provenance"]["torch"].startswith("2.") and torch["provenance"]["fvcore"]

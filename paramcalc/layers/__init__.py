@@ -1,6 +1,15 @@
 """Layer kinds. Importing this package registers every family module's kinds in REGISTRY."""
 
-from paramcalc.layers import activation, conv, dense, merge, norm, pooling, reshape  # noqa: F401  (registration)
+from paramcalc.layers import (  # noqa: F401  (importing registers the kinds)
+    activation,
+    attention,
+    conv,
+    dense,
+    merge,
+    norm,
+    pooling,
+    reshape,
+)
 from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape
 from paramcalc.layers.registry import REGISTRY, lookup
 

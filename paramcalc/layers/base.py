@@ -161,21 +161,39 @@ class LayerKind:
         return cls.args
 
     @classmethod
+    @functools.cache
+    def own_args(cls) -> tuple[Arg, ...]:
+        """`arguments()` computed once per kind (rank-generic families build them)."""
+        return cls.arguments()
+
+    @classmethod
+    @functools.cache
     def all_args(cls) -> tuple[Arg, ...]:
         extra = KERAS_COMMON + WEIGHT_OPTIONS if cls.framework == "keras" else ()
-        return cls.arguments() + extra
+        return cls.own_args() + extra
+
+    @classmethod
+    @functools.cache
+    def required_args(cls) -> tuple[Arg, ...]:
+        return tuple(a for a in cls.all_args() if a.required)
+
+    @classmethod
+    @functools.cache
+    def known_args(cls) -> dict[str, Arg]:
+        return {a.name: a for a in cls.all_args()}
 
     @classmethod
     def parse_args(cls, raw: Mapping[str, Any], positional: Any, has_positional: bool,
                    ctx: Context) -> dict[str, Any]:
         """Check every argument; fill in defaults. Raises `ArgumentError` at the offending place."""
-        known = {a.name: a for a in cls.all_args()}
+        known = cls.known_args()
         values: dict[str, Any] = {}
         if has_positional:
-            if not cls.arguments():
+            own = cls.own_args()
+            if not own:
                 raise ArgumentError(f"{cls.name} takes no arguments", ctx.loc,
                                     f"write it alone, as `- {cls.name}`.")
-            first = cls.arguments()[0]
+            first = own[0]
             values[first.name] = _parse_one(cls.name, first, positional, ctx.loc)
         for key, value in raw.items():
             arg = known.get(key)
@@ -185,8 +203,8 @@ class LayerKind:
                 raise ArgumentError(f"{cls.name} has no argument `{key}`", ctx.arg_locs.get(key, ctx.loc), hint)
             values[key] = _parse_one(cls.name, arg, value, ctx.arg_locs.get(key, ctx.loc))
         if len(values) < len(known):
-            for arg in cls.all_args():
-                if arg.name not in values and arg.required:
+            for arg in cls.required_args():
+                if arg.name not in values:
                     raise ArgumentError(
                         f"{cls.name} needs `{arg.name}`", ctx.loc,
                         f"add it, e.g. `- {cls.name}: {{{arg.name}: ...}}`" + (f" ({arg.doc})." if arg.doc else "."))

@@ -41,7 +41,7 @@ def footer(report: Report) -> Text:
     text.append(params("Trainable params", report.trainable_params))
     text.append(params("Non-trainable params", report.non_trainable_params))
     text.append(f" Total MACs: {thousands(report.total_macs)}", style="bold")
-    text.append("  (multiply-accumulates of conv and dense layers)\n", style="dim")
+    text.append("  (multiply-accumulates of conv, dense and attention products)\n", style="dim")
     text.append(f" Total FLOPs: {thousands(report.total_flops)}")
     text.append("  (= 2 x MACs)\n", style="dim")
     text.append(f" Activations: {thousands(report.activations)} values per sample "

@@ -9,6 +9,7 @@ round-to-a-multiple-of-8). Arithmetic is exact (fractions), so `int(0.75 * 1024)
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -105,7 +106,9 @@ def is_identifier(text: str) -> bool:
     return bool(_IDENTIFIER.match(text))
 
 
+@functools.lru_cache(maxsize=4096)
 def parse(text: str) -> ast.expr:
+    """The syntax tree of an expression; cached, as sweeps evaluate the same texts many times."""
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise ExpressionError(f"the expression is longer than {MAX_EXPRESSION_LENGTH} characters")
     try:

@@ -146,7 +146,8 @@ class _Builder:
     def _scalar(self, node: yaml.Node, loc: Location) -> Node:
         if node.tag in _PLAIN_TAGS:
             try:
-                return Node(self.constructor.construct_object(node, deep=True), loc, span=_span(node))
+                construct = self.constructor.yaml_constructors[node.tag]  # straight to int/float/...: fast
+                return Node(construct(self.constructor, node), loc, span=_span(node))
             except (yaml.YAMLError, ValueError) as exc:
                 raise SpecError(f"cannot read the value {node.value!r}: {exc}", loc,
                                 "write a plain number or word.") from None

@@ -1,0 +1,186 @@
+"""paramcalc benchmarks: start-up, scale, sweeps and (when installed) peers. Prints a table of
+figures, each the median of several runs, and writes them to benchmarks/results.json.
+
+    python benchmarks/run.py                  # everything (a few minutes)
+    python benchmarks/run.py --quick          # fewer repeats and sizes
+    python benchmarks/run.py --peers-python /path/to/venv/bin/python   # torchinfo / fvcore comparison
+
+Timings are whole processes (what a user waits for) unless marked in-process. Memory is the
+peak resident set size of the process that did the work."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def timed(cmd: list[str], repeats: int, env: dict[str, str] | None = None) -> float:
+    """Median wall time of a whole process, in seconds."""
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs)
+
+
+MEASURE = """
+import gc, resource, sys, time
+gc.disable()  # as the paramcalc command does
+start = time.perf_counter()
+from paramcalc.engine import analyze
+from paramcalc.spec.loader import load_spec
+from paramcalc.render.json_report import render_json
+report = analyze(load_spec(sys.argv[1], max_layers=10**7))
+text = render_json(report)
+elapsed = time.perf_counter() - start
+print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(report.rows), report.total_params)
+"""
+
+
+def measure(path: Path, repeats: int) -> dict:
+    runs = []
+    for _ in range(repeats):
+        out = subprocess.run([PYTHON, "-c", MEASURE, str(path)], check=True, capture_output=True, text=True,
+                             cwd=ROOT).stdout.split()
+        runs.append((float(out[0]), int(out[1]), int(out[2]), int(out[3])))
+    return {"seconds": statistics.median(r[0] for r in runs), "peak_mb": max(r[1] for r in runs) / 1024,
+            "layers": runs[0][2], "params": runs[0][3]}
+
+
+def chain_spec(n: int) -> str:
+    """n layers: Dense / ReLU pairs on a 64-wide vector, written out one per line."""
+    lines = ["input: [64]", "layers:"]
+    for i in range(n):
+        lines.append("  - Dense: {units: 64}" if i % 2 == 0 else "  - ReLU")
+    return "\n".join(lines) + "\n"
+
+
+def graph_spec(n: int) -> str:
+    """n layers in residual units of 4: conv, BN, conv, Add reading the unit's input."""
+    lines = ["input: [8, 8, 16]", "layers:", "  - Conv2D: {name: u0, filters: 16, kernel_size: 3, padding: same}"]
+    for u in range(1, n // 4 + 1):
+        lines += [f"  - Conv2D: {{name: a{u}, filters: 16, kernel_size: 3, padding: same}}",
+                  f"  - BatchNormalization: {{name: b{u}}}",
+                  f"  - Conv2D: {{name: c{u}, filters: 16, kernel_size: 3, padding: same}}",
+                  f"  - Add: {{name: u{u}, inputs: [u{u - 1}, c{u}]}}"]
+    return "\n".join(lines) + "\n"
+
+
+GPT3 = """# GPT-3 175B (Brown et al. 2020): 96 decoder layers, d_model 12288, 2048 tokens, 50257-token
+# vocabulary; attention written as its projections (QKV and output), the MLP as two Dense layers.
+vars: {d: 12288, layers: 96, tokens: 2048, vocab: 50257}
+input: [tokens, d]         # token + position embeddings already added
+blocks:
+  decoder:
+    layers:
+      - LayerNormalization: {name: ln1}
+      - Dense: {name: qkv, units: "3 * d"}
+      - Dense: {name: proj, units: d}
+      - Add: {name: res1, inputs: [input, proj]}
+      - LayerNormalization: {name: ln2}
+      - Dense: {name: fc, units: "4 * d"}
+      - Dense: {name: out, units: d}
+      - Add: {name: res2, inputs: [res1, out]}
+layers:
+  - decoder: {repeat: layers}
+  - LayerNormalization: {name: final_ln}
+  - Dense: {name: lm_head, units: vocab, use_bias: false}
+"""
+
+
+def sweep_spec() -> str:
+    return (ROOT / "specs" / "mobilenet_v1.yaml").read_text()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--peers-python", help="a Python with torch, torchvision, torchinfo and fvcore")
+    options = parser.parse_args()
+    repeats = 3 if options.quick else 7
+    paramcalc = [PYTHON, "-m", "paramcalc"]
+    lenet = str(ROOT / "specs" / "lenet5.yaml")
+    results: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                                 "platform": platform.platform()}}
+
+    print("1. start-up (whole process, median of", repeats, "runs)")
+    floor_pass = timed([PYTHON, "-c", "pass"], repeats)
+    floor_imports = timed([PYTHON, "-c", "import click, yaml, rich"], repeats)
+    table = timed([*paramcalc, "summary", lenet], repeats)
+    as_json = timed([*paramcalc, "summary", "--format", "json", lenet], repeats)
+    startup = {"python -c pass": floor_pass, "import click, yaml, rich": floor_imports,
+               "summary lenet5 (table)": table, "summary lenet5 (json)": as_json}
+    for label, seconds in startup.items():
+        print(f"   {label:<28} {seconds * 1000:7.1f} ms   {seconds / floor_imports:5.2f}x the import floor")
+    results["startup_seconds"] = startup
+
+    print("2. scale (load + analyse + JSON, in one process; peak memory of that process)")
+    sizes = [10, 100, 1_000, 10_000] if options.quick else [10, 100, 1_000, 10_000, 100_000]
+    scale = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for shape, make in (("chain", chain_spec), ("graph", graph_spec)):
+            for n in sizes:
+                path = Path(tmp) / f"{shape}_{n}.yaml"
+                path.write_text(make(n))
+                figure = measure(path, 1 if n >= 100_000 else repeats)
+                figure.update({"shape": shape, "requested_layers": n})
+                scale.append(figure)
+                print(f"   {shape:<6} {figure['layers']:>8,} layers  {figure['seconds']:8.3f} s  "
+                      f"{figure['peak_mb']:7.1f} MB  {figure['seconds'] / max(figure['layers'], 1) * 1e6:6.1f} us/layer")
+        path = Path(tmp) / "gpt3.yaml"
+        path.write_text(GPT3)
+        gpt3 = measure(path, repeats)
+        print(f"   GPT-3 175B via blocks and repeat: {gpt3['layers']:,} layers, {gpt3['params']:,} params "
+              f"in {gpt3['seconds']:.3f} s, {gpt3['peak_mb']:.1f} MB")
+        results["scale"] = scale
+        results["gpt3"] = gpt3
+
+        print("3. sweep: 1,000 combinations of MobileNet v1's alpha and res (whole process)")
+        spec = Path(tmp) / "mobilenet_v1.yaml"
+        spec.write_text(sweep_spec())
+        alphas = ",".join(str(round(0.1 + 0.9 * i / 24, 4)) for i in range(25))
+        resolutions = ",".join(str(96 + 8 * i) for i in range(40))
+        start = time.perf_counter()
+        subprocess.run([*paramcalc, "summary", str(spec), "--set", f"alpha={alphas}", "--set", f"res={resolutions}",
+                        "--format", "csv"], check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+        sweep = time.perf_counter() - start
+        print(f"   25 x 40 = 1,000 combinations in {sweep:.2f} s ({sweep:.2f} ms per combination)")
+        results["sweep_1000_seconds"] = sweep
+
+    if options.peers_python:
+        print("4. peers: the same architecture, whole process (median)")
+        peers = {}
+        for model, spec_name in (("resnet50", "resnet50.yaml"), ("mobilenet_v2", "mobilenet_v2.yaml")):
+            ours = timed([*paramcalc, "summary", str(ROOT / "specs" / spec_name)], repeats)
+            torchinfo = timed([options.peers_python, "-c", "import torch, torchvision, torchinfo; "
+                               f"torchinfo.summary(torchvision.models.{model}(weights=None), (1, 3, 224, 224))"],
+                              max(3, repeats // 2))
+            fvcore = timed([options.peers_python, "-c", "import torch, torchvision; from fvcore.nn import "
+                            f"FlopCountAnalysis as F; m = torchvision.models.{model}(weights=None).eval(); "
+                            "F(m, torch.zeros(1, 3, 224, 224)).total()"], max(3, repeats // 2))
+            peers[model] = {"paramcalc": ours, "torchinfo": torchinfo, "fvcore": fvcore}
+            print(f"   {model:<13} paramcalc {ours * 1000:6.0f} ms   torchinfo {torchinfo * 1000:6.0f} ms "
+                  f"({torchinfo / ours:4.1f}x)   fvcore {fvcore * 1000:6.0f} ms ({fvcore / ours:4.1f}x)")
+        results["peers_seconds"] = peers
+    else:
+        print("4. peers: skipped (give --peers-python a Python with torch, torchvision, torchinfo, fvcore)")
+
+    out = ROOT / "benchmarks" / "results.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
