@@ -23,5 +23,5 @@ def sweep_table(rows: list[SweepRow], names: list[str]) -> Tabular:
                            "activation_bytes": r.activations * BYTES_PER_VALUE, "output_shape": list(r.output_shape)})
     name = rows[0].report.name if rows else ""
     return Tabular(f'Model "{name}": {len(rows)} combinations of {", ".join(names)}', columns, table_rows,
-                   notes=["MACs: multiply-accumulates of conv, dense and attention products; FLOPs = 2 x MACs; activations: "
-                          "values output by all layers for one sample (float32 bytes)."])
+                   notes=["MACs: multiply-accumulates of conv, dense and attention products; FLOPs = 2 x MACs; "
+                          "activations: values output by all layers for one sample (float32 bytes)."])
