@@ -68,5 +68,5 @@ def compute(layer: LayerSpec, kind: type[LayerKind], args: dict[str, Any], ctx: 
         params=trainable + frozen, trainable_params=trainable, non_trainable_params=frozen,
         macs=result.macs.value, loc=layer.loc, derivations=result.derivations + tuple(ctx.notes),
         structure=result.structure, input_shape=(None, *inputs[0]), warnings=tuple(ctx.warnings),
-        inputs=layer.inputs, path=layer.path)
+        inputs=layer.inputs, path=layer.path, ops=result.ops)
     return row

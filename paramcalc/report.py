@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from paramcalc.errors import Location
 from paramcalc.layers.base import Derivation, Structure
@@ -27,6 +27,7 @@ class LayerRow:
     warnings: tuple[str, ...] = ()
     inputs: tuple[str, ...] = ()  # names of the layers or model inputs it reads
     path: tuple[tuple[str, str], ...] = ()  # enclosing block instances (name, block), outermost first
+    ops: dict = field(default_factory=dict)  # operations other than MACs, by kind (layers/ops.py)
 
     @property
     def activations(self) -> int:

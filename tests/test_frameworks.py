@@ -126,3 +126,12 @@ def test_zoo_spec_matches_keras_application_layer_by_layer(spec, case_id):
     assert {r.name: list(r.inputs) for r in report.rows} == inbound
     assert (report.total_params, report.trainable_params, report.non_trainable_params) == (
         keras["params"], keras["trainable_params"], keras["non_trainable_params"])
+
+
+@pytest.mark.parametrize("case", [c for c in cases("torch_layers.json") if "error" not in c], ids=lambda c: c["id"])
+def test_fvcore_convention_equals_fvcore_total(case):
+    """Everything fvcore counts (BatchNorm, pooling, upsampling included), layer kind by layer kind."""
+    from paramcalc.conventions import CONVENTIONS
+
+    report = run_dict(case["spec"])
+    assert CONVENTIONS["fvcore"].total(report) == sum(case["fvcore_by_operator"].values())

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from paramcalc.layers.args import Arg, BadValue, anything, boolean, fraction, is_int, number, optional, positive, text
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
+from paramcalc.layers.ops import ACTIVATION, SOFTMAX, elements
 from paramcalc.layers.registry import register
 
 
@@ -15,18 +16,24 @@ class Elementwise(LayerKind):
 
     doc = "Element-wise; keeps the shape."
     formulas = "params 0;  MACs 0"
+    op_kind: ClassVar[str | None] = None  # ACTIVATION or SOFTMAX: counted apart by some conventions
 
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
-        return LayerResult(shape)
+        return LayerResult(shape, ops={cls.op_kind: elements(shape)} if cls.op_kind else {})
 
 
-def _elementwise(name: str, framework: str, *args: Arg, example: str = "{}") -> type[LayerKind]:
-    attrs = {"name": name, "framework": framework, "args": args, "example": example, "__module__": __name__}
+def _elementwise(name: str, framework: str, *args: Arg, example: str = "{}", op: str | None = None) -> type[LayerKind]:
+    if op is None and name not in _NOT_ACTIVATIONS:
+        op = SOFTMAX if "Softmax" in name else ACTIVATION
+    attrs = {"name": name, "framework": framework, "args": args, "example": example, "op_kind": op,
+             "__module__": __name__}
     return register(type(name, (Elementwise,), attrs))
 
 
 INPLACE = Arg("inplace", boolean, False)
+_NOT_ACTIVATIONS = {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
+                    "GaussianDropout", "AlphaDropout", "Identity", "Dropout1d", "Dropout2d", "Dropout3d"}
 
 # Names Keras and PyTorch share take both spellings (PyTorch's `inplace`, `dim`, `p` included).
 _elementwise("ReLU", "keras", Arg("max_value", optional(number), None), Arg("negative_slope", number, 0.0),
@@ -99,4 +106,5 @@ class PReLU(LayerKind):
                                     "list axes of the input, counting the first after the batch as 1.")
             params = Q.product(Q.of(1 if i in shared else n) for i, n in enumerate(shape))
         trainable, frozen = trainable_split(params, ZERO, a)
-        return LayerResult(shape, trainable, frozen, ZERO, (Derivation("params", params),))
+        return LayerResult(shape, trainable, frozen, ZERO, (Derivation("params", params),),
+                           ops={ACTIVATION: elements(shape)})

@@ -7,6 +7,7 @@ from typing import Any
 from paramcalc.layers.args import Arg, anything, boolean, number, optional, positive
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
+from paramcalc.layers.ops import BIAS_ADDS, SOFTMAX
 from paramcalc.layers.registry import register
 
 
@@ -71,5 +72,7 @@ class MultiHeadAttention(LayerKind):
                           h * v * do + do if bias else h * v * do])
         macs = Q.total([T * dq * h * k, S * dk * h * k, S * dv * h * v, T * S * h * k, T * S * h * v, T * h * v * do])
         trainable, frozen = trainable_split(params, ZERO, a)
+        biases = (T * h * k + S * h * k + S * h * v + T * do).value if bias else 0
+        ops = {BIAS_ADDS: biases, SOFTMAX: (T * S * h).value}
         return LayerResult((*query[:-1], out_dim), trainable, frozen, macs,
-                           (Derivation("params", params), Derivation("MACs", macs)))
+                           (Derivation("params", params), Derivation("MACs", macs)), ops=ops)

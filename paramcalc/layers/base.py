@@ -59,6 +59,7 @@ class LayerResult:
     macs: Q = ZERO
     derivations: tuple[Derivation, ...] = ()
     structure: Structure | None = None
+    ops: dict[str, Any] = field(default_factory=dict)  # operations other than MACs, by kind (see ops.py)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from paramcalc.layers import sym
 from paramcalc.layers.args import Arg, anything, boolean, choice, ints, optional, padding, positive
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, Structure, trainable_split
 from paramcalc.layers.formula import ZERO, Q
+from paramcalc.layers.ops import BIAS_ADDS
 from paramcalc.layers.registry import define_ranked
 from paramcalc.layers.shapes import (
     DROP_UNITS,
@@ -149,7 +150,8 @@ def conv_result(plan: ConvPlan, shape: Shape, ctx: Context, a: dict[str, Any]) -
     derivations += [Derivation("params", params), Derivation("MACs", macs)]
     structure = Structure(plan.variant, plan.kernel, channels, plan.out_channels, spatial,
                           tuple(q.value for q in lengths), plan.groups, plan.depth_multiplier, plan.use_bias)
-    return LayerResult(out_shape, trainable, frozen, macs, tuple(derivations), structure)
+    ops = {BIAS_ADDS: out_positions.value * plan.out_channels} if plan.use_bias else {}
+    return LayerResult(out_shape, trainable, frozen, macs, tuple(derivations), structure, ops)
 
 
 def kernel_volume(kernel: Shape) -> Q:

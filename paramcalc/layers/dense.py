@@ -8,6 +8,7 @@ from paramcalc.layers.args import Arg, anything, boolean, optional, positive
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, Structure, trainable_split
 from paramcalc.layers.conv import check_stated
 from paramcalc.layers.formula import ZERO, Q
+from paramcalc.layers.ops import BIAS_ADDS
 from paramcalc.layers.registry import register
 
 
@@ -19,8 +20,9 @@ def dense_result(shape: Shape, units: int, use_bias: bool, a: dict[str, Any]) ->
     macs = positions * (inputs * out) if len(shape) > 1 else inputs * out
     trainable, frozen = trainable_split(params, ZERO, a)
     structure = Structure("dense", (), shape[-1], units, shape[:-1], shape[:-1], use_bias=use_bias)
+    ops = {BIAS_ADDS: positions.value * units} if use_bias else {}
     return LayerResult((*shape[:-1], units), trainable, frozen, macs,
-                       (Derivation("params", params), Derivation("MACs", macs)), structure)
+                       (Derivation("params", params), Derivation("MACs", macs)), structure, ops)
 
 
 @register

@@ -10,6 +10,7 @@ from paramcalc.layers import sym
 from paramcalc.layers.args import Arg, BadValue, is_int, optional
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, format_shape
 from paramcalc.layers.formula import Q
+from paramcalc.layers.ops import ELEMENTWISE, elements
 from paramcalc.layers.registry import register
 
 
@@ -42,7 +43,7 @@ class Elementwise(LayerKind):
                                "make the shapes equal (a dimension of 1 may broadcast), e.g. with a 1x1 "
                                "convolution or a strided shortcut.")
             out.append(sizes[0] if sizes else 1)
-        return LayerResult(tuple(out))
+        return LayerResult(tuple(out), ops={ELEMENTWISE: elements(out) * (len(shapes) - 1)})
 
 
 def axis_value(value: Any) -> int:

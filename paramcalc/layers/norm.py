@@ -9,6 +9,7 @@ from paramcalc.layers.args import Arg, BadValue, anything, boolean, is_int, numb
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, trainable_split
 from paramcalc.layers.conv import check_stated
 from paramcalc.layers.formula import ZERO, Q
+from paramcalc.layers.ops import BATCH_NORM, GROUP_NORM, LAYER_NORM, norm_ops
 from paramcalc.layers.registry import register
 
 
@@ -56,7 +57,8 @@ class BatchNormalization(LayerKind):
         moving = Q.of(2) * C
         trainable, frozen = trainable_split(trainable, moving, a)
         return LayerResult(shape, trainable, frozen, ZERO,
-                           (Derivation("trainable params", trainable), Derivation("non-trainable params", frozen)))
+                           (Derivation("trainable params", trainable), Derivation("non-trainable params", frozen)),
+                           ops=norm_ops(BATCH_NORM, shape, bool(learned)))
 
 
 @register
@@ -74,7 +76,8 @@ class LayerNormalization(LayerKind):
         beta = a["center"] and not a["rms_scaling"]
         params = Q.of(int(gamma) + int(beta)) * size if gamma or beta else ZERO
         trainable, frozen = trainable_split(params, ZERO, a)
-        return LayerResult(shape, trainable, frozen, ZERO, (Derivation("params", params),))
+        return LayerResult(shape, trainable, frozen, ZERO, (Derivation("params", params),),
+                           ops=norm_ops(LAYER_NORM, shape, bool(gamma or beta)))
 
 
 class TorchBatchNorm(LayerKind):
@@ -95,7 +98,8 @@ class TorchBatchNorm(LayerKind):
         channels = shape[-1] if ctx.channels_last and len(shape) > 1 else shape[0]
         check_stated(a, "num_features", channels, ctx)
         params = Q.of(2) * Q.of(channels, "C") if a["affine"] else ZERO
-        return LayerResult(shape, params, ZERO, ZERO, (Derivation("params", params),))
+        return LayerResult(shape, params, ZERO, ZERO, (Derivation("params", params),),
+                           ops=norm_ops(BATCH_NORM, shape, a["affine"]))
 
 
 @register
@@ -140,7 +144,8 @@ class LayerNorm(LayerKind):
                                 "make normalized_shape the last dimensions of the input.")
         size = Q.product(Q.of(n) for n in ns)
         params = Q.of(1 + int(a["bias"])) * size if a["elementwise_affine"] else ZERO
-        return LayerResult(shape, params, ZERO, ZERO, (Derivation("params", params),))
+        return LayerResult(shape, params, ZERO, ZERO, (Derivation("params", params),),
+                           ops=norm_ops(LAYER_NORM, shape, a["elementwise_affine"]))
 
 
 @register
@@ -161,7 +166,8 @@ class GroupNorm(LayerKind):
             raise ctx.arg_error("num_groups", f"must divide the {channels} channels; got {a['num_groups']}",
                                 "choose a number of groups that divides the channels.")
         params = Q.of(2) * Q.of(channels, "C") if a["affine"] else ZERO
-        return LayerResult(shape, params, ZERO, ZERO, (Derivation("params", params),))
+        return LayerResult(shape, params, ZERO, ZERO, (Derivation("params", params),),
+                           ops=norm_ops(GROUP_NORM, shape, a["affine"]))
 
 
 @register

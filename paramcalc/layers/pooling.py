@@ -12,13 +12,14 @@ from paramcalc.layers.args import Arg, boolean, choice, int_or_none_list, ints, 
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape
 from paramcalc.layers.conv import Floor, floor_warning
 from paramcalc.layers.formula import Q
+from paramcalc.layers.ops import GLOBAL_AVG_POOL_2D, POOL_INPUT, POOL_WINDOW, elements
 from paramcalc.layers.registry import define_ranked
 from paramcalc.layers.shapes import dim_names, same, sliding, sliding_ceil
 
 DATA_FORMAT = Arg("data_format", optional(choice("channels_last", "channels_first")), None)
 
 
-def window_result(shape: Shape, ctx: Context, rank: int, lengths_of: Any) -> LayerResult:
+def window_result(shape: Shape, ctx: Context, rank: int, lengths_of: Any, window: int = 1) -> LayerResult:
     """Apply `lengths_of(i, n, floors)` to each spatial dim; warn once about floored divisions."""
     spatial, channels = ctx.split_channels(shape, rank)
     lengths: list[Q] = []
@@ -33,7 +34,9 @@ def window_result(shape: Shape, ctx: Context, rank: int, lengths_of: Any) -> Lay
     if floors:
         ctx.warn(floor_warning(floors))
     out = ctx.join_channels(tuple(q.value for q in lengths), channels)
-    return LayerResult(out, derivations=tuple(Derivation(f"output {d}", q) for d, q in zip(dim_names(rank), lengths)))
+    ops = {POOL_WINDOW: elements(out) * window, POOL_INPUT: elements(shape)}
+    return LayerResult(out, derivations=tuple(Derivation(f"output {d}", q) for d, q in zip(dim_names(rank), lengths)),
+                       ops=ops)
 
 
 class KerasPooling(LayerKind):
@@ -60,7 +63,7 @@ class KerasPooling(LayerKind):
                 floors.append((dim, q, dropped))
             return q
 
-        return window_result(shape, ctx, cls.rank, length)
+        return window_result(shape, ctx, cls.rank, length, elements(pool))
 
 
 class TorchPooling(LayerKind):
@@ -99,7 +102,7 @@ class TorchPooling(LayerKind):
                 floors.append((dim, q, dropped))
             return q
 
-        return window_result(shape, ctx, cls.rank, length)
+        return window_result(shape, ctx, cls.rank, length, elements(kernel))
 
 
 class GlobalPooling(LayerKind):
@@ -112,7 +115,7 @@ class GlobalPooling(LayerKind):
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
         _, channels = ctx.split_channels(shape, cls.rank)
         out = ctx.join_channels((1,) * cls.rank, channels) if a["keepdims"] else (channels,)
-        return LayerResult(out)
+        return LayerResult(out, ops=pool_all_ops(shape, cls.rank, "Average" in cls.name))
 
 
 class AdaptivePooling(LayerKind):
@@ -130,7 +133,15 @@ class AdaptivePooling(LayerKind):
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
         spatial, channels = ctx.split_channels(shape, cls.rank)
         out = tuple(n if o is None else o for n, o in zip(spatial, a["output_size"]))
-        return LayerResult(ctx.join_channels(out, channels))
+        return LayerResult(ctx.join_channels(out, channels), ops=pool_all_ops(shape, cls.rank, "Avg" in cls.name))
+
+
+def pool_all_ops(shape: Shape, rank: int, average: bool) -> dict[str, Any]:
+    """Global and adaptive pooling read every input value once."""
+    ops = {POOL_INPUT: elements(shape), POOL_WINDOW: elements(shape)}
+    if average and rank == 2:
+        ops[GLOBAL_AVG_POOL_2D] = elements(shape)
+    return ops
 
 
 for _r in (1, 2, 3):

@@ -10,6 +10,7 @@ from paramcalc.layers import sym
 from paramcalc.layers.args import Arg, BadValue, anything, choice, integer, ints, is_int, optional, pairs, shape_list
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, format_shape
 from paramcalc.layers.formula import Q
+from paramcalc.layers.ops import UPSAMPLE, elements
 from paramcalc.layers.registry import define_ranked, register
 from paramcalc.layers.shapes import dim_names
 
@@ -183,14 +184,21 @@ class Upsample(LayerKind):
             except BadValue as bad:
                 raise ctx.arg_error("size", f"must be {bad.expected} for this input; got {a['size']}",
                                     f"give one size or {rank}.") from None
-            return LayerResult(ctx.join_channels(size, channels))
+            out = ctx.join_channels(size, channels)
+            return LayerResult(out, ops=upsample_ops(out, a["mode"], rank))
         factor = a["scale_factor"]
         factors = factor if isinstance(factor, tuple) else (factor,) * rank
         if len(factors) != rank:
             raise ctx.arg_error("scale_factor", f"needs {rank} values for this input; got {len(factors)}",
                                 f"give one number or {rank}.")
-        return LayerResult(ctx.join_channels(tuple(sym.floor_div(n * f.numerator, f.denominator)
-                                                   for n, f in zip(spatial, factors)), channels))
+        out = ctx.join_channels(tuple(sym.floor_div(n * f.numerator, f.denominator)
+                                      for n, f in zip(spatial, factors)), channels)
+        return LayerResult(out, ops=upsample_ops(out, a["mode"], rank))
+
+
+def upsample_ops(out: Shape, mode: Any, rank: int) -> dict[str, Any]:
+    """Output values, also filed under the interpolation and rank (fvcore counts only some)."""
+    return {UPSAMPLE: elements(out), f"{UPSAMPLE}_{mode}_{rank}d": elements(out)}
 
 
 for _r in (1, 2, 3):

@@ -1,0 +1,40 @@
+"""Operations other than multiply-accumulates, counted per layer and kept apart by kind.
+
+Counters disagree mostly about these (see paramcalc/conventions.py): one adds BatchNorm, another
+bias additions or activations. Each layer reports raw element counts; a convention decides
+what each is worth."""
+
+from __future__ import annotations
+
+from typing import Any
+
+BIAS_ADDS = "bias_adds"  # one addition per output value of a layer with a bias
+BATCH_NORM = "batch_norm"  # values normalised; `_affine` also when there is a scale or shift
+LAYER_NORM = "layer_norm"
+GROUP_NORM = "group_norm"
+ACTIVATION = "activation"  # values through ReLU, sigmoid, ...
+SOFTMAX = "softmax"  # values through a softmax (an exponential and a division each)
+POOL_WINDOW = "pool_window"  # output values x window size: the comparisons or additions of pooling
+POOL_INPUT = "pool_input"  # input values of a pooling layer
+GLOBAL_AVG_POOL_2D = "global_avg_pool_2d"  # input values of a 2-D global or adaptive average pooling
+UPSAMPLE = "upsample"  # output values of an upsampling layer
+ELEMENTWISE = "elementwise"  # additions / products of merge layers: output values x (inputs - 1)
+
+BATCH_NORM_AFFINE = f"{BATCH_NORM}_affine"
+LAYER_NORM_AFFINE = f"{LAYER_NORM}_affine"
+GROUP_NORM_AFFINE = f"{GROUP_NORM}_affine"
+
+KINDS = (BIAS_ADDS, BATCH_NORM, LAYER_NORM, GROUP_NORM, ACTIVATION, SOFTMAX, POOL_WINDOW, POOL_INPUT,
+         GLOBAL_AVG_POOL_2D, UPSAMPLE, ELEMENTWISE)
+
+
+def elements(shape: tuple[Any, ...]) -> Any:
+    total = 1
+    for dim in shape:
+        total *= dim
+    return total
+
+
+def norm_ops(kind: str, shape: tuple[Any, ...], affine: bool) -> dict[str, Any]:
+    count = elements(shape)
+    return {kind: count, f"{kind}_affine": count if affine else 0}
