@@ -109,14 +109,16 @@ def check_report(report: Report, expectations: Iterable[Expectation]) -> tuple[F
     return tuple(checks)
 
 
-def check_spec(path: str) -> SpecCheck:
+def check_spec(path: str, convention: str = "paper") -> SpecCheck:
     """Load, analyse and check one spec; any `ParamcalcError` becomes an ERROR result."""
     from paramcalc.engine import analyze
     from paramcalc.spec.loader import load_spec
 
     try:
+        from paramcalc.conventions import apply
+
         spec = load_spec(path)
-        report = analyze(spec)
+        report = apply(analyze(spec), convention)  # `macs` (and `flops`) as that convention counts
     except ParamcalcError as error:
         return SpecCheck(path, None, ERROR, error=error)
     if spec.expectations is None:
@@ -143,5 +145,5 @@ def spec_paths(paths: Iterable[str]) -> Iterator[str]:
             yield path
 
 
-def check_paths(paths: Iterable[str], strict: bool = False) -> CheckRun:
-    return CheckRun(tuple(check_spec(path) for path in spec_paths(paths)), strict)
+def check_paths(paths: Iterable[str], strict: bool = False, convention: str = "paper") -> CheckRun:
+    return CheckRun(tuple(check_spec(path, convention) for path in spec_paths(paths)), strict)

@@ -56,6 +56,15 @@ class SpecProblem(click.ClickException):
         click.echo(self.error.describe(), err=True)
 
 
+CONVENTION_NAMES = ["paper", "fvcore", "torchinfo", "ptflops", "ptflops-aten", "thop", "flop-counter", "flops"]
+
+
+def convention_option(command: F) -> F:
+    return click.option("--convention", type=click.Choice(CONVENTION_NAMES), default="paper", show_default=True,
+                        help="Count MACs as that tool does (paper: multiply-accumulates only; see "
+                        "`paramcalc summary --conventions`).")(command)
+
+
 def set_options(command: F) -> F:
     """--set NAME=VALUE (repeatable; comma-separated values make a sweep) and --max-layers."""
     command = click.option("--max-layers", type=click.IntRange(1), default=1_000_000, show_default=True,
@@ -114,10 +123,14 @@ framework floors the output size).
               "(Conv 1x1, Conv DW 3x3, Conv 3x3, FC, ...), as in the MobileNet paper's Table 2.")
 @click.option("--depth", type=click.IntRange(0), default=None,
               help="Fold layers nested deeper than N blocks into their block's row (0: top-level items only).")
+@click.option("--conventions", "all_conventions", is_flag=True,
+              help="Instead of every layer, the model's total under every counting convention (paper, fvcore, "
+              "torchinfo, ptflops, thop, ...) side by side, with what each adds explained by layer type.")
+@convention_option
 @set_options
 @reports_errors
 def summary(spec: str, fmt: str, width: int | None, no_color: bool, by_type: bool, depth: int | None,
-            sets: tuple[str, ...], max_layers: int) -> None:
+            all_conventions: bool, convention: str, sets: tuple[str, ...], max_layers: int) -> None:
     from paramcalc.engine import analyze
     from paramcalc.spec.loader import load_spec
     from paramcalc.sweep import count, parse_sets
@@ -127,6 +140,14 @@ def summary(spec: str, fmt: str, width: int | None, no_color: bool, by_type: boo
         run_sweep_command(spec, values, fmt, width, no_color)
         return
     report = analyze(load_spec(spec, {k: v[0] for k, v in values.items()}, max_layers))
+    if all_conventions:
+        from paramcalc.render.conventions import conventions_table
+
+        emit(conventions_table(report), fmt, width, no_color)
+        return
+    from paramcalc.conventions import apply
+
+    report = apply(report, convention)
     if by_type:
         from paramcalc.render.compare import by_type_table
 
@@ -181,9 +202,11 @@ gets one with params, macs and output_shape.
 @click.option("--strict", is_flag=True, help="A spec without an expect: block fails (exit 1).")
 @click.option("--update", is_flag=True, help="Write the computed figures into the specs' expect: blocks.")
 @click.option("--no-color", is_flag=True, help="Plain text without colour (also when NO_COLOR is set).")
+@convention_option
 @click.pass_context
 @reports_errors
-def check(ctx: click.Context, paths: tuple[str, ...], fmt: str, strict: bool, update: bool, no_color: bool) -> None:
+def check(ctx: click.Context, paths: tuple[str, ...], fmt: str, strict: bool, update: bool, no_color: bool,
+          convention: str) -> None:
     from paramcalc.check import check_paths
 
     if update:
@@ -198,7 +221,7 @@ def check(ctx: click.Context, paths: tuple[str, ...], fmt: str, strict: bool, up
                 continue
             for change in changes:
                 click.echo(f"{path}: {change.label}: {change.old or '(none)'} -> {change.new}", err=True)
-    run = check_paths(paths, strict)
+    run = check_paths(paths, strict, convention)
     if fmt == "text" and sys.stdout.isatty():
         from paramcalc.render.check_report import render_rich
 
@@ -288,11 +311,12 @@ ratio is 1/M + 1/K^2 (the seed's closed form). Weights exclude biases.
               show_default=True, help="table for people; csv, json, markdown for notebooks and papers.")
 @click.option("--width", type=click.IntRange(40, 1000), default=None, help="Table width in characters.")
 @click.option("--no-color", is_flag=True, help="Plain text without colour (also when NO_COLOR is set).")
+@convention_option
 @set_options
 @reports_errors
 def compare(specs: tuple[str, ...], ins: str | None, outs: str | None, kernels: str | None, sizes: str | None,
             stride: int, multiplier: int, sort: str | None, desc: bool, fmt: str, width: int | None,
-            no_color: bool, sets: tuple[str, ...], max_layers: int) -> None:
+            no_color: bool, convention: str, sets: tuple[str, ...], max_layers: int) -> None:
     from paramcalc import compare as cmp
     from paramcalc.render import compare as tables
 
@@ -323,7 +347,9 @@ def compare(specs: tuple[str, ...], ins: str | None, outs: str | None, kernels: 
         emit(tables.spec_table(cmp.compare_spec(analyze(load_spec(specs[0], values, max_layers)))), fmt, width,
              no_color)
     elif len(specs) == 2:
-        a, b = (analyze(load_spec(path, values, max_layers)) for path in specs)
+        from paramcalc.conventions import apply
+
+        a, b = (apply(analyze(load_spec(path, values, max_layers)), convention) for path in specs)
         a.require_numbers("paramcalc compare")
         b.require_numbers("paramcalc compare")
         emit(tables.two_specs_table(a, b), fmt, width, no_color)

@@ -7,7 +7,7 @@ everywhere else in paramcalc."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from paramcalc.layers import ops as op
@@ -29,6 +29,11 @@ def _get(row: LayerRow, kind: str) -> Any:
     return row.ops.get(kind, 0)
 
 
+def _doc(function: Callable[..., Any]) -> str:
+    text = " ".join((function.__doc__ or "").split())
+    return text.split(": ", 1)[1] if ": " in text else text
+
+
 def paper(row: LayerRow) -> Any:
     return row.macs
 
@@ -47,14 +52,129 @@ def fvcore(row: LayerRow) -> Any:
             + _get(row, f"{op.UPSAMPLE}_nearest_2d") + 4 * _get(row, f"{op.UPSAMPLE}_bilinear_2d"))
 
 
+def flop_counter(row: LayerRow) -> Any:
+    """PyTorch's torch.utils.flop_counter.FlopCounterMode: exactly 2 per multiply-accumulate."""
+    return 2 * row.macs
+
+
 def flops(row: LayerRow) -> Any:
-    """2 FLOPs per multiply-accumulate, plus one per bias addition (DeepSpeed, calflops)."""
+    """2 FLOPs per multiply-accumulate plus one per bias addition (DeepSpeed's and calflops' FLOPs)."""
     return 2 * row.macs + _get(row, op.BIAS_ADDS)
 
 
+def ptflops_aten(row: LayerRow) -> Any:
+    """ptflops with backend='aten': multiply-accumulates plus one per bias addition."""
+    return row.macs + _get(row, op.BIAS_ADDS)
+
+
+def _weights(row: LayerRow) -> int:
+    s = row.structure
+    return row.params - (s.out_channels if s is not None and s.use_bias else 0)
+
+
+def _out_positions(row: LayerRow) -> Any:
+    return row.activations // row.structure.out_channels if row.structure else 0
+
+
+def torchinfo(row: LayerRow) -> Any:
+    """torchinfo's total_mult_adds: for a convolution, every weight and bias times the output
+    positions (so a transposed convolution is sized by its larger output, not its input); for any
+    other layer with parameters, its parameter count once, whatever the positions (a Linear on a
+    sequence counts as one position; BatchNorm adds 2 x C); layers without parameters 0."""
+    s = row.structure
+    if s is not None and s.variant != "dense":
+        return row.params * _out_positions(row) if s.variant != "separable" else row.macs + _get(row, op.BIAS_ADDS)
+    return row.trainable_params if s is not None or row.params else 0
+
+
+def thop(row: LayerRow) -> Any:
+    """thop's profile(): multiply-accumulates without biases (a transposed convolution sized by its
+    output, as torchinfo does); BatchNorm 4 per value with an affine transform (2 without);
+    average pooling 1 per output; adaptive and global average pooling (window + 1) per output;
+    softmax 3n - 1 per n values; activations, max pooling and additions 0."""
+    s = row.structure
+    count = _weights(row) * _out_positions(row) if s is not None and s.variant == "transpose" else row.macs
+    count += 2 * (_get(row, op.BATCH_NORM) + _get(row, op.BATCH_NORM_AFFINE))
+    count += _get(row, op.AVG_POOL_OUTPUT)
+    if _get(row, op.GLOBAL_AVG_POOL_2D):
+        outputs = row.activations
+        count += _get(row, op.GLOBAL_AVG_POOL_2D) + outputs  # (window + 1) x outputs
+    if _get(row, op.SOFTMAX) and s is None:
+        count += 3 * _get(row, op.SOFTMAX) - _get(row, op.SOFTMAX) // max(row.output_shape[-1] or 1, 1)
+    return count
+
+
+_PTFLOPS_ACTIVATIONS = {"ReLU", "ReLU6", "PReLU", "ELU", "LeakyReLU"}  # no hook for Tanh, Sigmoid, GELU...
+
+
+def ptflops(row: LayerRow) -> Any:
+    """ptflops' get_model_complexity_info with its default backend ('pytorch'): multiply-accumulates
+    plus bias additions, but a Linear's bias only once whatever the positions;
+    BatchNorm 2 per value (1 without affine); ReLU6, PReLU, ELU and LeakyReLU 1 per value, nn.ReLU
+    twice (its module hook and its patched functional call both count), Tanh, Sigmoid and GELU 0;
+    max, average and adaptive
+    pooling (2 per input value); softmax 1 per value; LocalResponseNorm 3 per value plus its
+    channel-padded input; Dropout, additions and padding 0."""
+    s = row.structure
+    count = row.macs
+    if s is not None:
+        count += s.out_channels if s.variant == "dense" and s.use_bias else _get(row, op.BIAS_ADDS)
+    count += _get(row, op.BATCH_NORM) + _get(row, op.BATCH_NORM_AFFINE)
+    if _get(row, op.PLAIN_RELU):
+        count += 2 * _get(row, op.ACTIVATION)
+    elif row.type in _PTFLOPS_ACTIVATIONS:
+        count += _get(row, op.ACTIVATION)
+    count += 2 * _get(row, op.POOL_INPUT) + _get(row, op.SOFTMAX) * (s is None)
+    # LocalResponseNorm: its own ops, plus the avg_pool3d it calls on the channel-padded input.
+    count += 3 * _get(row, op.LRN) + _get(row, op.LRN_PADDED)
+    return count
+
+
+def apply(report: Report, name: str) -> Report:
+    """The report with every layer's `macs` (and the total) counted under convention `name`."""
+    if name == "paper":
+        return report
+    convention = CONVENTIONS[name]
+    rows = tuple(replace(row, macs=convention.count(row)) for row in report.rows)
+    return replace(report, rows=rows, total_macs=sum((r.macs for r in rows), 0), convention=name)
+
+
+def explain_difference(report: Report, name: str, limit: int = 4) -> str:
+    """What a convention adds to the paper's count, by layer type: '+10.1M BatchNormalization, ...'."""
+    convention = CONVENTIONS[name]
+    extra: dict[str, Any] = {}
+    for row in report.rows:
+        delta = convention.count(row) - row.macs
+        if delta:
+            extra[row.type] = extra.get(row.type, 0) + delta
+    if not extra:
+        return "nothing more"
+    ranked = sorted(extra.items(), key=lambda item: -abs(item[1]))
+    parts = [f"{_short(v)} {kind}" for kind, v in ranked[:limit]]
+    if len(ranked) > limit:
+        parts.append(f"{_short(sum(v for _, v in ranked[limit:]))} other")
+    return ", ".join(parts)
+
+
+def _short(n: Any) -> str:
+    if not isinstance(n, int):
+        return f"+{n}"
+    sign = "+" if n >= 0 else "-"
+    n = abs(n)
+    for unit, size in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
+        if n >= size:
+            return f"{sign}{n / size:.3g}{unit}"
+    return f"{sign}{n}"
+
+
 CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
-    Convention("paper", "the papers, torchvision's model table (_ops)",
+    Convention("paper", "the papers; torchvision's model table (_ops)",
                "multiply-accumulates of conv, dense and attention products only", paper),
-    Convention("fvcore", "fvcore FlopCountAnalysis", fvcore.__doc__.split(":", 1)[1].strip(), fvcore),
-    Convention("flops", "2 x MACs + bias additions", flops.__doc__.strip(), flops),
+    Convention("fvcore", "fvcore FlopCountAnalysis", _doc(fvcore), fvcore),
+    Convention("torchinfo", "torchinfo total_mult_adds", _doc(torchinfo), torchinfo),
+    Convention("ptflops", "ptflops (default 'pytorch' backend)", _doc(ptflops), ptflops),
+    Convention("ptflops-aten", "ptflops backend='aten'", _doc(ptflops_aten), ptflops_aten),
+    Convention("thop", "thop profile", _doc(thop), thop),
+    Convention("flop-counter", "PyTorch FlopCounterMode", _doc(flop_counter), flop_counter),
+    Convention("flops", "DeepSpeed / calflops FLOPs", _doc(flops), flops),
 )}

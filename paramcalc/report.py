@@ -62,6 +62,7 @@ class Report:
     non_trainable_params: int
     total_macs: int
     activations: int  # values output by all layers for one sample (the input not included)
+    convention: str = "paper"  # what `macs` counts (paramcalc/conventions.py); "paper" = multiply-accumulates
 
     @property
     def total_flops(self) -> int:

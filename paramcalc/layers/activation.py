@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from paramcalc.layers.args import Arg, BadValue, anything, boolean, fraction, is_int, number, optional, positive, text
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
-from paramcalc.layers.ops import ACTIVATION, SOFTMAX, elements
+from paramcalc.layers.ops import ACTIVATION, PLAIN_RELU, SOFTMAX, elements
 from paramcalc.layers.registry import register
 
 
@@ -20,7 +20,18 @@ class Elementwise(LayerKind):
 
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
-        return LayerResult(shape, ops={cls.op_kind: elements(shape)} if cls.op_kind else {})
+        kind = SOFTMAX if cls.name == "Activation" and a.get("activation") == "softmax" else cls.op_kind
+        ops = {kind: elements(shape)} if kind else {}
+        if plain_relu(cls.name, a):
+            ops[PLAIN_RELU] = elements(shape)
+        return LayerResult(shape, ops=ops)
+
+
+def plain_relu(kind: str, a: dict[str, Any]) -> bool:
+    """max(x, 0) itself, as nn.ReLU is (a ReLU capped at 6 is nn.ReLU6, which some counters treat apart)."""
+    if kind == "ReLU":
+        return a.get("max_value") is None and not a.get("negative_slope") and not a.get("threshold")
+    return kind == "Activation" and a.get("activation") == "relu"
 
 
 def _elementwise(name: str, framework: str, *args: Arg, example: str = "{}", op: str | None = None) -> type[LayerKind]:

@@ -9,7 +9,7 @@ from paramcalc.layers.args import Arg, BadValue, anything, boolean, is_int, numb
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, trainable_split
 from paramcalc.layers.conv import check_stated
 from paramcalc.layers.formula import ZERO, Q
-from paramcalc.layers.ops import BATCH_NORM, GROUP_NORM, LAYER_NORM, norm_ops
+from paramcalc.layers.ops import BATCH_NORM, GROUP_NORM, LAYER_NORM, LRN, LRN_PADDED, elements, norm_ops
 from paramcalc.layers.registry import register
 
 
@@ -181,4 +181,7 @@ class LocalResponseNorm(LayerKind):
 
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
-        return LayerResult(shape)
+        channels = shape[-1] if ctx.channels_last else shape[0]
+        # PyTorch computes it with an average pooling over the channels padded by size - 1.
+        padded = elements(shape) // channels * (channels + a["size"] - 1)
+        return LayerResult(shape, ops={LRN: elements(shape), LRN_PADDED: padded})

@@ -24,6 +24,12 @@ BATCH_NORM_AFFINE = f"{BATCH_NORM}_affine"
 LAYER_NORM_AFFINE = f"{LAYER_NORM}_affine"
 GROUP_NORM_AFFINE = f"{GROUP_NORM}_affine"
 
+PLAIN_RELU = "plain_relu"  # values through a plain ReLU (ptflops counts those twice)
+AVG_POOL_OUTPUT = "avg_pool_output"  # output values of a windowed average pooling
+
+LRN = "local_response_norm"  # values normalised across channels
+LRN_PADDED = "local_response_norm_padded"  # the same, over channels padded by size - 1
+
 KINDS = (BIAS_ADDS, BATCH_NORM, LAYER_NORM, GROUP_NORM, ACTIVATION, SOFTMAX, POOL_WINDOW, POOL_INPUT,
          GLOBAL_AVG_POOL_2D, UPSAMPLE, ELEMENTWISE)
 

@@ -12,14 +12,15 @@ from paramcalc.layers.args import Arg, boolean, choice, int_or_none_list, ints, 
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape
 from paramcalc.layers.conv import Floor, floor_warning
 from paramcalc.layers.formula import Q
-from paramcalc.layers.ops import GLOBAL_AVG_POOL_2D, POOL_INPUT, POOL_WINDOW, elements
+from paramcalc.layers.ops import AVG_POOL_OUTPUT, GLOBAL_AVG_POOL_2D, POOL_INPUT, POOL_WINDOW, elements
 from paramcalc.layers.registry import define_ranked
 from paramcalc.layers.shapes import dim_names, same, sliding, sliding_ceil
 
 DATA_FORMAT = Arg("data_format", optional(choice("channels_last", "channels_first")), None)
 
 
-def window_result(shape: Shape, ctx: Context, rank: int, lengths_of: Any, window: int = 1) -> LayerResult:
+def window_result(shape: Shape, ctx: Context, rank: int, lengths_of: Any, window: int = 1,
+                  average: bool = False) -> LayerResult:
     """Apply `lengths_of(i, n, floors)` to each spatial dim; warn once about floored divisions."""
     spatial, channels = ctx.split_channels(shape, rank)
     lengths: list[Q] = []
@@ -35,6 +36,8 @@ def window_result(shape: Shape, ctx: Context, rank: int, lengths_of: Any, window
         ctx.warn(floor_warning(floors))
     out = ctx.join_channels(tuple(q.value for q in lengths), channels)
     ops = {POOL_WINDOW: elements(out) * window, POOL_INPUT: elements(shape)}
+    if average:
+        ops[AVG_POOL_OUTPUT] = elements(out)
     return LayerResult(out, derivations=tuple(Derivation(f"output {d}", q) for d, q in zip(dim_names(rank), lengths)),
                        ops=ops)
 
@@ -63,7 +66,7 @@ class KerasPooling(LayerKind):
                 floors.append((dim, q, dropped))
             return q
 
-        return window_result(shape, ctx, cls.rank, length, elements(pool))
+        return window_result(shape, ctx, cls.rank, length, elements(pool), "Average" in cls.name)
 
 
 class TorchPooling(LayerKind):
@@ -102,7 +105,7 @@ class TorchPooling(LayerKind):
                 floors.append((dim, q, dropped))
             return q
 
-        return window_result(shape, ctx, cls.rank, length, elements(kernel))
+        return window_result(shape, ctx, cls.rank, length, elements(kernel), cls.average)
 
 
 class GlobalPooling(LayerKind):

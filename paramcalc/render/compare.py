@@ -116,7 +116,8 @@ def two_specs_table(a: Report, b: Report) -> Tabular:
     rows = [line("params", a.total_params, b.total_params),
             line("trainable params", a.trainable_params, b.trainable_params),
             line("non-trainable params", a.non_trainable_params, b.non_trainable_params),
-            line("MACs", a.total_macs, b.total_macs), line("FLOPs (2 x MACs)", a.total_flops, b.total_flops),
+            line("MACs" if a.convention == "paper" else f"MACs ({a.convention})", a.total_macs, b.total_macs),
+            line("FLOPs (2 x MACs)", a.total_flops, b.total_flops),
             line("activations (values per sample)", a.activations, b.activations),
             line("activation bytes (float32)", a.activations * BYTES_PER_VALUE, b.activations * BYTES_PER_VALUE)]
     a_types = {t.category: t for t in by_type(a)}

@@ -39,6 +39,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "trainable_params": report.trainable_params,
         "non_trainable_params": report.non_trainable_params,
         "param_bytes": report.total_params * BYTES_PER_VALUE,
+        "convention": report.convention,
         "total_macs": report.total_macs,
         "total_flops": report.total_flops,
         "activations": report.activations,

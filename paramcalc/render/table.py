@@ -19,7 +19,8 @@ def render_table(report: Report, depth: int | None = None) -> RenderableType:
     table.add_column("Layer (type)", no_wrap=True)
     table.add_column("Output Shape", no_wrap=True)
     table.add_column("Param #", justify="right", no_wrap=True)
-    table.add_column("MACs", justify="right", no_wrap=True)
+    table.add_column("MACs" if report.convention == "paper" else f"MACs ({report.convention})", justify="right",
+                     no_wrap=True)
     if graph:  # Keras adds this column to functional models
         table.add_column("Connected to", no_wrap=True)
     for row in display_rows(report, depth):
@@ -40,10 +41,20 @@ def footer(report: Report) -> Text:
     text.append(params("Total params", report.total_params), style="bold")
     text.append(params("Trainable params", report.trainable_params))
     text.append(params("Non-trainable params", report.non_trainable_params))
+    if report.convention != "paper":
+        from paramcalc.conventions import CONVENTIONS
+
+        text.append(f" Total ({report.convention} convention): {thousands(report.total_macs)}", style="bold")
+        text.append(f"  (as {CONVENTIONS[report.convention].tool} counts)\n", style="dim")
+        return _activations(report, text)
     text.append(f" Total MACs: {thousands(report.total_macs)}", style="bold")
     text.append("  (multiply-accumulates of conv, dense and attention products)\n", style="dim")
     text.append(f" Total FLOPs: {thousands(report.total_flops)}")
     text.append("  (= 2 x MACs)\n", style="dim")
+    return _activations(report, text)
+
+
+def _activations(report: Report, text: Text) -> Text:
     text.append(f" Activations: {thousands(report.activations)} values per sample "
                 f"({readable_bytes(report.activations * BYTES_PER_VALUE)} at float32)")
     inputs = ", ".join(shape_text(shape) for shape in report.inputs.values())

@@ -79,6 +79,7 @@ class Expander:
         self.max_layers = max_layers
         self.layers: list[LayerSpec] = []
         self.taken: dict[str, Location] = {}  # full names -> where they come from
+        self.outputs: dict[str, str] = {}  # named layers and block instances -> the layer that is their output
         self.block_stack: list[str] = []
 
     # -- items -----------------------------------------------------------------------------------
@@ -108,6 +109,7 @@ class Expander:
                 if declared is not None and name is not None:
                     scope.local[name] = last
                     scope.local.setdefault(declared.value, last)  # a template name, as written
+                    self.outputs[full or name] = last
                 scope.previous = last
         return scope.previous
 
@@ -149,6 +151,9 @@ class Expander:
                             "write e.g. `inputs: [a, b]`.")
         if name == DEFAULT_INPUT and scope.input is not None:
             return scope.input
+        passed = scope.env.get(name)
+        if isinstance(passed, str) and passed != name and (passed in self.outputs or passed in self.taken):
+            return self.outputs.get(passed, passed)  # a block argument naming a layer outside the block
         if name in scope.local:
             return scope.local[name]
         if not scope.prefix and name in self.taken:
@@ -193,8 +198,10 @@ class Expander:
             while True:
                 count = scope.counters.get(prefix, 0)
                 scope.counters[prefix] = count + 1
-                candidate = scope.prefix + (prefix if count == 0 else f"{prefix}_{count}")
+                local = prefix if count == 0 else f"{prefix}_{count}"
+                candidate = scope.prefix + local
                 if candidate not in self.taken:
+                    scope.local.setdefault(local, candidate)  # automatic names can be read too
                     break
         else:
             candidate = name

@@ -1,0 +1,96 @@
+"""Counting conventions: each reproduces what that tool printed for the same PyTorch model
+(tests/fixtures/torchvision_models.json: fvcore, torchinfo, ptflops, thop, FlopCounterMode, with
+their versions), and the torchvision-flavoured zoo specs match torchvision exactly."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+
+import pytest
+from click.testing import CliRunner
+
+from paramcalc.cli import cli
+from paramcalc.conventions import CONVENTIONS
+from tests.conftest import FIXTURES, SPECS, run_file, run_text
+
+LENET_TORCH = """data_format: channels_first
+input: [1, 32, 32]
+layers:
+  - Conv2d: {out_channels: 6, kernel_size: 5}
+  - Tanh
+  - AvgPool2d: {kernel_size: 2}
+  - Conv2d: {out_channels: 16, kernel_size: 5}
+  - Tanh
+  - AvgPool2d: {kernel_size: 2}
+  - Flatten
+  - Linear: 120
+  - Tanh
+  - Linear: 84
+  - Tanh
+  - Linear: 10
+"""
+
+
+@cache
+def models() -> dict:
+    data = json.loads((FIXTURES / "torchvision_models.json").read_text())
+    return {m["id"]: m for m in data["models"]}
+
+
+def reports() -> dict:
+    mobilenet = (SPECS / "mobilenet_v1.yaml").read_text()
+    found = {f"mobilenet_v1_{a}": run_text(mobilenet.replace("alpha: 1.0 ", f"alpha: {a} "))
+             for a in ("1.0", "0.75", "0.5", "0.25")}
+    found["alexnet_seed"] = run_file("alexnet.yaml")
+    found["lenet5"] = run_text(LENET_TORCH)
+    for name in ("resnet18", "squeezenet1_1", "unet"):
+        found[name] = run_file(f"{name}.yaml")
+    found["resnet50"] = run_file("resnet50_torchvision.yaml")
+    return found
+
+
+REPORTS = reports()
+
+
+def tool_figure(model: dict, convention: str) -> int:
+    return {"paper": model["conv_linear_macs"], "fvcore": model["fvcore"]["total"],
+            "torchinfo": model["torchinfo"]["total_mult_adds"], "ptflops": model["ptflops_pytorch"]["macs"],
+            "ptflops-aten": model["ptflops_aten"]["macs"], "thop": model["thop"]["macs_int"],
+            "flop-counter": model["flop_counter_mode"]}[convention]
+
+
+CASES = [(name, convention) for name in REPORTS for convention in
+         ("paper", "fvcore", "torchinfo", "ptflops", "ptflops-aten", "thop", "flop-counter")]
+
+
+@pytest.mark.parametrize("name, convention", CASES, ids=[f"{n}-{c}" for n, c in CASES])
+def test_convention_reproduces_the_tool(name, convention):
+    assert CONVENTIONS[convention].total(REPORTS[name]) == tool_figure(models()[name], convention)
+
+
+@pytest.mark.parametrize("name", list(REPORTS))
+def test_params_are_the_same_under_every_convention_and_equal_pytorch(name):
+    report = REPORTS[name]
+    # PyTorch keeps BatchNorm statistics as buffers: compare trainable params (Keras-spelled specs).
+    assert report.trainable_params == models()[name]["params"]
+
+
+def test_torchvision_zoo_macs_equal_the_hook_count_and_torchvision_table():
+    for name in ("resnet18", "resnet50", "squeezenet1_1"):
+        model = models()[name]
+        assert REPORTS[name].total_macs == model["conv_linear_macs"]
+        assert round(REPORTS[name].total_macs / 1e9, 3) == model["torchvision_meta"]["_ops"]
+        assert REPORTS[name].output_shape == tuple(model["output_shape"])
+
+
+def test_convention_option_and_side_by_side_table():
+    result = CliRunner().invoke(cli, ["summary", "--conventions", "--format", "json",
+                                      str(SPECS / "mobilenet_v1.yaml")])
+    assert result.exit_code == 0, result.output
+    rows = {row["convention"]: row for row in json.loads(result.stdout)["rows"]}
+    assert rows["fvcore"]["total"] == models()["mobilenet_v1_1.0"]["fvcore"]["total"]
+    assert rows["paper"]["total"] == 568_740_352
+    assert "BatchNormalization" in rows["fvcore"]["explained"]
+    table = CliRunner().invoke(cli, ["summary", "--convention", "thop", str(SPECS / "mobilenet_v1.yaml")]).stdout
+    assert "MACs (thop)" in table
