@@ -44,7 +44,7 @@ def reports() -> dict:
              for a in ("1.0", "0.75", "0.5", "0.25")}
     found["alexnet_seed"] = run_file("alexnet.yaml")
     found["lenet5"] = run_text(LENET_TORCH)
-    for name in ("resnet18", "squeezenet1_1", "unet"):
+    for name in ("resnet18", "squeezenet1_1", "unet", "googlenet"):
         found[name] = run_file(f"{name}.yaml")
     found["resnet50"] = run_file("resnet50_torchvision.yaml")
     return found
@@ -66,7 +66,15 @@ CASES = [(name, convention) for name in REPORTS for convention in
 
 @pytest.mark.parametrize("name, convention", CASES, ids=[f"{n}-{c}" for n, c in CASES])
 def test_convention_reproduces_the_tool(name, convention):
-    assert CONVENTIONS[convention].total(REPORTS[name]) == tool_figure(models()[name], convention)
+    ours = CONVENTIONS[convention].total(REPORTS[name])
+    if (name, convention) == ("googlenet", "ptflops"):
+        # torchvision's BasicConv2d calls F.relu rather than an nn.ReLU module, which ptflops counts
+        # once, not twice; a spec cannot say how the PyTorch code spells its ReLU. The difference is
+        # exactly those ReLUs' values.
+        relu = sum(row.activations for row in REPORTS[name].rows if row.type == "ReLU")
+        assert ours - relu == tool_figure(models()[name], convention)
+        return
+    assert ours == tool_figure(models()[name], convention)
 
 
 @pytest.mark.parametrize("name", list(REPORTS))
@@ -77,7 +85,7 @@ def test_params_are_the_same_under_every_convention_and_equal_pytorch(name):
 
 
 def test_torchvision_zoo_macs_equal_the_hook_count_and_torchvision_table():
-    for name in ("resnet18", "resnet50", "squeezenet1_1"):
+    for name in ("resnet18", "resnet50", "squeezenet1_1", "googlenet"):
         model = models()[name]
         assert REPORTS[name].total_macs == model["conv_linear_macs"]
         assert round(REPORTS[name].total_macs / 1e9, 3) == model["torchvision_meta"]["_ops"]
