@@ -42,7 +42,7 @@ start = time.perf_counter()
 from paramcalc.engine import analyze
 from paramcalc.spec.loader import load_spec
 from paramcalc.render.json_report import render_json
-report = analyze(load_spec(sys.argv[1], max_layers=10**7))
+report = analyze(load_spec(sys.argv[1], max_layers=10**7), keep_formulas=False)  # as `summary` does
 text = render_json(report)
 elapsed = time.perf_counter() - start
 print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(report.rows), report.total_params)

@@ -118,7 +118,7 @@ def check_spec(path: str, convention: str = "paper") -> SpecCheck:
         from paramcalc.conventions import apply
 
         spec = load_spec(path)
-        report = apply(analyze(spec), convention)  # `macs` (and `flops`) as that convention counts
+        report = apply(analyze(spec, keep_formulas=False), convention)  # `macs` (and `flops`) as that convention counts
     except ParamcalcError as error:
         return SpecCheck(path, None, ERROR, error=error)
     if spec.expectations is None:

@@ -139,7 +139,7 @@ def summary(spec: str, fmt: str, width: int | None, no_color: bool, by_type: boo
     if count(values) > 1:
         run_sweep_command(spec, values, fmt, width, no_color)
         return
-    report = analyze(load_spec(spec, {k: v[0] for k, v in values.items()}, max_layers))
+    report = analyze(load_spec(spec, {k: v[0] for k, v in values.items()}, max_layers), keep_formulas=False)
     if all_conventions:
         from paramcalc.render.conventions import conventions_table
 
@@ -344,12 +344,13 @@ def compare(specs: tuple[str, ...], ins: str | None, outs: str | None, kernels: 
 
     values = single_values(sets)
     if len(specs) == 1:
-        emit(tables.spec_table(cmp.compare_spec(analyze(load_spec(specs[0], values, max_layers)))), fmt, width,
-             no_color)
+        report = analyze(load_spec(specs[0], values, max_layers), keep_formulas=False)
+        emit(tables.spec_table(cmp.compare_spec(report)), fmt, width, no_color)
     elif len(specs) == 2:
         from paramcalc.conventions import apply
 
-        a, b = (apply(analyze(load_spec(path, values, max_layers)), convention) for path in specs)
+        a, b = (apply(analyze(load_spec(path, values, max_layers), keep_formulas=False), convention)
+                for path in specs)
         a.require_numbers("paramcalc compare")
         b.require_numbers("paramcalc compare")
         emit(tables.two_specs_table(a, b), fmt, width, no_color)

@@ -14,10 +14,12 @@ from paramcalc.spec.model import CHANNELS_LAST, LayerSpec, Spec
 MAX_ERRORS = 20  # reported in one run; the rest usually follow from the first ones
 
 
-def analyze(spec: Spec) -> Report:
+def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
     """Every layer's output shape, params and MACs, in order. Mistakes are collected like a
     compiler does: a layer whose arguments or shapes are wrong is reported, and the layers that
-    read it are skipped (their shapes are unknown); then all errors are raised together."""
+    read it are skipped (their shapes are unknown); then all errors are raised together.
+    `keep_formulas=False` drops each figure's formula once computed (only `explain` shows them),
+    which halves the memory of very large specs."""
     shapes: dict[str, Shape] = dict(spec.inputs)
     rows: list[LayerRow] = []
     warnings: list[Diagnostic] = []
@@ -27,7 +29,7 @@ def analyze(spec: Spec) -> Report:
             kind, args, ctx = prepare(layer, spec.channels_last)
             if any(name not in shapes for name in layer.inputs):
                 continue  # it reads a layer that failed: its shape errors would only repeat that one
-            row = compute(layer, kind, args, ctx, [shapes[name] for name in layer.inputs])
+            row = compute(layer, kind, args, ctx, [shapes[name] for name in layer.inputs], keep_formulas)
         except ParamcalcError as error:
             errors.append(error)
             if len(errors) >= MAX_ERRORS:
@@ -53,7 +55,7 @@ def prepare(layer: LayerSpec, channels_last: bool) -> tuple[type[LayerKind], dic
 
 
 def compute(layer: LayerSpec, kind: type[LayerKind], args: dict[str, Any], ctx: Context,
-            inputs: list[Shape]) -> LayerRow:
+            inputs: list[Shape], keep_formulas: bool = True) -> LayerRow:
     if kind.multi_input:
         result = kind.compute_many(args, inputs, list(layer.inputs), ctx)
     elif len(inputs) != 1:
@@ -66,7 +68,8 @@ def compute(layer: LayerSpec, kind: type[LayerKind], args: dict[str, Any], ctx: 
     row = LayerRow(
         name=layer.name, type=layer.kind, output_shape=(None, *result.output_shape),
         params=trainable + frozen, trainable_params=trainable, non_trainable_params=frozen,
-        macs=result.macs.value, loc=layer.loc, derivations=result.derivations + tuple(ctx.notes),
+        macs=result.macs.value, loc=layer.loc,
+        derivations=result.derivations + tuple(ctx.notes) if keep_formulas else (),
         structure=result.structure, input_shape=(None, *inputs[0]), warnings=tuple(ctx.warnings),
         inputs=layer.inputs, path=layer.path, ops=result.ops)
     return row

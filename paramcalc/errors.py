@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Location:
-    """A place in a spec file; line and column are 1-based, as editors count them."""
+class Location(NamedTuple):
+    """A place in a spec file; line and column are 1-based, as editors count them. (A named tuple:
+    a spec has one per YAML value, and tuples are the cheapest immutable records Python makes.)"""
 
     file: str
     line: int | None = None

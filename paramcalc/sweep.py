@@ -77,7 +77,7 @@ def run_sweep(path: str, sets: dict[str, list[str]], progress: Callable[[int], N
     default_name = "model" if source == STDIN_NAME else PurePath(source).stem
     rows = []
     for i, values in enumerate(combinations(sets)):
-        rows.append(SweepRow(values, analyze(spec_from_node(root, default_name, values))))
+        rows.append(SweepRow(values, analyze(spec_from_node(root, default_name, values), keep_formulas=False)))
         if progress is not None:
             progress(i + 1)
     return rows

@@ -7,7 +7,6 @@ construct Python objects, no duplicate keys, and a budget on expanded nodes agai
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -31,14 +30,18 @@ _SEQ_TAG = "tag:yaml.org,2002:seq"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@dataclass(frozen=True)
 class Node:
-    """A YAML value with its location. Mappings hold `dict[str, Node]`, sequences `list[Node]`."""
+    """A YAML value with its location. Mappings hold `dict[str, Node]`, sequences `list[Node]`.
+    (A slotted class, not a dataclass: a 100,000-layer spec has over half a million of them.)"""
 
-    value: Any
-    loc: Location
-    key_locs: dict[str, Location] = field(default_factory=dict)
-    span: tuple[int, int] = (0, 0)  # character offsets of the value in the text, for precise edits
+    __slots__ = ("value", "loc", "key_locs", "span")
+
+    def __init__(self, value: Any, loc: Location, key_locs: dict[str, Location] | None = None,
+                 span: tuple[int, int] = (0, 0)) -> None:
+        self.value = value
+        self.loc = loc
+        self.key_locs = key_locs if key_locs is not None else {}
+        self.span = span  # character offsets of the value in the text, for precise edits
 
     @property
     def is_map(self) -> bool:
