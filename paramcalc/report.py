@@ -137,6 +137,7 @@ class DisplayRow:
     macs: int
     inputs: tuple[str, ...]
     depth: int  # nesting level: 0 for top-level items
+    is_block: bool = False  # a folded block instance rather than a layer
 
 
 def display_rows(report: Report, depth: int | None = None) -> list[DisplayRow]:
@@ -152,9 +153,9 @@ def display_rows(report: Report, depth: int | None = None) -> list[DisplayRow]:
         instance, block = row.path[depth]
         if instance not in folded:
             folded[instance] = len(shown)
-            shown.append(DisplayRow(instance, f"{block} block", row.output_shape, 0, 0, row.inputs, depth))
+            shown.append(DisplayRow(instance, f"{block} block", row.output_shape, 0, 0, row.inputs, depth, True))
         i = folded[instance]
         old = shown[i]
         shown[i] = DisplayRow(old.name, old.type, row.output_shape, old.params + row.params, old.macs + row.macs,
-                              old.inputs, depth)
+                              old.inputs, depth, True)
     return shown

@@ -102,10 +102,6 @@ class Context:
     def join_channels(self, spatial: Shape, channels: int) -> Shape:
         return (*spatial, channels) if self.channels_last else (channels, *spatial)
 
-    def channel_axis(self, rank: int) -> int:
-        """Index of the channel axis in a shape without batch."""
-        return rank if self.channels_last else 0
-
 
 def _layout(rank: int, channels_last: bool) -> str:
     dims = {1: ["L"], 2: ["H", "W"], 3: ["D", "H", "W"]}.get(rank, [f"d{i}" for i in range(rank)])

@@ -30,8 +30,6 @@ AVG_POOL_OUTPUT = "avg_pool_output"  # output values of a windowed average pooli
 LRN = "local_response_norm"  # values normalised across channels
 LRN_PADDED = "local_response_norm_padded"  # the same, over channels padded by size - 1
 
-KINDS = (BIAS_ADDS, BATCH_NORM, LAYER_NORM, GROUP_NORM, ACTIVATION, SOFTMAX, POOL_WINDOW, POOL_INPUT,
-         GLOBAL_AVG_POOL_2D, UPSAMPLE, ELEMENTWISE)
 
 
 def elements(shape: tuple[Any, ...]) -> Any:

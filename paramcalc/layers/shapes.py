@@ -43,14 +43,6 @@ def same(n: int, s: int) -> Q:
     return Q.of(n, "N").ceildiv(Q.of(s, "S"))
 
 
-def same_pads(n: int, f: int, s: int, d: int) -> Pads:
-    """The zeros Keras/TensorFlow 'same' adds: the smaller half before, the larger after."""
-    span = d * (f - 1) + 1
-    out = -(-n // s)
-    total = max((out - 1) * s + span - n, 0)
-    return total // 2, total - total // 2
-
-
 def keras_transpose(n: int, f: int, s: int, d: int, padding: str, output_padding: int | None) -> Q:
     """Keras Conv*DTranspose output length (keras.src.utils ... conv_transpose_output_length)."""
     kernel = effective_kernel(f, d)

@@ -76,8 +76,3 @@ def certainly_different(a: Number, b: Number) -> bool:
 
     difference = sympy.simplify(a - b)
     return difference.is_zero is False
-
-
-def plain(x: Number) -> int | str:
-    """An int, or the readable text of a formula."""
-    return x if isinstance(x, int) else str(x)

@@ -2,5 +2,3 @@
 imported only when asked for, so that `--format json` never loads rich."""
 
 from __future__ import annotations
-
-FORMATS = ("table", "json")

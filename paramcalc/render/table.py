@@ -85,7 +85,7 @@ def rows_table(report: Report, depth: int | None = None) -> Tabular:
     by_name = {r.name: r for r in report.rows}
     rows = []
     for shown in display_rows(report, depth):
-        layer = by_name.get(shown.name) if not shown.type.endswith(" block") else None
+        layer = None if shown.is_block else by_name.get(shown.name)
         rows.append({"name": shown.name, "type": shown.type, "output_shape": shown.output_shape,
                      "params": shown.params, "macs": shown.macs,
                      "trainable_params": layer.trainable_params if layer else None,

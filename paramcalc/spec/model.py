@@ -51,7 +51,3 @@ class Spec:
     @property
     def input_shape(self) -> Shape:
         return next(iter(self.inputs.values()))
-
-    @property
-    def input_loc(self) -> Location:
-        return next(iter(self.input_locs.values()))
