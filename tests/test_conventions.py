@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from paramcalc.cli import cli
-from paramcalc.conventions import CONVENTIONS
+from paramcalc.conventions import CONVENTIONS, apply
 from tests.conftest import FIXTURES, SPECS, run_file, run_text
 
 LENET_TORCH = """data_format: channels_first
@@ -47,6 +47,8 @@ def reports() -> dict:
     for name in ("resnet18", "squeezenet1_1", "unet", "googlenet"):
         found[name] = run_file(f"{name}.yaml")
     found["resnet50"] = run_file("resnet50_torchvision.yaml")
+    found["vgg16"] = run_file("vgg16_torchvision.yaml")
+    found["mobilenet_v2"] = run_file("mobilenet_v2.yaml")  # Keras layout: the same convolutions
     return found
 
 
@@ -67,6 +69,14 @@ CASES = [(name, convention) for name in REPORTS for convention in
 @pytest.mark.parametrize("name, convention", CASES, ids=[f"{n}-{c}" for n, c in CASES])
 def test_convention_reproduces_the_tool(name, convention):
     ours = CONVENTIONS[convention].total(REPORTS[name])
+    if name == "mobilenet_v2" and convention in ("ptflops", "thop"):
+        # torchvision pools with the function F.adaptive_avg_pool2d, not a module: ptflops counts it
+        # once instead of twice (1280 x 7 x 7 values) and thop, which only hooks modules, not at all
+        # ((49 + 1) x 1280). A spec cannot say how the PyTorch code spells its pooling.
+        pool = next(row for row in REPORTS[name].rows if row.type == "GlobalAveragePooling2D")
+        skipped = pool.ops["pool_input"] if convention == "ptflops" else pool.ops["pool_input"] + pool.activations
+        assert ours - skipped == tool_figure(models()[name], convention)
+        return
     if (name, convention) == ("googlenet", "ptflops"):
         # torchvision's BasicConv2d calls F.relu rather than an nn.ReLU module, which ptflops counts
         # once, not twice; a spec cannot say how the PyTorch code spells its ReLU. The difference is
@@ -82,10 +92,12 @@ def test_params_are_the_same_under_every_convention_and_equal_pytorch(name):
     report = REPORTS[name]
     # PyTorch keeps BatchNorm statistics as buffers: compare trainable params (Keras-spelled specs).
     assert report.trainable_params == models()[name]["params"]
+    for convention in CONVENTIONS:  # conventions change what is counted as operations, never params
+        assert apply(report, convention).total_params == report.total_params
 
 
 def test_torchvision_zoo_macs_equal_the_hook_count_and_torchvision_table():
-    for name in ("resnet18", "resnet50", "squeezenet1_1", "googlenet"):
+    for name in ("resnet18", "resnet50", "squeezenet1_1", "googlenet", "vgg16", "mobilenet_v2"):
         model = models()[name]
         assert REPORTS[name].total_macs == model["conv_linear_macs"]
         assert round(REPORTS[name].total_macs / 1e9, 3) == model["torchvision_meta"]["_ops"]
@@ -102,3 +114,13 @@ def test_convention_option_and_side_by_side_table():
     assert "BatchNormalization" in rows["fvcore"]["explained"]
     table = CliRunner().invoke(cli, ["summary", "--convention", "thop", str(SPECS / "mobilenet_v1.yaml")]).stdout
     assert "MACs (thop)" in table
+
+
+@pytest.mark.parametrize("spec, model", [("vgg16.yaml", "vgg16"), ("densenet121.yaml", "densenet121"),
+                                         ("mobilenet_v2.yaml", "mobilenet_v2")])
+def test_keras_flavoured_zoo_macs_equal_torchvision_for_the_same_convolutions(spec, model):
+    """The Keras-layout specs (checked layer by layer against Keras) have the same convolutions as
+    torchvision's models: their MACs equal torchvision's forward-hook count and its table."""
+    report = run_file(spec)
+    assert report.total_macs == models()[model]["conv_linear_macs"]
+    assert round(report.total_macs / 1e9, 3) == models()[model]["torchvision_meta"]["_ops"]
