@@ -51,4 +51,7 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 def render_json(report: Report) -> str:
     # Counts are ints; with free input dimensions some are formulas, written as strings.
-    return json.dumps(report_dict(report), indent=2, default=formula)
+    # Indented for people; past a few thousand layers, compact (the indenting encoder is pure Python
+    # and would take most of the time).
+    indent = 2 if len(report.rows) <= 2000 else None
+    return json.dumps(report_dict(report), indent=indent, default=formula)

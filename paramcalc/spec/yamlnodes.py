@@ -26,6 +26,7 @@ _PLAIN_TAGS = {
     "tag:yaml.org,2002:str",
 }
 _MAP_TAG = "tag:yaml.org,2002:map"
+_STR_TAG = "tag:yaml.org,2002:str"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -98,10 +99,16 @@ class _Builder:
         return self._build(node)[0]
 
     def _build(self, node: yaml.Node) -> tuple[Node, int]:
+        mark = node.start_mark
+        if type(node) is yaml.ScalarNode:  # most values: a leaf, never recursive, cheap to rebuild
+            loc = Location(self.source, mark.line + 1, mark.column + 1)
+            if node.tag == _STR_TAG:
+                return Node(node.value, loc, None, (mark.index, node.end_mark.index)), 1
+            return self._scalar(node, loc), 1
         key = id(node)
         if key in self.built:
             return self.built[key]
-        loc = _loc(self.source, node.start_mark)
+        loc = Location(self.source, mark.line + 1, mark.column + 1)
         if key in self.in_progress:
             raise SpecError("the YAML refers to itself (a recursive alias)", loc,
                             "remove the alias (*name) that points back to its own anchor (&name).")
@@ -114,7 +121,7 @@ class _Builder:
             items = [self._build(item) for item in node.value]
             result = (Node([n for n, _ in items], loc, span=_span(node)), 1 + sum(size for _, size in items))
         else:
-            result = (self._scalar(node, loc), 1)
+            raise self._tag_error(node, loc)
         if result[1] > self.max_nodes:
             raise SpecError(
                 f"the YAML expands to more than {self.max_nodes:,} values (an alias bomb?)", loc,
