@@ -21,6 +21,8 @@ Counting conventions:
            PyTorch spellings (BatchNorm2d, ...) count parameters as PyTorch does.
   MACs     multiply-accumulates of conv, dense and attention (matrix) products only
            (the "mult-adds" of the MobileNet paper). FLOPs = 2 x MACs.
+           --convention fvcore|torchinfo|ptflops|thop|... counts as that tool
+           does; `summary --conventions` shows them all side by side.
   Memory   params and activations as float32 (4 bytes each), in base-1024 units."""
 
 EXIT_CODES = """\b
@@ -56,6 +58,8 @@ class SpecProblem(click.ClickException):
         click.echo(self.error.describe(), err=True)
 
 
+# The names of paramcalc.conventions.CONVENTIONS, spelled out so that --help does not import the
+# engine (tests/test_conventions.py checks that the two lists agree).
 CONVENTION_NAMES = ["paper", "fvcore", "torchinfo", "ptflops", "ptflops-aten", "thop", "flop-counter", "flops"]
 
 
@@ -66,9 +70,12 @@ def convention_option(command: F) -> F:
 
 
 def set_options(command: F) -> F:
-    """--set NAME=VALUE (repeatable; comma-separated values make a sweep) and --max-layers."""
+    """--set NAME=VALUE (repeatable; comma-separated values make a sweep) and the size limits."""
     command = click.option("--max-layers", type=click.IntRange(1), default=1_000_000, show_default=True,
                            help="Refuse specs that expand (blocks, repeat) to more layers than this.")(command)
+    command = click.option("--max-yaml-values", "max_values", type=click.IntRange(1), default=10_000_000,
+                           show_default=True, help="Refuse YAML that expands (through aliases) to more values "
+                           "than this.")(command)
     return click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
                         help="Override a variable of the spec's vars: block (repeatable). Several values, "
                         "comma-separated, run a sweep over every combination: --set alpha=1,0.5 --set res=224,160."
@@ -130,7 +137,7 @@ framework floors the output size).
 @set_options
 @reports_errors
 def summary(spec: str, fmt: str, width: int | None, no_color: bool, by_type: bool, depth: int | None,
-            all_conventions: bool, convention: str, sets: tuple[str, ...], max_layers: int) -> None:
+            all_conventions: bool, convention: str, sets: tuple[str, ...], max_layers: int, max_values: int) -> None:
     from paramcalc.engine import analyze
     from paramcalc.spec.loader import load_spec
     from paramcalc.sweep import count, parse_sets
@@ -139,7 +146,8 @@ def summary(spec: str, fmt: str, width: int | None, no_color: bool, by_type: boo
     if count(values) > 1:
         run_sweep_command(spec, values, fmt, width, no_color)
         return
-    report = analyze(load_spec(spec, {k: v[0] for k, v in values.items()}, max_layers), keep_formulas=False)
+    report = analyze(load_spec(spec, {k: v[0] for k, v in values.items()}, max_layers, max_values),
+                     keep_formulas=False)
     if all_conventions:
         from paramcalc.render.conventions import conventions_table
 
@@ -244,12 +252,12 @@ notation of the tutorials: (N - F + 2P)/S + 1 = (32 - 5 + 0)/1 + 1 = 28.
 @click.argument("layers", nargs=-1, metavar="[LAYER]...")
 @set_options
 @reports_errors
-def explain(spec: str, layers: tuple[str, ...], sets: tuple[str, ...], max_layers: int) -> None:
+def explain(spec: str, layers: tuple[str, ...], sets: tuple[str, ...], max_layers: int, max_values: int) -> None:
     from paramcalc.engine import analyze
     from paramcalc.render.explain import render_explain
     from paramcalc.spec.loader import load_spec
 
-    report = analyze(load_spec(spec, single_values(sets), max_layers))
+    report = analyze(load_spec(spec, single_values(sets), max_layers, max_values))
     rows = list(report.rows)
     if layers:
         by_name = {row.name: row for row in report.rows}
@@ -316,7 +324,7 @@ ratio is 1/M + 1/K^2 (the seed's closed form). Weights exclude biases.
 @reports_errors
 def compare(specs: tuple[str, ...], ins: str | None, outs: str | None, kernels: str | None, sizes: str | None,
             stride: int, multiplier: int, sort: str | None, desc: bool, fmt: str, width: int | None,
-            no_color: bool, convention: str, sets: tuple[str, ...], max_layers: int) -> None:
+            no_color: bool, convention: str, sets: tuple[str, ...], max_layers: int, max_values: int) -> None:
     from paramcalc import compare as cmp
     from paramcalc.render import compare as tables
 
@@ -344,12 +352,12 @@ def compare(specs: tuple[str, ...], ins: str | None, outs: str | None, kernels: 
 
     values = single_values(sets)
     if len(specs) == 1:
-        report = analyze(load_spec(specs[0], values, max_layers), keep_formulas=False)
+        report = analyze(load_spec(specs[0], values, max_layers, max_values), keep_formulas=False)
         emit(tables.spec_table(cmp.compare_spec(report)), fmt, width, no_color)
     elif len(specs) == 2:
         from paramcalc.conventions import apply
 
-        a, b = (apply(analyze(load_spec(path, values, max_layers), keep_formulas=False), convention)
+        a, b = (apply(analyze(load_spec(path, values, max_layers, max_values), keep_formulas=False), convention)
                 for path in specs)
         a.require_numbers("paramcalc compare")
         b.require_numbers("paramcalc compare")

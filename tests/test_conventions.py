@@ -124,3 +124,9 @@ def test_keras_flavoured_zoo_macs_equal_torchvision_for_the_same_convolutions(sp
     report = run_file(spec)
     assert report.total_macs == models()[model]["conv_linear_macs"]
     assert round(report.total_macs / 1e9, 3) == models()[model]["torchvision_meta"]["_ops"]
+
+
+def test_the_cli_offers_every_convention():
+    from paramcalc.cli import CONVENTION_NAMES
+
+    assert CONVENTION_NAMES == list(CONVENTIONS)

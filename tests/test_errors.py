@@ -131,6 +131,14 @@ def test_alias_bomb_is_refused_quickly():
     assert caught.value.describe().startswith("bomb.yaml:7:4: error: the YAML expands to more than 10,000,000 values")
 
 
+def test_the_alias_limit_can_be_raised():
+    aliases = "description: {a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1], b: [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]}\n"
+    text = aliases + "input: [4]\nlayers: [Flatten]\n"
+    low = CliRunner().invoke(cli, ["summary", "--max-yaml-values", "50", "-"], input=text)
+    assert low.exit_code == 2 and "expands to more than 50 values" in low.stderr and "--max-yaml-values" in low.stderr
+    assert CliRunner().invoke(cli, ["summary", "--max-yaml-values", "500", "-"], input=text).exit_code == 0
+
+
 def test_recursive_alias_is_refused():
     with pytest.raises(ParamcalcError, match="refers to itself"):
         run_text("a: &a [1, *a]\ninput: [4]\nlayers: [Flatten]\n")

@@ -13,7 +13,7 @@ from paramcalc.spec import expr
 from paramcalc.spec.expand import MAX_LAYERS, BlockDef, Expander, Scope, resolve
 from paramcalc.spec.expect import parse_expect
 from paramcalc.spec.model import DATA_FORMATS, DEFAULT_INPUT, Spec
-from paramcalc.spec.yamlnodes import Node, decode, parse_yaml
+from paramcalc.spec.yamlnodes import MAX_NODES, Node, decode, parse_yaml
 from paramcalc.suggest import did_you_mean
 
 TOP_LEVEL_KEYS = ("name", "description", "vars", "input", "inputs", "data_format", "blocks", "layers", "outputs",
@@ -41,17 +41,19 @@ def read_source(path: str) -> tuple[str, str]:
     return decode(data, path), path
 
 
-def load_spec(path: str, overrides: dict[str, str] | None = None, max_layers: int = MAX_LAYERS) -> Spec:
+def load_spec(path: str, overrides: dict[str, str] | None = None, max_layers: int = MAX_LAYERS,
+              max_values: int = MAX_NODES) -> Spec:
     """Read and check a spec file (or '-' for standard input); `overrides` are --set NAME=VALUE."""
     text, source = read_source(path)
     default_name = "model" if source == STDIN_NAME else PurePath(source).stem
-    return parse_spec(text, source, default_name, overrides, max_layers)
+    return parse_spec(text, source, default_name, overrides, max_layers, max_values)
 
 
 def parse_spec(text: str, source: str = "<spec>", default_name: str = "model",
-               overrides: dict[str, str] | None = None, max_layers: int = MAX_LAYERS) -> Spec:
+               overrides: dict[str, str] | None = None, max_layers: int = MAX_LAYERS,
+               max_values: int = MAX_NODES) -> Spec:
     """Check a spec given as YAML text."""
-    root = parse_yaml(text, source)
+    root = parse_yaml(text, source, max_values)
     if root is None:
         raise SpecError("the spec is empty", Location(source, 1, 1),
                         "start from an example such as specs/lenet5.yaml: it needs `input:` and `layers:`.")

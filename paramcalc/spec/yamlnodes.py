@@ -125,7 +125,8 @@ class _Builder:
         if result[1] > self.max_nodes:
             raise SpecError(
                 f"the YAML expands to more than {self.max_nodes:,} values (an alias bomb?)", loc,
-                "write the values out instead of chaining aliases (*name) that multiply.")
+                "write the values out instead of chaining aliases (*name) that multiply, or raise the limit "
+                "with --max-yaml-values.")
         self.in_progress.discard(key)
         self.built[key] = result
         return result
