@@ -27,6 +27,7 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
     for layer in spec.layers:
         try:
             kind, args, ctx = prepare(layer, spec.channels_last)
+            ctx.formulas = keep_formulas
             if any(name not in shapes for name in layer.inputs):
                 continue  # it reads a layer that failed: its shape errors would only repeat that one
             row = compute(layer, kind, args, ctx, [shapes[name] for name in layer.inputs], keep_formulas)

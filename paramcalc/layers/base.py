@@ -72,6 +72,7 @@ class Context:
     arg_locs: Mapping[str, Location] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     notes: list[Derivation] = field(default_factory=list)  # extra explained figures (padding added, ...)
+    formulas: bool = True  # False: skip figures that only `explain` shows
 
     def fail(self, message: str, hint: str, arg: str | None = None) -> ShapeError:
         """A shape error at the argument responsible, or at the layer."""

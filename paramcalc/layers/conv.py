@@ -60,9 +60,10 @@ def output_lengths(plan: ConvPlan, spatial: Shape, ctx: Context) -> list[Q]:
                 q = keras_transpose(n, f, s, d, plan.padding, op)
         elif plan.padding in ("same", "causal") and not plan.torch_rules:
             q = same(n, s)
-            total = keras_same_padding(n, f, s, d, q.value)
-            before = sym.floor_div(total.value, 2) if plan.padding == "same" else total.value
-            ctx.note(f"padding {names[i]}", total, f"({before} before, {total.value - before} after)")
+            if ctx.formulas:  # the zeros 'same' adds are only shown by `explain`
+                total = keras_same_padding(n, f, s, d, q.value)
+                before = sym.floor_div(total.value, 2) if plan.padding == "same" else total.value
+                ctx.note(f"padding {names[i]}", total, f"({before} before, {total.value - before} after)")
         else:
             if plan.padding == "valid":
                 pads = (0, 0)
