@@ -102,9 +102,11 @@ def spec_from_node(root: Node, default_name: str = "model", overrides: dict[str,
                             "write e.g. `expect: {params: 61706}`.")
         expectations = tuple(parse_expect(expect))
 
-    input_nodes = {DEFAULT_INPUT: top["input"]} if "input" in top else dict(top["inputs"].value) \
-        if top["inputs"].is_map else {}
-    free = free_dimensions(input_nodes.values(), top.get("vars"))
+    if "input" in top:
+        input_nodes = [top["input"]]
+    else:
+        input_nodes = list(top["inputs"].value.values()) if top["inputs"].is_map else []
+    free = free_dimensions(input_nodes, top.get("vars"))
     env = variables(top.get("vars"), overrides or {}, root.loc, free)
     if "input" in top:
         inputs = {DEFAULT_INPUT: input_shape(top["input"], env, "input", free)}
