@@ -72,6 +72,8 @@ def test_symbolic_summary_is_readable():
     data = json.loads(CliRunner().invoke(cli, ["summary", "--format", "json", "-"], input=FCN).stdout)
     assert data["layers"][1]["output_shape"] == [None, "ceil(H/2) - 2", "ceil(W/2) - 2", 16]
     assert data["total_params"] == 1460
+    markdown = CliRunner().invoke(cli, ["summary", "--format", "markdown", "-"], input=FCN).stdout
+    assert "| 216*ceil(H/2)*ceil(W/2) |" in markdown and "ceiling" not in markdown
 
 
 def test_set_gives_free_dimensions_values():

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from paramcalc.render.numbers import thousands
+from paramcalc.render.numbers import formula, thousands
 
 
 def plain(value: Any) -> str:
@@ -23,7 +23,7 @@ def plain(value: Any) -> str:
         return thousands(value)
     if isinstance(value, float):
         return f"{value:.4f}"
-    return str(value)
+    return value if isinstance(value, str) else formula(value)  # formulas of free dimensions
 
 
 @dataclass(frozen=True)
