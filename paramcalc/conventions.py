@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from paramcalc.compare import weights
 from paramcalc.layers import ops as op
 from paramcalc.report import LayerRow, Report
 
@@ -68,12 +69,11 @@ def ptflops_aten(row: LayerRow) -> Any:
 
 
 def _weights(row: LayerRow) -> int:
-    s = row.structure
-    return row.params - (s.out_channels if s is not None and s.use_bias else 0)
+    return weights(row.structure, row.params) if row.structure is not None else 0
 
 
 def _out_positions(row: LayerRow) -> Any:
-    return row.activations // row.structure.out_channels if row.structure else 0
+    return op.elements(row.structure.out_spatial) if row.structure else 0
 
 
 def torchinfo(row: LayerRow) -> Any:
@@ -84,7 +84,7 @@ def torchinfo(row: LayerRow) -> Any:
     s = row.structure
     if s is not None and s.variant != "dense":
         return row.params * _out_positions(row) if s.variant != "separable" else row.macs + _get(row, op.BIAS_ADDS)
-    return row.trainable_params if s is not None or row.params else 0
+    return row.trainable_params
 
 
 def thop(row: LayerRow) -> Any:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from paramcalc.errors import Location
 from paramcalc.layers.base import Derivation, Structure
+from paramcalc.layers.ops import elements
 
 BYTES_PER_VALUE = 4  # float32, as Keras sizes its "Total params" line
 SCHEMA_VERSION = 1
@@ -32,10 +33,7 @@ class LayerRow:
     @property
     def activations(self) -> int:
         """Values in this layer's output for one sample."""
-        size = 1
-        for dim in self.output_shape[1:]:
-            size *= dim or 1
-        return size
+        return elements(self.output_shape[1:])
 
 
 @dataclass(frozen=True)
@@ -79,13 +77,7 @@ class Report:
 
     @property
     def input_values(self) -> int:
-        total = 0
-        for shape in self.inputs.values():
-            size = 1
-            for dim in shape[1:]:
-                size *= dim or 1
-            total += size
-        return total
+        return sum(elements(shape[1:]) for shape in self.inputs.values())
 
     @property
     def free_dimensions(self) -> list[str]:
