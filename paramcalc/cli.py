@@ -153,9 +153,10 @@ def summary(spec: str, fmt: str, width: int | None, no_color: bool, by_type: boo
 
         emit(conventions_table(report), fmt, width, no_color)
         return
-    from paramcalc.conventions import apply
+    if convention != "paper":  # the engine counts the paper's way already
+        from paramcalc.conventions import apply
 
-    report = apply(report, convention)
+        report = apply(report, convention)
     if by_type:
         from paramcalc.render.compare import by_type_table
 

@@ -7,7 +7,7 @@ everywhere else in paramcalc."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from paramcalc.compare import weights
@@ -135,8 +135,8 @@ def apply(report: Report, name: str) -> Report:
     if name == "paper":
         return report
     convention = CONVENTIONS[name]
-    rows = tuple(replace(row, macs=convention.count(row)) for row in report.rows)
-    return replace(report, rows=rows, total_macs=sum((r.macs for r in rows), 0), convention=name)
+    rows = tuple(row.replace(macs=convention.count(row)) for row in report.rows)
+    return report.replace(rows=rows, total_macs=sum((r.macs for r in rows), 0), convention=name)
 
 
 def explain_difference(report: Report, name: str, limit: int = 4) -> str:

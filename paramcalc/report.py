@@ -1,34 +1,43 @@
-"""The result of an analysis: plain frozen dataclasses, totals computed once, no rendering."""
+"""The result of an analysis: plain records (treated as immutable), totals computed once, no rendering."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 from paramcalc.errors import Location
 from paramcalc.layers.base import Derivation, Structure
 from paramcalc.layers.ops import elements
+from paramcalc.record import Record
 
 BYTES_PER_VALUE = 4  # float32, as Keras sizes its "Total params" line
 SCHEMA_VERSION = 1
 
 
-@dataclass(frozen=True)
-class LayerRow:
-    name: str
-    type: str
-    output_shape: tuple[int | None, ...]  # batch first, as None
-    params: int
-    trainable_params: int
-    non_trainable_params: int
-    macs: int
-    loc: Location
-    derivations: tuple[Derivation, ...] = ()
-    structure: Structure | None = None
-    input_shape: tuple[int | None, ...] = ()  # batch first, as None (the first input's, for merges)
-    warnings: tuple[str, ...] = ()
-    inputs: tuple[str, ...] = ()  # names of the layers or model inputs it reads
-    path: tuple[tuple[str, str], ...] = ()  # enclosing block instances (name, block), outermost first
-    ops: dict = field(default_factory=dict)  # operations other than MACs, by kind (layers/ops.py)
+class LayerRow(Record):
+    """One layer of the report, its figures exact integers."""
+
+    __slots__ = ("name", "type", "output_shape", "params", "trainable_params", "non_trainable_params", "macs",
+                 "loc", "derivations", "structure", "input_shape", "warnings", "inputs", "path", "ops")
+
+    def __init__(self, name: str, type: str, output_shape: tuple[int | None, ...], params: int,
+                 trainable_params: int, non_trainable_params: int, macs: int, loc: Location,
+                 derivations: tuple[Derivation, ...] = (), structure: Structure | None = None,
+                 input_shape: tuple[int | None, ...] = (), warnings: tuple[str, ...] = (),
+                 inputs: tuple[str, ...] = (), path: tuple[tuple[str, str], ...] = (),
+                 ops: dict | None = None) -> None:
+        self.name = name
+        self.type = type
+        self.output_shape = output_shape  # batch first, as None
+        self.params = params
+        self.trainable_params = trainable_params
+        self.non_trainable_params = non_trainable_params
+        self.macs = macs
+        self.loc = loc
+        self.derivations = derivations
+        self.structure = structure
+        self.input_shape = input_shape  # batch first, as None (the first input's, for merges)
+        self.warnings = warnings
+        self.inputs = inputs  # names of the layers or model inputs it reads
+        self.path = path  # enclosing block instances (name, block), outermost first
+        self.ops: dict = {} if ops is None else ops  # operations other than MACs, by kind (layers/ops.py)
 
     @property
     def activations(self) -> int:
@@ -36,31 +45,39 @@ class LayerRow:
         return elements(self.output_shape[1:])
 
 
-@dataclass(frozen=True)
-class Diagnostic:
-    message: str
-    layer: str | None = None
-    loc: Location | None = None
+class Diagnostic(Record):
+    __slots__ = ("message", "layer", "loc")
+
+    def __init__(self, message: str, layer: str | None = None, loc: Location | None = None) -> None:
+        self.message = message
+        self.layer = layer
+        self.loc = loc
 
     def __str__(self) -> str:
         return f"{self.layer}: {self.message}" if self.layer else self.message
 
 
-@dataclass(frozen=True)
-class Report:
-    name: str
-    source: str
-    data_format: str
-    inputs: dict[str, tuple[int | None, ...]]  # model inputs by name, batch first as None
-    outputs: dict[str, tuple[int | None, ...]]  # model outputs by layer name
-    rows: tuple[LayerRow, ...]
-    warnings: tuple[Diagnostic, ...]
-    total_params: int
-    trainable_params: int
-    non_trainable_params: int
-    total_macs: int
-    activations: int  # values output by all layers for one sample (the input not included)
-    convention: str = "paper"  # what `macs` counts (paramcalc/conventions.py); "paper" = multiply-accumulates
+class Report(Record):
+    __slots__ = ("name", "source", "data_format", "inputs", "outputs", "rows", "warnings", "total_params",
+                 "trainable_params", "non_trainable_params", "total_macs", "activations", "convention")
+
+    def __init__(self, name: str, source: str, data_format: str, inputs: dict[str, tuple[int | None, ...]],
+                 outputs: dict[str, tuple[int | None, ...]], rows: tuple[LayerRow, ...],
+                 warnings: tuple[Diagnostic, ...], total_params: int, trainable_params: int,
+                 non_trainable_params: int, total_macs: int, activations: int, convention: str = "paper") -> None:
+        self.name = name
+        self.source = source
+        self.data_format = data_format
+        self.inputs = inputs  # model inputs by name, batch first as None
+        self.outputs = outputs  # model outputs by layer name
+        self.rows = rows
+        self.warnings = warnings
+        self.total_params = total_params
+        self.trainable_params = trainable_params
+        self.non_trainable_params = non_trainable_params
+        self.total_macs = total_macs
+        self.activations = activations  # values output by all layers for one sample (the input not included)
+        self.convention = convention  # what `macs` counts (conventions.py); "paper" = multiply-accumulates
 
     @property
     def total_flops(self) -> int:
@@ -118,18 +135,21 @@ class Report:
         )
 
 
-@dataclass(frozen=True)
-class DisplayRow:
+class DisplayRow(Record):
     """A row of the summary table: one layer, or a collapsed block instance (--depth)."""
 
-    name: str
-    type: str
-    output_shape: tuple[int | None, ...]
-    params: int
-    macs: int
-    inputs: tuple[str, ...]
-    depth: int  # nesting level: 0 for top-level items
-    is_block: bool = False  # a folded block instance rather than a layer
+    __slots__ = ("name", "type", "output_shape", "params", "macs", "inputs", "depth", "is_block")
+
+    def __init__(self, name: str, type: str, output_shape: tuple[int | None, ...], params: int, macs: int,
+                 inputs: tuple[str, ...], depth: int, is_block: bool = False) -> None:
+        self.name = name
+        self.type = type
+        self.output_shape = output_shape
+        self.params = params
+        self.macs = macs
+        self.inputs = inputs
+        self.depth = depth  # nesting level: 0 for top-level items
+        self.is_block = is_block  # a folded block instance rather than a layer
 
 
 def display_rows(report: Report, depth: int | None = None) -> list[DisplayRow]:

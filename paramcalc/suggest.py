@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
 def closest(word: str, choices: Iterable[str], limit: int = 3) -> list[str]:
     """The known names closest to `word`, compared case-insensitively."""
+    import difflib  # only on the error path: keeps start-up fast
+
     by_lower: dict[str, str] = {}
     for choice in choices:
         by_lower.setdefault(choice.lower(), choice)

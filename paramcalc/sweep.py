@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import PurePath
 
 from paramcalc.engine import analyze
 from paramcalc.errors import Location, SpecError
+from paramcalc.record import Record
 from paramcalc.report import Report
 from paramcalc.spec.loader import STDIN_NAME, read_source, spec_from_node
 from paramcalc.spec.yamlnodes import parse_yaml
@@ -45,10 +45,14 @@ def parse_sets(items: tuple[str, ...]) -> dict[str, list[str]]:
     return found
 
 
-@dataclass(frozen=True)
-class SweepRow:
-    values: dict[str, str]
-    report: Report
+class SweepRow(Record):
+    """One combination of a sweep and its report."""
+
+    __slots__ = ("values", "report")
+
+    def __init__(self, values: dict[str, str], report: Report) -> None:
+        self.values = values  # variable -> the value given on the command line
+        self.report = report
 
 
 def combinations(sets: dict[str, list[str]]) -> Iterator[dict[str, str]]:
@@ -74,7 +78,7 @@ def run_sweep(path: str, sets: dict[str, list[str]], progress: Callable[[int], N
     root = parse_yaml(text, source)
     if root is None:
         raise SpecError("the spec is empty", Location(source, 1, 1), "write the spec first.")
-    default_name = "model" if source == STDIN_NAME else PurePath(source).stem
+    default_name = "model" if source == STDIN_NAME else os.path.splitext(os.path.basename(source))[0]
     rows = []
     for i, values in enumerate(combinations(sets)):
         rows.append(SweepRow(values, analyze(spec_from_node(root, default_name, values), keep_formulas=False)))

@@ -8,8 +8,9 @@ was received and the location, so every message reads the same way:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+from paramcalc.record import Record
 
 
 class BadValue(Exception):
@@ -25,14 +26,16 @@ Parser = Callable[[Any], Any]
 _REQUIRED = object()
 
 
-@dataclass(frozen=True)
-class Arg:
+class Arg(Record):
     """One keyword argument of a layer kind."""
 
-    name: str
-    parse: Parser
-    default: Any = _REQUIRED
-    doc: str = ""
+    __slots__ = ("name", "parse", "default", "doc")
+
+    def __init__(self, name: str, parse: Parser, default: Any = _REQUIRED, doc: str = "") -> None:
+        self.name = name
+        self.parse = parse
+        self.default = default
+        self.doc = doc
 
     @property
     def required(self) -> bool:

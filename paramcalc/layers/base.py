@@ -5,12 +5,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from paramcalc.errors import ArgumentError, Location, ShapeError
 from paramcalc.layers.args import Arg, BadValue, anything, boolean
 from paramcalc.layers.formula import ZERO, Q
+from paramcalc.record import Record
 from paramcalc.suggest import did_you_mean
 
 Shape = tuple[int, ...]  # without the batch dimension
@@ -27,52 +27,67 @@ WEIGHT_OPTIONS = tuple(
 )
 
 
-@dataclass(frozen=True)
-class Derivation:
+class Derivation(Record):
     """One explained figure: what it is and the `Q` that computed it."""
 
-    label: str
-    q: Q
-    note: str = ""  # shown after the result, e.g. "(1 before, 1 after)"
+    __slots__ = ("label", "q", "note")
+
+    def __init__(self, label: str, q: Q, note: str = "") -> None:
+        self.label = label
+        self.q = q
+        self.note = note  # shown after the result, e.g. "(1 before, 1 after)"
 
 
-@dataclass(frozen=True)
-class Structure:
+class Structure(Record):
     """What a weighted layer connects, for comparisons and per-type breakdowns."""
 
-    variant: str  # standard | depthwise | separable | transpose | dense
-    kernel: Shape  # () for dense
-    in_channels: int
-    out_channels: int
-    in_spatial: Shape
-    out_spatial: Shape  # for dense: the positions it is applied at (() when flat)
-    groups: int = 1
-    depth_multiplier: int = 1
-    use_bias: bool = True
+    __slots__ = ("variant", "kernel", "in_channels", "out_channels", "in_spatial", "out_spatial", "groups",
+                 "depth_multiplier", "use_bias")
+
+    def __init__(self, variant: str, kernel: Shape, in_channels: int, out_channels: int, in_spatial: Shape,
+                 out_spatial: Shape, groups: int = 1, depth_multiplier: int = 1, use_bias: bool = True) -> None:
+        self.variant = variant  # standard | depthwise | separable | transpose | dense
+        self.kernel = kernel  # () for dense
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.in_spatial = in_spatial
+        self.out_spatial = out_spatial  # for dense: the positions it is applied at (() when flat)
+        self.groups = groups
+        self.depth_multiplier = depth_multiplier
+        self.use_bias = use_bias
 
 
-@dataclass(frozen=True)
-class LayerResult:
-    output_shape: Shape
-    trainable: Q = ZERO
-    non_trainable: Q = ZERO
-    macs: Q = ZERO
-    derivations: tuple[Derivation, ...] = ()
-    structure: Structure | None = None
-    ops: dict[str, Any] = field(default_factory=dict)  # operations other than MACs, by kind (see ops.py)
+class LayerResult(Record):
+    """What a layer kind computes: its output shape and counts."""
+
+    __slots__ = ("output_shape", "trainable", "non_trainable", "macs", "derivations", "structure", "ops")
+
+    def __init__(self, output_shape: Shape, trainable: Q = ZERO, non_trainable: Q = ZERO, macs: Q = ZERO,
+                 derivations: tuple[Derivation, ...] = (), structure: Structure | None = None,
+                 ops: dict[str, Any] | None = None) -> None:
+        self.output_shape = output_shape
+        self.trainable = trainable
+        self.non_trainable = non_trainable
+        self.macs = macs
+        self.derivations = derivations
+        self.structure = structure
+        self.ops: dict[str, Any] = {} if ops is None else ops  # operations other than MACs, by kind (ops.py)
 
 
-@dataclass
 class Context:
     """What a layer needs to know besides its arguments: data format and where it is written."""
 
-    channels_last: bool
-    kind: str
-    loc: Location
-    arg_locs: Mapping[str, Location] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    notes: list[Derivation] = field(default_factory=list)  # extra explained figures (padding added, ...)
-    formulas: bool = True  # False: skip figures that only `explain` shows
+    __slots__ = ("channels_last", "kind", "loc", "arg_locs", "warnings", "notes", "formulas")
+
+    def __init__(self, channels_last: bool, kind: str, loc: Location,
+                 arg_locs: Mapping[str, Location] | None = None, formulas: bool = True) -> None:
+        self.channels_last = channels_last
+        self.kind = kind
+        self.loc = loc
+        self.arg_locs: Mapping[str, Location] = {} if arg_locs is None else arg_locs
+        self.warnings: list[str] = []
+        self.notes: list[Derivation] = []  # extra explained figures (padding added, ...)
+        self.formulas = formulas  # False: skip figures that only `explain` shows
 
     def fail(self, message: str, hint: str, arg: str | None = None) -> ShapeError:
         """A shape error at the argument responsible, or at the layer."""

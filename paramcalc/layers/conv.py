@@ -7,7 +7,6 @@ Both end in one plan (`ConvPlan`) whose shape, params and MACs are computed in o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from paramcalc.layers import sym
@@ -26,25 +25,31 @@ from paramcalc.layers.shapes import (
     sliding,
     torch_transpose,
 )
+from paramcalc.record import Record
 
 STANDARD, DEPTHWISE, SEPARABLE, TRANSPOSE = "standard", "depthwise", "separable", "transpose"
 
 
-@dataclass(frozen=True)
-class ConvPlan:
+class ConvPlan(Record):
     """A convolution reduced to what counting needs, whichever framework's spelling it came from."""
 
-    variant: str
-    out_channels: int  # filters; C x depth_multiplier for depthwise
-    kernel: Shape
-    strides: Shape
-    dilation: Shape
-    padding: Any  # 'valid' | 'same' | 'causal' | ((before, after), ...)
-    torch_rules: bool
-    groups: int = 1
-    use_bias: bool = True
-    depth_multiplier: int = 1
-    output_padding: tuple[int, ...] | None = None
+    __slots__ = ("variant", "out_channels", "kernel", "strides", "dilation", "padding", "torch_rules", "groups",
+                 "use_bias", "depth_multiplier", "output_padding")
+
+    def __init__(self, variant: str, out_channels: int, kernel: Shape, strides: Shape, dilation: Shape,
+                 padding: Any, torch_rules: bool, groups: int = 1, use_bias: bool = True,
+                 depth_multiplier: int = 1, output_padding: tuple[int, ...] | None = None) -> None:
+        self.variant = variant
+        self.out_channels = out_channels  # filters; C x depth_multiplier for depthwise
+        self.kernel = kernel
+        self.strides = strides
+        self.dilation = dilation
+        self.padding = padding  # 'valid' | 'same' | 'causal' | ((before, after), ...)
+        self.torch_rules = torch_rules
+        self.groups = groups
+        self.use_bias = use_bias
+        self.depth_multiplier = depth_multiplier
+        self.output_padding = output_padding
 
 
 def output_lengths(plan: ConvPlan, spatial: Shape, ctx: Context) -> list[Q]:

@@ -11,10 +11,10 @@ scope's input (the model input, or the block's).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from paramcalc.errors import Location, SpecError
+from paramcalc.record import Record
 from paramcalc.spec import expr
 from paramcalc.spec.model import DEFAULT_INPUT, LayerSpec
 from paramcalc.spec.yamlnodes import Node
@@ -26,25 +26,33 @@ _TEMPLATE = re.compile(r"\{([^{}]+)\}")
 _LAYER_HINT = "write a layer as `- Flatten`, `- Dense: 10` or `- Conv2D: {filters: 32, kernel_size: 3}`."
 
 
-@dataclass(frozen=True)
-class BlockDef:
-    name: str
-    params: dict[str, Node | None]  # argument -> default (None: required)
-    layers: list[Node]
-    output: Node | None
-    loc: Location
+class BlockDef(Record):
+    __slots__ = ("name", "params", "layers", "output", "loc")
+
+    def __init__(self, name: str, params: dict[str, Node | None], layers: list[Node], output: Node | None,
+                 loc: Location) -> None:
+        self.name = name
+        self.params = params  # argument -> default (None: required)
+        self.layers = layers
+        self.output = output
+        self.loc = loc
 
 
-@dataclass
 class Scope:
-    env: dict[str, Any]
-    input: str | None  # what `input` means here
-    prefix: str = ""  # full-name prefix of this block instance ("" at top level)
-    path: tuple[tuple[str, str], ...] = ()
-    local: dict[str, str] = field(default_factory=dict)  # local name -> full name
-    counters: dict[str, int] = field(default_factory=dict)  # automatic names per kind
-    previous: str | None = None  # what an item without `inputs:` reads
-    ahead: set[str] = field(default_factory=set)  # names defined further down (forward references)
+    """Where items are being expanded: the top level, or one block instance."""
+
+    __slots__ = ("env", "input", "prefix", "path", "local", "counters", "previous", "ahead")
+
+    def __init__(self, env: dict[str, Any], input: str | None, prefix: str = "",
+                 path: tuple[tuple[str, str], ...] = (), previous: str | None = None) -> None:
+        self.env = env
+        self.input = input  # what `input` means here
+        self.prefix = prefix  # full-name prefix of this block instance ("" at top level)
+        self.path = path
+        self.local: dict[str, str] = {}  # local name -> full name
+        self.counters: dict[str, int] = {}  # automatic names per kind
+        self.previous = previous  # what an item without `inputs:` reads
+        self.ahead: set[str] = set()  # names defined further down (forward references)
 
 
 def resolve(node: Node, env: dict[str, Any]) -> Any:

@@ -13,13 +13,16 @@ A tolerance set beside the figures applies to all of them; a figure may carry it
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from paramcalc.errors import Location, SpecError
+from paramcalc.record import Record
 from paramcalc.spec.yamlnodes import Node
 from paramcalc.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 COUNT_FIGURES = ("params", "trainable_params", "non_trainable_params", "macs", "flops", "activations")
 FIGURES = (*COUNT_FIGURES, "output_shape")
@@ -34,11 +37,13 @@ _SUFFIXED = re.compile(r"^(\d+(\.\d+)?)\s*([KMGBT])$")
 _PERCENT = re.compile(r"^(\d+(\.\d+)?)\s*%$")
 
 
-@dataclass(frozen=True)
-class Tolerance:
-    relative: Fraction | None = None  # 1% -> 1/100 of the expected figure
-    absolute: int | None = None
-    text: str = ""
+class Tolerance(Record):
+    __slots__ = ("relative", "absolute", "text")
+
+    def __init__(self, relative: Fraction | None = None, absolute: int | None = None, text: str = "") -> None:
+        self.relative = relative  # 1% -> 1/100 of the expected figure
+        self.absolute = absolute
+        self.text = text
 
     def allowance(self, expected: int) -> Fraction:
         if self.relative is not None:
@@ -46,16 +51,19 @@ class Tolerance:
         return Fraction(self.absolute or 0)
 
 
-@dataclass(frozen=True)
-class Expectation:
-    figure: str  # one of FIGURES
-    layer: str | None  # None: the whole model
-    value: int | tuple[int | None, ...]
-    text: str  # as written in the spec
-    tolerance: Tolerance | None
-    loc: Location  # where the value is written
-    span: tuple[int, int]  # its character offsets, for --update
-    rounded: bool = False  # written with a K/M/G/T suffix
+class Expectation(Record):
+    __slots__ = ("figure", "layer", "value", "text", "tolerance", "loc", "span", "rounded")
+
+    def __init__(self, figure: str, layer: str | None, value: int | tuple[int | None, ...], text: str,
+                 tolerance: Tolerance | None, loc: Location, span: tuple[int, int], rounded: bool = False) -> None:
+        self.figure = figure  # one of FIGURES
+        self.layer = layer  # None: the whole model
+        self.value = value
+        self.text = text  # as written in the spec
+        self.tolerance = tolerance
+        self.loc = loc  # where the value is written
+        self.span = span  # its character offsets, for --update
+        self.rounded = rounded  # written with a K/M/G/T suffix
 
     @property
     def label(self) -> str:
@@ -146,6 +154,8 @@ def parse_count(node: Node) -> tuple[int, bool]:
 
 
 def _decimal(text: str) -> Decimal:
+    from decimal import Decimal, InvalidOperation  # only for decimal figures (4.2M, 569e6)
+
     try:
         return Decimal(text)
     except InvalidOperation:  # pragma: no cover - the patterns above only admit valid decimals

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from pathlib import Path, PurePath
 from typing import Any
 
 import yaml
@@ -26,12 +26,12 @@ def read_source(path: str) -> tuple[str, str]:
     """(text, display name) of a spec file, or of standard input for '-'."""
     if path == STDIN:
         return decode(sys.stdin.buffer.read(), STDIN_NAME), STDIN_NAME
-    file = Path(path)
-    if file.is_dir():
+    if os.path.isdir(path):
         raise SpecError(f"`{path}` is a folder, not a spec file", Location(path),
                         "give the path of a .yaml file inside it.")
     try:
-        data = file.read_bytes()
+        with open(path, "rb") as file:
+            data = file.read()
     except FileNotFoundError:
         raise SpecError(f"there is no file `{path}`", Location(path),
                         "check the path (specs live in files like specs/lenet5.yaml).") from None
@@ -45,7 +45,7 @@ def load_spec(path: str, overrides: dict[str, str] | None = None, max_layers: in
               max_values: int = MAX_NODES) -> Spec:
     """Read and check a spec file (or '-' for standard input); `overrides` are --set NAME=VALUE."""
     text, source = read_source(path)
-    default_name = "model" if source == STDIN_NAME else PurePath(source).stem
+    default_name = "model" if source == STDIN_NAME else os.path.splitext(os.path.basename(source))[0]
     return parse_spec(text, source, default_name, overrides, max_layers, max_values)
 
 

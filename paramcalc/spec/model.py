@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from paramcalc.errors import Location
+from paramcalc.record import Record
 from paramcalc.spec.expect import Expectation
 
 CHANNELS_LAST = "channels_last"
@@ -16,33 +16,43 @@ DEFAULT_INPUT = "input"
 Shape = tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class LayerSpec:
+class LayerSpec(Record):
     """One layer after expansion: arguments resolved to plain values, inputs to full names."""
 
-    kind: str
-    args: dict[str, Any]
-    positional: Any  # `- Dense: 10` -> the layer kind's first argument
-    has_positional: bool
-    name: str
-    inputs: tuple[str, ...]  # the layers (or model inputs) it reads, by full name
-    loc: Location  # where the layer kind is written
-    arg_locs: dict[str, Location] = field(default_factory=dict)
-    path: tuple[tuple[str, str], ...] = ()  # enclosing block instances, outermost first: (name, block)
-    explicit_name: bool = False
+    __slots__ = ("kind", "args", "positional", "has_positional", "name", "inputs", "loc", "arg_locs", "path",
+                 "explicit_name")
+
+    def __init__(self, kind: str, args: dict[str, Any], positional: Any, has_positional: bool, name: str,
+                 inputs: tuple[str, ...], loc: Location, arg_locs: dict[str, Location] | None = None,
+                 path: tuple[tuple[str, str], ...] = (), explicit_name: bool = False) -> None:
+        self.kind = kind
+        self.args = args
+        self.positional = positional  # `- Dense: 10` -> the layer kind's first argument
+        self.has_positional = has_positional
+        self.name = name
+        self.inputs = inputs  # the layers (or model inputs) it reads, by full name
+        self.loc = loc  # where the layer kind is written
+        self.arg_locs: dict[str, Location] = {} if arg_locs is None else arg_locs
+        self.path = path  # enclosing block instances, outermost first: (name, block)
+        self.explicit_name = explicit_name
 
 
-@dataclass(frozen=True)
-class Spec:
-    source: str
-    name: str
-    inputs: dict[str, Shape]  # model inputs by name, without the batch dimension
-    input_locs: dict[str, Location]
-    data_format: str
-    layers: tuple[LayerSpec, ...]
-    outputs: tuple[str, ...]
-    vars: dict[str, Any] = field(default_factory=dict)
-    expectations: tuple[Expectation, ...] | None = None  # None: the spec has no `expect:` block
+class Spec(Record):
+    __slots__ = ("source", "name", "inputs", "input_locs", "data_format", "layers", "outputs", "vars",
+                 "expectations")
+
+    def __init__(self, source: str, name: str, inputs: dict[str, Shape], input_locs: dict[str, Location],
+                 data_format: str, layers: tuple[LayerSpec, ...], outputs: tuple[str, ...],
+                 vars: dict[str, Any] | None = None, expectations: tuple[Expectation, ...] | None = None) -> None:
+        self.source = source
+        self.name = name
+        self.inputs = inputs  # model inputs by name, without the batch dimension
+        self.input_locs = input_locs
+        self.data_format = data_format
+        self.layers = layers
+        self.outputs = outputs
+        self.vars: dict[str, Any] = {} if vars is None else vars
+        self.expectations = expectations  # None: the spec has no `expect:` block
 
     @property
     def channels_last(self) -> bool:
