@@ -23,15 +23,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+# Children may write and reuse bytecode (.pyc), as an installed package does: pip compiles it at
+# install time. Without this, PYTHONDONTWRITEBYTECODE=1 (set on some machines) makes every run
+# recompile paramcalc from source, which once tripled the start-up figures.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def timed(cmd: list[str], repeats: int, env: dict[str, str] | None = None) -> float:
-    """Median wall time of a whole process, in seconds."""
+def timed(cmd: list[str], repeats: int) -> float:
+    """Median wall time of a whole process, in seconds, after one untimed warm-up run."""
     runs = []
-    for _ in range(repeats):
+    for i in range(repeats + 1):
         start = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
-        runs.append(time.perf_counter() - start)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env=ENV)
+        if i:
+            runs.append(time.perf_counter() - start)
     return statistics.median(runs)
 
 
@@ -53,7 +58,7 @@ def measure(path: Path, repeats: int) -> dict:
     runs = []
     for _ in range(repeats):
         out = subprocess.run([PYTHON, "-c", MEASURE, str(path)], check=True, capture_output=True, text=True,
-                             cwd=ROOT).stdout.split()
+                             cwd=ROOT, env=ENV).stdout.split()
         runs.append((float(out[0]), int(out[1]), int(out[2]), int(out[3])))
     return {"seconds": statistics.median(r[0] for r in runs), "peak_mb": max(r[1] for r in runs) / 1024,
             "layers": runs[0][2], "params": runs[0][3]}
@@ -98,12 +103,15 @@ def main() -> None:
     print("1. start-up (whole process, median of", repeats, "runs)")
     floor_pass = timed([PYTHON, "-c", "pass"], repeats)
     floor_imports = timed([PYTHON, "-c", "import click, yaml, rich"], repeats)
+    # What drawing any rich table costs: rich.console and rich.table are not part of `import rich`.
+    floor_table = timed([PYTHON, "-c", "import click, yaml, rich.console, rich.table"], repeats)
     table = timed([*paramcalc, "summary", lenet], repeats)
     as_json = timed([*paramcalc, "summary", "--format", "json", lenet], repeats)
     startup = {"python -c pass": floor_pass, "import click, yaml, rich": floor_imports,
+               "import ... rich.console, rich.table": floor_table,
                "summary lenet5 (table)": table, "summary lenet5 (json)": as_json}
     for label, seconds in startup.items():
-        print(f"   {label:<28} {seconds * 1000:7.1f} ms   {seconds / floor_imports:5.2f}x the import floor")
+        print(f"   {label:<36} {seconds * 1000:7.1f} ms   {seconds / floor_imports:5.2f}x the import floor")
     results["startup_seconds"] = startup
 
     print("2. scale (load + analyse + JSON, in one process; peak memory of that process)")
@@ -133,7 +141,7 @@ def main() -> None:
         resolutions = ",".join(str(96 + 8 * i) for i in range(40))
         start = time.perf_counter()
         subprocess.run([*paramcalc, "summary", str(spec), "--set", f"alpha={alphas}", "--set", f"res={resolutions}",
-                        "--format", "csv"], check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+                        "--format", "csv"], check=True, stdout=subprocess.DEVNULL, cwd=ROOT, env=ENV)
         sweep = time.perf_counter() - start
         print(f"   25 x 40 = 1,000 combinations in {sweep:.2f} s ({sweep:.2f} ms per combination)")
         results["sweep_1000_seconds"] = sweep

@@ -7,7 +7,7 @@ from typing import Any
 
 from paramcalc.errors import ParamcalcError, ShapeError, SpecErrors
 from paramcalc.layers import Context, lookup
-from paramcalc.layers.base import LayerKind, Shape, format_shape
+from paramcalc.layers.base import Derivation, LayerKind, LayerResult, Shape, format_shape
 from paramcalc.report import Diagnostic, LayerRow, Report
 from paramcalc.spec.model import CHANNELS_LAST, LayerSpec, Spec
 
@@ -24,13 +24,24 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
     rows: list[LayerRow] = []
     warnings: list[Diagnostic] = []
     errors: list[ParamcalcError] = []
+    # Layers are pure functions of (kind, arguments, input shapes): a repeated layer (the 16 identical
+    # blocks of a ResNet stage, the 96 of GPT-3) is computed once and its result reused.
+    memo: dict[tuple[Any, ...], Computed] = {}
     for layer in spec.layers:
         try:
-            kind, args, ctx = prepare(layer, spec.channels_last)
-            ctx.formulas = keep_formulas
-            if any(name not in shapes for name in layer.inputs):
-                continue  # it reads a layer that failed: its shape errors would only repeat that one
-            row = compute(layer, kind, args, ctx, [shapes[name] for name in layer.inputs], keep_formulas)
+            inputs = [shapes.get(name) for name in layer.inputs]
+            missing = None in inputs
+            key = None if missing else memo_key(layer, inputs, keep_formulas)
+            computed = memo.get(key) if key is not None else None
+            if computed is None:
+                kind, args, ctx = prepare(layer, spec.channels_last)
+                ctx.formulas = keep_formulas
+                if missing:
+                    continue  # it reads a layer that failed: its shape errors would only repeat that one
+                computed = compute(layer, kind, args, ctx, inputs)  # type: ignore[arg-type]
+                if key is not None:
+                    memo[key] = computed
+            row = make_row(layer, computed, inputs[0], keep_formulas)  # type: ignore[arg-type]
         except ParamcalcError as error:
             errors.append(error)
             if len(errors) >= MAX_ERRORS:
@@ -45,6 +56,32 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
     return Report.build(spec.name, spec.source, spec.data_format, spec.inputs, outputs, rows, warnings)
 
 
+# What computing one layer gives: its result and what it said along the way (warnings, and the
+# extra explained figures such as the padding 'same' adds).
+Computed = tuple[LayerResult, tuple[str, ...], tuple[Derivation, ...]]
+
+
+def memo_key(layer: LayerSpec, inputs: list[Shape], keep_formulas: bool) -> tuple[Any, ...] | None:
+    """Everything a layer's figures depend on, or None when an argument cannot be a key. Values
+    carry their types: `filters: 1.0` must not reuse the result of `filters: 1`, nor `True` of `1`.
+    Several inputs are keyed by name too, as merges name them in their messages."""
+    key = (layer.kind, _frozen(layer.args), layer.has_positional, _frozen(layer.positional), tuple(inputs),
+           keep_formulas, layer.inputs if len(layer.inputs) > 1 else None)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, list):
+        return ("list", *(_frozen(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", *((k, _frozen(v)) for k, v in value.items()))
+    return type(value), value
+
+
 def prepare(layer: LayerSpec, channels_last: bool) -> tuple[type[LayerKind], dict[str, Any], Context]:
     """The layer's kind and checked arguments: everything that does not depend on shapes."""
     kind = lookup(layer.kind, layer.loc)
@@ -56,7 +93,7 @@ def prepare(layer: LayerSpec, channels_last: bool) -> tuple[type[LayerKind], dic
 
 
 def compute(layer: LayerSpec, kind: type[LayerKind], args: dict[str, Any], ctx: Context,
-            inputs: list[Shape], keep_formulas: bool = True) -> LayerRow:
+            inputs: list[Shape]) -> Computed:
     if kind.multi_input:
         result = kind.compute_many(args, inputs, list(layer.inputs), ctx)
     elif len(inputs) != 1:
@@ -65,12 +102,16 @@ def compute(layer: LayerSpec, kind: type[LayerKind], args: dict[str, Any], ctx: 
                          "merge them first (Add, Concatenate, ...), or give one name in `inputs:`.")
     else:
         result = kind.compute(args, inputs[0], ctx)
+    return result, tuple(ctx.warnings), tuple(ctx.notes)
+
+
+def make_row(layer: LayerSpec, computed: Computed, first_input: Shape, keep_formulas: bool) -> LayerRow:
+    result, warnings, notes = computed
     trainable, frozen = result.trainable.value, result.non_trainable.value
-    row = LayerRow(
+    return LayerRow(
         name=layer.name, type=layer.kind, output_shape=(None, *result.output_shape),
         params=trainable + frozen, trainable_params=trainable, non_trainable_params=frozen,
         macs=result.macs.value, loc=layer.loc,
-        derivations=result.derivations + tuple(ctx.notes) if keep_formulas else (),
-        structure=result.structure, input_shape=(None, *inputs[0]), warnings=tuple(ctx.warnings),
+        derivations=result.derivations + notes if keep_formulas else (),
+        structure=result.structure, input_shape=(None, *first_input), warnings=warnings,
         inputs=layer.inputs, path=layer.path, ops=result.ops)
-    return row

@@ -128,6 +128,7 @@ def format_shape(shape: Shape) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+@functools.cache  # one call per unnamed layer, a handful of distinct kinds
 def snake_case(name: str) -> str:
     """Keras's automatic layer-name prefix: Conv2D -> conv2d, MaxPooling2D -> max_pooling2d."""
     name = re.sub(r"\W+", "", name)

@@ -1,0 +1,64 @@
+"""The engine computes a repeated layer once and reuses the result. Reuse must never change an
+answer: every figure, warning and error is the same as if each layer were computed on its own."""
+
+from __future__ import annotations
+
+import pytest
+
+from paramcalc import engine
+from paramcalc.errors import ParamcalcError, SpecErrors
+from paramcalc.spec.loader import parse_spec
+from tests.conftest import SPECS, run_text
+
+
+def analyze_without_memo(spec, keep_formulas=True):
+    """Reference: the same walk with a key that never repeats (so nothing is reused)."""
+    original = engine.memo_key
+    engine.memo_key = lambda layer, inputs, keep: None
+    try:
+        return engine.analyze(spec, keep_formulas)
+    finally:
+        engine.memo_key = original
+
+
+def comparable(row):
+    """Every field of a row, its formulas as the numbers and text they print."""
+    formulas = [(d.label, d.q.value, d.q.render(), d.q.render(True), d.note) for d in row.derivations]
+    return row.replace(derivations=()), formulas
+
+
+@pytest.mark.parametrize("name", ["resnet50.yaml", "mobilenet_v2.yaml", "densenet121.yaml", "gpt3.yaml",
+                                  "alexnet.yaml", "unet.yaml"])
+def test_reuse_gives_the_same_report_as_computing_every_layer(name):
+    spec = parse_spec((SPECS / name).read_text(), name)
+    for keep in (True, False):
+        fast, slow = engine.analyze(spec, keep), analyze_without_memo(spec, keep)
+        assert [comparable(r) for r in fast.rows] == [comparable(r) for r in slow.rows]
+        assert fast.warnings == slow.warnings and fast.total_macs == slow.total_macs
+
+
+def test_a_value_of_another_type_is_not_taken_for_a_repeat():
+    # 1 and 1.0 (and True and 1) are equal and hash alike in Python; only the first is valid here.
+    for bad in ("1.0", "true"):
+        text = f"input: [8, 8, 3]\nlayers:\n  - Conv2D: {{filters: 1, kernel_size: 3}}\n" \
+               f"  - Conv2D: {{filters: {bad}, kernel_size: 3, inputs: input}}\n"
+        with pytest.raises(ParamcalcError) as caught:
+            run_text(text)
+        assert caught.value.loc.line == 4 and "filters" in caught.value.message
+
+
+def test_a_repeated_layer_warns_at_every_occurrence():
+    text = ("input: [9, 9, 3]\nlayers:\n  - Conv2D: {name: a, filters: 3, kernel_size: 2, strides: 2}\n"
+            "  - ZeroPadding2D: {name: p, padding: [[0, 5], [0, 5]]}\n"
+            "  - Conv2D: {name: b, filters: 3, kernel_size: 2, strides: 2, inputs: input}\n")
+    report = run_text(text)
+    assert [w.layer for w in report.warnings] == ["a", "b"]
+    assert [w.loc.line for w in report.warnings] == [3, 5]
+
+
+def test_a_repeated_mistake_is_reported_at_each_place():
+    text = ("input: [4, 4, 3]\nlayers:\n  - Conv2D: {name: a, filters: 2, kernel_size: 5}\n"
+            "  - Conv2D: {name: b, filters: 2, kernel_size: 5, inputs: input}\n")
+    with pytest.raises(SpecErrors) as caught:
+        run_text(text)
+    assert [e.loc.line for e in caught.value.errors] == [3, 4]
