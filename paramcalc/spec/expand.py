@@ -20,7 +20,7 @@ from paramcalc.spec.model import DEFAULT_INPUT, LayerSpec
 from paramcalc.spec.yamlnodes import Node
 from paramcalc.suggest import did_you_mean
 
-CONTROL_KEYS = ("name", "inputs", "repeat", "when")
+CONTROL_KEYS = ("name", "inputs", "repeat", "when")  # (a tuple: also the order they are read in)
 MAX_LAYERS = 1_000_000  # expanded layers per spec; raise with --max-layers
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
 _LAYER_HINT = "write a layer as `- Flatten`, `- Dense: 10` or `- Conv2D: {filters: 32, kernel_size: 3}`."
@@ -58,6 +58,8 @@ class Scope:
 def resolve(node: Node, env: dict[str, Any]) -> Any:
     """A YAML value with names and expressions evaluated; Fractions become floats at the edge."""
     value = node.value
+    if type(value) is int:  # most arguments: nothing to evaluate
+        return value
     if isinstance(value, list):
         return [resolve(item, env) for item in value]
     if isinstance(value, dict):
@@ -96,7 +98,8 @@ class Expander:
         scope.ahead = {name for item in items if (name := _declared_name(item))}
         for item in items:
             kind, body, kind_loc = _split(item)
-            control = {k: body.value[k] for k in CONTROL_KEYS if body is not None and body.is_map and k in body.value}
+            fields = body.value if body is not None and isinstance(body.value, dict) else None
+            control = {k: fields[k] for k in CONTROL_KEYS if k in fields} if fields else {}
             declared = control.get("name")
             templated = declared is not None and isinstance(declared.value, str) and "{" in declared.value
             if declared is not None and isinstance(declared.value, str):
@@ -181,12 +184,12 @@ class Expander:
         arg_locs: dict[str, Location] = {}
         positional: Any = None
         has_positional = False
-        if body is not None and body.is_map:
+        if body is not None and isinstance(body.value, dict):
+            key_locs = body.key_locs
             for key, node in body.value.items():
-                if key in CONTROL_KEYS:
-                    continue
-                args[key] = resolve(node, env)
-                arg_locs[key] = body.key_locs[key]
+                if key not in CONTROL_KEYS:
+                    args[key] = resolve(node, env)
+                    arg_locs[key] = key_locs[key]
         elif body is not None and body.value is not None:
             positional, has_positional = resolve(body, env), True
         explicit = name is not None
@@ -286,10 +289,10 @@ def _template_value(text: str, env: dict[str, Any], loc: Location) -> str:
 
 
 def _declared_name(item: Node) -> str | None:
-    if item.is_map and len(item.value) == 1:
-        body = next(iter(item.value.values()))
-        if body.is_map and "name" in body.value and isinstance(body.value["name"].value, str):
-            return body.value["name"].value
+    if isinstance(item.value, dict) and len(item.value) == 1:
+        fields = next(iter(item.value.values())).value
+        if isinstance(fields, dict) and "name" in fields and isinstance(fields["name"].value, str):
+            return fields["name"].value
     return None
 
 
@@ -297,7 +300,7 @@ def _split(item: Node) -> tuple[str, Node | None, Location]:
     """(kind, body, where the kind is written) of one layer item."""
     if isinstance(item.value, str):
         return item.value, None, item.loc
-    if not item.is_map or len(item.value) != 1:
+    if not isinstance(item.value, dict) or len(item.value) != 1:
         raise SpecError("a layer must be a layer kind, alone or mapped to its arguments", item.loc, _LAYER_HINT)
     ((kind, body),) = item.value.items()
     return kind, body, item.key_locs[kind]
