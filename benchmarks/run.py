@@ -149,7 +149,7 @@ def main() -> None:
     if options.peers_python:
         print("4. peers: the same architecture, whole process (median)")
         peers = {}
-        for model, spec_name in (("resnet50", "resnet50.yaml"), ("mobilenet_v2", "mobilenet_v2.yaml")):
+        for model, spec_name in (("resnet50", "resnet50_torchvision.yaml"), ("mobilenet_v2", "mobilenet_v2.yaml")):
             ours = timed([*paramcalc, "summary", str(ROOT / "specs" / spec_name)], repeats)
             torchinfo = timed([options.peers_python, "-c", "import torch, torchvision, torchinfo; "
                                f"torchinfo.summary(torchvision.models.{model}(weights=None), (1, 3, 224, 224))"],
