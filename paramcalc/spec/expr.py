@@ -106,6 +106,9 @@ def is_identifier(text: str) -> bool:
     return bool(_IDENTIFIER.match(text))
 
 
+_BOOLEAN_WORDS = ("true", "True", "false", "False")
+
+
 @functools.lru_cache(maxsize=4096)
 def parse(text: str) -> ast.expr:
     """The syntax tree of an expression; cached, as sweeps evaluate the same texts many times."""
@@ -125,6 +128,8 @@ def parse(text: str) -> ast.expr:
 
 def evaluate(text: str, names: Mapping[str, Value]) -> Value:
     """The value of `text` with `names` bound; ints stay ints, exact fractions otherwise."""
+    if text in names and text not in _BOOLEAN_WORDS:  # a bare variable (`filters: width`): no parsing
+        return normalize(number(names[text]))
     try:
         return normalize(_Evaluator(names).visit(parse(text)))
     except ZeroDivisionError:
