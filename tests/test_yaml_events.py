@@ -1,0 +1,394 @@
+"""`parse_yaml` builds its nodes straight from PyYAML's event stream. Whatever the input, it must give
+what composing the document with PyYAML gives (values, locations, spans), and the same errors as the
+compose-based reader it replaced."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from paramcalc.errors import Location, SpecError
+from paramcalc.spec.yamlnodes import _TEXT_TAGS, MAX_DEPTH, Node, parse_yaml
+from tests.conftest import ROOT
+
+EXAMPLES = int(os.environ.get("PARAMCALC_EXAMPLES", "150"))
+SETTINGS = settings(max_examples=EXAMPLES, derandomize=True, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{kind}" for kind in ("null", "bool", "int", "float", "str")}
+
+
+# -- the reference: PyYAML's own composer, and our nodes, as comparable trees -------------------------
+
+def reference(text: str, source: str) -> Any:
+    """What `parse_yaml` must give, worked out from the nodes `yaml.compose` makes: plain tags are
+    constructed by PyYAML's safe constructor, other standard tags (timestamps...) keep their text."""
+    constructor = yaml.constructor.SafeConstructor()
+
+    def walk(node: yaml.Node) -> Any:
+        loc = Location(source, node.start_mark.line + 1, node.start_mark.column + 1)
+        span = (node.start_mark.index, node.end_mark.index)
+        if isinstance(node, yaml.MappingNode):
+            pairs = []
+            for key_node, value_node in node.value:
+                key = walk(key_node)
+                pairs.append((str(key[1][1]), key[2], walk(value_node)))
+            return ("map", pairs, loc, span)
+        if isinstance(node, yaml.SequenceNode):
+            return ("seq", [walk(item) for item in node.value], loc, span, {})
+        assert node.tag in _PLAIN_TAGS or node.tag in _TEXT_TAGS
+        value = constructor.construct_object(node) if node.tag in _PLAIN_TAGS else node.value
+        return ("scalar", (type(value).__name__, value), loc, span, {})
+
+    root = yaml.compose(text, Loader=yaml.CSafeLoader)
+    return None if root is None else walk(root)
+
+
+def tree(node: Node | None) -> Any:
+    """Our nodes in the shape of `reference`."""
+    if node is None:
+        return None
+    if isinstance(node.value, dict):
+        assert list(node.key_locs) == list(node.value)
+        return ("map", [(name, node.key_locs[name], tree(child)) for name, child in node.value.items()],
+                node.loc, node.span)
+    if isinstance(node.value, list):
+        return ("seq", [tree(item) for item in node.value], node.loc, node.span, node.key_locs)
+    return ("scalar", (type(node.value).__name__, node.value), node.loc, node.span, node.key_locs)
+
+
+def assert_reads_as_composed(text: str, source: str = "doc.yaml") -> Node | None:
+    node = parse_yaml(text, source)
+    assert tree(node) == reference(text, source)
+    if node is not None:
+        assert type(node.loc) is Location
+    return node
+
+
+# -- every spec in the repository ---------------------------------------------------------------------
+
+SPEC_FILES = sorted(ROOT.glob("specs/*.yaml")) + sorted(ROOT.glob("tests/cases/**/*.yaml"))
+
+
+@pytest.mark.parametrize("path", SPEC_FILES, ids=lambda path: str(path.relative_to(ROOT)))
+def test_repository_specs_read_as_composed(path):
+    text = path.read_text(encoding="utf-8-sig")
+    assert assert_reads_as_composed(text, str(path)) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "",
+    "# only a comment\n",
+    "---\n",
+    "--- 1\n...\n",
+    "\ufeffa: 1\n",
+    "a:\n",
+    "a: |\n  literal\n  text\nb: >\n  folded\n  text\n\nc: 1\n",
+    "a: plain\n  continued\nb: 'it''s'\nc: \"tab\\tand \\u00e9\"\n",
+    "- - 1\n  - 2\n- [3, [4, {5: 6}]]\n-\n- {}\n- []\n",
+    "a:\n- 1\n- 2\nb:\n  c:\n    d: [x, y]  # comment\n  e: ~\n",
+    "? complex key\n: value\n? lonely key\n",
+    "a: !!str 12\nb: !!int '12'\nc: !!float 1\nd: !!bool yes\ne: !!null ''\nf: ! 12\n",
+    "a: !!timestamp 2001-12-14\nb: 2001-12-14t21:59:43.10-05:00\nc: !!binary aGk=\n",
+    "a: !<tag:yaml.org,2002:str> 3\n",
+    "n: [yes, no, on, off, ~, null, Null, 0x1f, 0o17, 017, 1_000, 1e3, 1.5e3, .inf, -.inf, +1, 190:20:30, 0b101]\n",
+    "{yes: 1, no: 2, 1: a, 1.5: b, 2001-12-14: c}\n",
+    "a: &x {b: [1, &y 2]}\nc: *x\nd: *y\ne: [*x, *y]\n",
+    "%YAML 1.1\n%TAG !e! tag:yaml.org,2002:\n---\na: !e!int 3\n",
+    "layers:\n  - Dense: {units: 4}\n  - ReLU\n  - Dense:\n      units: 2\n",
+])
+def test_small_documents_read_as_composed(text):
+    assert_reads_as_composed(text)
+
+
+def test_empty_documents():
+    assert parse_yaml("", "x") is None
+    assert parse_yaml("# nothing\n", "x") is None
+    node = parse_yaml("---\n", "x")
+    assert node is not None and node.value is None
+
+
+def test_aliases_share_the_anchored_node():
+    root = parse_yaml("a: &x {b: [1, 2]}\nc: *x\nd: &y 3\ne: [*y, *x]\n", "x")
+    assert root.value["c"] is root.value["a"]
+    assert root.value["e"].value[0] is root.value["d"]
+    assert root.value["e"].value[1] is root.value["a"]
+    assert root.value["c"].loc == Location("x", 1, 4)  # where the anchored value starts, at its `&x`
+
+
+# -- generated documents: block and flow styles, quoting, resolution, anchors, comments -----------
+
+# Values whose reading depends on how they are resolved (YAML 1.1, as PyYAML does), quoted or not.
+WORDS = ["yes", "no", "on", "off", "Yes", "~", "null", "NULL", "0x1f", "1_000", "1e3", "1.5e3", ".inf", "-.inf",
+         "2001-12-14", "12", "-3", "2.5", "true", "False", "conv 1", "same", "a_b", "0o17", "+7", "0b101", ""]
+# Keys that read as different names (`yes` is True, `0x10` is 16).
+KEYS = ["a", "b", "name", "units", "x1", "12", "3.5", "yes", "0x10", "'q'", '"dq"', "2001-12-14"]
+
+scalars = st.tuples(st.just("scalar"), st.sampled_from(WORDS), st.sampled_from(["plain", "single", "double"]),
+                    st.booleans())
+aliases = st.tuples(st.just("alias"), st.integers(0, 7))
+
+
+def _collections(children: st.SearchStrategy) -> st.SearchStrategy:
+    return st.one_of(
+        st.tuples(st.just("seq"), st.lists(children, max_size=4), st.booleans(), st.booleans()),
+        st.tuples(st.just("map"), st.lists(st.tuples(st.sampled_from(KEYS), children), max_size=4,
+                                           unique_by=lambda pair: pair[0]), st.booleans(), st.booleans()))
+
+
+nodes = st.recursive(st.one_of(scalars, aliases), _collections, max_leaves=24)
+
+
+def render(root: Any, comments: bool) -> str:
+    """YAML text for a generated tree. Collections are written in flow style when asked or empty,
+    else in block style; anchors are named in order and an alias names one already complete."""
+    done: list[str] = []
+    counter = iter(range(1000))
+
+    def anchor(wanted: bool) -> str:
+        return f"&a{next(counter)}" if wanted else ""
+
+    def scalar(word: str, style: str) -> str:
+        if style == "single" or (style == "plain" and not word):
+            return "'" + word.replace("'", "''") + "'"
+        return f'"{word}"' if style == "double" else word
+
+    def finish(name: str, text: str) -> str:
+        if name:
+            done.append(name[1:])
+        return text
+
+    def inline(node: Any) -> str:
+        kind = node[0]
+        if kind == "alias":
+            return f"*{done[node[1] % len(done)]}" if done else "plain"
+        if kind == "scalar":
+            name = anchor(node[3])
+            return finish(name, f"{name} {scalar(node[1], node[2])}".strip())
+        name = anchor(node[3])
+        if kind == "seq":
+            body = "[" + ", ".join(inline(item) for item in node[1]) + "]"
+        else:
+            body = "{" + ", ".join(f"{key}: {inline(value)}" for key, value in node[1]) + "}"
+        return finish(name, f"{name} {body}".strip())
+
+    def is_block(node: Any) -> bool:
+        return node[0] in ("seq", "map") and bool(node[1]) and not node[2]
+
+    def note(line: str) -> str:
+        return line + "  # note" if comments else line
+
+    def block(node: Any, indent: int) -> list[str]:
+        pad = " " * indent
+        lines = []
+        if node[0] == "seq":
+            for item in node[1]:
+                if is_block(item):
+                    name = anchor(item[3])
+                    lines.append(note(f"{pad}- {name}".rstrip()))
+                    lines += block(item, indent + 2)
+                    finish(name, "")
+                else:
+                    lines.append(note(f"{pad}- {inline(item)}"))
+        else:
+            for key, value in node[1]:
+                if is_block(value):
+                    name = anchor(value[3])
+                    lines.append(note(f"{pad}{key}: {name}".rstrip()))
+                    lines += block(value, indent + 2)
+                    finish(name, "")
+                else:
+                    lines.append(note(f"{pad}{key}: {inline(value)}"))
+        return lines
+
+    if is_block(root):
+        lines = block(root, 0)
+    else:
+        lines = [inline(root)]
+    return ("# generated\n" if comments else "") + "\n".join(lines) + "\n"
+
+
+def _as_written(value: Any) -> Any:
+    """What we keep of a value PyYAML's loader constructs: timestamps as their text, keys as names."""
+    if isinstance(value, dict):
+        return {str(_as_written(key)): _as_written(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_written(item) for item in value]
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+@SETTINGS
+@given(nodes, st.booleans())
+def test_generated_documents_read_as_composed(root, comments):
+    text = render(root, comments)
+    node = assert_reads_as_composed(text, "generated.yaml")
+    # And the values agree with PyYAML's pure-Python safe loader, an independent reading.
+    assert (None if node is None else node.plain()) == _as_written(yaml.load(text, Loader=yaml.SafeLoader))
+
+
+# -- errors: the same messages at the same places as the compose-based reader -----------------------
+
+BOMB = "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(
+    f"{chr(97 + i)}: &{chr(97 + i)} [" + ", ".join([f"*{chr(96 + i)}"] * 10) + "]\n" for i in range(1, 9))
+BIG_INT = "9" * 5000
+
+# (text, max_nodes or None for the default, message, (line, column)), as the previous implementation
+# (yaml.compose with the C loader, then a recursive walk of its nodes) reported them; recorded by
+# running it on these inputs before it was replaced.
+EXPECTED_ERRORS = [
+    # aliases and anchors
+    ('a: *nowhere\n', None, 'this is not valid YAML: found undefined alias', (1, 4)),
+    ('key: [1, *a]\n', None, 'this is not valid YAML: found undefined alias', (1, 10)),
+    ('a: &x [1, *x]\n', None, 'the YAML refers to itself (a recursive alias)', (1, 4)),
+    ('a: &x {b: *x}\n', None, 'the YAML refers to itself (a recursive alias)', (1, 4)),
+    ('&x {*x : 1}\n', None, 'the YAML refers to itself (a recursive alias)', (1, 1)),
+    ('a:\n  b: &x\n    - c: [*x]\n', None, 'the YAML refers to itself (a recursive alias)', (2, 6)),
+    ('a: &x 1\nb: &x 2\n', None,
+     'this is not valid YAML: second occurrence (found duplicate anchor; first occurrence)', (2, 4)),
+    ('a: &x [1]\nb: &x {c: 2}\n', None,
+     'this is not valid YAML: second occurrence (found duplicate anchor; first occurrence)', (2, 4)),
+    ('a: &x [&x 1]\n', None,
+     'this is not valid YAML: second occurrence (found duplicate anchor; first occurrence)', (1, 8)),
+    # keys
+    ('a: 1\nb: 2\na: 3\n', None, 'the key `a` appears twice in this mapping (first at line 1)', (3, 1)),
+    ('{yes: 1, true: 2}\n', None, 'the key `True` appears twice in this mapping (first at line 1)', (1, 10)),
+    ('layers:\n  - Dense: {units: 4, units: 5}\n', None,
+     'the key `units` appears twice in this mapping (first at line 2)', (2, 23)),
+    ('a: &a 1\n? *a\n: 2\nb: *a\n1: 3\n', None, 'the key `1` appears twice in this mapping (first at line 1)',
+     (5, 1)),
+    ('? [1, 2]\n: 3\n', None, 'a mapping key must be a plain word or number', (1, 3)),
+    ('? {a: 1}\n: 3\n', None, 'a mapping key must be a plain word or number', (1, 3)),
+    ('~: 1\n', None, 'a mapping key must be a plain word or number', (1, 1)),
+    ('? \n: 1\n', None, 'a mapping key must be a plain word or number', (1, 2)),
+    # tags
+    ('a: !custom [1]\n', None, 'the YAML tag `!custom` is not allowed in a spec', (1, 4)),
+    ('a: !custom 1\n', None, 'the YAML tag `!custom` is not allowed in a spec', (1, 4)),
+    ('!!set {a, b}\n', None, 'the YAML tag `tag:yaml.org,2002:set` is not allowed in a spec', (1, 1)),
+    ('!!omap [a: 1]\n', None, 'the YAML tag `tag:yaml.org,2002:omap` is not allowed in a spec', (1, 1)),
+    ('a: !!str [1]\n', None, 'the YAML tag `tag:yaml.org,2002:str` is not allowed in a spec', (1, 4)),
+    ('a: !!map [1]\n', None, 'the YAML tag `tag:yaml.org,2002:map` is not allowed in a spec', (1, 4)),
+    ('a: !!seq {b: 1}\n', None, 'the YAML tag `tag:yaml.org,2002:seq` is not allowed in a spec', (1, 4)),
+    ('a: !<tag:example.com,2000:x> 1\n', None, 'the YAML tag `tag:example.com,2000:x` is not allowed in a spec',
+     (1, 4)),
+    ('a: !!int abc\n', None, "cannot read the value 'abc': invalid literal for int() with base 10: 'abc'", (1, 4)),
+    ('a: !!float abc\n', None, "cannot read the value 'abc': could not convert string to float: 'abc'", (1, 4)),
+    (f'a: {BIG_INT}\n', None,
+     f"cannot read the value '{BIG_INT}': Exceeds the limit (4300 digits) for integer string conversion: value "
+     "has 5000 digits; use sys.set_int_max_str_digits() to increase the limit", (1, 4)),
+    # documents
+    ('a: 1\n---\nb: 2\n', None,
+     'this is not valid YAML: but found another document (expected a single document in the stream)', (2, 1)),
+    ('---\n---\n', None,
+     'this is not valid YAML: but found another document (expected a single document in the stream)', (2, 1)),
+    ('a: 1\n---\n[\n', None,
+     'this is not valid YAML: but found another document (expected a single document in the stream)', (2, 1)),
+    ('# only a comment\n--- 1\n--- 2\n', None,
+     'this is not valid YAML: but found another document (expected a single document in the stream)', (3, 1)),
+    # syntax
+    ('a:\n\tb: 1\n', None,
+     'this is not valid YAML: found character that cannot start any token (while scanning for the next token)',
+     (2, 1)),
+    ('a: [1, 2\n', None, "this is not valid YAML: did not find expected ',' or ']' (while parsing a flow sequence)",
+     (2, 1)),
+    ('a: {b: 1\n', None, "this is not valid YAML: did not find expected ',' or '}' (while parsing a flow mapping)",
+     (2, 1)),
+    ("a: 'unclosed\n", None,
+     'this is not valid YAML: found unexpected end of stream (while scanning a quoted scalar)', (2, 1)),
+    ('a: "unclosed\n', None,
+     'this is not valid YAML: found unexpected end of stream (while scanning a quoted scalar)', (2, 1)),
+    ('a: b: c\n', None, 'this is not valid YAML: mapping values are not allowed in this context', (1, 5)),
+    ('- a\nb: 1\n', None,
+     "this is not valid YAML: did not find expected '-' indicator (while parsing a block collection)", (2, 1)),
+    ('a:\n  - 1\n - 2\n', None,
+     'this is not valid YAML: did not find expected key (while parsing a block mapping)', (3, 2)),
+    ('a: @b\n', None,
+     'this is not valid YAML: found character that cannot start any token (while scanning for the next token)',
+     (1, 4)),
+    (': 1\n', None, 'this is not valid YAML: did not find expected key (while parsing a block mapping)', (1, 1)),
+    ('%YAML 1.1\n%YAML 1.1\n---\na: 1\n', None, 'this is not valid YAML: found duplicate %YAML directive', (2, 1)),
+    ('a: \x00\n', None, 'this is not valid YAML: unacceptable character #x0000: control characters are not '
+     'allowed\n  in "<unicode string>", position 3', (None, None)),
+    ('a: "\\q"\n', None,
+     'this is not valid YAML: found unknown escape character (while parsing a quoted scalar)', (1, 5)),
+    # a YAML error anywhere wins over ours, which came from walking an already composed document
+    ('a: 1\na: 2\nb: [\n', None,
+     'this is not valid YAML: did not find expected node content (while parsing a flow node)', (4, 1)),
+    ('a: !!python/tuple [1]\nb: &y 1\nc: &y 2\n', None,
+     'this is not valid YAML: second occurrence (found duplicate anchor; first occurrence)', (3, 4)),
+    ('a: !!python/tuple [1]\nb: *nope\n', None, 'this is not valid YAML: found undefined alias', (2, 4)),
+    ('a: !!python/tuple [1]\n---\nb: 1\n', None,
+     'this is not valid YAML: but found another document (expected a single document in the stream)', (2, 1)),
+    ('x: &x [1, *x]\ny: *undefined\n', None, 'this is not valid YAML: found undefined alias', (2, 4)),
+    ('a: &x [*x]\nb: {\n', None,
+     'this is not valid YAML: did not find expected node content (while parsing a flow node)', (3, 1)),
+    ('? [1]\n: 2\nc: *d\n', None, 'this is not valid YAML: found undefined alias', (3, 4)),
+    # ours: the first in the document
+    ('a: !!python/tuple [1]\nb: 1\nb: 2\n', None,
+     'the YAML tag `tag:yaml.org,2002:python/tuple` is not allowed in a spec', (1, 4)),
+    ('a: {b: 1, b: 2}\nc: !foo 1\n', None, 'the key `b` appears twice in this mapping (first at line 1)', (1, 11)),
+    ('a: &x [1, *x]\nb: !foo 1\n', None, 'the YAML refers to itself (a recursive alias)', (1, 4)),
+    # alias bombs and the value budget
+    (BOMB, None, 'the YAML expands to more than 10,000,000 values (an alias bomb?)', (7, 4)),
+    ('a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\nb: [*a, *a, *a, *a, *a]\n', 50,
+     'the YAML expands to more than 50 values (an alias bomb?)', (2, 4)),
+    ('a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\nb: [*a, *a, *a, *a, *a]\n', 59,
+     'the YAML expands to more than 59 values (an alias bomb?)', (1, 1)),
+    ('a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\nb: [*a, *a, *a, *a, *a]\n', 56,
+     'the YAML expands to more than 56 values (an alias bomb?)', (1, 1)),
+    ('a: {b: [1, 2], c: {d: 3}}\n', 4, 'the YAML expands to more than 4 values (an alias bomb?)', (1, 4)),
+    ('a: {b: [1, 2], c: {d: 3}}\n', 5, 'the YAML expands to more than 5 values (an alias bomb?)', (1, 4)),
+    ('[1, 2, 3]\n', 3, 'the YAML expands to more than 3 values (an alias bomb?)', (1, 1)),
+    ('a: {x: 1, y: 2}\n', 4, 'the YAML expands to more than 4 values (an alias bomb?)', (1, 4)),
+    # nesting
+    ("[" * 5000 + "]" * 5000 + "\n", None, 'the YAML is nested too deeply', (1, 1)),
+    ("a: " + "{b: " * 600 + "1" + "}" * 600 + "\n", None, 'the YAML is nested too deeply', (1, 1)),
+]
+
+
+@pytest.mark.parametrize("text, max_nodes, message, where", EXPECTED_ERRORS,
+                         ids=[repr(case[0][:30]) for case in EXPECTED_ERRORS])
+def test_errors_as_before(text, max_nodes, message, where):
+    with pytest.raises(SpecError) as caught:
+        parse_yaml(text, "t.yaml") if max_nodes is None else parse_yaml(text, "t.yaml", max_nodes)
+    assert caught.value.message == message
+    assert caught.value.loc == Location("t.yaml", *where)
+    assert caught.value.hint
+
+
+def test_nesting_limit():
+    def nested(depth: int) -> str:
+        return "[" * depth + "1" + "]" * depth
+
+    assert parse_yaml(nested(MAX_DEPTH), "x") is not None
+    with pytest.raises(SpecError, match="nested too deeply"):
+        parse_yaml(nested(MAX_DEPTH + 1), "x")
+    # Far deeper: a located refusal, not a RecursionError. (libyaml itself takes time quadratic in the
+    # depth of flow nesting, hence not deeper still.)
+    with pytest.raises(SpecError, match="nested too deeply") as caught:
+        parse_yaml("# deep\n" + nested(20_000), "x")
+    assert caught.value.loc == Location("x", 2, 1)
+
+
+# -- tags that name Python objects, and tagged values no constructor can read ------------------------
+
+@pytest.mark.parametrize("text, message, where", [
+    ("a: !!python/object:os.system ls\n", "the YAML tag `tag:yaml.org,2002:python/object:os.system` is not "
+     "allowed in a spec", (1, 4)),
+    ("a: 1\nb: !!python/name:os.system\n", "the YAML tag `tag:yaml.org,2002:python/name:os.system` is not "
+     "allowed in a spec", (2, 4)),
+    ("a: !!bool foo\n", "cannot read the value 'foo' as bool", (1, 4)),
+    ('a: !!int ""\n', "cannot read the value '' as int", (1, 4)),
+])
+def test_python_tags_and_unreadable_tagged_values_are_refused(text, message, where):
+    with pytest.raises(SpecError) as caught:
+        parse_yaml(text, "t.yaml")
+    assert caught.value.message == message
+    assert (caught.value.loc.line, caught.value.loc.column) == where
