@@ -11,6 +11,8 @@ read in a little over half the time, with half the peak memory.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -65,18 +67,26 @@ _NAMES_IN_MESSAGES = _Loader is yaml.SafeLoader
 _new_location = tuple.__new__
 
 
+_NO_KEYS: Mapping[str, Any] = MappingProxyType({})
+
+
 class Node:
     """A YAML value with its location. Mappings hold `dict[str, Node]`, sequences `list[Node]`.
     (A slotted class, not a dataclass: a 100,000-layer spec has over half a million of them.)"""
 
-    __slots__ = ("value", "loc", "key_locs", "span")
+    __slots__ = ("value", "loc", "key_locs", "start", "end")
 
-    def __init__(self, value: Any, loc: Location, key_locs: dict[str, Location] | None = None,
+    def __init__(self, value: Any, loc: Location, key_locs: Mapping[str, Location] | None = None,
                  span: tuple[int, int] = (0, 0)) -> None:
         self.value = value
         self.loc = loc
-        self.key_locs = key_locs if key_locs is not None else {}
-        self.span = span  # character offsets of the value in the text, for precise edits
+        # Scalars and lists share one empty, read-only mapping: a spec has a million of them.
+        self.key_locs: Mapping[str, Location] = key_locs if key_locs is not None else _NO_KEYS
+        self.start, self.end = span  # character offsets of the value in the text, for precise edits
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.start, self.end
 
     @property
     def is_map(self) -> bool:
