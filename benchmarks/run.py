@@ -31,13 +31,20 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 def timed(cmd: list[str], repeats: int) -> float:
     """Median wall time of a whole process, in seconds, after one untimed warm-up run."""
-    runs = []
+    return timed_together({"": cmd}, repeats)[""]
+
+
+def timed_together(cmds: dict[str, list[str]], repeats: int) -> dict[str, float]:
+    """Median wall times of several commands run in turn (a, b, c, a, b, c, ...), so that a slow
+    spell of a shared machine slows them all alike and their ratios stay meaningful."""
+    runs: dict[str, list[float]] = {label: [] for label in cmds}
     for i in range(repeats + 1):
-        start = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env=ENV)
-        if i:
-            runs.append(time.perf_counter() - start)
-    return statistics.median(runs)
+        for label, cmd in cmds.items():
+            start = time.perf_counter()
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env=ENV)
+            if i:  # the first round warms the caches (and writes bytecode)
+                runs[label].append(time.perf_counter() - start)
+    return {label: statistics.median(times) for label, times in runs.items()}
 
 
 MEASURE = """
@@ -100,16 +107,16 @@ def main() -> None:
     results: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                                  "platform": platform.platform()}}
 
-    print("1. start-up (whole process, median of", repeats, "runs)")
-    floor_pass = timed([PYTHON, "-c", "pass"], repeats)
-    floor_imports = timed([PYTHON, "-c", "import click, yaml, rich"], repeats)
-    # What drawing any rich table costs: rich.console and rich.table are not part of `import rich`.
-    floor_table = timed([PYTHON, "-c", "import click, yaml, rich.console, rich.table"], repeats)
-    table = timed([*paramcalc, "summary", lenet], repeats)
-    as_json = timed([*paramcalc, "summary", "--format", "json", lenet], repeats)
-    startup = {"python -c pass": floor_pass, "import click, yaml, rich": floor_imports,
-               "import ... rich.console, rich.table": floor_table,
-               "summary lenet5 (table)": table, "summary lenet5 (json)": as_json}
+    print(f"1. start-up (whole process, median of {3 * repeats} runs, the commands taking turns)")
+    startup = timed_together({
+        "python -c pass": [PYTHON, "-c", "pass"],
+        "import click, yaml, rich": [PYTHON, "-c", "import click, yaml, rich"],
+        # What drawing any rich table costs: rich.console and rich.table are not part of `import rich`.
+        "import ... rich.console, rich.table": [PYTHON, "-c", "import click, yaml, rich.console, rich.table"],
+        "summary lenet5 (table)": [*paramcalc, "summary", lenet],
+        "summary lenet5 (json)": [*paramcalc, "summary", "--format", "json", lenet],
+    }, 3 * repeats)
+    floor_imports = startup["import click, yaml, rich"]
     for label, seconds in startup.items():
         print(f"   {label:<36} {seconds * 1000:7.1f} ms   {seconds / floor_imports:5.2f}x the import floor")
     results["startup_seconds"] = startup
@@ -150,13 +157,15 @@ def main() -> None:
         print("4. peers: the same architecture, whole process (median)")
         peers = {}
         for model, spec_name in (("resnet50", "resnet50_torchvision.yaml"), ("mobilenet_v2", "mobilenet_v2.yaml")):
-            ours = timed([*paramcalc, "summary", str(ROOT / "specs" / spec_name)], repeats)
-            torchinfo = timed([options.peers_python, "-c", "import torch, torchvision, torchinfo; "
-                               f"torchinfo.summary(torchvision.models.{model}(weights=None), (1, 3, 224, 224))"],
-                              max(3, repeats // 2))
-            fvcore = timed([options.peers_python, "-c", "import torch, torchvision; from fvcore.nn import "
-                            f"FlopCountAnalysis as F; m = torchvision.models.{model}(weights=None).eval(); "
-                            "F(m, torch.zeros(1, 3, 224, 224)).total()"], max(3, repeats // 2))
+            times = timed_together({
+                "paramcalc": [*paramcalc, "summary", str(ROOT / "specs" / spec_name)],
+                "torchinfo": [options.peers_python, "-c", "import torch, torchvision, torchinfo; "
+                              f"torchinfo.summary(torchvision.models.{model}(weights=None), (1, 3, 224, 224))"],
+                "fvcore": [options.peers_python, "-c", "import torch, torchvision; from fvcore.nn import "
+                           f"FlopCountAnalysis as F; m = torchvision.models.{model}(weights=None).eval(); "
+                           "F(m, torch.zeros(1, 3, 224, 224)).total()"],
+            }, max(3, repeats // 2))
+            ours, torchinfo, fvcore = times["paramcalc"], times["torchinfo"], times["fvcore"]
             peers[model] = {"paramcalc": ours, "torchinfo": torchinfo, "fvcore": fvcore}
             print(f"   {model:<13} paramcalc {ours * 1000:6.0f} ms   torchinfo {torchinfo * 1000:6.0f} ms "
                   f"({torchinfo / ours:4.1f}x)   fvcore {fvcore * 1000:6.0f} ms ({fvcore / ours:4.1f}x)")

@@ -12,8 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from paramcalc.cli import cli
-from paramcalc.layers import REGISTRY
+from paramcalc.layers import all_kinds
 from paramcalc.layers.base import LayerKind
+from paramcalc.layers.registry import FAMILIES
 from tests.conftest import run_text
 
 TOKEN = re.compile(r"\s*(\d+|ceil|max|[()+\-x/,])")
@@ -77,6 +78,7 @@ def example(kind: type[LayerKind]):
     return run_text(kind.example_spec())
 
 
+REGISTRY = all_kinds()
 KINDS = sorted(REGISTRY.values(), key=lambda k: k.name)
 
 
@@ -156,3 +158,23 @@ def test_explain_unknown_layer_name():
     result = CliRunner().invoke(cli, ["explain", "specs/lenet5.yaml", "conv3d"])
     assert result.exit_code == 2
     assert "no layer named `conv3d`" in result.stderr and "did you mean `conv2d`" in result.stderr
+
+
+def test_the_family_index_names_every_kind_in_its_module():
+    # `lookup` imports a kind's family module through FAMILIES: a kind missing there, or listed under
+    # the wrong module, could not be found by a spec.
+    listed = {kind: family for family, kinds in FAMILIES.items() for kind in kinds}
+    actual = {name: kind.__module__.rsplit(".", 1)[1] for name, kind in REGISTRY.items()}
+    assert listed == actual
+
+
+def test_a_spec_imports_only_the_families_it_uses():
+    import subprocess
+    import sys
+
+    code = ("import sys; from paramcalc.engine import analyze; from paramcalc.spec.loader import parse_spec; "
+            "analyze(parse_spec('input: [8]\\nlayers:\\n  - Dense: 4\\n  - ReLU\\n')); "
+            "print(sorted(m for m in sys.modules if m.startswith('paramcalc.layers.')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "paramcalc.layers.dense" in loaded and "paramcalc.layers.activation" in loaded
+    assert "paramcalc.layers.attention" not in loaded and "paramcalc.layers.merge" not in loaded

@@ -1,16 +1,7 @@
-"""Layer kinds. Importing this package registers every family module's kinds in REGISTRY."""
+"""Layer kinds: one family module per kind of layer (conv, pooling, ...), each registering its kinds
+in REGISTRY when imported. `lookup` imports a kind's family on first use; `all_kinds` imports all."""
 
-from paramcalc.layers import (  # noqa: F401  (importing registers the kinds)
-    activation,
-    attention,
-    conv,
-    dense,
-    merge,
-    norm,
-    pooling,
-    reshape,
-)
 from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape
-from paramcalc.layers.registry import REGISTRY, lookup
+from paramcalc.layers.registry import KIND_NAMES, REGISTRY, all_kinds, lookup
 
-__all__ = ["REGISTRY", "Context", "LayerKind", "LayerResult", "Shape", "lookup"]
+__all__ = ["KIND_NAMES", "REGISTRY", "Context", "LayerKind", "LayerResult", "Shape", "all_kinds", "lookup"]

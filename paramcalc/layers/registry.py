@@ -1,7 +1,12 @@
-"""Layer kinds by name. An unknown name is an error with suggestions, never a silent zero."""
+"""Layer kinds by name. An unknown name is an error with suggestions, never a silent zero.
+
+Each family module (conv, pooling, ...) registers its kinds when imported. A spec imports only the
+families it uses, found through FAMILIES, so that start-up does not pay for a hundred kinds
+(tests/test_layer_kinds.py checks that FAMILIES names every registered kind, in its module)."""
 
 from __future__ import annotations
 
+import importlib
 from typing import TypeVar
 
 from paramcalc.errors import Location, UnknownLayerError
@@ -9,6 +14,42 @@ from paramcalc.layers.base import LayerKind
 from paramcalc.suggest import did_you_mean
 
 REGISTRY: dict[str, type[LayerKind]] = {}
+
+# Family module -> the kinds it defines.
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "activation": (
+        "ReLU", "LeakyReLU", "ELU", "Softmax", "Dropout", "Activation", "SpatialDropout1D",
+        "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
+        "Identity", "ReLU6", "Sigmoid", "Tanh", "SiLU", "Hardswish", "Hardsigmoid", "Mish", "GELU",
+        "LogSoftmax", "Dropout1d", "Dropout2d", "Dropout3d", "PReLU",
+    ),
+    "attention": ("Embedding", "MultiHeadAttention"),
+    "conv": (
+        "Conv1D", "Conv1DTranspose", "Conv1d", "ConvTranspose1d", "Conv2D", "Conv2DTranspose", "Conv2d",
+        "ConvTranspose2d", "Conv3D", "Conv3DTranspose", "Conv3d", "ConvTranspose3d", "DepthwiseConv1D",
+        "SeparableConv1D", "DepthwiseConv2D", "SeparableConv2D",
+    ),
+    "dense": ("Dense", "Linear"),
+    "merge": ("Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"),
+    "norm": (
+        "BatchNormalization", "LayerNormalization", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm",
+        "GroupNorm", "LocalResponseNorm",
+    ),
+    "pooling": (
+        "MaxPooling1D", "AveragePooling1D", "MaxPool1d", "AvgPool1d", "GlobalAveragePooling1D",
+        "GlobalMaxPooling1D", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "MaxPooling2D", "AveragePooling2D",
+        "MaxPool2d", "AvgPool2d", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "AdaptiveAvgPool2d",
+        "AdaptiveMaxPool2d", "MaxPooling3D", "AveragePooling3D", "MaxPool3d", "AvgPool3d",
+        "GlobalAveragePooling3D", "GlobalMaxPooling3D", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d",
+    ),
+    "reshape": (
+        "Flatten", "Reshape", "Upsample", "ZeroPadding1D", "Cropping1D", "UpSampling1D", "ZeroPad1d",
+        "ZeroPadding2D", "Cropping2D", "UpSampling2D", "ZeroPad2d", "ZeroPadding3D", "Cropping3D",
+        "UpSampling3D", "ZeroPad3d",
+    ),
+}
+FAMILY_OF = {kind: family for family, kinds in FAMILIES.items() for kind in kinds}
+KIND_NAMES = tuple(FAMILY_OF)  # in registration order, which decides between Conv2D and Conv2d in hints
 K = TypeVar("K", bound=type[LayerKind])
 
 
@@ -27,6 +68,16 @@ def define_ranked(base: type[LayerKind], name: str, rank: int, **attrs: object) 
 def lookup(kind: str, loc: Location) -> type[LayerKind]:
     found = REGISTRY.get(kind)
     if found is None:
-        hint = did_you_mean(kind, REGISTRY) or "run `paramcalc layers` to list the supported layer kinds."
+        if kind in FAMILY_OF:
+            importlib.import_module(f"paramcalc.layers.{FAMILY_OF[kind]}")
+            return REGISTRY[kind]
+        hint = did_you_mean(kind, FAMILY_OF) or "run `paramcalc layers` to list the supported layer kinds."
         raise UnknownLayerError(f"unknown layer kind `{kind}`", loc, hint)
     return found
+
+
+def all_kinds() -> dict[str, type[LayerKind]]:
+    """Every kind, by name (imports every family)."""
+    for family in FAMILIES:
+        importlib.import_module(f"paramcalc.layers.{family}")
+    return REGISTRY

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from paramcalc.errors import Location
-from paramcalc.layers import REGISTRY, lookup
+from paramcalc.layers import all_kinds, lookup
 from paramcalc.layers.base import LayerKind
 from paramcalc.render.numbers import shape_text
 
@@ -42,10 +42,11 @@ def describe(kind: type[LayerKind]) -> list[str]:
 
 
 def render_kinds(kinds: tuple[str, ...]) -> str:
-    names = kinds or tuple(sorted(REGISTRY, key=str.lower))
+    registry = all_kinds()
+    names = kinds or tuple(sorted(registry, key=str.lower))
     chosen = [lookup(name, Location("paramcalc layers")) for name in names]
     blocks = ["\n".join(describe(kind)) for kind in chosen]
-    header = "" if kinds else (f"{len(REGISTRY)} layer kinds. Keras names follow Keras, PyTorch names follow "
+    header = "" if kinds else (f"{len(registry)} layer kinds. Keras names follow Keras, PyTorch names follow "
                                "PyTorch (use data_format: channels_first with them). Required arguments have no "
                                "default.\n\n")
     return header + "\n\n".join(blocks)

@@ -235,7 +235,7 @@ def named_inputs(node: Node, env: dict[str, Any], free: set[str]) -> tuple[dict[
 
 
 def block_defs(node: Node | None) -> dict[str, BlockDef]:
-    from paramcalc.layers import REGISTRY
+    from paramcalc.layers.registry import FAMILY_OF
 
     if node is None:
         return {}
@@ -245,7 +245,7 @@ def block_defs(node: Node | None) -> dict[str, BlockDef]:
     blocks = {}
     for name, body in node.value.items():
         loc = node.key_locs[name]
-        if name in REGISTRY:
+        if name in FAMILY_OF:
             raise SpecError(f"block `{name}` has the name of a layer kind", loc, "rename the block.")
         if not body.is_map or "layers" not in body.value:
             raise SpecError(f"block `{name}` needs `layers:`", body.loc,
