@@ -159,6 +159,7 @@ def main() -> None:
         for model, spec_name in (("resnet50", "resnet50_torchvision.yaml"), ("mobilenet_v2", "mobilenet_v2.yaml")):
             times = timed_together({
                 "paramcalc": [*paramcalc, "summary", str(ROOT / "specs" / spec_name)],
+                "paramcalc json": [*paramcalc, "summary", "--format", "json", str(ROOT / "specs" / spec_name)],
                 "torchinfo": [options.peers_python, "-c", "import torch, torchvision, torchinfo; "
                               f"torchinfo.summary(torchvision.models.{model}(weights=None), (1, 3, 224, 224))"],
                 "fvcore": [options.peers_python, "-c", "import torch, torchvision; from fvcore.nn import "
@@ -166,9 +167,12 @@ def main() -> None:
                            "F(m, torch.zeros(1, 3, 224, 224)).total()"],
             }, max(3, repeats // 2))
             ours, torchinfo, fvcore = times["paramcalc"], times["torchinfo"], times["fvcore"]
-            peers[model] = {"paramcalc": ours, "torchinfo": torchinfo, "fvcore": fvcore}
+            peers[model] = times
             print(f"   {model:<13} paramcalc {ours * 1000:6.0f} ms   torchinfo {torchinfo * 1000:6.0f} ms "
                   f"({torchinfo / ours:4.1f}x)   fvcore {fvcore * 1000:6.0f} ms ({fvcore / ours:4.1f}x)")
+            as_json = times["paramcalc json"]
+            print(f"   {'':<13} paramcalc --format json {as_json * 1000:6.0f} ms "
+                  f"({torchinfo / as_json:4.1f}x / {fvcore / as_json:4.1f}x faster)")
         results["peers_seconds"] = peers
     else:
         print("4. peers: skipped (give --peers-python a Python with torch, torchvision, torchinfo, fvcore)")
