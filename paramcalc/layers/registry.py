@@ -48,8 +48,8 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "UpSampling3D", "ZeroPad3d",
     ),
 }
+# Kind -> its family, in registration order (which decides between Conv2D and Conv2d in hints).
 FAMILY_OF = {kind: family for family, kinds in FAMILIES.items() for kind in kinds}
-KIND_NAMES = tuple(FAMILY_OF)  # in registration order, which decides between Conv2D and Conv2d in hints
 K = TypeVar("K", bound=type[LayerKind])
 
 
