@@ -397,6 +397,9 @@ def console_for(width: int | None, no_color: bool) -> Any:
                    force_terminal=None, soft_wrap=False)
 
 
+DEPENDENCIES = ("click", "yaml", "rich", "sympy")  # the import names of pyproject.toml's dependencies
+
+
 def main() -> None:
     """Console-script entry point: no traceback ever reaches the user."""
     # A short-lived process that builds many small objects and few cycles: the cyclic garbage
@@ -410,6 +413,13 @@ def main() -> None:
     except Exception as exc:  # a bug in paramcalc, not in the spec: still one paragraph
         if "--traceback" in sys.argv or "PARAMCALC_TRACEBACK" in __import__("os").environ:
             raise
+        if isinstance(exc, ModuleNotFoundError) and exc.name in DEPENDENCIES:
+            # A broken install, not a bug (rich is imported only when a table is drawn, so this can
+            # surface late): say how to repair it.
+            click.echo(f"error: paramcalc needs the package `{exc.name}`, which is not installed in this Python "
+                       f"({sys.executable}). Fix: reinstall paramcalc with its dependencies, e.g. "
+                       f"`{sys.executable} -m pip install .` in its repository.", err=True)
+            sys.exit(2)
         click.echo(f"error: paramcalc failed unexpectedly ({type(exc).__name__}: {exc}). This is a bug in "
                    "paramcalc, not in your spec; please report it with the spec attached "
                    "(set PARAMCALC_TRACEBACK=1 for details).", err=True)

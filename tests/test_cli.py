@@ -132,3 +132,19 @@ def test_installed_entry_point_as_a_subprocess(tmp_path):
     assert "Traceback" not in failed.stderr
     assert (f"{bad}:2:32: error: Conv2D: the output height would be (N - F + 2P)/S + 1 = (8 - 9 + 0)/1 + 1 = 0"
             in failed.stderr)
+
+
+def test_a_missing_dependency_is_an_install_problem_not_a_bug(monkeypatch, capsys):
+    import paramcalc.cli as cli_module
+
+    def no_rich(**kwargs):
+        raise ModuleNotFoundError("No module named 'rich'", name="rich")
+
+    monkeypatch.setattr(cli_module.cli, "main", no_rich)
+    monkeypatch.delenv("PARAMCALC_TRACEBACK", raising=False)
+    with pytest.raises(SystemExit) as exited:
+        cli_module.main()
+    assert exited.value.code == 2
+    message = capsys.readouterr().err
+    assert "needs the package `rich`" in message and "pip install" in message and "bug" not in message
+    assert message.count("\n") == 1  # one paragraph
