@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from paramcalc.cli import cli
 from paramcalc.errors import ParamcalcError
+from paramcalc.spec.yamlnodes import MAX_DEPTH
 from tests.conftest import run_text
 
 HEAD = "input: [28, 28, 3]\nlayers:\n"
@@ -224,8 +225,12 @@ def test_numbers_with_thousands_of_digits_are_refused_clearly():
 
 
 def test_deep_nesting_is_refused():
-    result = CliRunner().invoke(cli, ["summary", "-"], input="input: " + "[" * 5000 + "]" * 5000 + "\nlayers: [F]")
-    assert result.exit_code == 2 and "nested too deeply" in result.stderr
+    for depth in (MAX_DEPTH + 1, 1_001, 5_000):  # refused by us, or first by libyaml's own limit of 1,000
+        text = "input: " + "[" * depth + "]" * depth + "\nlayers: [F]"
+        result = CliRunner().invoke(cli, ["summary", "-"], input=text)
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        assert f"nested too deeply (more than {MAX_DEPTH} lists and mappings" in result.stderr
+        assert "flatten the nesting" in result.stderr
     deep = "(" * 3000 + "1" + ")" * 3000
     result = CliRunner().invoke(cli, ["summary", "-"], input=f'input: [4]\nlayers: [{{Dense: "{deep}"}}]')
     assert result.exit_code == 2 and "Traceback" not in result.output

@@ -243,6 +243,9 @@ BIG_INT = "9" * 5000
 # (text, max_nodes or None for the default, message, (line, column)), as the previous implementation
 # (yaml.compose with the C loader, then a recursive walk of its nodes) reported them; recorded by
 # running it on these inputs before it was replaced.
+# paramcalc's own words, whichever layer (our event reader or libyaml's scanner) refuses first.
+TOO_DEEP = f"the YAML is nested too deeply (more than {MAX_DEPTH} lists and mappings inside one another)"
+
 EXPECTED_ERRORS = [
     # aliases and anchors
     ('a: *nowhere\n', None, 'this is not valid YAML: found undefined alias', (1, 4)),
@@ -348,8 +351,8 @@ EXPECTED_ERRORS = [
     ('[1, 2, 3]\n', 3, 'the YAML expands to more than 3 values (an alias bomb?)', (1, 1)),
     ('a: {x: 1, y: 2}\n', 4, 'the YAML expands to more than 4 values (an alias bomb?)', (1, 4)),
     # nesting
-    ("[" * 5000 + "]" * 5000 + "\n", None, 'the YAML is nested too deeply', (1, 1)),
-    ("a: " + "{b: " * 600 + "1" + "}" * 600 + "\n", None, 'the YAML is nested too deeply', (1, 1)),
+    ("[" * 5000 + "]" * 5000 + "\n", None, TOO_DEEP, (1, 1)),
+    ("a: " + "{b: " * 600 + "1" + "}" * 600 + "\n", None, TOO_DEEP, (1, 1)),
 ]
 
 
@@ -368,13 +371,37 @@ def test_nesting_limit():
         return "[" * depth + "1" + "]" * depth
 
     assert parse_yaml(nested(MAX_DEPTH), "x") is not None
-    with pytest.raises(SpecError, match="nested too deeply"):
+    with pytest.raises(SpecError) as caught:
         parse_yaml(nested(MAX_DEPTH + 1), "x")
-    # Far deeper: a located refusal, not a RecursionError. (libyaml itself takes time quadratic in the
-    # depth of flow nesting, hence not deeper still.)
-    with pytest.raises(SpecError, match="nested too deeply") as caught:
-        parse_yaml("# deep\n" + nested(20_000), "x")
-    assert caught.value.loc == Location("x", 2, 1)
+    assert caught.value.message == TOO_DEEP
+    # Far deeper: a located refusal in our words, not a RecursionError, nor the YAML library's own
+    # nesting limit (libyaml refuses 1,000 flow levels since PyYAML 6.0.4, and its scanner reads ahead of
+    # the events we count). libyaml takes time quadratic in the depth of flow nesting, hence not deeper.
+    deep_mapping = "{a: " * 3000 + "1" + "}" * 3000
+    for text in ("# deep\n" + nested(20_000), "# deep\n" + nested(1_001), "# deep\n" + deep_mapping):
+        with pytest.raises(SpecError) as caught:
+            parse_yaml(text, "x")
+        assert (caught.value.message, caught.value.loc) == (TOO_DEEP, Location("x", 2, 1))
+        assert "flatten" in caught.value.hint
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH // 2, MAX_DEPTH + 1, 2 * MAX_DEPTH])
+def test_nesting_limit_in_block_style(depth):
+    """Indented (block) nesting counts like brackets, and is refused in the same words."""
+    text = "".join("  " * i + "- \n" for i in range(depth)) + "  " * depth + "- 1\n"
+    if depth <= MAX_DEPTH:
+        assert parse_yaml(text, "x") is not None
+    else:
+        with pytest.raises(SpecError) as caught:
+            parse_yaml(text, "x")
+        assert caught.value.message == TOO_DEEP
+
+
+def test_a_yaml_error_in_a_shallow_document_stays_a_yaml_error():
+    """Only a document that really nests too deeply is reported as such."""
+    with pytest.raises(SpecError) as caught:
+        parse_yaml("a: [1, 2\nb: @\n", "x")
+    assert caught.value.message.startswith("this is not valid YAML")
 
 
 # -- tags that name Python objects, and tagged values no constructor can read ------------------------

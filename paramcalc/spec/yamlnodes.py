@@ -272,7 +272,7 @@ class _EventBuilder:
                 start = mark.index
                 anchor = None if event.anchor is None else self._anchor(event.anchor, mark, loc)
                 if len(stack) > MAX_DEPTH:
-                    raise self._too_deep()
+                    raise _too_deep(self.source, self.root_mark)
                 tag = event.tag
                 if cls is MappingStartEvent:
                     if tag is None or tag == "!":
@@ -394,9 +394,12 @@ class _EventBuilder:
             "write the values out instead of chaining aliases (*name) that multiply, or raise the limit "
             "with --max-yaml-values.")
 
-    def _too_deep(self) -> SpecError:
-        return SpecError("the YAML is nested too deeply", _loc(self.source, self.root_mark),
-                         "flatten the nesting of lists and mappings.")
+
+def _too_deep(source: str, root_mark: Any) -> SpecError:
+    # Located at the document's root: the whole structure is the problem, not one bracket of it.
+    return SpecError(f"the YAML is nested too deeply (more than {MAX_DEPTH} lists and mappings inside one another)",
+                     _loc(source, root_mark),
+                     "flatten the nesting of lists and mappings; a spec needs only a few levels.")
 
 
 def _key_name(value: Any, loc: Location) -> str:
@@ -419,12 +422,46 @@ def _tag_error(tag: str, loc: Location) -> SpecError:
     )
 
 
+def _start_if_too_deep(text: str) -> Any:
+    """The start of the document's root if the text, up to where the YAML library stopped, opens more
+    than `MAX_DEPTH` lists and mappings inside one another; else None. libyaml's scanner reads ahead of
+    the events we count and has a nesting limit of its own (1,000 flow levels since PyYAML 6.0.4), so a
+    document far too deep for us can be refused by it first: this tells such a refusal apart by what
+    the document is, not by the library's wording."""
+    depth = 0
+    root_mark = None
+    try:
+        for token in yaml.scan(text, Loader=_Loader):
+            cls = token.__class__
+            if root_mark is None and cls not in _BEFORE_ROOT_TOKENS:
+                root_mark = token.start_mark
+            if cls in _OPENING_TOKENS:
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return root_mark
+            elif cls in _CLOSING_TOKENS:
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return None
+
+
+_OPENING_TOKENS = (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken, yaml.BlockSequenceStartToken,
+                   yaml.BlockMappingStartToken)
+_CLOSING_TOKENS = (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.BlockEndToken)
+_BEFORE_ROOT_TOKENS = (yaml.StreamStartToken, yaml.DirectiveToken, yaml.DocumentStartToken)
+
+
 def parse_yaml(text: str, source: str, max_nodes: int = MAX_NODES) -> Node | None:
     """Parse one YAML document into located `Node`s; None for an empty document."""
     try:
         return _EventBuilder(text, source, max_nodes).build()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if isinstance(exc, yaml.scanner.ScannerError) and mark is not None:
+            root_mark = _start_if_too_deep(text[: mark.index])
+            if root_mark is not None:
+                raise _too_deep(source, root_mark) from None
         loc = _loc(source, mark) if mark is not None else Location(source)
         problem = exc.problem or exc.context or "malformed YAML"
         context = f" ({exc.context})" if exc.context and exc.problem else ""
