@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from paramcalc.layers.args import Arg, BadValue, anything, boolean, fraction, is_int, number, optional, positive, text
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import ACTIVATION, PLAIN_RELU, SOFTMAX, elements
 from paramcalc.layers.registry import register
+from paramcalc.layers.traits import Cost
 
 
 class Elementwise(LayerKind):
@@ -16,11 +17,10 @@ class Elementwise(LayerKind):
 
     doc = "Element-wise; keeps the shape."
     formulas = "params 0;  MACs 0"
-    op_kind: ClassVar[str | None] = None  # ACTIVATION or SOFTMAX: counted apart by some conventions
 
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
-        kind = SOFTMAX if cls.name == "Activation" and a.get("activation") == "softmax" else cls.op_kind
+        kind = SOFTMAX if cls.name == "Activation" and a.get("activation") == "softmax" else _OPS[cls.cost]
         ops = {kind: elements(shape)} if kind else {}
         if plain_relu(cls.name, a):
             ops[PLAIN_RELU] = elements(shape)
@@ -34,49 +34,53 @@ def plain_relu(kind: str, a: dict[str, Any]) -> bool:
     return kind == "Activation" and a.get("activation") == "relu"
 
 
-def _elementwise(name: str, framework: str, *args: Arg, example: str = "{}", op: str | None = None) -> type[LayerKind]:
-    if op is None and name not in _NOT_ACTIVATIONS:
-        op = SOFTMAX if "Softmax" in name else ACTIVATION
-    attrs = {"name": name, "framework": framework, "args": args, "example": example, "op_kind": op,
+# The operation each category of this family reports (layers/ops.py), which some conventions count.
+_OPS: dict[Cost, str | None] = {Cost.RECTIFIER: ACTIVATION, Cost.ACTIVATION: ACTIVATION, Cost.SOFTMAX: SOFTMAX,
+                                Cost.DROPOUT: None}
+
+
+def _elementwise(name: str, framework: str, cost: Cost, *args: Arg, example: str = "{}") -> type[LayerKind]:
+    attrs = {"name": name, "framework": framework, "cost": cost, "args": args, "example": example,
              "__module__": __name__}
     return register(type(name, (Elementwise,), attrs))
 
 
 INPLACE = Arg("inplace", boolean, False)
-_NOT_ACTIVATIONS = {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
-                    "GaussianDropout", "AlphaDropout", "Identity", "Dropout1d", "Dropout2d", "Dropout3d"}
 
 # Names Keras and PyTorch share take both spellings (PyTorch's `inplace`, `dim`, `p` included).
-_elementwise("ReLU", "keras", Arg("max_value", optional(number), None), Arg("negative_slope", number, 0.0),
-             Arg("threshold", number, 0.0), INPLACE)
-_elementwise("LeakyReLU", "keras", Arg("negative_slope", number, 0.3), Arg("alpha", optional(number), None),
-             INPLACE)
-_elementwise("ELU", "keras", Arg("alpha", number, 1.0), INPLACE)
-_elementwise("Softmax", "keras", Arg("axis", anything, -1), Arg("dim", anything, None))
-_elementwise("Dropout", "keras", Arg("rate", fraction, 0.5), Arg("p", optional(fraction), None),
+_elementwise("ReLU", "keras", Cost.RECTIFIER, Arg("max_value", optional(number), None),
+             Arg("negative_slope", number, 0.0), Arg("threshold", number, 0.0), INPLACE)
+_elementwise("LeakyReLU", "keras", Cost.RECTIFIER, Arg("negative_slope", number, 0.3),
+             Arg("alpha", optional(number), None), INPLACE)
+_elementwise("ELU", "keras", Cost.RECTIFIER, Arg("alpha", number, 1.0), INPLACE)
+_elementwise("Softmax", "keras", Cost.SOFTMAX, Arg("axis", anything, -1), Arg("dim", anything, None))
+_elementwise("Dropout", "keras", Cost.DROPOUT, Arg("rate", fraction, 0.5), Arg("p", optional(fraction), None),
              Arg("noise_shape", anything, None), Arg("seed", anything, None), INPLACE)
 
-# Keras only
-_elementwise("Activation", "keras", Arg("activation", text), example="{activation: relu}")
-_elementwise("SpatialDropout1D", "keras", Arg("rate", fraction), Arg("seed", anything, None), example="{rate: 0.1}")
-_elementwise("SpatialDropout2D", "keras", Arg("rate", fraction), Arg("data_format", anything, None),
+# Keras only. `Activation` is whatever function it names: its softmax is counted as one (compute).
+_elementwise("Activation", "keras", Cost.ACTIVATION, Arg("activation", text), example="{activation: relu}")
+_elementwise("SpatialDropout1D", "keras", Cost.DROPOUT, Arg("rate", fraction), Arg("seed", anything, None),
+             example="{rate: 0.1}")
+_elementwise("SpatialDropout2D", "keras", Cost.DROPOUT, Arg("rate", fraction), Arg("data_format", anything, None),
              Arg("seed", anything, None), example="{rate: 0.1}")
-_elementwise("SpatialDropout3D", "keras", Arg("rate", fraction), Arg("data_format", anything, None),
+_elementwise("SpatialDropout3D", "keras", Cost.DROPOUT, Arg("rate", fraction), Arg("data_format", anything, None),
              Arg("seed", anything, None), example="{rate: 0.1}")
-_elementwise("GaussianNoise", "keras", Arg("stddev", number), Arg("seed", anything, None),
+_elementwise("GaussianNoise", "keras", Cost.DROPOUT, Arg("stddev", number), Arg("seed", anything, None),
              example="{stddev: 0.1}")
-_elementwise("GaussianDropout", "keras", Arg("rate", fraction), Arg("seed", anything, None), example="{rate: 0.1}")
-_elementwise("AlphaDropout", "keras", Arg("rate", fraction), Arg("noise_shape", anything, None),
+_elementwise("GaussianDropout", "keras", Cost.DROPOUT, Arg("rate", fraction), Arg("seed", anything, None),
+             example="{rate: 0.1}")
+_elementwise("AlphaDropout", "keras", Cost.DROPOUT, Arg("rate", fraction), Arg("noise_shape", anything, None),
              Arg("seed", anything, None), example="{rate: 0.1}")
-_elementwise("Identity", "keras")
+_elementwise("Identity", "keras", Cost.DROPOUT)
 
 # PyTorch only
-for _name in ("ReLU6", "Sigmoid", "Tanh", "SiLU", "Hardswish", "Hardsigmoid", "Mish"):
-    _elementwise(_name, "torch", INPLACE)
-_elementwise("GELU", "torch", Arg("approximate", text, "none"))
-_elementwise("LogSoftmax", "torch", Arg("dim", optional(anything), None))
+_elementwise("ReLU6", "torch", Cost.RECTIFIER, INPLACE)
+for _name in ("Sigmoid", "Tanh", "SiLU", "Hardswish", "Hardsigmoid", "Mish"):
+    _elementwise(_name, "torch", Cost.ACTIVATION, INPLACE)
+_elementwise("GELU", "torch", Cost.ACTIVATION, Arg("approximate", text, "none"))
+_elementwise("LogSoftmax", "torch", Cost.SOFTMAX, Arg("dim", optional(anything), None))
 for _name in ("Dropout1d", "Dropout2d", "Dropout3d"):
-    _elementwise(_name, "torch", Arg("p", fraction, 0.5), INPLACE)
+    _elementwise(_name, "torch", Cost.DROPOUT, Arg("p", fraction, 0.5), INPLACE)
 
 
 def shared_axes(value: Any) -> tuple[int, ...]:
@@ -90,6 +94,7 @@ def shared_axes(value: Any) -> tuple[int, ...]:
 @register
 class PReLU(LayerKind):
     name = "PReLU"
+    cost = Cost.RECTIFIER
     example = "{shared_axes: [1, 2]}"
     doc = ("Parametric ReLU. Keras: one slope per input value, shared along `shared_axes`. PyTorch "
            "(num_parameters or init given, or a bare PReLU in a channels_first spec): 1 slope, or one per channel.")

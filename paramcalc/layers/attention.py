@@ -9,11 +9,13 @@ from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, S
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import BIAS_ADDS, SOFTMAX
 from paramcalc.layers.registry import register
+from paramcalc.layers.traits import Cost
 
 
 @register
 class Embedding(LayerKind):
     name = "Embedding"
+    cost = Cost.EMBEDDING
     doc = "Token embedding (Keras): a lookup table of input_dim vectors; the input holds token ids."
     formulas = "params = input_dim x output_dim;  MACs 0 (a lookup)"
     example, example_rank = "{input_dim: 100, output_dim: 16}", 0
@@ -32,6 +34,7 @@ class Embedding(LayerKind):
 @register
 class MultiHeadAttention(LayerKind):
     name = "MultiHeadAttention"
+    cost = Cost.ATTENTION
     multi_input = True
     doc = ("Multi-head attention (Keras). One input is self-attention; two are [query, value]; three "
            "[query, value, key].")

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from paramcalc.errors import ArgumentError, Location, ShapeError
 from paramcalc.layers.args import Arg, BadValue, anything, boolean
 from paramcalc.layers.formula import ZERO, Q
+from paramcalc.layers.traits import Cost
 from paramcalc.record import Record
 from paramcalc.suggest import did_you_mean
 
@@ -140,10 +141,11 @@ class LayerKind:
     """Base of every layer definition.
 
     A subclass sets `name`, `args` (its keyword arguments, the first one being what a scalar
-    `- Kind: value` sets), a one-line `doc` and `formulas`, and implements `compute`.
+    `- Kind: value` sets), a one-line `doc` and `formulas`, its `cost`, and implements `compute`.
     """
 
     name: ClassVar[str]
+    cost: ClassVar[Cost]  # what it computes (layers/traits.py); no default: every kind says (tests/test_traits.py)
     args: ClassVar[tuple[Arg, ...]] = ()
     doc: ClassVar[str] = ""
     formulas: ClassVar[str] = ""

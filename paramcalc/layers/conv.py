@@ -25,6 +25,7 @@ from paramcalc.layers.shapes import (
     sliding,
     torch_transpose,
 )
+from paramcalc.layers.traits import Cost
 from paramcalc.record import Record
 
 STANDARD, DEPTHWISE, SEPARABLE, TRANSPOSE = "standard", "depthwise", "separable", "transpose"
@@ -180,6 +181,7 @@ def _keras_window_args(rank: int) -> tuple[Arg, ...]:
 
 class KerasConvBase(LayerKind):
     rank: ClassVar[int]
+    cost = Cost.CONV
     variant: ClassVar[str] = STANDARD
 
     @classmethod
@@ -308,6 +310,7 @@ def check_stated(a: dict[str, Any], arg: str, actual: int, ctx: Context) -> None
 
 class TorchConvBase(LayerKind):
     rank: ClassVar[int]
+    cost = Cost.CONV
     framework = "torch"
     transposed: ClassVar[bool] = False
 

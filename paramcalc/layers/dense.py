@@ -10,6 +10,7 @@ from paramcalc.layers.conv import check_stated
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import BIAS_ADDS
 from paramcalc.layers.registry import register
+from paramcalc.layers.traits import Cost
 
 
 def dense_result(shape: Shape, units: int, use_bias: bool, a: dict[str, Any]) -> LayerResult:
@@ -28,6 +29,7 @@ def dense_result(shape: Shape, units: int, use_bias: bool, a: dict[str, Any]) ->
 @register
 class Dense(LayerKind):
     name = "Dense"
+    cost = Cost.DENSE
     example, example_rank = "{units: 10}", 1
     doc = "Fully connected (Keras), applied to the last axis."
     formulas = "params = in x units + units;  MACs = positions x in x units"
@@ -42,6 +44,7 @@ class Dense(LayerKind):
 @register
 class Linear(LayerKind):
     name = "Linear"
+    cost = Cost.DENSE
     example, example_rank = "{out_features: 10}", 1
     framework = "torch"
     doc = "Fully connected (PyTorch), applied to the last axis."

@@ -12,6 +12,7 @@ from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, S
 from paramcalc.layers.formula import Q
 from paramcalc.layers.ops import ELEMENTWISE, elements
 from paramcalc.layers.registry import register
+from paramcalc.layers.traits import Cost
 
 
 def _describe(names: list[str], shapes: list[Shape]) -> str:
@@ -22,6 +23,7 @@ class Elementwise(LayerKind):
     """Keras merge semantics: same rank; each dimension equal, or 1 (broadcast)."""
 
     multi_input = True
+    cost = Cost.MERGE
     exactly: ClassVar[int | None] = None
     doc = "Element-wise merge of inputs of the same shape (a dimension of 1 broadcasts)."
     formulas = "out = the common shape;  params 0;  MACs 0"
@@ -55,6 +57,7 @@ def axis_value(value: Any) -> int:
 @register
 class Concatenate(LayerKind):
     name = "Concatenate"
+    cost = Cost.MERGE
     multi_input = True
     doc = ("Joins inputs along `axis` (Keras numbering: the batch is 0, -1 the last); the default is the channel "
            "axis of the spec's data format. PyTorch's `dim` is accepted too.")

@@ -11,6 +11,7 @@ from paramcalc.layers.conv import check_stated
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import BATCH_NORM, GROUP_NORM, LAYER_NORM, LRN, LRN_PADDED, elements, norm_ops
 from paramcalc.layers.registry import register
+from paramcalc.layers.traits import Cost
 
 
 def axes(value: Any) -> tuple[int, ...]:
@@ -38,6 +39,7 @@ def resolve_axes(keras_axes: tuple[int, ...], shape: Shape, ctx: Context) -> lis
 @register
 class BatchNormalization(LayerKind):
     name = "BatchNormalization"
+    cost = Cost.NORM
     doc = ("Batch normalisation (Keras): gamma and beta trainable, moving mean and variance non-trainable. "
            "The axis defaults to the channel axis of the spec's data format.")
     formulas = "params = 4 x C (2 x C non-trainable);  MACs 0"
@@ -64,6 +66,7 @@ class BatchNormalization(LayerKind):
 @register
 class LayerNormalization(LayerKind):
     name = "LayerNormalization"
+    cost = Cost.NORM
     doc = "Layer normalisation (Keras) over `axis` (default the last)."
     formulas = "params = 2 x (size of the normalised axes);  MACs 0"
     args = (Arg("axis", axes, -1), Arg("epsilon", number, 0.001), Arg("center", boolean, True),
@@ -81,6 +84,7 @@ class LayerNormalization(LayerKind):
 
 
 class TorchBatchNorm(LayerKind):
+    cost = Cost.NORM
     ranks: ClassVar[tuple[int, ...]]
     framework = "torch"
     doc = "Batch normalisation (PyTorch): weight and bias are parameters; running stats are buffers."
@@ -128,6 +132,7 @@ def normalized_shape(value: Any) -> tuple[int, ...]:
 @register
 class LayerNorm(LayerKind):
     name = "LayerNorm"
+    cost = Cost.NORM
     example = "{normalized_shape: 9}"
     framework = "torch"
     doc = "Layer normalisation (PyTorch) over the trailing `normalized_shape` dimensions."
@@ -151,6 +156,7 @@ class LayerNorm(LayerKind):
 @register
 class GroupNorm(LayerKind):
     name = "GroupNorm"
+    cost = Cost.NORM
     example = "{num_groups: 2}"
     framework = "torch"
     doc = "Group normalisation (PyTorch): channels split into num_groups groups."
@@ -173,6 +179,7 @@ class GroupNorm(LayerKind):
 @register
 class LocalResponseNorm(LayerKind):
     name = "LocalResponseNorm"
+    cost = Cost.NORM
     example = "{size: 5}"
     framework = "torch"
     doc = "Local response normalisation (AlexNet, PyTorch): no weights, same shape."

@@ -15,6 +15,7 @@ from paramcalc.layers.formula import Q
 from paramcalc.layers.ops import AVG_POOL_OUTPUT, GLOBAL_AVG_POOL_2D, POOL_INPUT, POOL_WINDOW, elements
 from paramcalc.layers.registry import define_ranked
 from paramcalc.layers.shapes import dim_names, same, sliding, sliding_ceil
+from paramcalc.layers.traits import Cost
 
 DATA_FORMAT = Arg("data_format", optional(choice("channels_last", "channels_first")), None)
 
@@ -44,6 +45,7 @@ def window_result(shape: Shape, ctx: Context, rank: int, lengths_of: Any, window
 
 class KerasPooling(LayerKind):
     rank: ClassVar[int]
+    cost = Cost.POOL
     example = "{pool_size: 2}"
     doc = "Pooling (Keras): 'valid' gives floor((N - F)/S) + 1, 'same' gives ceil(N/S); strides default to pool_size."
     formulas = "out = (N - F + 2P)/S + 1 (valid) or ceil(N/S) (same); params 0; MACs 0"
@@ -71,6 +73,7 @@ class KerasPooling(LayerKind):
 
 class TorchPooling(LayerKind):
     rank: ClassVar[int]
+    cost = Cost.POOL
     example = "{kernel_size: 3, stride: 2, ceil_mode: true}"
     framework = "torch"
     average: ClassVar[bool] = False
@@ -110,6 +113,7 @@ class TorchPooling(LayerKind):
 
 class GlobalPooling(LayerKind):
     rank: ClassVar[int]
+    cost = Cost.POOL
     doc = "Global pooling (Keras): one value per channel."
     formulas = "out = C (or 1 x ... x 1 x C with keepdims); params 0; MACs 0"
     args = (DATA_FORMAT, Arg("keepdims", boolean, False))
@@ -123,6 +127,7 @@ class GlobalPooling(LayerKind):
 
 class AdaptivePooling(LayerKind):
     rank: ClassVar[int]
+    cost = Cost.POOL
     example = "{output_size: 2}"
     framework = "torch"
     doc = "Adaptive pooling (PyTorch): the output size is given; null keeps that input size."

@@ -13,6 +13,7 @@ from paramcalc.layers.formula import Q
 from paramcalc.layers.ops import UPSAMPLE, elements
 from paramcalc.layers.registry import define_ranked, register
 from paramcalc.layers.shapes import dim_names
+from paramcalc.layers.traits import Cost
 
 DATA_FORMAT = Arg("data_format", optional(choice("channels_last", "channels_first")), None)
 
@@ -20,6 +21,7 @@ DATA_FORMAT = Arg("data_format", optional(choice("channels_last", "channels_firs
 @register
 class Flatten(LayerKind):
     name = "Flatten"
+    cost = Cost.RESHAPE
     doc = "Flattens all axes after the batch into one (PyTorch: from start_dim to end_dim)."
     formulas = "out = product of the input dims;  params 0;  MACs 0"
     args = (DATA_FORMAT, Arg("start_dim", integer(-100), 1), Arg("end_dim", integer(-100), -1))
@@ -41,6 +43,7 @@ class Flatten(LayerKind):
 @register
 class Reshape(LayerKind):
     name = "Reshape"
+    cost = Cost.RESHAPE
     example = "{target_shape: [-1]}"
     doc = "Reshapes to target_shape (without the batch); one -1 takes whatever is left."
     formulas = "params 0;  MACs 0"
@@ -87,6 +90,7 @@ class SpatialEdit(LayerKind):
 
 
 class ZeroPadding(SpatialEdit):
+    cost = Cost.RESHAPE
     example = "{padding: 1}"
     doc = "Adds zeros around the spatial axes (Keras): int, per-axis ints, or [before, after] pairs."
 
@@ -100,6 +104,7 @@ class ZeroPadding(SpatialEdit):
 
 
 class Cropping(SpatialEdit):
+    cost = Cost.RESHAPE
     example = "{cropping: 1}"
     doc = "Removes rows/columns at the spatial edges (Keras): int, per-axis ints, or [before, after] pairs."
 
@@ -113,6 +118,7 @@ class Cropping(SpatialEdit):
 
 
 class UpSampling(SpatialEdit):
+    cost = Cost.UPSAMPLE
     example = "{size: 2}"
     doc = "Repeats rows/columns `size` times along the spatial axes (Keras)."
 
@@ -163,6 +169,7 @@ def scale_factors(value: Any) -> tuple[Fraction, ...] | Fraction:
 @register
 class Upsample(LayerKind):
     name = "Upsample"
+    cost = Cost.UPSAMPLE
     example = "{scale_factor: 2}"
     framework = "torch"
     doc = "Upsampling (PyTorch) to `size`, or by `scale_factor` (output floored)."
