@@ -1,18 +1,23 @@
 """Counting conventions: what other counters call "FLOPs" or "MACs", as recipes over one
 breakdown (multiply-accumulates, plus the other operations of layers/ops.py kept apart).
 
-Each recipe reproduces that tool's own figure, quirks included; `paper` is what `macs` means
-everywhere else in paramcalc."""
+A convention holds one recipe for every category of layer (`Cost`, which each layer kind
+declares: layers/traits.py), never a list of kind names; tests/test_traits.py fails when a
+category has no recipe in some convention. Each recipe reproduces that tool's own figure,
+quirks included; `paper` is what `macs` means everywhere else in paramcalc."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from paramcalc.compare import weights
 from paramcalc.layers import ops as op
+from paramcalc.layers.traits import Cost
 from paramcalc.report import LayerRow, Report
+
+Recipe = Callable[[LayerRow], Any]  # one layer's figure under a convention
 
 
 @dataclass(frozen=True)
@@ -20,52 +25,54 @@ class Convention:
     name: str
     tool: str
     description: str
-    count: Callable[[LayerRow], Any]  # the layer's figure under this convention
+    recipes: Mapping[Cost, Recipe]  # one for every category of layer (tests/test_traits.py)
+
+    def count(self, row: LayerRow) -> Any:
+        """The layer's figure under this convention, by what its kind computes."""
+        return self.recipes[row.kind.cost](row)
 
     def total(self, report: Report) -> Any:
         return sum((self.count(row) for row in report.rows), 0)
+
+
+def _table(*groups: tuple[Recipe | Cost, ...]) -> dict[Cost, Recipe]:
+    """{category: recipe} from (recipe, category, ...) groups; a category given twice is a slip."""
+    table: dict[Cost, Recipe] = {}
+    for recipe, *categories in groups:
+        for category in categories:
+            if category in table:
+                raise ValueError(f"two recipes for {category}")
+            table[category] = recipe  # type: ignore[assignment, index]
+    return table
 
 
 def _get(row: LayerRow, kind: str) -> Any:
     return row.ops.get(kind, 0)
 
 
-def _doc(function: Callable[..., Any]) -> str:
-    text = " ".join((function.__doc__ or "").split())
-    return text.split(": ", 1)[1] if ": " in text else text
+def nothing(row: LayerRow) -> Any:
+    """The recipe of a category the tool does not count."""
+    return 0
 
 
-def paper(row: LayerRow) -> Any:
+def _macs(row: LayerRow) -> Any:
     return row.macs
 
 
-def fvcore(row: LayerRow) -> Any:
-    """fvcore's FlopCountAnalysis (eval mode): one per multiply-accumulate of conv, linear and
-    matmul; BatchNorm 2 per value with an affine transform (1 without); LayerNorm and GroupNorm
-    5 per value (4 without affine); 2-D adaptive or global average pooling 1 per input value; 2-D
-    upsampling 1 per output value (nearest) or 4 (bilinear), other ranks 0 (fvcore has no handler for
-    them); activations, max pooling, additions and bias additions 0."""
-    return (row.macs
-            + _get(row, op.BATCH_NORM) + _get(row, op.BATCH_NORM_AFFINE)
-            + 4 * (_get(row, op.LAYER_NORM) + _get(row, op.GROUP_NORM))
-            + _get(row, op.LAYER_NORM_AFFINE) + _get(row, op.GROUP_NORM_AFFINE)
-            + _get(row, op.GLOBAL_AVG_POOL_2D)
-            + _get(row, f"{op.UPSAMPLE}_nearest_2d") + 4 * _get(row, f"{op.UPSAMPLE}_bilinear_2d"))
+def _macs_and_biases(row: LayerRow) -> Any:
+    return row.macs + _get(row, op.BIAS_ADDS)
 
 
-def flop_counter(row: LayerRow) -> Any:
-    """PyTorch's torch.utils.flop_counter.FlopCounterMode: exactly 2 per multiply-accumulate."""
+def _twice_macs(row: LayerRow) -> Any:
     return 2 * row.macs
 
 
-def flops(row: LayerRow) -> Any:
-    """2 FLOPs per multiply-accumulate plus one per bias addition (DeepSpeed's and calflops' FLOPs)."""
+def _twice_macs_and_biases(row: LayerRow) -> Any:
     return 2 * row.macs + _get(row, op.BIAS_ADDS)
 
 
-def ptflops_aten(row: LayerRow) -> Any:
-    """ptflops with backend='aten': multiply-accumulates plus one per bias addition."""
-    return row.macs + _get(row, op.BIAS_ADDS)
+def _params_once(row: LayerRow) -> Any:
+    return row.trainable_params
 
 
 def _weights(row: LayerRow) -> int:
@@ -76,58 +83,90 @@ def _out_positions(row: LayerRow) -> Any:
     return op.elements(row.structure.out_spatial) if row.structure else 0
 
 
-def torchinfo(row: LayerRow) -> Any:
-    """torchinfo's total_mult_adds: for a convolution, every weight and bias times the output
-    positions (so a transposed convolution is sized by its larger output, not its input); for any
-    other layer with parameters, its parameter count once, whatever the positions (a Linear on a
-    sequence counts as one position; BatchNorm adds 2 x C); layers without parameters 0."""
-    s = row.structure
-    if s is not None and s.variant != "dense":
-        return row.params * _out_positions(row) if s.variant != "separable" else row.macs + _get(row, op.BIAS_ADDS)
-    return row.trainable_params
+# ---- fvcore ----------------------------------------------------------------------------------------
+
+def _fvcore_norm(row: LayerRow) -> Any:
+    return (_get(row, op.BATCH_NORM) + _get(row, op.BATCH_NORM_AFFINE)
+            + 4 * (_get(row, op.LAYER_NORM) + _get(row, op.GROUP_NORM))
+            + _get(row, op.LAYER_NORM_AFFINE) + _get(row, op.GROUP_NORM_AFFINE))
 
 
-def thop(row: LayerRow) -> Any:
-    """thop's profile(): multiply-accumulates without biases (a transposed convolution sized by its
-    output, as torchinfo does); BatchNorm 4 per value with an affine transform (2 without);
-    average pooling 1 per output; adaptive and global average pooling (window + 1) per output;
-    softmax 3n - 1 per n values; activations, max pooling and additions 0."""
+def _fvcore_pool(row: LayerRow) -> Any:
+    return _get(row, op.GLOBAL_AVG_POOL_2D)
+
+
+def _fvcore_upsample(row: LayerRow) -> Any:
+    return _get(row, f"{op.UPSAMPLE}_nearest_2d") + 4 * _get(row, f"{op.UPSAMPLE}_bilinear_2d")
+
+
+# ---- torchinfo -------------------------------------------------------------------------------------
+
+def _torchinfo_conv(row: LayerRow) -> Any:
     s = row.structure
-    count = _weights(row) * _out_positions(row) if s is not None and s.variant == "transpose" else row.macs
-    count += 2 * (_get(row, op.BATCH_NORM) + _get(row, op.BATCH_NORM_AFFINE))
-    count += _get(row, op.AVG_POOL_OUTPUT)
+    assert s is not None
+    return row.params * _out_positions(row) if s.variant != "separable" else row.macs + _get(row, op.BIAS_ADDS)
+
+
+# ---- thop ------------------------------------------------------------------------------------------
+
+def _thop_conv(row: LayerRow) -> Any:
+    s = row.structure
+    return _weights(row) * _out_positions(row) if s is not None and s.variant == "transpose" else row.macs
+
+
+def _thop_norm(row: LayerRow) -> Any:
+    return 2 * (_get(row, op.BATCH_NORM) + _get(row, op.BATCH_NORM_AFFINE))
+
+
+def _thop_pool(row: LayerRow) -> Any:
+    count = _get(row, op.AVG_POOL_OUTPUT)
     if _get(row, op.GLOBAL_AVG_POOL_2D):
-        outputs = row.activations
-        count += _get(row, op.GLOBAL_AVG_POOL_2D) + outputs  # (window + 1) x outputs
-    if _get(row, op.SOFTMAX) and s is None:
-        count += 3 * _get(row, op.SOFTMAX) - _get(row, op.SOFTMAX) // max(row.output_shape[-1] or 1, 1)
+        count += _get(row, op.GLOBAL_AVG_POOL_2D) + row.activations  # (window + 1) x outputs
     return count
 
 
-_PTFLOPS_ACTIVATIONS = {"ReLU", "ReLU6", "PReLU", "ELU", "LeakyReLU"}  # no hook for Tanh, Sigmoid, GELU...
+def _thop_softmax(row: LayerRow) -> Any:
+    n = _get(row, op.SOFTMAX)  # 3 per value, less 1 per row of the last axis
+    return 3 * n - n // max(row.output_shape[-1] or 1, 1) if n else 0
 
 
-def ptflops(row: LayerRow) -> Any:
-    """ptflops' get_model_complexity_info with its default backend ('pytorch'): multiply-accumulates
-    plus bias additions, but a Linear's bias only once whatever the positions;
-    BatchNorm 2 per value (1 without affine); ReLU6, PReLU, ELU and LeakyReLU 1 per value, nn.ReLU
-    twice (its module hook and its patched functional call both count), Tanh, Sigmoid and GELU 0;
-    max, average and adaptive
-    pooling (2 per input value); softmax 1 per value; LocalResponseNorm 3 per value plus its
-    channel-padded input; Dropout, additions and padding 0."""
+def _thop_attention(row: LayerRow) -> Any:
+    return row.macs + _thop_softmax(row)
+
+
+# ---- ptflops ---------------------------------------------------------------------------------------
+
+def _ptflops_dense(row: LayerRow) -> Any:
     s = row.structure
-    count = row.macs
-    if s is not None:
-        count += s.out_channels if s.variant == "dense" and s.use_bias else _get(row, op.BIAS_ADDS)
-    count += _get(row, op.BATCH_NORM) + _get(row, op.BATCH_NORM_AFFINE)
-    if _get(row, op.PLAIN_RELU):
-        count += 2 * _get(row, op.ACTIVATION)
-    elif row.type in _PTFLOPS_ACTIVATIONS:
-        count += _get(row, op.ACTIVATION)
-    count += 2 * _get(row, op.POOL_INPUT) + _get(row, op.SOFTMAX) * (s is None)
+    assert s is not None
+    return row.macs + (s.out_channels if s.use_bias else 0)  # the bias once, whatever the positions
+
+
+def _ptflops_norm(row: LayerRow) -> Any:
     # LocalResponseNorm: its own ops, plus the avg_pool3d it calls on the channel-padded input.
-    count += 3 * _get(row, op.LRN) + _get(row, op.LRN_PADDED)
-    return count
+    return (_get(row, op.BATCH_NORM) + _get(row, op.BATCH_NORM_AFFINE)
+            + 3 * _get(row, op.LRN) + _get(row, op.LRN_PADDED))
+
+
+def _ptflops_rectifier(row: LayerRow) -> Any:
+    return (2 if _get(row, op.PLAIN_RELU) else 1) * _get(row, op.ACTIVATION)
+
+
+def _ptflops_activation(row: LayerRow) -> Any:
+    # No module hook for Tanh, Sigmoid, GELU, ...; Keras `Activation` may still be a ReLU or a softmax.
+    return 2 * _get(row, op.ACTIVATION) * bool(_get(row, op.PLAIN_RELU)) + _get(row, op.SOFTMAX)
+
+
+def _ptflops_softmax(row: LayerRow) -> Any:
+    return _get(row, op.SOFTMAX)
+
+
+def _ptflops_pool(row: LayerRow) -> Any:
+    return 2 * _get(row, op.POOL_INPUT)
+
+
+def _ptflops_attention(row: LayerRow) -> Any:
+    return row.macs + _get(row, op.SOFTMAX)
 
 
 def apply(report: Report, name: str) -> Report:
@@ -167,14 +206,58 @@ def _short(n: Any) -> str:
     return f"{sign}{n}"
 
 
+C = Cost
 CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
     Convention("paper", "the papers; torchvision's model table (_ops)",
-               "multiply-accumulates of conv, dense and attention products only", paper),
-    Convention("fvcore", "fvcore FlopCountAnalysis", _doc(fvcore), fvcore),
-    Convention("torchinfo", "torchinfo total_mult_adds", _doc(torchinfo), torchinfo),
-    Convention("ptflops", "ptflops (default 'pytorch' backend)", _doc(ptflops), ptflops),
-    Convention("ptflops-aten", "ptflops backend='aten'", _doc(ptflops_aten), ptflops_aten),
-    Convention("thop", "thop profile", _doc(thop), thop),
-    Convention("flop-counter", "PyTorch FlopCounterMode", _doc(flop_counter), flop_counter),
-    Convention("flops", "DeepSpeed / calflops FLOPs", _doc(flops), flops),
+               "multiply-accumulates of conv, dense and attention products only",
+               dict.fromkeys(Cost, _macs)),  # paramcalc's own figure, by definition
+    Convention("fvcore", "fvcore FlopCountAnalysis",
+               "one per multiply-accumulate of conv, linear and matmul; BatchNorm 2 per value with an affine "
+               "transform (1 without); LayerNorm and GroupNorm 5 per value (4 without affine); 2-D adaptive or "
+               "global average pooling 1 per input value; 2-D upsampling 1 per output value (nearest) or 4 "
+               "(bilinear), other ranks 0 (fvcore has no handler for them); activations, max pooling, additions "
+               "and bias additions 0.",
+               _table((_macs, C.CONV, C.DENSE, C.ATTENTION), (_fvcore_norm, C.NORM), (_fvcore_pool, C.POOL),
+                      (_fvcore_upsample, C.UPSAMPLE),
+                      (nothing, C.EMBEDDING, C.RECTIFIER, C.ACTIVATION, C.SOFTMAX, C.DROPOUT, C.RESHAPE,
+                       C.MERGE))),
+    Convention("torchinfo", "torchinfo total_mult_adds",
+               "for a convolution, every weight and bias times the output positions (so a transposed convolution "
+               "is sized by its larger output, not its input); for any other layer with parameters, its "
+               "parameter count once, whatever the positions (a Linear on a sequence counts as one position; "
+               "BatchNorm adds 2 x C); layers without parameters 0.",
+               _table((_torchinfo_conv, C.CONV),
+                      (_params_once, C.DENSE, C.ATTENTION, C.EMBEDDING, C.NORM, C.RECTIFIER, C.ACTIVATION,
+                       C.SOFTMAX, C.DROPOUT, C.POOL, C.UPSAMPLE, C.RESHAPE, C.MERGE))),
+    Convention("ptflops", "ptflops (default 'pytorch' backend)",
+               "multiply-accumulates plus bias additions, but a Linear's bias only once whatever the positions; "
+               "BatchNorm 2 per value (1 without affine); ReLU6, PReLU, ELU and LeakyReLU 1 per value, nn.ReLU "
+               "twice (its module hook and its patched functional call both count), Tanh, Sigmoid and GELU 0; "
+               "max, average and adaptive pooling (2 per input value); softmax 1 per value; LocalResponseNorm 3 "
+               "per value plus its channel-padded input; Dropout, additions and padding 0.",
+               _table((_macs_and_biases, C.CONV), (_ptflops_dense, C.DENSE), (_ptflops_attention, C.ATTENTION),
+                      (_ptflops_norm, C.NORM), (_ptflops_rectifier, C.RECTIFIER),
+                      (_ptflops_activation, C.ACTIVATION), (_ptflops_softmax, C.SOFTMAX), (_ptflops_pool, C.POOL),
+                      (nothing, C.EMBEDDING, C.DROPOUT, C.UPSAMPLE, C.RESHAPE, C.MERGE))),
+    Convention("ptflops-aten", "ptflops backend='aten'", "multiply-accumulates plus one per bias addition.",
+               _table((_macs_and_biases, C.CONV, C.DENSE, C.ATTENTION),
+                      (nothing, C.EMBEDDING, C.NORM, C.RECTIFIER, C.ACTIVATION, C.SOFTMAX, C.DROPOUT, C.POOL,
+                       C.UPSAMPLE, C.RESHAPE, C.MERGE))),
+    Convention("thop", "thop profile",
+               "multiply-accumulates without biases (a transposed convolution sized by its output, as torchinfo "
+               "does); BatchNorm 4 per value with an affine transform (2 without); average pooling 1 per output; "
+               "adaptive and global average pooling (window + 1) per output; softmax 3n - 1 per n values; "
+               "activations, max pooling and additions 0.",
+               _table((_thop_conv, C.CONV), (_macs, C.DENSE), (_thop_attention, C.ATTENTION), (_thop_norm, C.NORM),
+                      (_thop_pool, C.POOL), (_thop_softmax, C.SOFTMAX, C.ACTIVATION),  # Keras `Activation: softmax`
+                      (nothing, C.EMBEDDING, C.RECTIFIER, C.DROPOUT, C.UPSAMPLE, C.RESHAPE, C.MERGE))),
+    Convention("flop-counter", "PyTorch FlopCounterMode", "exactly 2 per multiply-accumulate.",
+               _table((_twice_macs, C.CONV, C.DENSE, C.ATTENTION),
+                      (nothing, C.EMBEDDING, C.NORM, C.RECTIFIER, C.ACTIVATION, C.SOFTMAX, C.DROPOUT, C.POOL,
+                       C.UPSAMPLE, C.RESHAPE, C.MERGE))),
+    Convention("flops", "DeepSpeed / calflops FLOPs",
+               "2 FLOPs per multiply-accumulate plus one per bias addition (DeepSpeed's and calflops' FLOPs).",
+               _table((_twice_macs_and_biases, C.CONV, C.DENSE, C.ATTENTION),
+                      (nothing, C.EMBEDDING, C.NORM, C.RECTIFIER, C.ACTIVATION, C.SOFTMAX, C.DROPOUT, C.POOL,
+                       C.UPSAMPLE, C.RESHAPE, C.MERGE))),
 )}

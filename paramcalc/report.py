@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from paramcalc.errors import Location
-from paramcalc.layers.base import Derivation, Structure
+from paramcalc.layers.base import Derivation, LayerKind, Structure
 from paramcalc.layers.ops import elements
+from paramcalc.layers.registry import lookup
 from paramcalc.record import Record
 
 BYTES_PER_VALUE = 4  # float32, as Keras sizes its "Total params" line
@@ -43,6 +44,11 @@ class LayerRow(Record):
     def activations(self) -> int:
         """Values in this layer's output for one sample."""
         return elements(self.output_shape[1:])
+
+    @property
+    def kind(self) -> type[LayerKind]:
+        """The layer's definition, whose traits (layers/traits.py) the consumers of rows read."""
+        return lookup(self.type, self.loc)
 
 
 class Diagnostic(Record):

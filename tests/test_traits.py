@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from paramcalc.conventions import CONVENTIONS, nothing
 from paramcalc.layers.base import LayerKind
 from paramcalc.layers.registry import all_kinds
 from paramcalc.layers.traits import Cost
@@ -29,6 +30,24 @@ def test_the_base_class_gives_no_category():
 @pytest.mark.parametrize("name", list(KINDS))
 def test_every_kind_declares_its_category(name):
     assert isinstance(getattr(KINDS[name], "cost", None), Cost), f"{name} declares no `cost` (layers/traits.py)"
+
+
+@pytest.mark.parametrize("convention", list(CONVENTIONS))
+def test_every_convention_has_a_recipe_for_every_category(convention):
+    missing = set(Cost) - set(CONVENTIONS[convention].recipes)
+    assert not missing, f"{convention} has no recipe for {sorted(c.name for c in missing)}"
+
+
+@pytest.mark.parametrize("name", list(KINDS))
+def test_every_convention_counts_every_kind_and_keeps_its_multiply_accumulates(name):
+    """Each kind's example goes through every recipe; a recipe that counts nothing is only ever
+    given kinds without multiply-accumulates (every tool counts those)."""
+    row = example_row(KINDS[name])
+    for convention in CONVENTIONS.values():
+        figure = convention.count(row)
+        assert isinstance(figure, int) and figure >= 0, (convention.name, figure)
+        if convention.recipes[row.kind.cost] is nothing:
+            assert row.macs == 0, f"{convention.name} counts nothing for {name}, which has {row.macs} MACs"
 
 
 @pytest.mark.parametrize("name", VALUE_KEEPING)
