@@ -116,16 +116,12 @@ class SpecComparison:
                           (p.separable_weights for p in self.pairs))
 
 
-_PASS_THROUGH = ("BatchNormalization", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "ReLU", "ReLU6", "Activation",
-                 "LeakyReLU", "ELU", "Dropout", "PReLU", "SiLU", "Hardswish", "GELU", "Sigmoid", "Tanh", "Identity")
-
-
 def conv_pairs(report: Report) -> list[ConvPair]:
     """Every convolution that has a depthwise-separable counterpart, in spec order.
 
-    A depthwise conv followed (through normalisation and activations only) by a 1x1 conv is one
-    separable pair, as in MobileNet. Unpaired 1x1, grouped and transposed convs and dense layers
-    cost the same in both forms and are left out."""
+    A depthwise conv followed (through value-keeping layers only: normalisation, activations,
+    dropout; see layers/traits.py) by a 1x1 conv is one separable pair, as in MobileNet. Unpaired
+    1x1, grouped and transposed convs and dense layers cost the same in both forms and are left out."""
     rows = list(report.rows)
     pairs: list[ConvPair] = []
     used: set[int] = set()
@@ -160,7 +156,7 @@ def _pointwise_after(rows: Sequence[LayerRow], i: int) -> int | None:
         if s is not None:
             pointwise = s.variant == "standard" and s.groups == 1 and math.prod(s.kernel) == 1
             return j if pointwise and s.out_spatial == rows[i].structure.out_spatial else None  # type: ignore[union-attr]
-        if rows[j].type not in _PASS_THROUGH:
+        if not rows[j].kind.cost.value_keeping:
             return None
     return None
 

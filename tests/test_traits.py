@@ -5,8 +5,13 @@ come from the registry, so a new kind is checked the day it is added."""
 
 from __future__ import annotations
 
-import pytest
+import json
 
+import pytest
+from click.testing import CliRunner
+
+from paramcalc.cli import cli
+from paramcalc.compare import conv_pairs
 from paramcalc.conventions import CONVENTIONS, nothing
 from paramcalc.layers.base import LayerKind
 from paramcalc.layers.registry import all_kinds
@@ -59,3 +64,52 @@ def test_value_keeping_kinds_keep_the_shape(name):
 def test_value_keeping_kinds_include_the_issues_examples():
     assert {"Mish", "LayerNormalization", "GELU", "Dropout", "BatchNormalization", "ReLU"} <= set(VALUE_KEEPING)
     assert not {"Conv2D", "Dense", "MaxPooling2D", "Add", "Flatten", "ZeroPadding2D"} & set(VALUE_KEEPING)
+
+
+def separable_block(kind: type[LayerKind]) -> str | None:
+    """Depthwise, `kind` as in its example, then a 1x1 convolution, at the kind's own rank and
+    data format; None when Keras has no depthwise convolution of that rank (3-D)."""
+    rank = max(getattr(kind, "rank", kind.example_rank), 1)
+    if rank > 2:
+        return None
+    channels_last = kind.framework == "keras"
+    shape = [*(9,) * rank, 4] if channels_last else [4, *(9,) * rank]
+    return (f"input: {shape}\n"
+            f"data_format: {'channels_last' if channels_last else 'channels_first'}\n"
+            "layers:\n"
+            f"  - DepthwiseConv{rank}D: {{kernel_size: 3, padding: same, name: dw}}\n"
+            f"  - {kind.name}: {kind.example}\n"
+            f"  - Conv{rank}D: {{filters: 8, kernel_size: 1, name: pw}}\n")
+
+
+@pytest.mark.parametrize("name", VALUE_KEEPING)
+def test_compare_pairs_depthwise_and_pointwise_across_every_value_keeping_kind(name):
+    spec = separable_block(KINDS[name])
+    if spec is None:
+        pytest.skip(f"{name} takes 3-D maps and Keras has no 3-D depthwise convolution")
+    report = run_text(spec)
+    (pair,) = conv_pairs(report)
+    dw, pw = report.rows[0], report.rows[-1]
+    assert (pair.layer, pair.written) == ("dw + pw", "separable")
+    assert (pair.n, pair.m) == (dw.structure.in_channels, pw.structure.out_channels)
+    assert pair.actual_macs == dw.macs + pw.macs
+
+
+@pytest.mark.parametrize("between", ["Mish", "LayerNormalization", "GaussianNoise: 0.1"])
+def test_compare_command_reports_the_separable_pair(between, spec_file):
+    """The issue's cases, through the CLI: they were reported as 'depthwise only'."""
+    path = spec_file("input: [16, 16, 8]\nlayers:\n  - DepthwiseConv2D: {kernel_size: 3, padding: same, name: dw}\n"
+                     f"  - {between}\n  - Conv2D: {{filters: 32, kernel_size: 1, name: pw}}\n")
+    result = CliRunner().invoke(cli, ["compare", path, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [(row["layer"], row["form"]) for row in data["rows"]] == [("dw + pw", "separable")]
+    totals = {row["layer"]: row for row in data["totals"]}
+    # The whole block as one standard 3x3 convolution from 8 to 32 channels, not the depthwise alone.
+    assert totals["all standard convolutions"]["standard_macs"] == data["rows"][0]["standard_macs"]
+
+
+def test_a_kind_outside_the_value_keeping_categories_breaks_the_pair():
+    report = run_text("input: [16, 16, 8]\nlayers:\n  - DepthwiseConv2D: {kernel_size: 3, padding: same, name: dw}\n"
+                      "  - MaxPooling2D: {pool_size: 1}\n  - Conv2D: {filters: 32, kernel_size: 1, name: pw}\n")
+    assert [(p.layer, p.written) for p in conv_pairs(report)] == [("dw", "depthwise only")]
