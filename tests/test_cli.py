@@ -107,14 +107,6 @@ def test_missing_file_is_exit_2_with_a_clear_message():
     assert "Traceback" not in result.output
 
 
-def test_bad_spec_is_exit_2_with_location():
-    text = "input: [8, 8, 1]\nlayers:\n  - Conv2D: {filters: 4, kernel_size: 3, strides: 0}\n"
-    result = invoke("summary", "-", input=text)
-    assert result.exit_code == 2
-    assert result.stderr.startswith("<stdin>:3:42: error: Conv2D `strides` must be 1 or 2 positive integers; got 0.")
-    assert result.stdout == ""
-
-
 def test_unknown_format_is_a_usage_error():
     assert invoke("summary", "--format", "xml", LENET).exit_code == 2
 

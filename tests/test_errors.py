@@ -1,4 +1,7 @@
-"""Bad specs: each gives one located paragraph (file:line:column, what, fix) and exit code 2."""
+"""Bad input that is not one bad spec file: folders, standard input, YAML limits, sizes.
+
+The catalogue of bad specs (one file each, with the expected message and place in its header) is
+tests/bad_specs/, run by tests/test_bad_specs.py."""
 
 from __future__ import annotations
 
@@ -9,104 +12,6 @@ from paramcalc.cli import cli
 from paramcalc.errors import ParamcalcError
 from paramcalc.spec.yamlnodes import MAX_DEPTH
 from tests.conftest import run_text
-
-HEAD = "input: [28, 28, 3]\nlayers:\n"
-
-# (id, spec text, "line:column", fragments the message must contain)
-CASES = [
-    ("empty file", "", "1:1", ["the spec is empty"]),
-    ("not yaml", "input: [28, 28\nlayers: []\n", "2:7", ["not valid YAML"]),
-    ("not a mapping", "- Conv2D\n- Dense\n", "1:1", ["must be a mapping"]),
-    ("unknown top-level key", "input: [4]\nlayer: []\n", "2:1", ["unknown top-level key `layer`", "`layers`"]),
-    ("missing input", "layers: [Flatten]\n", "1:1", ["no `input:`"]),
-    ("missing layers", "input: [4]\n", "1:1", ["no `layers:`"]),
-    ("empty layers", "input: [4]\nlayers: []\n", "2:9", ["`layers` is empty"]),
-    ("input not a list", "input: 28\nlayers: [Flatten]\n", "1:8", ["`input` must be a non-empty list"]),
-    ("input dim zero", "input: [28, 0, 3]\nlayers: [Flatten]\n", "1:13", ["at least 1; got 0"]),
-    ("input dim float", "input: [28.5, 28, 3]\nlayers: [Flatten]\n", "1:9", ["whole number; got 28.5"]),
-    ("bad data_format", "input: [4]\ndata_format: nchw\nlayers: [Flatten]\n", "2:14", ["`data_format` must be one of"]),
-    ("duplicate key", HEAD + "  - Conv2D: {filters: 8, filters: 4, kernel_size: 3}\n", "3:26",
-     ["`filters` appears twice"]),
-    ("unknown layer kind", HEAD + "  - Conv2DD: {filters: 8, kernel_size: 3}\n", "3:5",
-     ["unknown layer kind `Conv2DD`", "did you mean `Conv2D`"]),
-    ("unknown layer lower case", HEAD + "  - conv2d: {filters: 8, kernel_size: 3}\n", "3:5",
-     ["unknown layer kind `conv2d`", "`Conv2D`"]),
-    ("unknown argument", HEAD + "  - Conv2D: {filters: 8, kernal_size: 3}\n", "3:26",
-     ["Conv2D has no argument `kernal_size`", "did you mean `kernel_size`"]),
-    ("missing argument", HEAD + "  - Conv2D: {filters: 8}\n", "3:5", ["Conv2D needs `kernel_size`"]),
-    ("string for int", HEAD + "  - Conv2D: {filters: eight, kernel_size: 3}\n", "3:14",
-     ["`filters` must be a positive integer; got 'eight'"]),
-    ("float kernel", HEAD + "  - Conv2D: {filters: 8, kernel_size: 2.5}\n", "3:26",
-     ["`kernel_size` must be 1 or 2 positive integers; got 2.5"]),
-    ("bool for number", HEAD + "  - Dense: {units: true}\n", "3:13", ["`units` must be a positive integer; got true"]),
-    ("negative filters", HEAD + "  - Conv2D: {filters: -4, kernel_size: 3}\n", "3:14",
-     ["`filters` must be a positive integer; got -4"]),
-    ("zero filters", HEAD + "  - Conv2D: {filters: 0, kernel_size: 3}\n", "3:14", ["got 0"]),
-    ("zero stride", HEAD + "  - Conv2D: {filters: 8, kernel_size: 3, strides: [1, 0]}\n", "3:42",
-     ["`strides` must be 1 or 2 positive integers; got [1, 0]"]),
-    ("negative stride torch", "data_format: channels_first\ninput: [3, 8, 8]\nlayers:\n"
-     "  - Conv2d: {out_channels: 4, kernel_size: 3, stride: -1}\n", "4:47", ["`stride` must be"]),
-    ("zero dilation", HEAD + "  - Conv2D: {filters: 8, kernel_size: 3, dilation_rate: 0}\n", "3:42",
-     ["`dilation_rate` must be"]),
-    ("bad padding word", HEAD + "  - Conv2D: {filters: 8, kernel_size: 3, padding: full}\n", "3:42",
-     ["`padding` must be 'valid' or 'same'"]),
-    ("kernel larger than input", HEAD + "  - Conv2D: {filters: 8, kernel_size: 29}\n", "3:26",
-     ["output height would be (N - F + 2P)/S + 1 = (28 - 29 + 0)/1 + 1 = 0", "kernel spans 29"]),
-    ("shape goes to zero later", HEAD + "  - MaxPooling2D: 8\n  - MaxPooling2D: 8\n", "4:5",
-     ["output height would be", "(3 - 8 + 0)/8 + 1 = 0"]),
-    ("conv on flat input", HEAD + "  - Flatten\n  - Conv2D: {filters: 8, kernel_size: 3}\n", "4:5",
-     ["expects a 3-D input (H, W, C) but gets (2352,)"]),
-    ("groups do not divide", HEAD + "  - Conv2D: {filters: 8, kernel_size: 3, groups: 2}\n", "3:42",
-     ["`groups` must divide the 3 input channels"]),
-    ("in_channels disagree", "data_format: channels_first\ninput: [3, 8, 8]\nlayers:\n"
-     "  - Conv2d: {in_channels: 1, out_channels: 4, kernel_size: 3}\n", "4:14",
-     ["`in_channels` says 1 but the previous layer gives 3"]),
-    ("torch same with stride", "data_format: channels_first\ninput: [3, 8, 8]\nlayers:\n"
-     "  - Conv2d: {out_channels: 4, kernel_size: 3, stride: 2, padding: same}\n", "4:58",
-     ["cannot be 'same' with a stride above 1"]),
-    ("keras stride and dilation", HEAD + "  - Conv2D: {filters: 8, kernel_size: 3, strides: 2, dilation_rate: 2}\n",
-     "3:54", ["cannot be above 1 when strides are above 1"]),
-    ("reshape mismatch", HEAD + "  - Reshape: {target_shape: [10, 10]}\n", "3:15", ["holds 100 values", "2352"]),
-    ("duplicate layer names", HEAD + "  - Dense: {units: 4, name: head}\n  - Dense: {units: 2, name: head}\n", "4:5",
-     ["two layers are named `head`"]),
-    ("layer item is a list", HEAD + "  - [Conv2D, 3]\n", "3:5", ["a layer must be a layer kind"]),
-    ("scalar to a layer whose first argument is a word", HEAD + "  - Flatten: 3\n", "3:5",
-     ["Flatten `data_format` must be"]),
-    ("scalar to an argumentless layer", HEAD + "  - Sigmoid: 3\n", "3:5", ["Sigmoid `inplace` must be true or false"]),
-    ("python tag", "input: !!python/object:os.system [1]\nlayers: [Flatten]\n", "1:8", ["tag", "not allowed"]),
-    ("output_padding too large", HEAD + "  - Conv2DTranspose: {filters: 4, kernel_size: 3, strides: 2, "
-     "output_padding: 2}\n", "3:63", ["`output_padding` must be smaller than the strides"]),
-]
-
-
-@pytest.mark.parametrize("text, where, fragments", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_spec_message_and_location(text, where, fragments):
-    with pytest.raises(ParamcalcError) as caught:
-        run_text(text, "bad.yaml")
-    message = caught.value.describe()
-    assert message.startswith(f"bad.yaml:{where}: error: "), message
-    for fragment in fragments:
-        assert fragment in message, message
-    assert "Fix: " in message, message  # every error says how to fix it
-    assert "\n" not in message  # one paragraph
-
-
-@pytest.mark.parametrize("text", [c[1] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_spec_through_the_cli_exits_2_without_traceback(text, spec_file):
-    path = spec_file(text)
-    result = CliRunner().invoke(cli, ["summary", path])
-    assert result.exit_code == 2
-    assert result.stderr.startswith(f"{path}:")
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-
-
-def test_not_utf8(tmp_path):
-    path = tmp_path / "latin1.yaml"
-    path.write_bytes(b"input: [4]\n# caf\xe9\nlayers: [Flatten]\n")
-    result = CliRunner().invoke(cli, ["summary", str(path)])
-    assert result.exit_code == 2
-    assert result.stderr.startswith(f"{path}:2:6: error: the file is not UTF-8 text")
 
 
 def test_folder_instead_of_file(tmp_path):
@@ -140,46 +45,9 @@ def test_the_alias_limit_can_be_raised():
     assert CliRunner().invoke(cli, ["summary", "--max-yaml-values", "500", "-"], input=text).exit_code == 0
 
 
-def test_recursive_alias_is_refused():
-    with pytest.raises(ParamcalcError, match="refers to itself"):
-        run_text("a: &a [1, *a]\ninput: [4]\nlayers: [Flatten]\n")
-
-
 def test_aliases_within_the_limit_are_fine():
     report = run_text("input: &size [8, 8, 3]\nlayers:\n  - Conv2D: &c {filters: 4, kernel_size: 3}\n  - Conv2D: *c\n")
     assert report.rows[1].output_shape == (None, 4, 4, 4)
-
-
-def test_several_mistakes_are_reported_in_one_run():
-    text = """input: [28, 28, 3]
-layers:
-  - Conv2D: {filters: 8, kernal_size: 3}
-  - Conv2D: {filters: 0, kernel_size: 3}
-  - Dense: {units: 10}
-  - Dense: {units: -1}
-  - Conv2DD: 3
-"""
-    result = CliRunner().invoke(cli, ["summary", "-"], input=text)
-    assert result.exit_code == 2
-    lines = result.stderr.splitlines()
-    assert [line.split(": error: ")[0] for line in lines] == ["<stdin>:3:26", "<stdin>:4:14", "<stdin>:6:13",
-                                                               "<stdin>:7:5"]
-    assert "did you mean `Conv2D`" in lines[3]
-
-
-def test_shape_errors_in_independent_branches_are_all_reported():
-    text = """input: [8, 8, 3]
-layers:
-  - Conv2D: {name: a, filters: 4, kernel_size: 9}
-  - Conv2D: {name: b, filters: 4, kernel_size: 3, inputs: input}
-  - MaxPooling2D: {pool_size: 9, inputs: b}
-  - Dense: {units: 2, inputs: a}
-"""
-    result = CliRunner().invoke(cli, ["summary", "-"], input=text)
-    lines = result.stderr.splitlines()
-    assert len(lines) == 2  # the Dense reads the failed `a` and is not reported again
-    assert lines[0].startswith("<stdin>:3:35: error: Conv2D: the output height would be")
-    assert lines[1].startswith("<stdin>:5:5: error: MaxPooling2D: the output height would be")
 
 
 # -- limits: clear refusals instead of exhaustion -------------------------------------------------------
