@@ -13,7 +13,7 @@ import click
 
 from paramcalc import __version__
 from paramcalc.errors import ParamcalcError
-from paramcalc.render.formats import CheckFormat, Format, Rendering, ReportFormat, render_report
+from paramcalc.render.formats import CheckFormat, Format, Rendering, ReportFormat, SummaryView, render_report
 
 if TYPE_CHECKING:
     from paramcalc.compare import ConvPair
@@ -88,8 +88,9 @@ LET_THROUGH = "paramcalc_traceback"  # marks an exception --traceback let out of
 
 
 class Commands(click.Group):
-    """paramcalc's commands. An exception none of them expected (a bug) still ends as one paragraph
-    and exit code 2, unless --traceback asks for it to propagate, traceback and all."""
+    """paramcalc's commands. A library error (a spec that cannot be read or computed) ends as its
+    located paragraph and exit code 2; so does an exception nobody expected (a bug), unless
+    --traceback asks for it to propagate, traceback and all."""
 
     # What click's own main loop turns into messages and exit codes.
     HANDLED_BY_CLICK = (click.ClickException, click.exceptions.Exit, click.Abort, EOFError, BrokenPipeError)
@@ -99,6 +100,8 @@ class Commands(click.Group):
             return super().invoke(ctx)
         except self.HANDLED_BY_CLICK:
             raise
+        except ParamcalcError as error:
+            raise Paragraph(error.describe()) from None
         except Exception as error:
             if not wants_traceback(ctx.params.get("traceback", False)):
                 raise Paragraph(failure_message(error)) from error
@@ -203,19 +206,6 @@ def spec_options(command: Callable[..., Any]) -> Callable[..., Any]:
                         )(wrapper)
 
 
-def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn library errors into exit code 2 with the located message."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except ParamcalcError as error:
-            raise Paragraph(error.describe()) from None
-
-    return wrapper
-
-
 def show(rendering: Any, terminal: Terminal) -> None:
     """Print a rendering to stdout: text as it is (programs read it), anything else (a rich
     renderable) drawn for the terminal."""
@@ -275,7 +265,6 @@ framework floors the output size).
               "torchinfo, ptflops, thop, ...) side by side, with what each adds explained by layer type.")
 @convention_option
 @spec_options
-@reports_errors
 def summary(spec: str, fmt: ReportFormat, terminal: Terminal, by_type: bool, depth: int | None,
             all_conventions: bool, convention: str, reader: SpecReader) -> None:
     from paramcalc.sweep import count
@@ -306,8 +295,6 @@ def summary_view(report: Report, by_type: bool, depth: int | None, all_conventio
         from paramcalc.render.compare import by_type_table
 
         return by_type_table(report)
-    from paramcalc.render.formats import SummaryView
-
     return SummaryView(report, depth)
 
 
@@ -350,7 +337,6 @@ gets one with params, macs and output_shape.
 @click.option("--update", is_flag=True, help="Write the computed figures into the specs' expect: blocks.")
 @convention_option
 @click.pass_context
-@reports_errors
 def check(ctx: click.Context, paths: tuple[str, ...], fmt: CheckFormat, terminal: Terminal, strict: bool,
           update: bool, convention: str) -> None:
     from paramcalc.check import check_paths
@@ -386,7 +372,6 @@ notation of the tutorials: (N - F + 2P)/S + 1 = (32 - 5 + 0)/1 + 1 = 28.
 @click.argument("spec", metavar="SPEC")
 @click.argument("layers", nargs=-1, metavar="[LAYER]...")
 @spec_options
-@reports_errors
 def explain(spec: str, layers: tuple[str, ...], reader: SpecReader) -> None:
     from paramcalc.render.explain import render_explain
 
@@ -412,7 +397,6 @@ def chosen_rows(report: Report, names: tuple[str, ...]) -> list[Any]:
 @cli.command(name="layers", help="""List the supported layer kinds with their arguments, defaults and
 formulas, or everything about the named KINDs.""")
 @click.argument("kinds", nargs=-1, metavar="[KIND]...")
-@reports_errors
 def layers_command(kinds: tuple[str, ...]) -> None:
     from paramcalc.render.layers import render_kinds
 
@@ -455,7 +439,6 @@ ratio is 1/M + 1/K^2 (the seed's closed form). Weights exclude biases.
 @output_options(ReportFormat, help="table for people; csv, json, markdown for notebooks and papers.")
 @convention_option
 @spec_options
-@reports_errors
 def compare(specs: tuple[str, ...], ins: str | None, outs: str | None, kernels: str | None, sizes: str | None,
             stride: int, multiplier: int, sort: str | None, desc: bool, fmt: ReportFormat, terminal: Terminal,
             convention: str, reader: SpecReader) -> None:
