@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from paramcalc.errors import Location, ParamcalcError, SpecError
 from paramcalc.report import Report
 from paramcalc.spec.expect import Expectation
 
-PASS, FAIL, UNCHECKED, ERROR = "pass", "fail", "unchecked", "error"
+
+class Status(str, Enum):
+    """The verdict on one spec; its value is the spelling in `check --format json`."""
+
+    PASS = "pass"  # every expectation holds
+    FAIL = "fail"  # at least one figure differs
+    UNCHECKED = "unchecked"  # no expect: block
+    ERROR = "error"  # the spec could not be read or computed
+
+
 SPEC_SUFFIXES = (".yaml", ".yml")
 
 Actual = int | tuple[int | None, ...] | None
@@ -39,7 +49,7 @@ class FigureCheck:
 class SpecCheck:
     path: str
     name: str | None
-    status: str  # PASS | FAIL | UNCHECKED | ERROR
+    status: Status
     figures: tuple[FigureCheck, ...] = ()
     error: ParamcalcError | None = None
 
@@ -53,15 +63,15 @@ class CheckRun:
     specs: tuple[SpecCheck, ...]
     strict: bool = False
 
-    def count(self, status: str) -> int:
+    def count(self, status: Status) -> int:
         return sum(1 for s in self.specs if s.status == status)
 
     @property
     def exit_code(self) -> int:
         """2 if any spec could not be read (it wins), 1 if any figure differs, else 0."""
-        if self.count(ERROR):
+        if self.count(Status.ERROR):
             return 2
-        if self.count(FAIL) or (self.strict and self.count(UNCHECKED)):
+        if self.count(Status.FAIL) or (self.strict and self.count(Status.UNCHECKED)):
             return 1
         return 0
 
@@ -78,6 +88,7 @@ def actual_value(report: Report, expectation: Expectation) -> Actual:
     figure = expectation.figure
     if figure == "output_shape":
         wanted = expectation.value
+        assert isinstance(wanted, tuple)  # the loader reads an expected output_shape as a tuple
         # A shape written without the batch dimension is compared without it.
         return shape if len(wanted) == len(shape) and wanted[0] is None else shape[1:]
     if figure == "params":
@@ -120,15 +131,15 @@ def check_spec(path: str, convention: str = "paper") -> SpecCheck:
         spec = load_spec(path)
         report = apply(analyze(spec, keep_formulas=False), convention)  # `macs` (and `flops`) as that convention counts
     except ParamcalcError as error:
-        return SpecCheck(path, None, ERROR, error=error)
+        return SpecCheck(path, None, Status.ERROR, error=error)
     if spec.expectations is None:
-        return SpecCheck(path, spec.name, UNCHECKED)
+        return SpecCheck(path, spec.name, Status.UNCHECKED)
     try:
         report.require_numbers("paramcalc check")
     except ParamcalcError as error:
-        return SpecCheck(path, spec.name, ERROR, error=error)
+        return SpecCheck(path, spec.name, Status.ERROR, error=error)
     figures = check_report(report, spec.expectations)
-    return SpecCheck(path, spec.name, PASS if all(f.passed for f in figures) else FAIL, figures)
+    return SpecCheck(path, spec.name, Status.PASS if all(f.passed for f in figures) else Status.FAIL, figures)
 
 
 def spec_paths(paths: Iterable[str]) -> Iterator[str]:

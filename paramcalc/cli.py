@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 import gc
+import os
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
 from paramcalc import __version__
 from paramcalc.errors import ParamcalcError
+from paramcalc.render.formats import CheckFormat, Format, Rendering, ReportFormat, SummaryView, render_report
 
-F = TypeVar("F", bound=Callable[..., Any])
+if TYPE_CHECKING:
+    from paramcalc.compare import ConvPair
+    from paramcalc.render.tabular import Tabular
+    from paramcalc.report import Report
+    from paramcalc.sweep import SweepRow
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 CONVENTIONS = """\b
 Counting conventions:
@@ -45,59 +54,182 @@ figure and needs a tolerance: `tolerance: 1%` (or an absolute count) beside the
 figures applies to all of them; `params: {value: 4.2M, tolerance: 5%}` to one."""
 
 
-class SpecProblem(click.ClickException):
-    """A `ParamcalcError` shown as one paragraph on stderr, exit code 2."""
+class Paragraph(click.ClickException):
+    """A message that is the whole answer (a located spec error, a bug report): one paragraph on
+    stderr, as it is, and exit code 2."""
 
     exit_code = 2
 
-    def __init__(self, error: ParamcalcError) -> None:
-        super().__init__(error.describe())
-        self.error = error
-
     def show(self, file: Any = None) -> None:
-        click.echo(self.error.describe(), err=True)
+        click.echo(self.message, err=True)
 
+
+DEPENDENCIES = ("click", "yaml", "rich", "sympy")  # the import names of pyproject.toml's dependencies
+
+
+def failure_message(error: BaseException) -> str:
+    """One paragraph for an exception paramcalc did not expect: a broken install, or a bug."""
+    if isinstance(error, ModuleNotFoundError) and error.name in DEPENDENCIES:
+        # Not a bug (rich is imported only when a table is drawn, so this can surface late): say how to repair it.
+        return (f"error: paramcalc needs the package `{error.name}`, which is not installed in this Python "
+                f"({sys.executable}). Fix: reinstall paramcalc with its dependencies, e.g. "
+                f"`{sys.executable} -m pip install .` in its repository.")
+    return (f"error: paramcalc failed unexpectedly ({type(error).__name__}: {error}). This is a bug in paramcalc, "
+            "not in your spec; please report it with the spec attached (run it again as `paramcalc --traceback "
+            "...` for the details).")
+
+
+def wants_traceback(flag: bool = False) -> bool:
+    """--traceback, or PARAMCALC_TRACEBACK set to anything but 0 (for runs whose command line is fixed)."""
+    return flag or os.environ.get("PARAMCALC_TRACEBACK", "0") not in ("", "0")
+
+
+LET_THROUGH = "paramcalc_traceback"  # marks an exception --traceback let out of a command, for `main`
+
+
+class Commands(click.Group):
+    """paramcalc's commands. A library error (a spec that cannot be read or computed) ends as its
+    located paragraph and exit code 2; so does an exception nobody expected (a bug), unless
+    --traceback asks for it to propagate, traceback and all."""
+
+    # What click's own main loop turns into messages and exit codes.
+    HANDLED_BY_CLICK = (click.ClickException, click.exceptions.Exit, click.Abort, EOFError, BrokenPipeError)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except self.HANDLED_BY_CLICK:
+            raise
+        except ParamcalcError as error:
+            raise Paragraph(error.describe()) from None
+        except Exception as error:
+            if not wants_traceback(ctx.params.get("traceback", False)):
+                raise Paragraph(failure_message(error)) from error
+            setattr(error, LET_THROUGH, True)
+            raise
+
+
+# ---- options shared by several commands ---------------------------------------------------------
 
 # The names of paramcalc.conventions.CONVENTIONS, spelled out so that --help does not import the
 # engine (tests/test_conventions.py checks that the two lists agree).
 CONVENTION_NAMES = ["paper", "fvcore", "torchinfo", "ptflops", "ptflops-aten", "thop", "flop-counter", "flops"]
 
 
-def convention_option(command: F) -> F:
+def convention_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--convention", type=click.Choice(CONVENTION_NAMES), default="paper", show_default=True,
                         help="Count MACs as that tool does (paper: multiply-accumulates only; see "
                         "`paramcalc summary --conventions`).")(command)
 
 
-def set_options(command: F) -> F:
-    """--set NAME=VALUE (repeatable; comma-separated values make a sweep) and the size limits."""
-    command = click.option("--max-layers", type=click.IntRange(1), default=1_000_000, show_default=True,
-                           help="Refuse specs that expand (blocks, repeat) to more layers than this.")(command)
-    command = click.option("--max-yaml-values", "max_values", type=click.IntRange(1), default=10_000_000,
+class Terminal(NamedTuple):
+    """How to draw a table: --width (None: the terminal's, or 200 when piped) and --no-color."""
+
+    width: int | None = None
+    no_color: bool = False
+
+
+def output_options(formats: type[Format], help: str, with_width: bool = True) -> Decorator:
+    """--format (a member of `formats`; the first is the default), --width (for tables, unless
+    `with_width` is false) and --no-color. The command receives the member as `fmt` (the user's
+    string is converted here, at the edge) and the drawing options as `terminal`."""
+    members = list(formats)
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(command)
+        def wrapper(*args: Any, fmt: str, no_color: bool, width: int | None = None, **kwargs: Any) -> Any:
+            return command(*args, fmt=formats(fmt), terminal=Terminal(width, no_color), **kwargs)
+
+        options = [click.option("--format", "fmt", type=click.Choice([m.value for m in members]),
+                                default=members[0].value, show_default=True, help=help)]
+        if with_width:
+            options.append(click.option("--width", type=click.IntRange(40, 1000), default=None,
+                                        help="Table width in characters (default: the terminal's)."))
+        options.append(click.option("--no-color", is_flag=True,
+                                    help="Plain text without colour (also when NO_COLOR is set)."))
+        for option in reversed(options):  # click lists options in the order their decorators are written
+            wrapper = option(wrapper)
+        return wrapper
+
+    return decorate
+
+
+class SpecReader:
+    """How to read a spec: the --set values and the size limits (see `spec_options`)."""
+
+    __slots__ = ("sets", "max_layers", "max_values")
+
+    def __init__(self, sets: tuple[str, ...], max_layers: int, max_values: int) -> None:
+        self.sets = sets
+        self.max_layers = max_layers
+        self.max_values = max_values
+
+    def sweep(self) -> dict[str, list[str]]:
+        """Each --set variable with its values (several make a sweep)."""
+        from paramcalc.sweep import parse_sets
+
+        return parse_sets(self.sets)
+
+    def values(self) -> dict[str, str]:
+        """The --set values of a command that runs the spec once: a sweep is refused with a clear message."""
+        values = self.sweep()
+        for name, options in values.items():
+            if len(options) > 1:
+                raise click.UsageError(f"--set {name} gives {len(options)} values: sweeps are for `paramcalc summary`")
+        return {name: options[0] for name, options in values.items()}
+
+    def report(self, path: str, values: dict[str, str] | None = None, keep_formulas: bool = False) -> Report:
+        """Load the spec at `path` (with `values`, by default the --set ones) and analyse it."""
+        from paramcalc.engine import analyze
+        from paramcalc.spec.loader import load_spec
+
+        spec = load_spec(path, self.values() if values is None else values, self.max_layers, self.max_values)
+        return analyze(spec, keep_formulas=keep_formulas)
+
+
+def spec_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--set NAME=VALUE (repeatable; comma-separated values make a sweep) and the size limits. The
+    command receives them as `reader`, a `SpecReader`."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, sets: tuple[str, ...], max_layers: int, max_values: int, **kwargs: Any) -> Any:
+        return command(*args, reader=SpecReader(sets, max_layers, max_values), **kwargs)
+
+    wrapper = click.option("--max-layers", type=click.IntRange(1), default=1_000_000, show_default=True,
+                           help="Refuse specs that expand (blocks, repeat) to more layers than this.")(wrapper)
+    wrapper = click.option("--max-yaml-values", "max_values", type=click.IntRange(1), default=10_000_000,
                            show_default=True, help="Refuse YAML that expands (through aliases) to more values "
-                           "than this.")(command)
+                           "than this.")(wrapper)
     return click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
                         help="Override a variable of the spec's vars: block (repeatable). Several values, "
                         "comma-separated, run a sweep over every combination: --set alpha=1,0.5 --set res=224,160."
-                        )(command)
+                        )(wrapper)
 
 
-def reports_errors(command: F) -> F:
-    """Turn library errors into exit code 2 with the located message."""
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except ParamcalcError as error:
-            raise SpecProblem(error) from None
-
-    wrapper.__name__ = command.__name__
-    wrapper.__doc__ = command.__doc__
-    return wrapper  # type: ignore[return-value]
+def show(rendering: Any, terminal: Terminal) -> None:
+    """Print a rendering to stdout: text as it is (programs read it), anything else (a rich
+    renderable) drawn for the terminal."""
+    if isinstance(rendering, str):
+        click.echo(rendering)
+    else:
+        console_for(terminal).print(rendering)
 
 
-@click.group(help=f"""paramcalc: parameters, output shapes and MACs of a neural network, from a YAML
-spec and the formulas alone (no framework, no tensors).
+def console_for(terminal: Terminal) -> Any:
+    from rich.console import Console
+
+    width = terminal.width
+    # Piped output is not wrapped at 80 columns: it is read by programs and diffs, not a window.
+    if width is None and not sys.stdout.isatty():
+        width = 200
+    return Console(file=sys.stdout, width=width, no_color=terminal.no_color or None, highlight=False,
+                   force_terminal=None, soft_wrap=False)
+
+
+# ---- the commands ---------------------------------------------------------------------------------
+
+@click.group(cls=Commands, help=f"""paramcalc: parameters, output shapes and MACs of a neural network, from a
+YAML spec and the formulas alone (no framework, no tensors).
 
 \b
   paramcalc summary specs/lenet5.yaml
@@ -107,8 +239,10 @@ spec and the formulas alone (no framework, no tensors).
 
 {EXIT_CODES}""", context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="paramcalc")
-def cli() -> None:
-    pass
+@click.option("--traceback", is_flag=True, help="If paramcalc fails unexpectedly (a bug), show Python's traceback "
+              "instead of one paragraph (also: PARAMCALC_TRACEBACK=1).")
+def cli(traceback: bool) -> None:
+    pass  # --traceback is read by `Commands.invoke`
 
 
 @cli.command(help=f"""Print the Keras-style summary of SPEC (a YAML file, or - for standard input):
@@ -120,12 +254,8 @@ framework floors the output size).
 
 {EXIT_CODES}""")
 @click.argument("spec", metavar="SPEC")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
-              show_default=True, help="table for people; json for programs (stable keys, exact integers, batch "
-              "as null); csv and markdown: the layer rows.")
-@click.option("--width", type=click.IntRange(40, 1000), default=None,
-              help="Table width in characters (default: the terminal's).")
-@click.option("--no-color", is_flag=True, help="Plain text without colour (also when NO_COLOR is set).")
+@output_options(ReportFormat, help="table for people; json for programs (stable keys, exact integers, batch as "
+                "null); csv and markdown: the layer rows.")
 @click.option("--by-type", is_flag=True, help="Instead of every layer, MACs and params per layer type "
               "(Conv 1x1, Conv DW 3x3, Conv 3x3, FC, ...), as in the MobileNet paper's Table 2.")
 @click.option("--depth", type=click.IntRange(0), default=None,
@@ -134,25 +264,29 @@ framework floors the output size).
               help="Instead of every layer, the model's total under every counting convention (paper, fvcore, "
               "torchinfo, ptflops, thop, ...) side by side, with what each adds explained by layer type.")
 @convention_option
-@set_options
-@reports_errors
-def summary(spec: str, fmt: str, width: int | None, no_color: bool, by_type: bool, depth: int | None,
-            all_conventions: bool, convention: str, sets: tuple[str, ...], max_layers: int, max_values: int) -> None:
-    from paramcalc.engine import analyze
-    from paramcalc.spec.loader import load_spec
-    from paramcalc.sweep import count, parse_sets
+@spec_options
+def summary(spec: str, fmt: ReportFormat, terminal: Terminal, by_type: bool, depth: int | None,
+            all_conventions: bool, convention: str, reader: SpecReader) -> None:
+    from paramcalc.sweep import count
 
-    values = parse_sets(sets)
-    if count(values) > 1:
-        run_sweep_command(spec, values, fmt, width, no_color)
-        return
-    report = analyze(load_spec(spec, {k: v[0] for k, v in values.items()}, max_layers, max_values),
-                     keep_formulas=False)
+    sweep = reader.sweep()
+    view: Rendering
+    if count(sweep) > 1:
+        view = sweep_view(spec, sweep)
+    else:
+        report = reader.report(spec, {name: values[0] for name, values in sweep.items()})
+        view = summary_view(report, by_type, depth, all_conventions, convention)
+    show(render_report(view, fmt), terminal)
+
+
+def summary_view(report: Report, by_type: bool, depth: int | None, all_conventions: bool,
+                 convention: str) -> Rendering:
+    """What `summary` shows of one model: every layer (by default), its totals under every
+    convention, or its figures by layer type."""
     if all_conventions:
         from paramcalc.render.conventions import conventions_table
 
-        emit(conventions_table(report), fmt, width, no_color)
-        return
+        return conventions_table(report)
     if convention != "paper":  # the engine counts the paper's way already
         from paramcalc.conventions import apply
 
@@ -160,38 +294,29 @@ def summary(spec: str, fmt: str, width: int | None, no_color: bool, by_type: boo
     if by_type:
         from paramcalc.render.compare import by_type_table
 
-        emit(by_type_table(report), fmt, width, no_color)
-        return
-    if fmt == "json":
-        from paramcalc.render.json_report import render_json
-
-        click.echo(render_json(report))
-        return
-    if fmt in ("csv", "markdown"):
-        from paramcalc.render.table import rows_table
-
-        emit(rows_table(report, depth), fmt, width, no_color)
-        return
-    from paramcalc.render.table import render_table
-
-    console_for(width, no_color).print(render_table(report, depth))
+        return by_type_table(report)
+    return SummaryView(report, depth)
 
 
-def run_sweep_command(spec: str, values: dict[str, list[str]], fmt: str, width: int | None, no_color: bool) -> None:
+def sweep_view(spec: str, values: dict[str, list[str]]) -> Tabular:
+    """One row per combination of the --set values, with a progress bar on a terminal when long."""
     from paramcalc.render.sweep import sweep_table
+
+    return sweep_table(sweep_rows(spec, values), list(values))
+
+
+def sweep_rows(spec: str, values: dict[str, list[str]]) -> list[SweepRow]:
     from paramcalc.sweep import count, run_sweep
 
     total = count(values)
-    if sys.stderr.isatty() and total > 20:
-        from rich.console import Console
-        from rich.progress import Progress
+    if not (sys.stderr.isatty() and total > 20):
+        return run_sweep(spec, values)
+    from rich.console import Console
+    from rich.progress import Progress
 
-        with Progress(console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task("sweeping", total=total)
-            rows = run_sweep(spec, values, lambda done: bar.update(task, completed=done))
-    else:
-        rows = run_sweep(spec, values)
-    emit(sweep_table(rows, list(values)), fmt, width, no_color)
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("sweeping", total=total)
+        return run_sweep(spec, values, lambda done: bar.update(task, completed=done))
 
 
 @cli.command(help=f"""Compare each spec's computed figures with its expect: block. PATHS are spec
@@ -205,43 +330,38 @@ gets one with params, macs and output_shape.
 
 {CHECK_EXIT_CODES}""")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "github"]), default="text",
-              show_default=True, help="text: a table on a terminal, one line per failure when piped; json; "
-              "junit (JUnit XML for CI dashboards); github (::error annotations on the expect: lines).")
+@output_options(CheckFormat, with_width=False, help="text: a table on a terminal, one line per failure when "
+                "piped; json; junit (JUnit XML for CI dashboards); github (::error annotations on the expect: "
+                "lines).")
 @click.option("--strict", is_flag=True, help="A spec without an expect: block fails (exit 1).")
 @click.option("--update", is_flag=True, help="Write the computed figures into the specs' expect: blocks.")
-@click.option("--no-color", is_flag=True, help="Plain text without colour (also when NO_COLOR is set).")
 @convention_option
 @click.pass_context
-@reports_errors
-def check(ctx: click.Context, paths: tuple[str, ...], fmt: str, strict: bool, update: bool, no_color: bool,
-          convention: str) -> None:
+def check(ctx: click.Context, paths: tuple[str, ...], fmt: CheckFormat, terminal: Terminal, strict: bool,
+          update: bool, convention: str) -> None:
     from paramcalc.check import check_paths
+    from paramcalc.render.check_report import render_check
 
     if update:
-        from paramcalc.check import spec_paths
-        from paramcalc.update import update_file
-
-        for path in spec_paths(paths):
-            try:
-                changes = update_file(path)
-            except ParamcalcError as error:
-                click.echo(error.describe(), err=True)
-                continue
-            for change in changes:
-                click.echo(f"{path}: {change.label}: {change.old or '(none)'} -> {change.new}", err=True)
+        update_specs(paths)
     run = check_paths(paths, strict, convention)
-    if fmt == "text" and sys.stdout.isatty():
-        from paramcalc.render.check_report import render_rich
-
-        console_for(None, no_color).print(render_rich(run))
-    else:
-        from paramcalc.render import check_report
-
-        render = {"text": check_report.render_lines, "json": check_report.render_json,
-                  "junit": check_report.render_junit, "github": check_report.render_github}[fmt]
-        click.echo(render(run))
+    show(render_check(run, fmt, tty=sys.stdout.isatty()), terminal)
     ctx.exit(run.exit_code)
+
+
+def update_specs(paths: tuple[str, ...]) -> None:
+    """--update: write the computed figures into each spec, saying on stderr what changed."""
+    from paramcalc.check import spec_paths
+    from paramcalc.update import update_file
+
+    for path in spec_paths(paths):
+        try:
+            changes = update_file(path)
+        except ParamcalcError as error:  # `check` itself reports it below
+            click.echo(error.describe(), err=True)
+            continue
+        for change in changes:
+            click.echo(f"{path}: {change.label}: {change.old or '(none)'} -> {change.new}", err=True)
 
 
 @cli.command(help=f"""Show how every number of SPEC is obtained: for each layer (or only the named
@@ -251,32 +371,32 @@ notation of the tutorials: (N - F + 2P)/S + 1 = (32 - 5 + 0)/1 + 1 = 28.
 {EXIT_CODES}""")
 @click.argument("spec", metavar="SPEC")
 @click.argument("layers", nargs=-1, metavar="[LAYER]...")
-@set_options
-@reports_errors
-def explain(spec: str, layers: tuple[str, ...], sets: tuple[str, ...], max_layers: int, max_values: int) -> None:
-    from paramcalc.engine import analyze
+@spec_options
+def explain(spec: str, layers: tuple[str, ...], reader: SpecReader) -> None:
     from paramcalc.render.explain import render_explain
-    from paramcalc.spec.loader import load_spec
 
-    report = analyze(load_spec(spec, single_values(sets), max_layers, max_values))
-    rows = list(report.rows)
-    if layers:
-        by_name = {row.name: row for row in report.rows}
-        for name in layers:
-            if name not in by_name:
-                from paramcalc.errors import Location
-                from paramcalc.suggest import did_you_mean
+    report = reader.report(spec, keep_formulas=True)
+    click.echo(render_explain(report, chosen_rows(report, layers)))
 
-                raise ParamcalcError(f"the model has no layer named `{name}`", Location(report.source),
-                                     did_you_mean(name, by_name) or "run `paramcalc summary` to see the names.")
-        rows = [by_name[name] for name in layers]
-    click.echo(render_explain(report, rows))
+
+def chosen_rows(report: Report, names: tuple[str, ...]) -> list[Any]:
+    """The rows of the named layers, in the order named (all rows when none is)."""
+    if not names:
+        return list(report.rows)
+    by_name = {row.name: row for row in report.rows}
+    for name in names:
+        if name not in by_name:
+            from paramcalc.errors import Location
+            from paramcalc.suggest import did_you_mean
+
+            raise ParamcalcError(f"the model has no layer named `{name}`", Location(report.source),
+                                 did_you_mean(name, by_name) or "run `paramcalc summary` to see the names.")
+    return [by_name[name] for name in names]
 
 
 @cli.command(name="layers", help="""List the supported layer kinds with their arguments, defaults and
 formulas, or everything about the named KINDs.""")
 @click.argument("kinds", nargs=-1, metavar="[KIND]...")
-@reports_errors
 def layers_command(kinds: tuple[str, ...]) -> None:
     from paramcalc.render.layers import render_kinds
 
@@ -316,92 +436,72 @@ ratio is 1/M + 1/K^2 (the seed's closed form). Weights exclude biases.
 @click.option("--sort", type=click.Choice(["standard_macs", "separable_macs", "ratio", "saving", "N", "M", "K", "D"]),
               default=None, help="Sort the grid by a column (default: the order given).")
 @click.option("--desc", is_flag=True, help="Sort in descending order.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table",
-              show_default=True, help="table for people; csv, json, markdown for notebooks and papers.")
-@click.option("--width", type=click.IntRange(40, 1000), default=None, help="Table width in characters.")
-@click.option("--no-color", is_flag=True, help="Plain text without colour (also when NO_COLOR is set).")
+@output_options(ReportFormat, help="table for people; csv, json, markdown for notebooks and papers.")
 @convention_option
-@set_options
-@reports_errors
+@spec_options
 def compare(specs: tuple[str, ...], ins: str | None, outs: str | None, kernels: str | None, sizes: str | None,
-            stride: int, multiplier: int, sort: str | None, desc: bool, fmt: str, width: int | None,
-            no_color: bool, convention: str, sets: tuple[str, ...], max_layers: int, max_values: int) -> None:
-    from paramcalc import compare as cmp
-    from paramcalc.render import compare as tables
-
-    grid_options = (ins, outs, kernels, sizes)
-    if any(grid_options):
+            stride: int, multiplier: int, sort: str | None, desc: bool, fmt: ReportFormat, terminal: Terminal,
+            convention: str, reader: SpecReader) -> None:
+    grid = (ins, outs, kernels, sizes)
+    if any(grid):
         if specs:
             raise click.UsageError("give either SPEC files or the grid options (--in, --out, --kernel, --size)")
-        if not all(grid_options):
-            raise click.UsageError("grid mode needs all of --in, --out, --kernel and --size")
-        try:
-            values = [cmp.parse_values(text, name) for text, name in  # type: ignore[arg-type]
-                      zip(grid_options, ("in", "out", "kernel", "size"))]
-        except ValueError as bad:
-            raise click.UsageError(str(bad)) from None
-        combinations = len(values[0]) * len(values[1]) * len(values[2]) * len(values[3])
-        if combinations > 1_000_000:
-            raise click.UsageError(f"the grid has {combinations:,} combinations; at most 1,000,000 are allowed")
-        pairs = cmp.grid(*values, stride=stride, multiplier=multiplier)
-        title = (f"Standard vs depthwise-separable, {combinations:,} combination{'s' if combinations > 1 else ''} "
-                 f"(stride {stride})")
-        emit(tables.pairs_table(title, pairs, sort, desc), fmt, width, no_color)
-        return
-    from paramcalc.engine import analyze
-    from paramcalc.spec.loader import load_spec
-
-    values = single_values(sets)
-    if len(specs) == 1:
-        report = analyze(load_spec(specs[0], values, max_layers, max_values), keep_formulas=False)
-        emit(tables.spec_table(cmp.compare_spec(report)), fmt, width, no_color)
+        table = compare_grid(grid, stride, multiplier, sort, desc)
+    elif len(specs) == 1:
+        table = compare_convolutions(reader.report(specs[0]))
     elif len(specs) == 2:
-        from paramcalc.conventions import apply
-
-        a, b = (apply(analyze(load_spec(path, values, max_layers, max_values), keep_formulas=False), convention)
-                for path in specs)
-        a.require_numbers("paramcalc compare")
-        b.require_numbers("paramcalc compare")
-        emit(tables.two_specs_table(a, b), fmt, width, no_color)
+        table = compare_two_specs(specs, reader, convention)
     else:
         raise click.UsageError("give one SPEC, two SPECs to put side by side, or the grid options")
+    show(render_report(table, fmt), terminal)
 
 
-def single_values(sets: tuple[str, ...]) -> dict[str, str]:
-    """--set values for commands that run one spec: a sweep is refused with a clear message."""
-    from paramcalc.sweep import parse_sets
-
-    values = parse_sets(sets)
-    for name, options in values.items():
-        if len(options) > 1:
-            raise click.UsageError(f"--set {name} gives {len(options)} values: sweeps are for `paramcalc summary`")
-    return {k: v[0] for k, v in values.items()}
+GRID_LIMIT = 1_000_000  # combinations
 
 
-def emit(table: Any, fmt: str, width: int | None, no_color: bool) -> None:
-    """Print a `Tabular` in the chosen format ('json' and 'table' as elsewhere)."""
-    if fmt == "table":
-        console_for(width, no_color).print(table.rich())
-    else:
-        click.echo({"csv": table.csv, "json": table.json, "markdown": table.markdown}[fmt]())
+def compare_grid(options: tuple[str | None, ...], stride: int, multiplier: int, sort: str | None,
+                 descending: bool) -> Tabular:
+    """Grid mode: standard vs separable for every combination of --in, --out, --kernel and --size."""
+    from paramcalc.compare import grid, parse_values
+    from paramcalc.render.compare import pairs_table
+
+    if not all(options):
+        raise click.UsageError("grid mode needs all of --in, --out, --kernel and --size")
+    try:
+        ins, outs, kernels, sizes = (parse_values(text or "", name)
+                                     for text, name in zip(options, ("in", "out", "kernel", "size")))
+    except ValueError as bad:
+        raise click.UsageError(str(bad)) from None
+    combinations = len(ins) * len(outs) * len(kernels) * len(sizes)
+    if combinations > GRID_LIMIT:
+        raise click.UsageError(f"the grid has {combinations:,} combinations; at most {GRID_LIMIT:,} are allowed")
+    pairs: list[ConvPair] = grid(ins, outs, kernels, sizes, stride=stride, multiplier=multiplier)
+    title = (f"Standard vs depthwise-separable, {combinations:,} combination{'s' if combinations > 1 else ''} "
+             f"(stride {stride})")
+    return pairs_table(title, pairs, sort, descending)
 
 
-def console_for(width: int | None, no_color: bool) -> Any:
-    from rich.console import Console
+def compare_convolutions(report: Report) -> Tabular:
+    """One spec: each of its convolutions both ways, and the whole network in both forms."""
+    from paramcalc.compare import compare_spec
+    from paramcalc.render.compare import spec_table
 
-    stdout = sys.stdout
-    # Piped output is not wrapped at 80 columns: it is read by programs and diffs, not a window.
-    if width is None and not stdout.isatty():
-        width = 200
-    return Console(file=stdout, width=width, no_color=no_color or None, highlight=False,
-                   force_terminal=None, soft_wrap=False)
+    return spec_table(compare_spec(report))
 
 
-DEPENDENCIES = ("click", "yaml", "rich", "sympy")  # the import names of pyproject.toml's dependencies
+def compare_two_specs(paths: tuple[str, ...], reader: SpecReader, convention: str) -> Tabular:
+    """Two models side by side, with the differences, counted under `convention`."""
+    from paramcalc.conventions import apply
+    from paramcalc.render.compare import two_specs_table
+
+    a, b = (apply(reader.report(path), convention) for path in paths)
+    a.require_numbers("paramcalc compare")
+    b.require_numbers("paramcalc compare")
+    return two_specs_table(a, b)
 
 
 def main() -> None:
-    """Console-script entry point: no traceback ever reaches the user."""
+    """Console-script entry point: no traceback ever reaches the user (unless asked for)."""
     # A short-lived process that builds many small objects and few cycles: the cyclic garbage
     # collector only costs time here (half of it on a 10,000-layer graph).
     gc.disable()
@@ -410,17 +510,8 @@ def main() -> None:
     except BrokenPipeError:
         sys.stderr.close()  # `paramcalc summary ... | head` is not an error
         sys.exit(0)
-    except Exception as exc:  # a bug in paramcalc, not in the spec: still one paragraph
-        if "--traceback" in sys.argv or "PARAMCALC_TRACEBACK" in __import__("os").environ:
+    except Exception as error:  # let through by --traceback, or raised outside any command
+        if wants_traceback(getattr(error, LET_THROUGH, False)):
             raise
-        if isinstance(exc, ModuleNotFoundError) and exc.name in DEPENDENCIES:
-            # A broken install, not a bug (rich is imported only when a table is drawn, so this can
-            # surface late): say how to repair it.
-            click.echo(f"error: paramcalc needs the package `{exc.name}`, which is not installed in this Python "
-                       f"({sys.executable}). Fix: reinstall paramcalc with its dependencies, e.g. "
-                       f"`{sys.executable} -m pip install .` in its repository.", err=True)
-            sys.exit(2)
-        click.echo(f"error: paramcalc failed unexpectedly ({type(exc).__name__}: {exc}). This is a bug in "
-                   "paramcalc, not in your spec; please report it with the spec attached "
-                   "(set PARAMCALC_TRACEBACK=1 for details).", err=True)
+        click.echo(failure_message(error), err=True)
         sys.exit(2)

@@ -1,4 +1,5 @@
-"""Renderings of a `CheckRun`: plain lines, a rich table, JSON, JUnit XML, GitHub annotations."""
+"""Renderings of a `CheckRun`: plain lines, a rich table, JSON, JUnit XML, GitHub annotations, and
+`render_check`, which picks one by `CheckFormat`."""
 
 from __future__ import annotations
 
@@ -6,10 +7,27 @@ import json
 from typing import Any
 from xml.etree import ElementTree
 
-from paramcalc.check import ERROR, FAIL, PASS, UNCHECKED, CheckRun, FigureCheck, SpecCheck
+from paramcalc.check import CheckRun, FigureCheck, SpecCheck, Status
+from paramcalc.render.formats import CheckFormat, unreachable
 from paramcalc.render.numbers import shape_text, thousands
 
 CHECK_SCHEMA_VERSION = 1
+
+# How the tally names the specs of each status (also the keys of the JSON summary), in its order.
+TALLY = {Status.PASS: "passed", Status.FAIL: "failed", Status.UNCHECKED: "unchecked", Status.ERROR: "unreadable"}
+
+
+def render_check(run: CheckRun, fmt: CheckFormat, tty: bool) -> Any:
+    """`run` in `fmt`: text, or (for text on a terminal) a rich renderable."""
+    if fmt is CheckFormat.TEXT:
+        return render_rich(run) if tty else render_lines(run)
+    if fmt is CheckFormat.JSON:
+        return render_json(run)
+    if fmt is CheckFormat.JUNIT:
+        return render_junit(run)
+    if fmt is CheckFormat.GITHUB:
+        return render_github(run)
+    unreachable(fmt)
 
 
 def value_text(value: Any) -> str:
@@ -55,8 +73,7 @@ def figure_message(figure: FigureCheck) -> str:
 
 
 def summary_line(run: CheckRun) -> str:
-    parts = [f"{run.count(PASS)} passed", f"{run.count(FAIL)} failed", f"{run.count(UNCHECKED)} unchecked",
-             f"{run.count(ERROR)} unreadable"]
+    parts = [f"{run.count(status)} {label}" for status, label in TALLY.items()]
     return f"{len(run.specs)} spec{'s' if len(run.specs) != 1 else ''}: " + ", ".join(parts)
 
 
@@ -64,9 +81,9 @@ def render_lines(run: CheckRun) -> str:
     """For pipes and logs: one line per failure or unreadable spec, then the tally."""
     lines = []
     for spec in run.specs:
-        if spec.status == ERROR and spec.error is not None:
+        if spec.status is Status.ERROR and spec.error is not None:
             lines.append(spec.error.describe())
-        elif spec.status == UNCHECKED and run.strict:
+        elif spec.status is Status.UNCHECKED and run.strict:
             lines.append(f"{spec.path}: error: no `expect:` block (--strict)")
         lines += [failure_line(spec, f) for f in spec.failures]
     lines.append(summary_line(run))
@@ -86,10 +103,10 @@ def render_rich(run: CheckRun) -> Any:
     verdicts = {True: Text("ok", style="green"), False: Text("FAIL", style="bold red")}
     errors = []
     for spec in run.specs:
-        if spec.status == ERROR:
+        if spec.status is Status.ERROR:
             table.add_row(spec.path, "", "", "", "", Text("unreadable", style="bold red"))
             errors.append(Text(spec.error.describe() if spec.error else "", style="red"))
-        elif spec.status == UNCHECKED:
+        elif spec.status is Status.UNCHECKED:
             style = "bold red" if run.strict else "yellow"
             table.add_row(spec.path, "", "", "", "", Text("unchecked (no expect:)", style=style))
         for figure in spec.figures:
@@ -102,13 +119,12 @@ def run_dict(run: CheckRun) -> dict[str, Any]:
     return {
         "schema_version": CHECK_SCHEMA_VERSION,
         "exit_code": run.exit_code,
-        "summary": {"specs": len(run.specs), "passed": run.count(PASS), "failed": run.count(FAIL),
-                    "unchecked": run.count(UNCHECKED), "unreadable": run.count(ERROR)},
+        "summary": {"specs": len(run.specs), **{label: run.count(status) for status, label in TALLY.items()}},
         "specs": [
             {
                 "path": spec.path,
                 "name": spec.name,
-                "status": spec.status,
+                "status": spec.status.value,
                 "error": spec.error.describe() if spec.error else None,
                 "checks": [
                     {
@@ -139,12 +155,12 @@ def render_json(run: CheckRun) -> str:
 def render_junit(run: CheckRun) -> str:
     cases = []
     for spec in run.specs:
-        if spec.status == ERROR:
+        if spec.status is Status.ERROR:
             case = ElementTree.Element("testcase", classname=spec.path, name="read spec")
             message = spec.error.describe() if spec.error else "unreadable"
             ElementTree.SubElement(case, "error", message=message, type="SpecError").text = message
             cases.append(case)
-        elif spec.status == UNCHECKED:
+        elif spec.status is Status.UNCHECKED:
             case = ElementTree.Element("testcase", classname=spec.path, name="expect")
             tag = "failure" if run.strict else "skipped"
             ElementTree.SubElement(case, tag, message="no expect: block")
@@ -190,12 +206,12 @@ def render_github(run: CheckRun) -> str:
     """GitHub Actions workflow commands, each pointing at the `expect:` line that failed."""
     lines = []
     for spec in run.specs:
-        if spec.status == ERROR and spec.error is not None:
+        if spec.status is Status.ERROR and spec.error is not None:
             for error in spec.error.each():
                 loc = error.loc
                 lines.append(annotation(spec.path, loc.line if loc else None, loc.column if loc else None,
                                         error.message + (f" Fix: {error.hint}" if error.hint else "")))
-        elif spec.status == UNCHECKED and run.strict:
+        elif spec.status is Status.UNCHECKED and run.strict:
             lines.append(annotation(spec.path, 1, None, "no expect: block (--strict)"))
         for figure in spec.failures:
             loc = figure.expectation.loc

@@ -1,0 +1,101 @@
+"""The output formats, one enum per family of commands, and the report family's dispatcher.
+
+The user's `--format` string becomes a member at the CLI's edge; past it, formats are compared by
+identity and every dispatch ends in `unreachable`, so that mypy names each place a new member must
+be handled. Adding a format: one member here, one renderer, one branch in its family's dispatcher.
+
+Light on purpose (no rich, no dataclasses): `--help` and `--format json` import it too."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
+
+if TYPE_CHECKING:
+    from paramcalc.report import Report
+
+
+class Format(str, Enum):
+    """An output format; its value is the spelling of `--format`."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class ReportFormat(Format):
+    """Formats of the commands that print figures (summary, compare)."""
+
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+    MARKDOWN = "markdown"
+
+
+class CheckFormat(Format):
+    """Formats of `paramcalc check`."""
+
+    TEXT = "text"
+    JSON = "json"
+    JUNIT = "junit"
+    GITHUB = "github"
+
+
+def unreachable(value: NoReturn) -> NoReturn:
+    """The end of an exhaustive dispatch: mypy rejects a call that some member could reach."""
+    raise AssertionError(f"unhandled {type(value).__name__}: {value!r}")
+
+
+class Rendering(Protocol):
+    """Something the report formats can show: a `Tabular`, or a model's summary (`SummaryView`)."""
+
+    def rich(self) -> Any: ...
+
+    def json(self) -> str: ...
+
+    def csv(self) -> str: ...
+
+    def markdown(self) -> str: ...
+
+
+def render_report(view: Rendering, fmt: ReportFormat) -> Any:
+    """`view` in `fmt`: text for programs, or a rich renderable for the table."""
+    if fmt is ReportFormat.TABLE:
+        return view.rich()
+    if fmt is ReportFormat.JSON:
+        return view.json()
+    if fmt is ReportFormat.CSV:
+        return view.csv()
+    if fmt is ReportFormat.MARKDOWN:
+        return view.markdown()
+    unreachable(fmt)
+
+
+class SummaryView:
+    """A model's summary: the Keras-style table, the full JSON report, or its layer rows (csv,
+    markdown). Each format imports its renderer only when asked for (JSON never loads rich)."""
+
+    __slots__ = ("report", "depth")
+
+    def __init__(self, report: Report, depth: int | None = None) -> None:
+        self.report = report
+        self.depth = depth  # fold layers nested deeper than this into their block's row
+
+    def rich(self) -> Any:
+        from paramcalc.render.table import render_table
+
+        return render_table(self.report, self.depth)
+
+    def json(self) -> str:
+        from paramcalc.render.json_report import render_json
+
+        return render_json(self.report)
+
+    def csv(self) -> str:
+        from paramcalc.render.table import rows_table
+
+        return rows_table(self.report, self.depth).csv()
+
+    def markdown(self) -> str:
+        from paramcalc.render.table import rows_table
+
+        return rows_table(self.report, self.depth).markdown()
