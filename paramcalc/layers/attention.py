@@ -51,14 +51,14 @@ def attention_axes_arg(value: Any) -> tuple[int, ...]:
 def resolve_attention_axes(axes: tuple[int, ...], rank: int, ctx: Context) -> list[int]:
     """Keras attention axes -> indexes into the batch-less input shape (rank = its length).
 
-    Keras numbers them on the input with its batch axis (0) and resolves a negative axis as
-    rank + axis, so -1 is the feature axis and -2 the last position axis
+    Keras numbers them on the input with its batch axis (0) and resolves a negative axis against
+    that rank, rank + 1 + axis, so -1 is the feature axis and -2 the last position axis
     (MultiHeadAttention._build_attention). Only position axes 1 .. rank - 1 are attention axes: on
     the feature axis Keras's einsum attends over the heads instead (and its fused path for 2-D inputs
     ignores the setting), on the batch axis across samples, which a per-sample count cannot show."""
     found: list[int] = []
     for axis in axes:
-        index = axis + rank if axis < 0 else axis
+        index = axis + rank + 1 if axis < 0 else axis
         if not 1 <= index <= rank - 1:
             where = {0: "the batch axis", rank: "the feature axis"}.get(index, "outside the input's axes")
             span = "axis 1 (or -2)" if rank == 2 else f"axes 1..{rank - 1} (or -2..-{rank})"
