@@ -25,7 +25,7 @@ class Elementwise(LayerKind):
 
     multi_input = True
     exactly: ClassVar[int | None] = None
-    doc = ("Element-wise merge of inputs of the same shape; shapes broadcast as in NumPy (lined up from the "
+    doc = ("Element-wise merge of its inputs; their shapes broadcast as in NumPy (lined up from the "
            "last dimension, a dimension of 1 or a missing leading one stretches).")
     formulas = "out = the broadcast shape;  params 0;  MACs 0"
     example_inputs = 2
