@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from paramcalc.layers.args import Arg, anything, boolean, number, optional, positive
-from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, trainable_split
+from paramcalc.layers import sym
+from paramcalc.layers.args import Arg, BadValue, anything, boolean, is_int, number, optional, positive
+from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, format_shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import BIAS_ADDS, SOFTMAX
 from paramcalc.layers.registry import register
@@ -31,19 +32,65 @@ class Embedding(LayerKind):
         return LayerResult((*shape, a["output_dim"]), trainable, frozen, ZERO, (Derivation("params", params),))
 
 
+def output_shape_arg(value: Any) -> tuple[int, ...]:
+    """Keras `output_shape`: an int or a list of them (the output's trailing dimensions)."""
+    if is_int(value) and value >= 1:
+        return (value,)
+    if isinstance(value, list) and value and all(is_int(v) and v >= 1 for v in value):
+        return tuple(value)
+    raise BadValue("a positive integer or a list of them (the output's last dimensions)", "[64]")
+
+
+def attention_axes_arg(value: Any) -> tuple[int, ...]:
+    """Keras `attention_axes`: an int or a non-empty list of ints (batch = 0, negatives from the end)."""
+    if is_int(value):
+        return (value,)
+    if isinstance(value, list) and value and all(is_int(v) for v in value):
+        return tuple(value)
+    raise BadValue("an axis number or a non-empty list of them (batch = 0, -2 the last position axis)", "[1]")
+
+
+def resolve_attention_axes(axes: tuple[int, ...], rank: int, ctx: Context) -> list[int]:
+    """Keras attention axes -> indexes into the batch-less input shape (rank = its length).
+
+    Keras numbers them on the input with its batch axis (0) and resolves a negative axis against
+    that rank, rank + 1 + axis, so -1 is the feature axis and -2 the last position axis
+    (MultiHeadAttention._build_attention). Only position axes 1 .. rank - 1 are attention axes: on
+    the feature axis Keras's einsum attends over the heads instead (and its fused path for 2-D inputs
+    ignores the setting), on the batch axis across samples, which a per-sample count cannot show."""
+    found: list[int] = []
+    for axis in axes:
+        index = axis + rank + 1 if axis < 0 else axis
+        if not 1 <= index <= rank - 1:
+            where = {0: "the batch axis", rank: "the feature axis"}.get(index, "outside the input's axes")
+            span = "axis 1 (or -2)" if rank == 2 else f"axes 1..{rank - 1} (or -2..-{rank})"
+            raise ctx.arg_error("attention_axes", f"has {axis}, which is {where}: attention runs over position "
+                                f"{span}",
+                                "list position axes only, or leave attention_axes out to attend over all of them.")
+        if index in found:
+            raise ctx.arg_error("attention_axes", f"names axis {index} twice (Keras's einsum then fails)",
+                                "list each axis once.")
+        found.append(index)
+    return [i - 1 for i in found]
+
+
 @register
 class MultiHeadAttention(LayerKind):
     name = "MultiHeadAttention"
     cost = Cost.ATTENTION
     multi_input = True
     doc = ("Multi-head attention (Keras). One input is self-attention; two are [query, value]; three "
-           "[query, value, key].")
+           "[query, value, key]. `attention_axes` picks the position axes attended over; the others are "
+           "handled independently, like the batch.")
     formulas = ("params = query, key, value and output projections (+ biases);  MACs = projections + "
-                "QK^T (T x S x h x key_dim) + AV (T x S x h x value_dim)")
+                "QK^T (G x T x S x h x key_dim) + AV (G x T x S x h x value_dim), T and S the query and key "
+                "positions on the attention axes, G the positions on the other axes")
     example, example_rank = "{num_heads: 2, key_dim: 4}", 1
     args = (Arg("num_heads", positive), Arg("key_dim", positive), Arg("value_dim", optional(positive), None),
-            Arg("dropout", number, 0.0), Arg("use_bias", boolean, True), Arg("output_shape", optional(positive), None),
-            Arg("attention_axes", anything, None), Arg("flash_attention", anything, None), Arg("seed", anything, None))
+            Arg("dropout", number, 0.0), Arg("use_bias", boolean, True),
+            Arg("output_shape", optional(output_shape_arg), None),
+            Arg("attention_axes", optional(attention_axes_arg), None), Arg("flash_attention", anything, None),
+            Arg("seed", anything, None))
 
     @classmethod
     def example_spec(cls) -> str:
@@ -60,12 +107,26 @@ class MultiHeadAttention(LayerKind):
         if len(query) < 2 or len(value) < 2:
             raise ctx.fail(f"expects inputs of shape (positions, features); got {query}",
                            "give it a sequence, e.g. input: [tokens, dim].")
+        check_inputs(query, value, key, names, ctx)
+        rank = len(query)
+        attended = (list(range(rank - 1)) if a["attention_axes"] is None
+                    else resolve_attention_axes(a["attention_axes"], rank, ctx))
+        others = [i for i in range(rank - 1) if i not in attended]
+        for i in others:  # axes handled like the batch: the key's must match (or be 1 and broadcast)
+            if value[i] != 1 and sym.certainly_different(query[i], value[i]):
+                raise ctx.fail(f"the query {format_shape(query)} and the key/value {format_shape(value)} differ on "
+                               f"axis {i + 1}, which is not an attention axis", "make them equal there, or add "
+                               f"axis {i + 1} to attention_axes.")
         h, k = Q.of(a["num_heads"], "h"), Q.of(a["key_dim"], "key_dim")
         v = Q.of(a["value_dim"] or a["key_dim"], "value_dim")
-        out_dim = a["output_shape"] or query[-1]
-        T = Q.product(Q.of(n) for n in query[:-1])
-        S = Q.product(Q.of(n) for n in value[:-1])
-        dq, dk, dv, do = Q.of(query[-1]), Q.of(key[-1]), Q.of(value[-1]), Q.of(out_dim)
+        out_dims = a["output_shape"] or (query[-1],)
+        T_all = Q.product(Q.of(n) for n in query[:-1])
+        S_all = Q.product(Q.of(n) for n in value[:-1])
+        G = Q.of(Q.product(Q.of(query[i]) for i in others).value, "G")
+        T = Q.of(Q.product(Q.of(query[i]) for i in attended).value, "T")
+        S = Q.of(Q.product(Q.of(value[i]) for i in attended).value, "S")
+        dq, dk, dv = Q.of(query[-1]), Q.of(key[-1]), Q.of(value[-1])
+        do = Q.product(Q.of(n) for n in out_dims)
         bias = a["use_bias"]
 
         def projection(d_in: Q, width: Q) -> Q:
@@ -73,9 +134,26 @@ class MultiHeadAttention(LayerKind):
 
         params = Q.total([projection(dq, k), projection(dk, k), projection(dv, v),
                           h * v * do + do if bias else h * v * do])
-        macs = Q.total([T * dq * h * k, S * dk * h * k, S * dv * h * v, T * S * h * k, T * S * h * v, T * h * v * do])
+        scores = G * T * S * h if others else T * S * h
+        macs = Q.total([T_all * dq * h * k, S_all * dk * h * k, S_all * dv * h * v, scores * k, scores * v,
+                        T_all * h * v * do])
         trainable, frozen = trainable_split(params, ZERO, a)
-        biases = (T * h * k + S * h * k + S * h * v + T * do).value if bias else 0
-        ops = {BIAS_ADDS: biases, SOFTMAX: (T * S * h).value}
-        return LayerResult((*query[:-1], out_dim), trainable, frozen, macs,
+        biases = (T_all * h * k + S_all * h * k + S_all * h * v + T_all * do).value if bias else 0
+        ops = {BIAS_ADDS: biases, SOFTMAX: scores.value}
+        return LayerResult((*query[:-1], *out_dims), trainable, frozen, macs,
                            (Derivation("params", params), Derivation("MACs", macs)), ops=ops)
+
+
+def check_inputs(query: Shape, value: Shape, key: Shape, names: list[str], ctx: Context) -> None:
+    """Keras's rules on query, value and key shapes (MultiHeadAttention.build and its einsums)."""
+    if len(value) != len(query) or len(key) != len(query):
+        raise ctx.fail(f"needs query, value and key of the same rank; got {_shapes(query, value, key, names)}",
+                       "reshape them to the same number of dimensions.")
+    if any(sym.certainly_different(x, y) for x, y in zip(value[:-1], key[:-1])):
+        raise ctx.fail(f"needs value and key equal in every dimension but the last; got "
+                       f"{_shapes(query, value, key, names)}", "give the key the value's positions.")
+
+
+def _shapes(query: Shape, value: Shape, key: Shape, names: list[str]) -> str:
+    roles = ("query", "value", "key")[:max(len(names), 1)]
+    return ", ".join(f"{role} `{name}` {format_shape(s)}" for role, name, s in zip(roles, names, (query, value, key)))

@@ -183,13 +183,24 @@ class KerasConvBase(LayerKind):
     rank: ClassVar[int]
     cost = Cost.CONV
     variant: ClassVar[str] = STANDARD
+    # Keras 3 refuses strides > 1 with dilation_rate > 1 only in Conv and ConvTranspose (base_conv.py,
+    # base_conv_transpose.py); DepthwiseConv and SeparableConv take both.
+    strided_dilation: ClassVar[bool] = False
+    # 'causal' padding: only Conv1D; the depthwise and separable kinds take 'valid' or 'same'.
+    causal: ClassVar[bool] = True
 
     @classmethod
     def check_window(cls, a: dict[str, Any], ctx: Context) -> None:
-        if max(a["strides"]) > 1 and max(a["dilation_rate"]) > 1:
+        if not cls.strided_dilation and max(a["strides"]) > 1 and max(a["dilation_rate"]) > 1:
             raise ctx.arg_error("dilation_rate", f"cannot be above 1 when strides are above 1 in Keras "
                                 f"(strides={list(a['strides'])}, dilation_rate={list(a['dilation_rate'])})",
                                 "use strides 1 with dilation, or dilation_rate 1 with strides.")
+        if not cls.causal and a.get("padding") == "causal":
+            left = a["dilation_rate"][0] * (a["kernel_size"][0] - 1)
+            raise ctx.arg_error("padding", f"cannot be 'causal': in Keras only Conv1D pads causally, {cls.name} "
+                                "takes 'valid' or 'same'",
+                                f"pad the start yourself: a `ZeroPadding1D: {{padding: [{left}, 0]}}` before it, "
+                                "then `padding: valid`.")
 
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
@@ -230,6 +241,7 @@ class KerasConv(KerasConvBase):
 
 
 class KerasDepthwiseConv(KerasConvBase):
+    strided_dilation, causal = True, False
     example = "{kernel_size: 3, depth_multiplier: 2}"
     doc = "Depthwise convolution (Keras): each input channel convolved with its own depth_multiplier filters."
     formulas = "params = (K + 1) x C x m;  MACs = H' x W' x C x m x K"
@@ -250,6 +262,7 @@ class KerasDepthwiseConv(KerasConvBase):
 
 
 class KerasSeparableConv(KerasConvBase):
+    strided_dilation, causal = True, False
     example = "{filters: 8, kernel_size: 3, depth_multiplier: 2}"
     doc = "Depthwise-separable convolution (Keras): a depthwise conv (no bias) then a 1x1 pointwise conv."
     formulas = ("params = K x C x m + (C x m + 1) x filters;  "
@@ -350,9 +363,33 @@ class TorchConvBase(LayerKind):
             if a["padding_mode"] != "zeros":
                 raise ctx.arg_error("padding_mode", "must be 'zeros' for a transposed convolution",
                                     "remove padding_mode.")
+        if a["padding_mode"] != "zeros" and pad != "valid":
+            spatial, _ = ctx.split_channels(shape, cls.rank)
+            pairs = tuple(_torch_same(f, d) for f, d in zip(a["kernel_size"], a["dilation"])) if pad == "same" else pad
+            check_padding_mode(a["padding_mode"], pairs, spatial, ctx)
         plan = ConvPlan(TRANSPOSE if cls.transposed else STANDARD, out, a["kernel_size"], a["stride"],
                         a["dilation"], pad, True, groups, a["bias"], output_padding=op)
         return conv_result(plan, shape, ctx, a)
+
+
+# How far each PyTorch padding_mode can pad an input of size N (torch.nn.functional.pad): 'reflect'
+# mirrors without repeating the edge, so each side needs P < N; 'circular' may wrap around once, P <= N;
+# 'replicate' repeats the edge value, any P.
+_PAD_LIMITS = {"reflect": (0, "smaller than", "mirrors the input without its edge value"),
+               "circular": (1, "at most", "wraps the input around, and only once")}
+
+
+def check_padding_mode(mode: str, pairs: tuple[tuple[int, int], ...], spatial: Shape, ctx: Context) -> None:
+    if mode not in _PAD_LIMITS:
+        return
+    slack, relation, why = _PAD_LIMITS[mode]
+    for name, n, (before, after) in zip(dim_names(len(spatial)), spatial, pairs):
+        widest = max(before, after)
+        if sym.certainly_below(n + slack, widest + 1):
+            raise ctx.arg_error("padding", f"adds {widest} on one side of the input {name} of {n}: padding_mode "
+                                f"'{mode}' {why}, so PyTorch needs padding {relation} the input size",
+                                f"use padding below {n + slack} there, padding_mode 'replicate' or 'zeros', or a "
+                                "larger input.")
 
 
 class TorchConv(TorchConvBase):

@@ -20,13 +20,16 @@ def _describe(names: list[str], shapes: list[Shape]) -> str:
 
 
 class Elementwise(LayerKind):
-    """Keras merge semantics: same rank; each dimension equal, or 1 (broadcast)."""
+    """Keras merge semantics (keras/src/layers/merging/base_merge.py): the inputs' shapes are lined up
+    from their last dimension, as in NumPy broadcasting; a shorter one is missing leading dimensions,
+    which count as 1. Each lined-up dimension must be equal, or 1 (which broadcasts)."""
 
     multi_input = True
     cost = Cost.MERGE
     exactly: ClassVar[int | None] = None
-    doc = "Element-wise merge of inputs of the same shape (a dimension of 1 broadcasts)."
-    formulas = "out = the common shape;  params 0;  MACs 0"
+    doc = ("Element-wise merge of its inputs; their shapes broadcast as in NumPy (lined up from the "
+           "last dimension, a dimension of 1 or a missing leading one stretches).")
+    formulas = "out = the broadcast shape;  params 0;  MACs 0"
     example_inputs = 2
 
     @classmethod
@@ -34,18 +37,25 @@ class Elementwise(LayerKind):
         if len(shapes) < 2 or (cls.exactly and len(shapes) != cls.exactly):
             want = f"exactly {cls.exactly}" if cls.exactly else "at least 2"
             raise ctx.fail(f"needs {want} inputs; got {len(shapes)}", "list them in `inputs: [a, b]`.")
-        if len({len(s) for s in shapes}) != 1:
-            raise ctx.fail(f"cannot merge inputs of different ranks: {_describe(names, shapes)}",
-                           "reshape one of them so that both have the same number of dimensions.")
-        out = []
-        for dims in zip(*shapes):
-            sizes = [d for d in dims if d != 1]
-            if any(sym.certainly_different(sizes[0], d) for d in sizes[1:]):
-                raise ctx.fail(f"cannot merge {_describe(names, shapes)}: the shapes differ",
-                               "make the shapes equal (a dimension of 1 may broadcast), e.g. with a 1x1 "
-                               "convolution or a strided shortcut.")
-            out.append(sizes[0] if sizes else 1)
-        return LayerResult(tuple(out), ops={ELEMENTWISE: elements(out) * (len(shapes) - 1)})
+        out = broadcast_shape(shapes)
+        if out is None:
+            raise ctx.fail(f"cannot merge {_describe(names, shapes)}: the shapes differ (lined up from the last "
+                           "dimension, each pair of sizes must be equal or 1)",
+                           "make the shapes equal (a dimension of 1 may broadcast), e.g. with a 1x1 "
+                           "convolution or a strided shortcut.")
+        return LayerResult(out, ops={ELEMENTWISE: elements(out) * (len(shapes) - 1)})
+
+
+def broadcast_shape(shapes: list[Shape]) -> Shape | None:
+    """NumPy broadcasting of batch-less shapes, or None when two sizes clash."""
+    rank = max(len(s) for s in shapes)
+    out = []
+    for i in range(-rank, 0):
+        sizes = [s[i] for s in shapes if len(s) >= -i and s[i] != 1]
+        if any(sym.certainly_different(sizes[0], d) for d in sizes[1:]):
+            return None
+        out.append(sizes[0] if sizes else 1)
+    return tuple(out)
 
 
 def axis_value(value: Any) -> int:

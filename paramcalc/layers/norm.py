@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from paramcalc.layers.args import Arg, BadValue, anything, boolean, is_int, number, optional, positive
-from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, trainable_split
+from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, format_shape, trainable_split
 from paramcalc.layers.conv import check_stated
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import BATCH_NORM, GROUP_NORM, LAYER_NORM, LRN, LRN_PADDED, elements, norm_ops
@@ -36,6 +36,14 @@ def resolve_axes(keras_axes: tuple[int, ...], shape: Shape, ctx: Context) -> lis
     return found
 
 
+def one_axis(value: Any) -> tuple[int, ...]:
+    """Keras 3's BatchNormalization takes a single axis: it calls int(axis), so a list fails."""
+    if is_int(value):
+        return (value,)
+    raise BadValue("one axis number: Keras 3's BatchNormalization takes a single axis, not a list "
+                   "(LayerNormalization takes several)", "-1")
+
+
 @register
 class BatchNormalization(LayerKind):
     name = "BatchNormalization"
@@ -43,7 +51,7 @@ class BatchNormalization(LayerKind):
     doc = ("Batch normalisation (Keras): gamma and beta trainable, moving mean and variance non-trainable. "
            "The axis defaults to the channel axis of the spec's data format.")
     formulas = "params = 4 x C (2 x C non-trainable);  MACs 0"
-    args = (Arg("axis", optional(axes), None), Arg("momentum", number, 0.99), Arg("epsilon", number, 0.001),
+    args = (Arg("axis", optional(one_axis), None), Arg("momentum", number, 0.99), Arg("epsilon", number, 0.001),
             Arg("center", boolean, True), Arg("scale", boolean, True), Arg("synchronized", boolean, False),
             Arg("renorm", boolean, False), Arg("renorm_clipping", anything, None), Arg("renorm_momentum", number, 0.99))
 
@@ -188,6 +196,10 @@ class LocalResponseNorm(LayerKind):
 
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        if len(shape) < 2:
+            raise ctx.fail(f"expects channels and at least one more dimension but gets {format_shape(shape)}: "
+                           "PyTorch's local_response_norm needs a 3-D or larger input (with the batch)",
+                           "give it a (C, L), (C, H, W) or larger input, e.g. with Reshape.")
         channels = shape[-1] if ctx.channels_last else shape[0]
         # PyTorch computes it with an average pooling over the channels padded by size - 1.
         padded = elements(shape) // channels * (channels + a["size"] - 1)
