@@ -9,6 +9,7 @@ from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, S
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import ACTIVATION, PLAIN_RELU, SOFTMAX, elements
 from paramcalc.layers.registry import register
+from paramcalc.layers.shapes import DATA_FORMAT
 
 
 class Elementwise(LayerKind):
@@ -59,9 +60,9 @@ _elementwise("Dropout", "keras", Arg("rate", fraction, 0.5), Arg("p", optional(f
 # Keras only
 _elementwise("Activation", "keras", Arg("activation", text), example="{activation: relu}")
 _elementwise("SpatialDropout1D", "keras", Arg("rate", fraction), Arg("seed", anything, None), example="{rate: 0.1}")
-_elementwise("SpatialDropout2D", "keras", Arg("rate", fraction), Arg("data_format", anything, None),
+_elementwise("SpatialDropout2D", "keras", Arg("rate", fraction), DATA_FORMAT,
              Arg("seed", anything, None), example="{rate: 0.1}")
-_elementwise("SpatialDropout3D", "keras", Arg("rate", fraction), Arg("data_format", anything, None),
+_elementwise("SpatialDropout3D", "keras", Arg("rate", fraction), DATA_FORMAT,
              Arg("seed", anything, None), example="{rate: 0.1}")
 _elementwise("GaussianNoise", "keras", Arg("stddev", number), Arg("seed", anything, None),
              example="{stddev: 0.1}")
@@ -105,7 +106,7 @@ class PReLU(LayerKind):
         if torch_style:
             # PyTorch semantics: a single slope, or one per channel.
             n = a["num_parameters"] or 1
-            channels = shape[-1] if ctx.channels_last else shape[0]
+            channels = ctx.channels(shape)
             if n not in (1, channels):
                 raise ctx.arg_error("num_parameters", f"must be 1 or the {channels} channels; got {n}",
                                     f"set num_parameters: 1 or {channels}.")

@@ -110,9 +110,15 @@ class Context:
                 f"expects a {rank + 1}-D input {layout} but gets {format_shape(shape)}",
                 f"give it a {rank + 1}-D input (use Reshape, or the {rank}-D variant of this layer).",
             )
-        if self.channels_last:
-            return shape[:-1], shape[-1]
-        return shape[1:], shape[0]
+        axis = self.channel_axis(rank + 1)
+        return shape[:axis] + shape[axis + 1:], shape[axis]
+
+    def channel_axis(self, rank: int) -> int:
+        """The one rule for where the channels are, in a batch-less shape of `rank` dims."""
+        return rank - 1 if self.channels_last else 0
+
+    def channels(self, shape: Shape) -> int:
+        return shape[self.channel_axis(len(shape))]
 
     def join_channels(self, spatial: Shape, channels: int) -> Shape:
         return (*spatial, channels) if self.channels_last else (channels, *spatial)

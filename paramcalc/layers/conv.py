@@ -16,14 +16,15 @@ from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import BIAS_ADDS
 from paramcalc.layers.registry import define_ranked
 from paramcalc.layers.shapes import (
-    DROP_UNITS,
+    DATA_FORMAT,
+    Floor,
+    check_stated,
     dim_names,
     effective_kernel,
-    exact_ratio,
+    floor_warning,
     keras_transpose,
-    same,
-    sliding,
     torch_transpose,
+    window_length,
 )
 from paramcalc.record import Record
 
@@ -54,7 +55,8 @@ class ConvPlan(Record):
 
 def output_lengths(plan: ConvPlan, spatial: Shape, ctx: Context) -> list[Q]:
     names = dim_names(len(spatial))
-    lengths, floors = [], []
+    lengths: list[Q] = []
+    floors: list[Floor] = []
     for i, n in enumerate(spatial):
         f, s, d = plan.kernel[i], plan.strides[i], plan.dilation[i]
         if plan.variant == TRANSPOSE:
@@ -64,7 +66,7 @@ def output_lengths(plan: ConvPlan, spatial: Shape, ctx: Context) -> list[Q]:
                 op = plan.output_padding[i] if plan.output_padding is not None else None
                 q = keras_transpose(n, f, s, d, plan.padding, op)
         elif plan.padding in ("same", "causal") and not plan.torch_rules:
-            q = same(n, s)
+            q = window_length(n, f, s, d, plan.padding, names[i], floors)
             if ctx.formulas:  # the zeros 'same' adds are only shown by `explain`
                 total = keras_same_padding(n, f, s, d, q.value)
                 before = sym.floor_div(total.value, 2) if plan.padding == "same" else total.value
@@ -74,9 +76,7 @@ def output_lengths(plan: ConvPlan, spatial: Shape, ctx: Context) -> list[Q]:
                 pads = (0, 0)
             else:
                 pads = _torch_same(f, d) if plan.padding == "same" else plan.padding[i]
-            q, dropped = sliding(n, f, s, d, pads)
-            if dropped and not sym.certainly_below(q.value, 1):
-                floors.append((names[i], q, dropped))
+            q = window_length(n, f, s, d, pads, names[i], floors)
             if sym.certainly_below(q.value, 1):
                 raise ctx.fail(
                     f"the output {names[i]} would be {q.render(True)} = {q.render()} = {q.value}: the kernel "
@@ -100,24 +100,6 @@ def keras_same_padding(n: int, f: int, s: int, d: int, out: int) -> Q:
 def _torch_same(f: int, d: int) -> tuple[int, int]:
     total = d * (f - 1)
     return total // 2, total - total // 2
-
-
-Floor = tuple[str, Q, int]  # (dimension name, output length, input rows/columns dropped)
-
-
-def floor_warning(floors: list[Floor]) -> str:
-    """One warning for a layer whose stride does not divide evenly, naming what is dropped."""
-    groups: dict[tuple[str, int], list[str]] = {}
-    for dim, q, dropped in floors:
-        groups.setdefault((q.render(), dropped), []).append(dim)
-    parts = []
-    for (numbers, dropped), dims in groups.items():
-        q = next(q for d, q, _ in floors if d == dims[0])
-        units = " and ".join(DROP_UNITS.get(d, "position") + ("s" if dropped > 1 else "") for d in dims)
-        parts.append(f"(N - F + 2P)/S + 1 = {numbers} = {exact_ratio(q)} in {' and '.join(dims)} is floored to "
-                     f"{q.value}, so the last {dropped} input {units} {'are' if dropped > 1 or len(dims) > 1 else 'is'}"
-                     " never used")
-    return "; ".join(parts)
 
 
 def conv_result(plan: ConvPlan, shape: Shape, ctx: Context, a: dict[str, Any]) -> LayerResult:
@@ -173,7 +155,7 @@ def _keras_window_args(rank: int) -> tuple[Arg, ...]:
     return (
         Arg("strides", ints(rank), 1),
         Arg("padding", padding(rank, modes), "valid", "'valid', 'same', or explicit zeros as in PyTorch"),
-        Arg("data_format", optional(choice("channels_last", "channels_first")), None),
+        DATA_FORMAT,
         Arg("dilation_rate", ints(rank), 1),
     )
 
@@ -279,7 +261,7 @@ class KerasConvTranspose(KerasConvBase):
                 Arg("strides", ints(cls.rank), 1),
                 Arg("padding", choice(*modes), "valid"),
                 Arg("output_padding", optional(ints(cls.rank, 0)), None),
-                Arg("data_format", optional(choice("channels_last", "channels_first")), None),
+                DATA_FORMAT,
                 Arg("dilation_rate", ints(cls.rank), 1),
                 Arg("activation", anything, None), Arg("use_bias", boolean, True))
 
@@ -297,14 +279,6 @@ class KerasConvTranspose(KerasConvBase):
 
 
 # ---- PyTorch kinds -------------------------------------------------------------------------------
-
-def check_stated(a: dict[str, Any], arg: str, actual: int, ctx: Context) -> None:
-    """PyTorch specs may state in_channels / in_features; they must match what flows in."""
-    stated = a.get(arg)
-    if stated is not None and stated != actual:
-        raise ctx.arg_error(arg, f"says {stated} but the previous layer gives {actual}",
-                            f"set {arg}: {actual}, or remove it: paramcalc infers it.")
-
 
 class TorchConvBase(LayerKind):
     rank: ClassVar[int]

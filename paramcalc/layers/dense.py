@@ -6,10 +6,10 @@ from typing import Any
 
 from paramcalc.layers.args import Arg, anything, boolean, optional, positive
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, Structure, trainable_split
-from paramcalc.layers.conv import check_stated
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import BIAS_ADDS
 from paramcalc.layers.registry import register
+from paramcalc.layers.shapes import check_stated
 
 
 def dense_result(shape: Shape, units: int, use_bias: bool, a: dict[str, Any]) -> LayerResult:

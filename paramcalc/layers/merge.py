@@ -71,7 +71,7 @@ class Concatenate(LayerKind):
                            "reshape them to the same number of dimensions.")
         axis = a["axis"] if a["axis"] is not None else a["dim"]
         if axis is None:
-            index = rank - 1 if ctx.channels_last else 0
+            index = ctx.channel_axis(rank)
         else:
             index = axis + rank + 1 if axis < 0 else axis
             index -= 1

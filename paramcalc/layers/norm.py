@@ -7,10 +7,10 @@ from typing import Any, ClassVar
 
 from paramcalc.layers.args import Arg, BadValue, anything, boolean, is_int, number, optional, positive
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, trainable_split
-from paramcalc.layers.conv import check_stated
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import BATCH_NORM, GROUP_NORM, LAYER_NORM, LRN, LRN_PADDED, elements, norm_ops
 from paramcalc.layers.registry import register
+from paramcalc.layers.shapes import check_stated
 
 
 def axes(value: Any) -> tuple[int, ...]:
@@ -48,7 +48,7 @@ class BatchNormalization(LayerKind):
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
         if a["axis"] is None:
-            index = [len(shape) - 1 if ctx.channels_last else 0]
+            index = [ctx.channel_axis(len(shape))]
         else:
             index = resolve_axes(a["axis"], shape, ctx)
         C = Q.of(Q.product(Q.of(shape[i]) for i in index).value, "C")
@@ -95,7 +95,7 @@ class TorchBatchNorm(LayerKind):
             want = " or ".join(f"{r}-D" for r in cls.ranks)
             raise ctx.fail(f"expects a {want} input (channels first) but gets {shape}",
                            "use the BatchNorm variant that matches the input's rank.")
-        channels = shape[-1] if ctx.channels_last and len(shape) > 1 else shape[0]
+        channels = ctx.channels(shape)
         check_stated(a, "num_features", channels, ctx)
         params = Q.of(2) * Q.of(channels, "C") if a["affine"] else ZERO
         return LayerResult(shape, params, ZERO, ZERO, (Derivation("params", params),),
@@ -160,7 +160,7 @@ class GroupNorm(LayerKind):
 
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
-        channels = shape[-1] if ctx.channels_last else shape[0]
+        channels = ctx.channels(shape)
         check_stated(a, "num_channels", channels, ctx)
         if channels % a["num_groups"]:
             raise ctx.arg_error("num_groups", f"must divide the {channels} channels; got {a['num_groups']}",
@@ -181,7 +181,7 @@ class LocalResponseNorm(LayerKind):
 
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
-        channels = shape[-1] if ctx.channels_last else shape[0]
+        channels = ctx.channels(shape)
         # PyTorch computes it with an average pooling over the channels padded by size - 1.
         padded = elements(shape) // channels * (channels + a["size"] - 1)
         return LayerResult(shape, ops={LRN: elements(shape), LRN_PADDED: padded})

@@ -8,15 +8,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from paramcalc.layers import sym
-from paramcalc.layers.args import Arg, boolean, choice, int_or_none_list, ints, optional, padding
+from paramcalc.layers.args import Arg, boolean, int_or_none_list, ints, optional, padding
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape
-from paramcalc.layers.conv import Floor, floor_warning
 from paramcalc.layers.formula import Q
 from paramcalc.layers.ops import AVG_POOL_OUTPUT, GLOBAL_AVG_POOL_2D, POOL_INPUT, POOL_WINDOW, elements
 from paramcalc.layers.registry import define_ranked
-from paramcalc.layers.shapes import dim_names, same, sliding, sliding_ceil
-
-DATA_FORMAT = Arg("data_format", optional(choice("channels_last", "channels_first")), None)
+from paramcalc.layers.shapes import DATA_FORMAT, Floor, dim_names, floor_warning, window_length
 
 
 def window_result(shape: Shape, ctx: Context, rank: int, lengths_of: Any, window: int = 1,
@@ -59,12 +56,7 @@ class KerasPooling(LayerKind):
         strides = a["strides"] or pool
 
         def length(i: int, n: int, dim: str, floors: list[Floor]) -> Q:
-            if pad == "same":
-                return same(n, strides[i])
-            q, dropped = sliding(n, pool[i], strides[i], 1, (0, 0) if pad == "valid" else pad[i])
-            if dropped and not sym.certainly_below(q.value, 1):
-                floors.append((dim, q, dropped))
-            return q
+            return window_length(n, pool[i], strides[i], 1, pad if isinstance(pad, str) else pad[i], dim, floors)
 
         return window_result(shape, ctx, cls.rank, length, elements(pool), "Average" in cls.name)
 
@@ -97,13 +89,8 @@ class TorchPooling(LayerKind):
                                     f"for kernel_size={list(kernel)}", "lower the padding.")
 
         def length(i: int, n: int, dim: str, floors: list[Floor]) -> Q:
-            args = (n, kernel[i], stride[i], dilation[i], (pads[i], pads[i]))
-            if a["ceil_mode"]:
-                return sliding_ceil(*args)
-            q, dropped = sliding(*args)
-            if dropped and not sym.certainly_below(q.value, 1):
-                floors.append((dim, q, dropped))
-            return q
+            return window_length(n, kernel[i], stride[i], dilation[i], (pads[i], pads[i]), dim, floors,
+                                 a["ceil_mode"])
 
         return window_result(shape, ctx, cls.rank, length, elements(kernel), cls.average)
 

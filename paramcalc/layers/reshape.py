@@ -7,14 +7,12 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 from paramcalc.layers import sym
-from paramcalc.layers.args import Arg, BadValue, anything, choice, integer, ints, is_int, optional, pairs, shape_list
+from paramcalc.layers.args import Arg, BadValue, anything, integer, ints, is_int, optional, pairs, shape_list
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, format_shape
 from paramcalc.layers.formula import Q
 from paramcalc.layers.ops import UPSAMPLE, elements
 from paramcalc.layers.registry import define_ranked, register
-from paramcalc.layers.shapes import dim_names
-
-DATA_FORMAT = Arg("data_format", optional(choice("channels_last", "channels_first")), None)
+from paramcalc.layers.shapes import DATA_FORMAT, dim_names
 
 
 @register
