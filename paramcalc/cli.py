@@ -278,9 +278,10 @@ formulas, or everything about the named KINDs.""")
 @click.argument("kinds", nargs=-1, metavar="[KIND]...")
 @reports_errors
 def layers_command(kinds: tuple[str, ...]) -> None:
+    from paramcalc.catalog import catalog
     from paramcalc.render.layers import render_kinds
 
-    click.echo(render_kinds(kinds))
+    click.echo(render_kinds(catalog(kinds)))
 
 
 GRID_HELP = """\b

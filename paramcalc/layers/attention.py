@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from paramcalc.layers.args import Arg, anything, boolean, number, optional, positive
-from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, trainable_split
+from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import BIAS_ADDS, SOFTMAX
 from paramcalc.layers.registry import register
@@ -15,7 +15,6 @@ from paramcalc.layers.registry import register
 class Embedding(LayerKind):
     name = "Embedding"
     doc = "Token embedding (Keras): a lookup table of input_dim vectors; the input holds token ids."
-    formulas = "params = input_dim x output_dim;  MACs 0 (a lookup)"
     example, example_rank = "{input_dim: 100, output_dim: 16}", 0
     args = (Arg("input_dim", positive), Arg("output_dim", positive), Arg("mask_zero", boolean, False),
             Arg("input_length", anything, None), Arg("embeddings_initializer", anything, None),
@@ -26,7 +25,7 @@ class Embedding(LayerKind):
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
         params = Q.of(a["input_dim"], "vocabulary") * Q.of(a["output_dim"], "dim")
         trainable, frozen = trainable_split(params, ZERO, a)
-        return LayerResult((*shape, a["output_dim"]), trainable, frozen, ZERO, (Derivation("params", params),))
+        return LayerResult((*shape, a["output_dim"]), trainable, frozen)
 
 
 @register
@@ -35,8 +34,6 @@ class MultiHeadAttention(LayerKind):
     multi_input = True
     doc = ("Multi-head attention (Keras). One input is self-attention; two are [query, value]; three "
            "[query, value, key].")
-    formulas = ("params = query, key, value and output projections (+ biases);  MACs = projections + "
-                "QK^T (T x S x h x key_dim) + AV (T x S x h x value_dim)")
     example, example_rank = "{num_heads: 2, key_dim: 4}", 1
     args = (Arg("num_heads", positive), Arg("key_dim", positive), Arg("value_dim", optional(positive), None),
             Arg("dropout", number, 0.0), Arg("use_bias", boolean, True), Arg("output_shape", optional(positive), None),
@@ -74,5 +71,4 @@ class MultiHeadAttention(LayerKind):
         trainable, frozen = trainable_split(params, ZERO, a)
         biases = (T * h * k + S * h * k + S * h * v + T * do).value if bias else 0
         ops = {BIAS_ADDS: biases, SOFTMAX: (T * S * h).value}
-        return LayerResult((*query[:-1], out_dim), trainable, frozen, macs,
-                           (Derivation("params", params), Derivation("MACs", macs)), ops=ops)
+        return LayerResult((*query[:-1], out_dim), trainable, frozen, macs, ops=ops)

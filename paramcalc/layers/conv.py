@@ -11,7 +11,21 @@ from typing import Any, ClassVar
 
 from paramcalc.layers import sym
 from paramcalc.layers.args import Arg, anything, boolean, choice, ints, optional, padding, positive
-from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, Structure, trainable_split
+from paramcalc.layers.base import (
+    DEPTHWISE_MACS,
+    DEPTHWISE_PARAMS,
+    POINTWISE_MACS,
+    POINTWISE_PARAMS,
+    Context,
+    Derivation,
+    LayerKind,
+    LayerResult,
+    Shape,
+    Structure,
+    output_label,
+    padding_label,
+    trainable_split,
+)
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import BIAS_ADDS
 from paramcalc.layers.registry import define_ranked
@@ -70,7 +84,7 @@ def output_lengths(plan: ConvPlan, spatial: Shape, ctx: Context) -> list[Q]:
             if ctx.formulas:  # the zeros 'same' adds are only shown by `explain`
                 total = keras_same_padding(n, f, s, d, q.value)
                 before = sym.floor_div(total.value, 2) if plan.padding == "same" else total.value
-                ctx.note(f"padding {names[i]}", total, f"({before} before, {total.value - before} after)")
+                ctx.note(padding_label(names[i]), total, f"({before} before, {total.value - before} after)")
         else:
             if plan.padding == "valid":
                 pads = (0, 0)
@@ -113,7 +127,7 @@ def conv_result(plan: ConvPlan, shape: Shape, ctx: Context, a: dict[str, Any]) -
     M = Q.of(plan.out_channels, "M")
     # Output sizes enter the counts as plain numbers (H' x W'); their own formulas are listed above.
     out_positions = Q.product(Q.of(q.value, f"{d[0].upper()}'") for q, d in zip(lengths, dim_names(rank)))
-    derivations = [Derivation(f"output {n}", q) for n, q in zip(dim_names(rank), lengths)]
+    steps = [Derivation(output_label(n), q) for n, q in zip(dim_names(rank), lengths)]
 
     if plan.variant == DEPTHWISE:
         m = Q.of(plan.depth_multiplier, "m")
@@ -124,8 +138,8 @@ def conv_result(plan: ConvPlan, shape: Shape, ctx: Context, a: dict[str, Any]) -
         depthwise, depthwise_macs = kernel * C * m, out_positions * C * m * kernel
         pointwise = (C * m + 1) * M if plan.use_bias else C * m * M
         pointwise_macs = out_positions * M * (C * m)
-        derivations += [Derivation("depthwise params", depthwise), Derivation("pointwise params", pointwise),
-                        Derivation("depthwise MACs", depthwise_macs), Derivation("pointwise MACs", pointwise_macs)]
+        steps += [Derivation(DEPTHWISE_PARAMS, depthwise), Derivation(POINTWISE_PARAMS, pointwise),
+                  Derivation(DEPTHWISE_MACS, depthwise_macs), Derivation(POINTWISE_MACS, pointwise_macs)]
         params, macs = depthwise + pointwise, depthwise_macs + pointwise_macs
     else:
         per_group = Q.of(channels // plan.groups, "C/g") if plan.groups > 1 else C
@@ -135,11 +149,10 @@ def conv_result(plan: ConvPlan, shape: Shape, ctx: Context, a: dict[str, Any]) -
         positions = Q.product(Q.of(n) for n in spatial) if plan.variant == TRANSPOSE else out_positions
         macs = positions * M * per_filter
     trainable, frozen = trainable_split(params, ZERO, a)
-    derivations += [Derivation("params", params), Derivation("MACs", macs)]
     structure = Structure(plan.variant, plan.kernel, channels, plan.out_channels, spatial,
                           tuple(q.value for q in lengths), plan.groups, plan.depth_multiplier, plan.use_bias)
     ops = {BIAS_ADDS: out_positions.value * plan.out_channels} if plan.use_bias else {}
-    return LayerResult(out_shape, trainable, frozen, macs, tuple(derivations), structure, ops)
+    return LayerResult(out_shape, trainable, frozen, macs, tuple(steps), structure, ops)
 
 
 def kernel_volume(kernel: Shape) -> Q:
@@ -185,7 +198,6 @@ class KerasConvBase(LayerKind):
 class KerasConv(KerasConvBase):
     example = "{filters: 8, kernel_size: 3, strides: 2, padding: same}"
     doc = "Convolution (Keras); `groups` splits channels into independent groups."
-    formulas = "params = (K x C/g + 1) x filters;  MACs = H' x W' x filters x K x C/g"
 
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:
@@ -212,7 +224,6 @@ class KerasConv(KerasConvBase):
 class KerasDepthwiseConv(KerasConvBase):
     example = "{kernel_size: 3, depth_multiplier: 2}"
     doc = "Depthwise convolution (Keras): each input channel convolved with its own depth_multiplier filters."
-    formulas = "params = (K + 1) x C x m;  MACs = H' x W' x C x m x K"
 
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:
@@ -232,8 +243,6 @@ class KerasDepthwiseConv(KerasConvBase):
 class KerasSeparableConv(KerasConvBase):
     example = "{filters: 8, kernel_size: 3, depth_multiplier: 2}"
     doc = "Depthwise-separable convolution (Keras): a depthwise conv (no bias) then a 1x1 pointwise conv."
-    formulas = ("params = K x C x m + (C x m + 1) x filters;  "
-                "MACs = H' x W' x C x m x K + H' x W' x filters x C x m")
 
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:
@@ -252,7 +261,6 @@ class KerasSeparableConv(KerasConvBase):
 class KerasConvTranspose(KerasConvBase):
     example = "{filters: 8, kernel_size: 3, strides: 2, padding: same}"
     doc = "Transposed convolution (Keras), the upsampling 'deconvolution'."
-    formulas = "params = (K x C + 1) x filters;  MACs = H x W x filters x K x C (input positions)"
 
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:
@@ -329,14 +337,12 @@ class TorchConvBase(LayerKind):
 class TorchConv(TorchConvBase):
     example = "{out_channels: 8, kernel_size: 3, padding: 1, groups: 2}"
     doc = "Convolution (PyTorch): explicit zero padding, 'same' only at stride 1."
-    formulas = "params = (K x C/g + 1) x out_channels;  MACs = H' x W' x out_channels x K x C/g"
 
 
 class TorchConvTranspose(TorchConvBase):
     transposed = True
     example = "{out_channels: 8, kernel_size: 3, stride: 2, output_padding: 1}"
     doc = "Transposed convolution (PyTorch)."
-    formulas = "out = (N - 1) x S - 2P + D x (F - 1) + output_padding + 1;  MACs at input positions"
 
 
 

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from paramcalc.layers import sym
 from paramcalc.layers.args import Arg, BadValue, is_int, optional
-from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, format_shape
+from paramcalc.layers.base import JOINED_AXIS, Context, Derivation, LayerKind, LayerResult, Shape, format_shape
 from paramcalc.layers.formula import Q
 from paramcalc.layers.ops import ELEMENTWISE, elements
 from paramcalc.layers.registry import register
@@ -24,7 +24,6 @@ class Elementwise(LayerKind):
     multi_input = True
     exactly: ClassVar[int | None] = None
     doc = "Element-wise merge of inputs of the same shape (a dimension of 1 broadcasts)."
-    formulas = "out = the common shape;  params 0;  MACs 0"
     example_inputs = 2
 
     @classmethod
@@ -58,7 +57,6 @@ class Concatenate(LayerKind):
     multi_input = True
     doc = ("Joins inputs along `axis` (Keras numbering: the batch is 0, -1 the last); the default is the channel "
            "axis of the spec's data format. PyTorch's `dim` is accepted too.")
-    formulas = "out[axis] = sum of the inputs' sizes on that axis;  params 0;  MACs 0"
     args = (Arg("axis", optional(axis_value), None), Arg("dim", optional(axis_value), None))
 
     @classmethod
@@ -84,7 +82,7 @@ class Concatenate(LayerKind):
         total = Q.total(Q.of(s[index]) for s in shapes)
         out = list(shapes[0])
         out[index] = total.value
-        return LayerResult(tuple(out), derivations=(Derivation("joined axis", total),))
+        return LayerResult(tuple(out), steps=(Derivation(JOINED_AXIS, total),))
 
 
 for _name, _exactly in (("Add", None), ("Subtract", 2), ("Multiply", None), ("Average", None), ("Maximum", None),

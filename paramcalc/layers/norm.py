@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from paramcalc.layers.args import Arg, BadValue, anything, boolean, is_int, number, optional, positive
-from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, trainable_split
+from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import BATCH_NORM, GROUP_NORM, LAYER_NORM, LRN, LRN_PADDED, elements, norm_ops
 from paramcalc.layers.registry import register
@@ -40,7 +40,6 @@ class BatchNormalization(LayerKind):
     name = "BatchNormalization"
     doc = ("Batch normalisation (Keras): gamma and beta trainable, moving mean and variance non-trainable. "
            "The axis defaults to the channel axis of the spec's data format.")
-    formulas = "params = 4 x C (2 x C non-trainable);  MACs 0"
     args = (Arg("axis", optional(axes), None), Arg("momentum", number, 0.99), Arg("epsilon", number, 0.001),
             Arg("center", boolean, True), Arg("scale", boolean, True), Arg("synchronized", boolean, False),
             Arg("renorm", boolean, False), Arg("renorm_clipping", anything, None), Arg("renorm_momentum", number, 0.99))
@@ -56,35 +55,30 @@ class BatchNormalization(LayerKind):
         trainable = Q.of(learned) * C if learned else ZERO
         moving = Q.of(2) * C
         trainable, frozen = trainable_split(trainable, moving, a)
-        return LayerResult(shape, trainable, frozen, ZERO,
-                           (Derivation("trainable params", trainable), Derivation("non-trainable params", frozen)),
-                           ops=norm_ops(BATCH_NORM, shape, bool(learned)))
+        return LayerResult(shape, trainable, frozen, ZERO, ops=norm_ops(BATCH_NORM, shape, bool(learned)))
 
 
 @register
 class LayerNormalization(LayerKind):
     name = "LayerNormalization"
     doc = "Layer normalisation (Keras) over `axis` (default the last)."
-    formulas = "params = 2 x (size of the normalised axes);  MACs 0"
     args = (Arg("axis", axes, -1), Arg("epsilon", number, 0.001), Arg("center", boolean, True),
             Arg("scale", boolean, True), Arg("rms_scaling", boolean, False))
 
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
-        size = Q.product(Q.of(shape[i]) for i in resolve_axes(a["axis"], shape, ctx))
+        size = Q.of(Q.product(Q.of(shape[i]) for i in resolve_axes(a["axis"], shape, ctx)).value, "normalized")
         gamma = a["scale"] or a["rms_scaling"]
         beta = a["center"] and not a["rms_scaling"]
         params = Q.of(int(gamma) + int(beta)) * size if gamma or beta else ZERO
         trainable, frozen = trainable_split(params, ZERO, a)
-        return LayerResult(shape, trainable, frozen, ZERO, (Derivation("params", params),),
-                           ops=norm_ops(LAYER_NORM, shape, bool(gamma or beta)))
+        return LayerResult(shape, trainable, frozen, ZERO, ops=norm_ops(LAYER_NORM, shape, bool(gamma or beta)))
 
 
 class TorchBatchNorm(LayerKind):
     ranks: ClassVar[tuple[int, ...]]
     framework = "torch"
     doc = "Batch normalisation (PyTorch): weight and bias are parameters; running stats are buffers."
-    formulas = "params = 2 x C (affine);  MACs 0"
     args = (Arg("num_features", optional(positive), None), Arg("eps", number, 1e-5),
             Arg("momentum", optional(number), 0.1), Arg("affine", boolean, True),
             Arg("track_running_stats", boolean, True), Arg("device", anything, None), Arg("dtype", anything, None))
@@ -98,8 +92,7 @@ class TorchBatchNorm(LayerKind):
         channels = ctx.channels(shape)
         check_stated(a, "num_features", channels, ctx)
         params = Q.of(2) * Q.of(channels, "C") if a["affine"] else ZERO
-        return LayerResult(shape, params, ZERO, ZERO, (Derivation("params", params),),
-                           ops=norm_ops(BATCH_NORM, shape, a["affine"]))
+        return LayerResult(shape, params, ZERO, ZERO, ops=norm_ops(BATCH_NORM, shape, a["affine"]))
 
 
 @register
@@ -131,7 +124,6 @@ class LayerNorm(LayerKind):
     example = "{normalized_shape: 9}"
     framework = "torch"
     doc = "Layer normalisation (PyTorch) over the trailing `normalized_shape` dimensions."
-    formulas = "params = 2 x prod(normalized_shape) (1 x without bias);  MACs 0"
     args = (Arg("normalized_shape", normalized_shape), Arg("eps", number, 1e-5),
             Arg("elementwise_affine", boolean, True), Arg("bias", boolean, True),
             Arg("device", anything, None), Arg("dtype", anything, None))
@@ -142,10 +134,9 @@ class LayerNorm(LayerKind):
         if tuple(shape[-len(ns):]) != ns or len(ns) > len(shape):
             raise ctx.arg_error("normalized_shape", f"is {list(ns)} but the input ends in {list(shape[-len(ns):])}",
                                 "make normalized_shape the last dimensions of the input.")
-        size = Q.product(Q.of(n) for n in ns)
+        size = Q.of(Q.product(Q.of(n) for n in ns).value, "normalized")
         params = Q.of(1 + int(a["bias"])) * size if a["elementwise_affine"] else ZERO
-        return LayerResult(shape, params, ZERO, ZERO, (Derivation("params", params),),
-                           ops=norm_ops(LAYER_NORM, shape, a["elementwise_affine"]))
+        return LayerResult(shape, params, ZERO, ZERO, ops=norm_ops(LAYER_NORM, shape, a["elementwise_affine"]))
 
 
 @register
@@ -154,7 +145,6 @@ class GroupNorm(LayerKind):
     example = "{num_groups: 2}"
     framework = "torch"
     doc = "Group normalisation (PyTorch): channels split into num_groups groups."
-    formulas = "params = 2 x C (affine);  MACs 0"
     args = (Arg("num_groups", positive), Arg("num_channels", optional(positive), None), Arg("eps", number, 1e-5),
             Arg("affine", boolean, True), Arg("device", anything, None), Arg("dtype", anything, None))
 
@@ -166,8 +156,7 @@ class GroupNorm(LayerKind):
             raise ctx.arg_error("num_groups", f"must divide the {channels} channels; got {a['num_groups']}",
                                 "choose a number of groups that divides the channels.")
         params = Q.of(2) * Q.of(channels, "C") if a["affine"] else ZERO
-        return LayerResult(shape, params, ZERO, ZERO, (Derivation("params", params),),
-                           ops=norm_ops(GROUP_NORM, shape, a["affine"]))
+        return LayerResult(shape, params, ZERO, ZERO, ops=norm_ops(GROUP_NORM, shape, a["affine"]))
 
 
 @register
@@ -176,7 +165,6 @@ class LocalResponseNorm(LayerKind):
     example = "{size: 5}"
     framework = "torch"
     doc = "Local response normalisation (AlexNet, PyTorch): no weights, same shape."
-    formulas = "params 0;  MACs 0"
     args = (Arg("size", positive), Arg("alpha", number, 1e-4), Arg("beta", number, 0.75), Arg("k", number, 1.0))
 
     @classmethod

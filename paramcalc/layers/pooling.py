@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from paramcalc.layers import sym
 from paramcalc.layers.args import Arg, boolean, int_or_none_list, ints, optional, padding
-from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape
+from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, output_label
 from paramcalc.layers.formula import Q
 from paramcalc.layers.ops import AVG_POOL_OUTPUT, GLOBAL_AVG_POOL_2D, POOL_INPUT, POOL_WINDOW, elements
 from paramcalc.layers.registry import define_ranked
@@ -35,7 +35,7 @@ def window_result(shape: Shape, ctx: Context, rank: int, lengths_of: Any, window
     ops = {POOL_WINDOW: elements(out) * window, POOL_INPUT: elements(shape)}
     if average:
         ops[AVG_POOL_OUTPUT] = elements(out)
-    return LayerResult(out, derivations=tuple(Derivation(f"output {d}", q) for d, q in zip(dim_names(rank), lengths)),
+    return LayerResult(out, steps=tuple(Derivation(output_label(d), q) for d, q in zip(dim_names(rank), lengths)),
                        ops=ops)
 
 
@@ -43,7 +43,6 @@ class KerasPooling(LayerKind):
     rank: ClassVar[int]
     example = "{pool_size: 2}"
     doc = "Pooling (Keras): 'valid' gives floor((N - F)/S) + 1, 'same' gives ceil(N/S); strides default to pool_size."
-    formulas = "out = (N - F + 2P)/S + 1 (valid) or ceil(N/S) (same); params 0; MACs 0"
 
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:
@@ -67,7 +66,6 @@ class TorchPooling(LayerKind):
     framework = "torch"
     average: ClassVar[bool] = False
     doc = "Pooling (PyTorch): explicit padding, stride defaults to kernel_size, optional ceil_mode."
-    formulas = "out = floor or ceil((N - D x (F - 1) - 1 + 2P)/S) + 1; params 0; MACs 0"
 
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:
@@ -98,7 +96,6 @@ class TorchPooling(LayerKind):
 class GlobalPooling(LayerKind):
     rank: ClassVar[int]
     doc = "Global pooling (Keras): one value per channel."
-    formulas = "out = C (or 1 x ... x 1 x C with keepdims); params 0; MACs 0"
     args = (DATA_FORMAT, Arg("keepdims", boolean, False))
 
     @classmethod
@@ -113,7 +110,6 @@ class AdaptivePooling(LayerKind):
     example = "{output_size: 2}"
     framework = "torch"
     doc = "Adaptive pooling (PyTorch): the output size is given; null keeps that input size."
-    formulas = "out = output_size; params 0; MACs 0"
 
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:
