@@ -153,10 +153,11 @@ def summary(spec: str, fmt: str, width: int | None, no_color: bool, by_type: boo
 
         emit(conventions_table(report), fmt, width, no_color)
         return
+    counted_by = ""  # the tool a convention reproduces, for the table's footer
     if convention != "paper":  # the engine counts the paper's way already
-        from paramcalc.conventions import apply
+        from paramcalc.conventions import CONVENTIONS, apply
 
-        report = apply(report, convention)
+        report, counted_by = apply(report, convention), CONVENTIONS[convention].tool
     if by_type:
         from paramcalc.render.compare import by_type_table
 
@@ -174,7 +175,7 @@ def summary(spec: str, fmt: str, width: int | None, no_color: bool, by_type: boo
         return
     from paramcalc.render.table import render_table
 
-    console_for(width, no_color).print(render_table(report, depth))
+    console_for(width, no_color).print(render_table(report, depth, counted_by))
 
 
 def run_sweep_command(spec: str, values: dict[str, list[str]], fmt: str, width: int | None, no_color: bool) -> None:

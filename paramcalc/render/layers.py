@@ -3,12 +3,14 @@ defaults, the formulas `explain` prints for its example, and the example's figur
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from paramcalc.catalog import Catalog, KindEntry
 from paramcalc.layers.base import OUTPUT, PADDING, Derivation
 from paramcalc.render.explain import formula_line, legend, ordered
 from paramcalc.render.numbers import shape_text, thousands
+
+if TYPE_CHECKING:  # the records only: rendering them needs neither the engine nor the loader
+    from paramcalc.catalog import Catalog, KindEntry
 
 
 def default_text(value: Any) -> str:
