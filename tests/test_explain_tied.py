@@ -249,3 +249,11 @@ def test_q_lists_its_symbols_and_operations():
     deep = Q.total(Q.of(1, "C") for _ in range(5000))  # a long sum is a deep tree: walked without recursion
     assert deep.symbols() == {"C"}
 
+
+
+def test_free_dimensions_are_written_in_the_formulas_notation_everywhere():
+    # One rule (formula.expression_text) for sympy's ceiling, Max and **, in figures, notes and totals.
+    out = invoke("explain", "-", input="input: [H, W, 3]\nlayers:\n"
+                 "  - Conv2D: {filters: 4, kernel_size: 3, strides: 2, padding: same}\n  - Flatten\n")
+    assert "ceil(H/2)" in out and "max(0, " in out and " before, " in out
+    assert "ceiling" not in out and "Max(" not in out and "**" not in out

@@ -26,7 +26,7 @@ from paramcalc.layers.base import (
     padding_label,
     trainable_split,
 )
-from paramcalc.layers.formula import ZERO, Q
+from paramcalc.layers.formula import ZERO, Q, expression_text
 from paramcalc.layers.ops import BIAS_ADDS
 from paramcalc.layers.registry import define_ranked
 from paramcalc.layers.shapes import (
@@ -84,7 +84,9 @@ def output_lengths(plan: ConvPlan, spatial: Shape, ctx: Context) -> list[Q]:
             if ctx.formulas:  # the zeros 'same' adds are only shown by `explain`
                 total = keras_same_padding(n, f, s, d, q.value)
                 before = sym.floor_div(total.value, 2) if plan.padding == "same" else total.value
-                ctx.note(padding_label(names[i]), total, f"({before} before, {total.value - before} after)")
+                after = total.value - before
+                ctx.note(padding_label(names[i]), total,
+                         f"({expression_text(before)} before, {expression_text(after)} after)")
         else:
             if plan.padding == "valid":
                 pads = (0, 0)

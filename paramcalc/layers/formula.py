@@ -180,8 +180,14 @@ def _number(value: object) -> str:
     """An int as written; a formula (free input dimensions) in parentheses when it has several terms."""
     if isinstance(value, int):
         return str(value)
-    text = str(value).replace("ceiling(", "ceil(").replace("**", "^")
+    text = expression_text(value)
     return f"({text})" if " " in text else text
+
+
+def expression_text(value: object) -> str:
+    """A count in free input dimensions (a sympy expression) in the notation of the formulas:
+    ceil, max and ^ rather than sympy's ceiling, Max and **. Every renderer writes them this way."""
+    return str(value).replace("ceiling(", "ceil(").replace("Max(", "max(").replace("**", "^")
 
 
 ZERO = Q.of(0)
