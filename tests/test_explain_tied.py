@@ -257,3 +257,18 @@ def test_free_dimensions_are_written_in_the_formulas_notation_everywhere():
                  "  - Conv2D: {filters: 4, kernel_size: 3, strides: 2, padding: same}\n  - Flatten\n")
     assert "ceil(H/2)" in out and "max(0, " in out and " before, " in out
     assert "ceiling" not in out and "Max(" not in out and "**" not in out
+
+
+def test_convolution_and_pooling_share_one_window_rule():
+    # Same window, stride and padding: the same output-length formula and the same floor warning, word for word.
+    spec = ("input: [12, 12, 4]\nlayers:\n  - Conv2D: {filters: 4, kernel_size: 3, strides: 2, name: c}\n"
+            "  - MaxPooling2D: {pool_size: 3, strides: 2, name: p, inputs: input}\n"
+            "  - Conv2D: {filters: 4, kernel_size: 3, strides: 2, padding: same, name: cs, inputs: input}\n"
+            "  - MaxPooling2D: {pool_size: 3, strides: 2, padding: same, name: ps, inputs: input}\n")
+    rows = {row.name: row for row in run_text(spec).rows}
+    for conv, pool in (("c", "p"), ("cs", "ps")):
+        lines = [[(d.label, d.q.render(True), d.q.render()) for d in rows[name].derivations
+                  if d.label.startswith("output")] for name in (conv, pool)]
+        assert lines[0] == lines[1]
+        assert rows[conv].warnings == rows[pool].warnings
+    assert rows["c"].warnings and not rows["cs"].warnings  # (12 - 3)/2 floors; ceil(12/2) does not
