@@ -287,15 +287,16 @@ def summary_view(report: Report, by_type: bool, depth: int | None, all_conventio
         from paramcalc.render.conventions import conventions_table
 
         return conventions_table(report)
+    counted_by = ""  # the tool a convention reproduces, for the table's footer
     if convention != "paper":  # the engine counts the paper's way already
-        from paramcalc.conventions import apply
+        from paramcalc.conventions import CONVENTIONS, apply
 
-        report = apply(report, convention)
+        report, counted_by = apply(report, convention), CONVENTIONS[convention].tool
     if by_type:
         from paramcalc.render.compare import by_type_table
 
         return by_type_table(report)
-    return SummaryView(report, depth)
+    return SummaryView(report, depth, counted_by)
 
 
 def sweep_view(spec: str, values: dict[str, list[str]]) -> Tabular:
@@ -398,9 +399,10 @@ def chosen_rows(report: Report, names: tuple[str, ...]) -> list[Any]:
 formulas, or everything about the named KINDs.""")
 @click.argument("kinds", nargs=-1, metavar="[KIND]...")
 def layers_command(kinds: tuple[str, ...]) -> None:
+    from paramcalc.catalog import catalog
     from paramcalc.render.layers import render_kinds
 
-    click.echo(render_kinds(kinds))
+    click.echo(render_kinds(catalog(kinds)))
 
 
 GRID_HELP = """\b

@@ -103,7 +103,8 @@ def test_explanation_equals_computation(kind):
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
 def test_every_kind_is_documented(kind):
-    assert kind.doc and kind.formulas, f"{kind.name} needs a doc line and formulas for `paramcalc layers`"
+    # Its formulas are not written by hand: `paramcalc layers` renders those of its example.
+    assert kind.doc, f"{kind.name} needs a doc line for `paramcalc layers`"
 
 
 def test_layers_command_lists_every_kind():

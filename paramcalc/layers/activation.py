@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from paramcalc.layers.args import Arg, BadValue, anything, boolean, fraction, is_int, number, optional, positive, text
-from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, trainable_split
+from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import ACTIVATION, PLAIN_RELU, SOFTMAX, elements
 from paramcalc.layers.registry import register
+from paramcalc.layers.shapes import DATA_FORMAT
 from paramcalc.layers.traits import Cost
 
 
@@ -16,7 +17,6 @@ class Elementwise(LayerKind):
     """Same shape out as in; no weights; no multiply-accumulates."""
 
     doc = "Element-wise; keeps the shape."
-    formulas = "params 0;  MACs 0"
 
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
@@ -61,9 +61,9 @@ _elementwise("Dropout", "keras", Cost.DROPOUT, Arg("rate", fraction, 0.5), Arg("
 _elementwise("Activation", "keras", Cost.ACTIVATION, Arg("activation", text), example="{activation: relu}")
 _elementwise("SpatialDropout1D", "keras", Cost.DROPOUT, Arg("rate", fraction), Arg("seed", anything, None),
              example="{rate: 0.1}")
-_elementwise("SpatialDropout2D", "keras", Cost.DROPOUT, Arg("rate", fraction), Arg("data_format", anything, None),
+_elementwise("SpatialDropout2D", "keras", Cost.DROPOUT, Arg("rate", fraction), DATA_FORMAT,
              Arg("seed", anything, None), example="{rate: 0.1}")
-_elementwise("SpatialDropout3D", "keras", Cost.DROPOUT, Arg("rate", fraction), Arg("data_format", anything, None),
+_elementwise("SpatialDropout3D", "keras", Cost.DROPOUT, Arg("rate", fraction), DATA_FORMAT,
              Arg("seed", anything, None), example="{rate: 0.1}")
 _elementwise("GaussianNoise", "keras", Cost.DROPOUT, Arg("stddev", number), Arg("seed", anything, None),
              example="{stddev: 0.1}")
@@ -98,7 +98,6 @@ class PReLU(LayerKind):
     example = "{shared_axes: [1, 2]}"
     doc = ("Parametric ReLU. Keras: one slope per input value, shared along `shared_axes`. PyTorch "
            "(num_parameters or init given, or a bare PReLU in a channels_first spec): 1 slope, or one per channel.")
-    formulas = "params = product of the input dims not in shared_axes (Keras) or num_parameters (PyTorch)"
     args = (Arg("shared_axes", optional(shared_axes), None), Arg("num_parameters", optional(positive), None),
             Arg("init", optional(number), None))
 
@@ -110,11 +109,11 @@ class PReLU(LayerKind):
         if torch_style:
             # PyTorch semantics: a single slope, or one per channel.
             n = a["num_parameters"] or 1
-            channels = shape[-1] if ctx.channels_last else shape[0]
+            channels = ctx.channels(shape)
             if n not in (1, channels):
                 raise ctx.arg_error("num_parameters", f"must be 1 or the {channels} channels; got {n}",
                                     f"set num_parameters: 1 or {channels}.")
-            params = Q.of(n)
+            params = Q.of(n, "C" if n == channels > 1 else None)  # one slope per channel, or one
         else:
             shared = {axis - 1 for axis in a["shared_axes"] or ()}
             if any(not 0 <= i < len(shape) for i in shared):
@@ -122,5 +121,4 @@ class PReLU(LayerKind):
                                     "list axes of the input, counting the first after the batch as 1.")
             params = Q.product(Q.of(1 if i in shared else n) for i, n in enumerate(shape))
         trainable, frozen = trainable_split(params, ZERO, a)
-        return LayerResult(shape, trainable, frozen, ZERO, (Derivation("params", params),),
-                           ops={ACTIVATION: elements(shape)})
+        return LayerResult(shape, trainable, frozen, ZERO, ops={ACTIVATION: elements(shape)})

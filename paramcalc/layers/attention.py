@@ -6,7 +6,7 @@ from typing import Any
 
 from paramcalc.layers import sym
 from paramcalc.layers.args import Arg, BadValue, anything, boolean, is_int, number, optional, positive
-from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, format_shape, trainable_split
+from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape, format_shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import BIAS_ADDS, SOFTMAX
 from paramcalc.layers.registry import register
@@ -18,7 +18,6 @@ class Embedding(LayerKind):
     name = "Embedding"
     cost = Cost.EMBEDDING
     doc = "Token embedding (Keras): a lookup table of input_dim vectors; the input holds token ids."
-    formulas = "params = input_dim x output_dim;  MACs 0 (a lookup)"
     example, example_rank = "{input_dim: 100, output_dim: 16}", 0
     args = (Arg("input_dim", positive), Arg("output_dim", positive), Arg("mask_zero", boolean, False),
             Arg("input_length", anything, None), Arg("embeddings_initializer", anything, None),
@@ -29,7 +28,7 @@ class Embedding(LayerKind):
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
         params = Q.of(a["input_dim"], "vocabulary") * Q.of(a["output_dim"], "dim")
         trainable, frozen = trainable_split(params, ZERO, a)
-        return LayerResult((*shape, a["output_dim"]), trainable, frozen, ZERO, (Derivation("params", params),))
+        return LayerResult((*shape, a["output_dim"]), trainable, frozen)
 
 
 def output_shape_arg(value: Any) -> tuple[int, ...]:
@@ -82,9 +81,6 @@ class MultiHeadAttention(LayerKind):
     doc = ("Multi-head attention (Keras). One input is self-attention; two are [query, value]; three "
            "[query, value, key]. `attention_axes` picks the position axes attended over; the others are "
            "handled independently, like the batch.")
-    formulas = ("params = query, key, value and output projections (+ biases);  MACs = projections + "
-                "QK^T (G x T x S x h x key_dim) + AV (G x T x S x h x value_dim), T and S the query and key "
-                "positions on the attention axes, G the positions on the other axes")
     example, example_rank = "{num_heads: 2, key_dim: 4}", 1
     args = (Arg("num_heads", positive), Arg("key_dim", positive), Arg("value_dim", optional(positive), None),
             Arg("dropout", number, 0.0), Arg("use_bias", boolean, True),
@@ -123,8 +119,8 @@ class MultiHeadAttention(LayerKind):
         T_all = Q.product(Q.of(n) for n in query[:-1])
         S_all = Q.product(Q.of(n) for n in value[:-1])
         G = Q.of(Q.product(Q.of(query[i]) for i in others).value, "G")
-        T = Q.of(Q.product(Q.of(query[i]) for i in attended).value, "T")
-        S = Q.of(Q.product(Q.of(value[i]) for i in attended).value, "S")
+        T = Q.of(Q.product(Q.of(query[i]) for i in attended).value, "Tq")
+        S = Q.of(Q.product(Q.of(value[i]) for i in attended).value, "Tk")
         dq, dk, dv = Q.of(query[-1]), Q.of(key[-1]), Q.of(value[-1])
         do = Q.product(Q.of(n) for n in out_dims)
         bias = a["use_bias"]
@@ -140,8 +136,7 @@ class MultiHeadAttention(LayerKind):
         trainable, frozen = trainable_split(params, ZERO, a)
         biases = (T_all * h * k + S_all * h * k + S_all * h * v + T_all * do).value if bias else 0
         ops = {BIAS_ADDS: biases, SOFTMAX: scores.value}
-        return LayerResult((*query[:-1], *out_dims), trainable, frozen, macs,
-                           (Derivation("params", params), Derivation("MACs", macs)), ops=ops)
+        return LayerResult((*query[:-1], *out_dims), trainable, frozen, macs, ops=ops)
 
 
 def check_inputs(query: Shape, value: Shape, key: Shape, names: list[str], ctx: Context) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -28,6 +27,25 @@ WEIGHT_OPTIONS = tuple(
 )
 
 
+# What explained figures are called, the same words for every kind, in `explain` and `paramcalc layers`.
+PARAMS, TRAINABLE_PARAMS, NON_TRAINABLE_PARAMS, MACS = "params", "trainable params", "non-trainable params", "MACs"
+COUNTS = (PARAMS, TRAINABLE_PARAMS, NON_TRAINABLE_PARAMS, MACS)  # built by `LayerResult` itself, never by a kind
+DEPTHWISE_PARAMS, POINTWISE_PARAMS = "depthwise params", "pointwise params"
+DEPTHWISE_MACS, POINTWISE_MACS = "depthwise MACs", "pointwise MACs"
+OUTPUT, PADDING = "output", "padding"  # "output height": one output length; "padding height": zeros 'same' adds
+OUTPUT_SIZE = f"{OUTPUT} size"  # the one axis Flatten makes
+JOINED_AXIS = "joined axis"  # the axis Concatenate sums
+NO_WEIGHTS, NO_MACS = "(no weights)", "(no multiply-accumulates)"  # what a zero count says
+
+
+def output_label(dim: str) -> str:
+    return f"{OUTPUT} {dim}"
+
+
+def padding_label(dim: str) -> str:
+    return f"{PADDING} {dim}"
+
+
 class Derivation(Record):
     """One explained figure: what it is and the `Q` that computed it."""
 
@@ -37,6 +55,20 @@ class Derivation(Record):
         self.label = label
         self.q = q
         self.note = note  # shown after the result, e.g. "(1 before, 1 after)"
+
+
+def count_derivations(trainable: Q, non_trainable: Q, macs: Q) -> tuple[Derivation, ...]:
+    """The params and MACs lines of every layer, from the very `Q`s that are its counts: a kind cannot
+    forget them, nor explain a number other than the one it reports. A zero count says so."""
+    if _is_zero(non_trainable):
+        params = (Derivation(PARAMS, trainable, NO_WEIGHTS if _is_zero(trainable) else ""),)
+    else:
+        params = (Derivation(TRAINABLE_PARAMS, trainable), Derivation(NON_TRAINABLE_PARAMS, non_trainable))
+    return (*params, Derivation(MACS, macs, NO_MACS if _is_zero(macs) else ""))
+
+
+def _is_zero(q: Q) -> bool:
+    return bool(q.value == 0)  # a formula in free input dimensions is not zero
 
 
 class Structure(Record):
@@ -59,20 +91,25 @@ class Structure(Record):
 
 
 class LayerResult(Record):
-    """What a layer kind computes: its output shape and counts."""
+    """What a layer kind computes: its output shape and counts, and the steps that explain them."""
 
-    __slots__ = ("output_shape", "trainable", "non_trainable", "macs", "derivations", "structure", "ops")
+    __slots__ = ("output_shape", "trainable", "non_trainable", "macs", "steps", "structure", "ops")
 
     def __init__(self, output_shape: Shape, trainable: Q = ZERO, non_trainable: Q = ZERO, macs: Q = ZERO,
-                 derivations: tuple[Derivation, ...] = (), structure: Structure | None = None,
+                 steps: tuple[Derivation, ...] = (), structure: Structure | None = None,
                  ops: dict[str, Any] | None = None) -> None:
         self.output_shape = output_shape
         self.trainable = trainable
         self.non_trainable = non_trainable
         self.macs = macs
-        self.derivations = derivations
+        self.steps = steps  # the kind's own figures: output lengths, the parts of a separable conv, ...
         self.structure = structure
         self.ops: dict[str, Any] = {} if ops is None else ops  # operations other than MACs, by kind (ops.py)
+
+    @property
+    def derivations(self) -> tuple[Derivation, ...]:
+        """Every explained figure: the kind's steps, then params and MACs (made only when asked)."""
+        return self.steps + count_derivations(self.trainable, self.non_trainable, self.macs)
 
 
 class Context:
@@ -112,9 +149,15 @@ class Context:
                 f"expects a {rank + 1}-D input {layout} but gets {format_shape(shape)}",
                 f"give it a {rank + 1}-D input (use Reshape, or the {rank}-D variant of this layer).",
             )
-        if self.channels_last:
-            return shape[:-1], shape[-1]
-        return shape[1:], shape[0]
+        axis = self.channel_axis(rank + 1)
+        return shape[:axis] + shape[axis + 1:], shape[axis]
+
+    def channel_axis(self, rank: int) -> int:
+        """The one rule for where the channels are, in a batch-less shape of `rank` dims."""
+        return rank - 1 if self.channels_last else 0
+
+    def channels(self, shape: Shape) -> int:
+        return shape[self.channel_axis(len(shape))]
 
     def join_channels(self, spatial: Shape, channels: int) -> Shape:
         return (*spatial, channels) if self.channels_last else (channels, *spatial)
@@ -129,26 +172,18 @@ def format_shape(shape: Shape) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-@functools.cache  # one call per unnamed layer, a handful of distinct kinds
-def snake_case(name: str) -> str:
-    """Keras's automatic layer-name prefix: Conv2D -> conv2d, MaxPooling2D -> max_pooling2d."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
 class LayerKind:
     """Base of every layer definition.
 
     A subclass sets `name`, `args` (its keyword arguments, the first one being what a scalar
-    `- Kind: value` sets), a one-line `doc` and `formulas`, its `cost`, and implements `compute`.
+    `- Kind: value` sets), a one-line `doc`, an `example` and its `cost`, and implements `compute`. Its
+    formulas are not written here: `explain` and `paramcalc layers` render the `Q`s its result is made of.
     """
 
     name: ClassVar[str]
     cost: ClassVar[Cost]  # what it computes (layers/traits.py); no default: every kind says (tests/test_traits.py)
     args: ClassVar[tuple[Arg, ...]] = ()
     doc: ClassVar[str] = ""
-    formulas: ClassVar[str] = ""
     framework: ClassVar[str] = "keras"  # whose semantics the layer follows: keras | torch
     multi_input: ClassVar[bool] = False  # merge layers (Add, Concatenate, ...) read several inputs
     example: ClassVar[str] = "{}"  # arguments of a typical use, as YAML (shown by `paramcalc layers`)
@@ -265,4 +300,4 @@ def trainable_split(params: Q, non_trainable: Q, a: dict[str, Any]) -> tuple[Q, 
     """Keras `trainable: false` moves every weight of the layer to non-trainable."""
     if a.get("trainable", True):
         return params, non_trainable
-    return ZERO, Q.total([params, non_trainable])
+    return ZERO, params if _is_zero(non_trainable) else params + non_trainable

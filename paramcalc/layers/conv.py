@@ -11,19 +11,34 @@ from typing import Any, ClassVar
 
 from paramcalc.layers import sym
 from paramcalc.layers.args import Arg, anything, boolean, choice, ints, optional, padding, positive
-from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, Structure, trainable_split
-from paramcalc.layers.formula import ZERO, Q
+from paramcalc.layers.base import (
+    DEPTHWISE_MACS,
+    DEPTHWISE_PARAMS,
+    POINTWISE_MACS,
+    POINTWISE_PARAMS,
+    Context,
+    Derivation,
+    LayerKind,
+    LayerResult,
+    Shape,
+    Structure,
+    output_label,
+    padding_label,
+    trainable_split,
+)
+from paramcalc.layers.formula import ZERO, Q, expression_text
 from paramcalc.layers.ops import BIAS_ADDS
 from paramcalc.layers.registry import define_ranked
 from paramcalc.layers.shapes import (
-    DROP_UNITS,
+    DATA_FORMAT,
+    Floor,
+    check_stated,
     dim_names,
     effective_kernel,
-    exact_ratio,
+    floor_warning,
     keras_transpose,
-    same,
-    sliding,
     torch_transpose,
+    window_length,
 )
 from paramcalc.layers.traits import Cost
 from paramcalc.record import Record
@@ -55,7 +70,8 @@ class ConvPlan(Record):
 
 def output_lengths(plan: ConvPlan, spatial: Shape, ctx: Context) -> list[Q]:
     names = dim_names(len(spatial))
-    lengths, floors = [], []
+    lengths: list[Q] = []
+    floors: list[Floor] = []
     for i, n in enumerate(spatial):
         f, s, d = plan.kernel[i], plan.strides[i], plan.dilation[i]
         if plan.variant == TRANSPOSE:
@@ -65,19 +81,19 @@ def output_lengths(plan: ConvPlan, spatial: Shape, ctx: Context) -> list[Q]:
                 op = plan.output_padding[i] if plan.output_padding is not None else None
                 q = keras_transpose(n, f, s, d, plan.padding, op)
         elif plan.padding in ("same", "causal") and not plan.torch_rules:
-            q = same(n, s)
+            q = window_length(n, f, s, d, plan.padding, names[i], floors)
             if ctx.formulas:  # the zeros 'same' adds are only shown by `explain`
                 total = keras_same_padding(n, f, s, d, q.value)
                 before = sym.floor_div(total.value, 2) if plan.padding == "same" else total.value
-                ctx.note(f"padding {names[i]}", total, f"({before} before, {total.value - before} after)")
+                after = total.value - before
+                ctx.note(padding_label(names[i]), total,
+                         f"({expression_text(before)} before, {expression_text(after)} after)")
         else:
             if plan.padding == "valid":
                 pads = (0, 0)
             else:
                 pads = _torch_same(f, d) if plan.padding == "same" else plan.padding[i]
-            q, dropped = sliding(n, f, s, d, pads)
-            if dropped and not sym.certainly_below(q.value, 1):
-                floors.append((names[i], q, dropped))
+            q = window_length(n, f, s, d, pads, names[i], floors)
             if sym.certainly_below(q.value, 1):
                 raise ctx.fail(
                     f"the output {names[i]} would be {q.render(True)} = {q.render()} = {q.value}: the kernel "
@@ -103,24 +119,6 @@ def _torch_same(f: int, d: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-Floor = tuple[str, Q, int]  # (dimension name, output length, input rows/columns dropped)
-
-
-def floor_warning(floors: list[Floor]) -> str:
-    """One warning for a layer whose stride does not divide evenly, naming what is dropped."""
-    groups: dict[tuple[str, int], list[str]] = {}
-    for dim, q, dropped in floors:
-        groups.setdefault((q.render(), dropped), []).append(dim)
-    parts = []
-    for (numbers, dropped), dims in groups.items():
-        q = next(q for d, q, _ in floors if d == dims[0])
-        units = " and ".join(DROP_UNITS.get(d, "position") + ("s" if dropped > 1 else "") for d in dims)
-        parts.append(f"(N - F + 2P)/S + 1 = {numbers} = {exact_ratio(q)} in {' and '.join(dims)} is floored to "
-                     f"{q.value}, so the last {dropped} input {units} {'are' if dropped > 1 or len(dims) > 1 else 'is'}"
-                     " never used")
-    return "; ".join(parts)
-
-
 def conv_result(plan: ConvPlan, shape: Shape, ctx: Context, a: dict[str, Any]) -> LayerResult:
     rank = len(plan.kernel)
     spatial, channels = ctx.split_channels(shape, rank)
@@ -132,7 +130,7 @@ def conv_result(plan: ConvPlan, shape: Shape, ctx: Context, a: dict[str, Any]) -
     M = Q.of(plan.out_channels, "M")
     # Output sizes enter the counts as plain numbers (H' x W'); their own formulas are listed above.
     out_positions = Q.product(Q.of(q.value, f"{d[0].upper()}'") for q, d in zip(lengths, dim_names(rank)))
-    derivations = [Derivation(f"output {n}", q) for n, q in zip(dim_names(rank), lengths)]
+    steps = [Derivation(output_label(n), q) for n, q in zip(dim_names(rank), lengths)]
 
     if plan.variant == DEPTHWISE:
         m = Q.of(plan.depth_multiplier, "m")
@@ -143,8 +141,8 @@ def conv_result(plan: ConvPlan, shape: Shape, ctx: Context, a: dict[str, Any]) -
         depthwise, depthwise_macs = kernel * C * m, out_positions * C * m * kernel
         pointwise = (C * m + 1) * M if plan.use_bias else C * m * M
         pointwise_macs = out_positions * M * (C * m)
-        derivations += [Derivation("depthwise params", depthwise), Derivation("pointwise params", pointwise),
-                        Derivation("depthwise MACs", depthwise_macs), Derivation("pointwise MACs", pointwise_macs)]
+        steps += [Derivation(DEPTHWISE_PARAMS, depthwise), Derivation(POINTWISE_PARAMS, pointwise),
+                  Derivation(DEPTHWISE_MACS, depthwise_macs), Derivation(POINTWISE_MACS, pointwise_macs)]
         params, macs = depthwise + pointwise, depthwise_macs + pointwise_macs
     else:
         per_group = Q.of(channels // plan.groups, "C/g") if plan.groups > 1 else C
@@ -154,11 +152,10 @@ def conv_result(plan: ConvPlan, shape: Shape, ctx: Context, a: dict[str, Any]) -
         positions = Q.product(Q.of(n) for n in spatial) if plan.variant == TRANSPOSE else out_positions
         macs = positions * M * per_filter
     trainable, frozen = trainable_split(params, ZERO, a)
-    derivations += [Derivation("params", params), Derivation("MACs", macs)]
     structure = Structure(plan.variant, plan.kernel, channels, plan.out_channels, spatial,
                           tuple(q.value for q in lengths), plan.groups, plan.depth_multiplier, plan.use_bias)
     ops = {BIAS_ADDS: out_positions.value * plan.out_channels} if plan.use_bias else {}
-    return LayerResult(out_shape, trainable, frozen, macs, tuple(derivations), structure, ops)
+    return LayerResult(out_shape, trainable, frozen, macs, tuple(steps), structure, ops)
 
 
 def kernel_volume(kernel: Shape) -> Q:
@@ -174,7 +171,7 @@ def _keras_window_args(rank: int) -> tuple[Arg, ...]:
     return (
         Arg("strides", ints(rank), 1),
         Arg("padding", padding(rank, modes), "valid", "'valid', 'same', or explicit zeros as in PyTorch"),
-        Arg("data_format", optional(choice("channels_last", "channels_first")), None),
+        DATA_FORMAT,
         Arg("dilation_rate", ints(rank), 1),
     )
 
@@ -216,7 +213,6 @@ class KerasConvBase(LayerKind):
 class KerasConv(KerasConvBase):
     example = "{filters: 8, kernel_size: 3, strides: 2, padding: same}"
     doc = "Convolution (Keras); `groups` splits channels into independent groups."
-    formulas = "params = (K x C/g + 1) x filters;  MACs = H' x W' x filters x K x C/g"
 
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:
@@ -244,7 +240,6 @@ class KerasDepthwiseConv(KerasConvBase):
     strided_dilation, causal = True, False
     example = "{kernel_size: 3, depth_multiplier: 2}"
     doc = "Depthwise convolution (Keras): each input channel convolved with its own depth_multiplier filters."
-    formulas = "params = (K + 1) x C x m;  MACs = H' x W' x C x m x K"
 
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:
@@ -265,8 +260,6 @@ class KerasSeparableConv(KerasConvBase):
     strided_dilation, causal = True, False
     example = "{filters: 8, kernel_size: 3, depth_multiplier: 2}"
     doc = "Depthwise-separable convolution (Keras): a depthwise conv (no bias) then a 1x1 pointwise conv."
-    formulas = ("params = K x C x m + (C x m + 1) x filters;  "
-                "MACs = H' x W' x C x m x K + H' x W' x filters x C x m")
 
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:
@@ -285,7 +278,6 @@ class KerasSeparableConv(KerasConvBase):
 class KerasConvTranspose(KerasConvBase):
     example = "{filters: 8, kernel_size: 3, strides: 2, padding: same}"
     doc = "Transposed convolution (Keras), the upsampling 'deconvolution'."
-    formulas = "params = (K x C + 1) x filters;  MACs = H x W x filters x K x C (input positions)"
 
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:
@@ -294,7 +286,7 @@ class KerasConvTranspose(KerasConvBase):
                 Arg("strides", ints(cls.rank), 1),
                 Arg("padding", choice(*modes), "valid"),
                 Arg("output_padding", optional(ints(cls.rank, 0)), None),
-                Arg("data_format", optional(choice("channels_last", "channels_first")), None),
+                DATA_FORMAT,
                 Arg("dilation_rate", ints(cls.rank), 1),
                 Arg("activation", anything, None), Arg("use_bias", boolean, True))
 
@@ -312,14 +304,6 @@ class KerasConvTranspose(KerasConvBase):
 
 
 # ---- PyTorch kinds -------------------------------------------------------------------------------
-
-def check_stated(a: dict[str, Any], arg: str, actual: int, ctx: Context) -> None:
-    """PyTorch specs may state in_channels / in_features; they must match what flows in."""
-    stated = a.get(arg)
-    if stated is not None and stated != actual:
-        raise ctx.arg_error(arg, f"says {stated} but the previous layer gives {actual}",
-                            f"set {arg}: {actual}, or remove it: paramcalc infers it.")
-
 
 class TorchConvBase(LayerKind):
     rank: ClassVar[int]
@@ -395,14 +379,12 @@ def check_padding_mode(mode: str, pairs: tuple[tuple[int, int], ...], spatial: S
 class TorchConv(TorchConvBase):
     example = "{out_channels: 8, kernel_size: 3, padding: 1, groups: 2}"
     doc = "Convolution (PyTorch): explicit zero padding, 'same' only at stride 1."
-    formulas = "params = (K x C/g + 1) x out_channels;  MACs = H' x W' x out_channels x K x C/g"
 
 
 class TorchConvTranspose(TorchConvBase):
     transposed = True
     example = "{out_channels: 8, kernel_size: 3, stride: 2, output_padding: 1}"
     doc = "Transposed convolution (PyTorch)."
-    formulas = "out = (N - 1) x S - 2P + D x (F - 1) + output_padding + 1;  MACs at input positions"
 
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from paramcalc.layers.args import Arg, anything, boolean, optional, positive
-from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, Structure, trainable_split
-from paramcalc.layers.conv import check_stated
+from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape, Structure, trainable_split
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import BIAS_ADDS
 from paramcalc.layers.registry import register
+from paramcalc.layers.shapes import check_stated
 from paramcalc.layers.traits import Cost
 
 
@@ -22,8 +22,7 @@ def dense_result(shape: Shape, units: int, use_bias: bool, a: dict[str, Any]) ->
     trainable, frozen = trainable_split(params, ZERO, a)
     structure = Structure("dense", (), shape[-1], units, shape[:-1], shape[:-1], use_bias=use_bias)
     ops = {BIAS_ADDS: positions.value * units} if use_bias else {}
-    return LayerResult((*shape[:-1], units), trainable, frozen, macs,
-                       (Derivation("params", params), Derivation("MACs", macs)), structure, ops)
+    return LayerResult((*shape[:-1], units), trainable, frozen, macs, structure=structure, ops=ops)
 
 
 @register
@@ -32,7 +31,6 @@ class Dense(LayerKind):
     cost = Cost.DENSE
     example, example_rank = "{units: 10}", 1
     doc = "Fully connected (Keras), applied to the last axis."
-    formulas = "params = in x units + units;  MACs = positions x in x units"
     args = (Arg("units", positive), Arg("activation", anything, None), Arg("use_bias", boolean, True),
             Arg("lora_rank", anything, None), Arg("lora_alpha", anything, None))
 
@@ -48,7 +46,6 @@ class Linear(LayerKind):
     example, example_rank = "{out_features: 10}", 1
     framework = "torch"
     doc = "Fully connected (PyTorch), applied to the last axis."
-    formulas = "params = in_features x out_features + out_features;  MACs = positions x in x out"
     args = (Arg("out_features", positive), Arg("in_features", optional(positive), None), Arg("bias", boolean, True),
             Arg("device", anything, None), Arg("dtype", anything, None))
 

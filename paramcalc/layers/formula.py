@@ -7,9 +7,50 @@ Rendering is lazy: building a `Q` costs one small object, the text is made only 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from paramcalc.layers import sym
+
+# Every symbol an atom may be named with, and what it means. The legends of `explain` and `paramcalc
+# layers` are made from this table (tests/test_explain_tied.py checks every symbol they print is here).
+SYMBOLS: dict[str, str] = {
+    "N": "input size",
+    "F": "kernel size",
+    "Fl": "kernel length", "Fd": "kernel depth", "Fh": "kernel height", "Fw": "kernel width",
+    "S": "stride",
+    "D": "dilation",
+    "P": "padding per side",
+    "2P": "padding on both sides",
+    "P1 + P2": "padding before + after",
+    "P1": "zeros added before", "P2": "zeros added after",
+    "OP": "output_padding",
+    "C1": "rows cropped before", "C2": "rows cropped after",
+    "size": "upsampling factor",
+    "N'": "output size",
+    "L'": "output length", "D'": "output depth", "H'": "output height", "W'": "output width",
+    "C": "input channels",
+    "C/g": "input channels per group (g groups)",
+    "M": "output channels (filters)",
+    "m": "depth multiplier",
+    "in": "input features",
+    "units": "output features",
+    "normalized": "values normalised together (the normalised axes' sizes multiplied)",
+    "vocabulary": "vocabulary size (input_dim)",
+    "dim": "embedding size (output_dim)",
+    "h": "attention heads",
+    "key_dim": "query and key size per head",
+    "value_dim": "value size per head",
+    "Tq": "query positions attended over", "Tk": "key and value positions attended over",
+    "G": "positions on the axes not attended over (each attends on its own)",
+}
+
+# How the operations read, for the legends (+ and - need no words).
+OPERATORS: dict[str, str] = {
+    "*": "x multiplies",
+    "/": "a/b is a division that the framework floors",
+    "ceil": "ceil(a/b) rounds the division up",
+    "max": "max(a, b) is the larger of the two",
+}
 
 # Precedence for parenthesising when rendering: sums < products/quotients < atoms and calls.
 _SUM, _PRODUCT, _ATOM = 0, 1, 2
@@ -84,6 +125,22 @@ class Q:
             result = Q.of(term) if result is None else result + term
         return result if result is not None else Q.of(0)
 
+    # -- what it is made of -----------------------------------------------------------------------
+    def walk(self) -> Iterator[Q]:
+        """This node and every node below it (iteratively: long sums are deep trees)."""
+        stack: list[Q] = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.args))
+
+    def symbols(self) -> set[str]:
+        """The names its symbolic rendering prints."""
+        return {node.name for node in self.walk() if node.op == "atom" and node.name}
+
+    def operators(self) -> set[str]:
+        return {node.op for node in self.walk() if node.op != "atom"}
+
     # -- rendering --------------------------------------------------------------------------------
     def _prec(self) -> int:
         if self.op in ("+", "-"):
@@ -125,8 +182,14 @@ def _number(value: object) -> str:
     """An int as written; a formula (free input dimensions) in parentheses when it has several terms."""
     if isinstance(value, int):
         return str(value)
-    text = str(value).replace("ceiling(", "ceil(").replace("**", "^")
+    text = expression_text(value)
     return f"({text})" if " " in text else text
+
+
+def expression_text(value: object) -> str:
+    """A count in free input dimensions (a sympy expression) in the notation of the formulas:
+    ceil, max and ^ rather than sympy's ceiling, Max and **. Every renderer writes them this way."""
+    return str(value).replace("ceiling(", "ceil(").replace("Max(", "max(").replace("**", "^")
 
 
 ZERO = Q.of(0)

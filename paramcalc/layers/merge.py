@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from paramcalc.layers import sym
 from paramcalc.layers.args import Arg, BadValue, is_int, optional
-from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, format_shape
+from paramcalc.layers.base import JOINED_AXIS, Context, Derivation, LayerKind, LayerResult, Shape, format_shape
 from paramcalc.layers.formula import Q
 from paramcalc.layers.ops import ELEMENTWISE, elements
 from paramcalc.layers.registry import register
@@ -29,7 +29,6 @@ class Elementwise(LayerKind):
     exactly: ClassVar[int | None] = None
     doc = ("Element-wise merge of its inputs; their shapes broadcast as in NumPy (lined up from the "
            "last dimension, a dimension of 1 or a missing leading one stretches).")
-    formulas = "out = the broadcast shape;  params 0;  MACs 0"
     example_inputs = 2
 
     @classmethod
@@ -71,7 +70,6 @@ class Concatenate(LayerKind):
     multi_input = True
     doc = ("Joins inputs along `axis` (Keras numbering: the batch is 0, -1 the last); the default is the channel "
            "axis of the spec's data format. PyTorch's `dim` is accepted too.")
-    formulas = "out[axis] = sum of the inputs' sizes on that axis;  params 0;  MACs 0"
     args = (Arg("axis", optional(axis_value), None), Arg("dim", optional(axis_value), None))
 
     @classmethod
@@ -84,7 +82,7 @@ class Concatenate(LayerKind):
                            "reshape them to the same number of dimensions.")
         axis = a["axis"] if a["axis"] is not None else a["dim"]
         if axis is None:
-            index = rank - 1 if ctx.channels_last else 0
+            index = ctx.channel_axis(rank)
         else:
             index = axis + rank + 1 if axis < 0 else axis
             index -= 1
@@ -97,7 +95,7 @@ class Concatenate(LayerKind):
         total = Q.total(Q.of(s[index]) for s in shapes)
         out = list(shapes[0])
         out[index] = total.value
-        return LayerResult(tuple(out), derivations=(Derivation("joined axis", total),))
+        return LayerResult(tuple(out), steps=(Derivation(JOINED_AXIS, total),))
 
 
 for _name, _exactly in (("Add", None), ("Subtract", 2), ("Multiply", None), ("Average", None), ("Maximum", None),

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from paramcalc.layers.args import Arg, BadValue, anything, boolean, is_int, number, optional, positive
-from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, format_shape, trainable_split
-from paramcalc.layers.conv import check_stated
+from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape, format_shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import BATCH_NORM, GROUP_NORM, LAYER_NORM, LRN, LRN_PADDED, elements, norm_ops
 from paramcalc.layers.registry import register
+from paramcalc.layers.shapes import check_stated
 from paramcalc.layers.traits import Cost
 
 
@@ -50,7 +50,6 @@ class BatchNormalization(LayerKind):
     cost = Cost.NORM
     doc = ("Batch normalisation (Keras): gamma and beta trainable, moving mean and variance non-trainable. "
            "The axis defaults to the channel axis of the spec's data format.")
-    formulas = "params = 4 x C (2 x C non-trainable);  MACs 0"
     args = (Arg("axis", optional(one_axis), None), Arg("momentum", number, 0.99), Arg("epsilon", number, 0.001),
             Arg("center", boolean, True), Arg("scale", boolean, True), Arg("synchronized", boolean, False),
             Arg("renorm", boolean, False), Arg("renorm_clipping", anything, None), Arg("renorm_momentum", number, 0.99))
@@ -58,7 +57,7 @@ class BatchNormalization(LayerKind):
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
         if a["axis"] is None:
-            index = [len(shape) - 1 if ctx.channels_last else 0]
+            index = [ctx.channel_axis(len(shape))]
         else:
             index = resolve_axes(a["axis"], shape, ctx)
         C = Q.of(Q.product(Q.of(shape[i]) for i in index).value, "C")
@@ -66,9 +65,7 @@ class BatchNormalization(LayerKind):
         trainable = Q.of(learned) * C if learned else ZERO
         moving = Q.of(2) * C
         trainable, frozen = trainable_split(trainable, moving, a)
-        return LayerResult(shape, trainable, frozen, ZERO,
-                           (Derivation("trainable params", trainable), Derivation("non-trainable params", frozen)),
-                           ops=norm_ops(BATCH_NORM, shape, bool(learned)))
+        return LayerResult(shape, trainable, frozen, ZERO, ops=norm_ops(BATCH_NORM, shape, bool(learned)))
 
 
 @register
@@ -76,19 +73,17 @@ class LayerNormalization(LayerKind):
     name = "LayerNormalization"
     cost = Cost.NORM
     doc = "Layer normalisation (Keras) over `axis` (default the last)."
-    formulas = "params = 2 x (size of the normalised axes);  MACs 0"
     args = (Arg("axis", axes, -1), Arg("epsilon", number, 0.001), Arg("center", boolean, True),
             Arg("scale", boolean, True), Arg("rms_scaling", boolean, False))
 
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
-        size = Q.product(Q.of(shape[i]) for i in resolve_axes(a["axis"], shape, ctx))
+        size = Q.of(Q.product(Q.of(shape[i]) for i in resolve_axes(a["axis"], shape, ctx)).value, "normalized")
         gamma = a["scale"] or a["rms_scaling"]
         beta = a["center"] and not a["rms_scaling"]
         params = Q.of(int(gamma) + int(beta)) * size if gamma or beta else ZERO
         trainable, frozen = trainable_split(params, ZERO, a)
-        return LayerResult(shape, trainable, frozen, ZERO, (Derivation("params", params),),
-                           ops=norm_ops(LAYER_NORM, shape, bool(gamma or beta)))
+        return LayerResult(shape, trainable, frozen, ZERO, ops=norm_ops(LAYER_NORM, shape, bool(gamma or beta)))
 
 
 class TorchBatchNorm(LayerKind):
@@ -96,7 +91,6 @@ class TorchBatchNorm(LayerKind):
     ranks: ClassVar[tuple[int, ...]]
     framework = "torch"
     doc = "Batch normalisation (PyTorch): weight and bias are parameters; running stats are buffers."
-    formulas = "params = 2 x C (affine);  MACs 0"
     args = (Arg("num_features", optional(positive), None), Arg("eps", number, 1e-5),
             Arg("momentum", optional(number), 0.1), Arg("affine", boolean, True),
             Arg("track_running_stats", boolean, True), Arg("device", anything, None), Arg("dtype", anything, None))
@@ -107,11 +101,10 @@ class TorchBatchNorm(LayerKind):
             want = " or ".join(f"{r}-D" for r in cls.ranks)
             raise ctx.fail(f"expects a {want} input (channels first) but gets {shape}",
                            "use the BatchNorm variant that matches the input's rank.")
-        channels = shape[-1] if ctx.channels_last and len(shape) > 1 else shape[0]
+        channels = ctx.channels(shape)
         check_stated(a, "num_features", channels, ctx)
         params = Q.of(2) * Q.of(channels, "C") if a["affine"] else ZERO
-        return LayerResult(shape, params, ZERO, ZERO, (Derivation("params", params),),
-                           ops=norm_ops(BATCH_NORM, shape, a["affine"]))
+        return LayerResult(shape, params, ZERO, ZERO, ops=norm_ops(BATCH_NORM, shape, a["affine"]))
 
 
 @register
@@ -144,7 +137,6 @@ class LayerNorm(LayerKind):
     example = "{normalized_shape: 9}"
     framework = "torch"
     doc = "Layer normalisation (PyTorch) over the trailing `normalized_shape` dimensions."
-    formulas = "params = 2 x prod(normalized_shape) (1 x without bias);  MACs 0"
     args = (Arg("normalized_shape", normalized_shape), Arg("eps", number, 1e-5),
             Arg("elementwise_affine", boolean, True), Arg("bias", boolean, True),
             Arg("device", anything, None), Arg("dtype", anything, None))
@@ -155,10 +147,9 @@ class LayerNorm(LayerKind):
         if tuple(shape[-len(ns):]) != ns or len(ns) > len(shape):
             raise ctx.arg_error("normalized_shape", f"is {list(ns)} but the input ends in {list(shape[-len(ns):])}",
                                 "make normalized_shape the last dimensions of the input.")
-        size = Q.product(Q.of(n) for n in ns)
+        size = Q.of(Q.product(Q.of(n) for n in ns).value, "normalized")
         params = Q.of(1 + int(a["bias"])) * size if a["elementwise_affine"] else ZERO
-        return LayerResult(shape, params, ZERO, ZERO, (Derivation("params", params),),
-                           ops=norm_ops(LAYER_NORM, shape, a["elementwise_affine"]))
+        return LayerResult(shape, params, ZERO, ZERO, ops=norm_ops(LAYER_NORM, shape, a["elementwise_affine"]))
 
 
 @register
@@ -168,20 +159,18 @@ class GroupNorm(LayerKind):
     example = "{num_groups: 2}"
     framework = "torch"
     doc = "Group normalisation (PyTorch): channels split into num_groups groups."
-    formulas = "params = 2 x C (affine);  MACs 0"
     args = (Arg("num_groups", positive), Arg("num_channels", optional(positive), None), Arg("eps", number, 1e-5),
             Arg("affine", boolean, True), Arg("device", anything, None), Arg("dtype", anything, None))
 
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
-        channels = shape[-1] if ctx.channels_last else shape[0]
+        channels = ctx.channels(shape)
         check_stated(a, "num_channels", channels, ctx)
         if channels % a["num_groups"]:
             raise ctx.arg_error("num_groups", f"must divide the {channels} channels; got {a['num_groups']}",
                                 "choose a number of groups that divides the channels.")
         params = Q.of(2) * Q.of(channels, "C") if a["affine"] else ZERO
-        return LayerResult(shape, params, ZERO, ZERO, (Derivation("params", params),),
-                           ops=norm_ops(GROUP_NORM, shape, a["affine"]))
+        return LayerResult(shape, params, ZERO, ZERO, ops=norm_ops(GROUP_NORM, shape, a["affine"]))
 
 
 @register
@@ -191,7 +180,6 @@ class LocalResponseNorm(LayerKind):
     example = "{size: 5}"
     framework = "torch"
     doc = "Local response normalisation (AlexNet, PyTorch): no weights, same shape."
-    formulas = "params 0;  MACs 0"
     args = (Arg("size", positive), Arg("alpha", number, 1e-4), Arg("beta", number, 0.75), Arg("k", number, 1.0))
 
     @classmethod
@@ -200,7 +188,7 @@ class LocalResponseNorm(LayerKind):
             raise ctx.fail(f"expects channels and at least one more dimension but gets {format_shape(shape)}: "
                            "PyTorch's local_response_norm needs a 3-D or larger input (with the batch)",
                            "give it a (C, L), (C, H, W) or larger input, e.g. with Reshape.")
-        channels = shape[-1] if ctx.channels_last else shape[0]
+        channels = ctx.channels(shape)
         # PyTorch computes it with an average pooling over the channels padded by size - 1.
         padded = elements(shape) // channels * (channels + a["size"] - 1)
         return LayerResult(shape, ops={LRN: elements(shape), LRN_PADDED: padded})

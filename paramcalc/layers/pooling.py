@@ -8,16 +8,13 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from paramcalc.layers import sym
-from paramcalc.layers.args import Arg, boolean, choice, int_or_none_list, ints, optional, padding
-from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape
-from paramcalc.layers.conv import Floor, floor_warning
+from paramcalc.layers.args import Arg, boolean, int_or_none_list, ints, optional, padding
+from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, output_label
 from paramcalc.layers.formula import Q
 from paramcalc.layers.ops import AVG_POOL_OUTPUT, GLOBAL_AVG_POOL_2D, POOL_INPUT, POOL_WINDOW, elements
 from paramcalc.layers.registry import define_ranked
-from paramcalc.layers.shapes import dim_names, same, sliding, sliding_ceil
+from paramcalc.layers.shapes import DATA_FORMAT, Floor, dim_names, floor_warning, window_length
 from paramcalc.layers.traits import Cost
-
-DATA_FORMAT = Arg("data_format", optional(choice("channels_last", "channels_first")), None)
 
 
 def window_result(shape: Shape, ctx: Context, rank: int, lengths_of: Any, window: int = 1,
@@ -39,7 +36,7 @@ def window_result(shape: Shape, ctx: Context, rank: int, lengths_of: Any, window
     ops = {POOL_WINDOW: elements(out) * window, POOL_INPUT: elements(shape)}
     if average:
         ops[AVG_POOL_OUTPUT] = elements(out)
-    return LayerResult(out, derivations=tuple(Derivation(f"output {d}", q) for d, q in zip(dim_names(rank), lengths)),
+    return LayerResult(out, steps=tuple(Derivation(output_label(d), q) for d, q in zip(dim_names(rank), lengths)),
                        ops=ops)
 
 
@@ -48,7 +45,6 @@ class KerasPooling(LayerKind):
     cost = Cost.POOL
     example = "{pool_size: 2}"
     doc = "Pooling (Keras): 'valid' gives floor((N - F)/S) + 1, 'same' gives ceil(N/S); strides default to pool_size."
-    formulas = "out = (N - F + 2P)/S + 1 (valid) or ceil(N/S) (same); params 0; MACs 0"
 
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:
@@ -61,12 +57,7 @@ class KerasPooling(LayerKind):
         strides = a["strides"] or pool
 
         def length(i: int, n: int, dim: str, floors: list[Floor]) -> Q:
-            if pad == "same":
-                return same(n, strides[i])
-            q, dropped = sliding(n, pool[i], strides[i], 1, (0, 0) if pad == "valid" else pad[i])
-            if dropped and not sym.certainly_below(q.value, 1):
-                floors.append((dim, q, dropped))
-            return q
+            return window_length(n, pool[i], strides[i], 1, pad if isinstance(pad, str) else pad[i], dim, floors)
 
         return window_result(shape, ctx, cls.rank, length, elements(pool), "Average" in cls.name)
 
@@ -78,7 +69,6 @@ class TorchPooling(LayerKind):
     framework = "torch"
     average: ClassVar[bool] = False
     doc = "Pooling (PyTorch): explicit padding, stride defaults to kernel_size, optional ceil_mode."
-    formulas = "out = floor or ceil((N - D x (F - 1) - 1 + 2P)/S) + 1; params 0; MACs 0"
 
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:
@@ -100,13 +90,8 @@ class TorchPooling(LayerKind):
                                     f"for kernel_size={list(kernel)}", "lower the padding.")
 
         def length(i: int, n: int, dim: str, floors: list[Floor]) -> Q:
-            args = (n, kernel[i], stride[i], dilation[i], (pads[i], pads[i]))
-            if a["ceil_mode"]:
-                return sliding_ceil(*args)
-            q, dropped = sliding(*args)
-            if dropped and not sym.certainly_below(q.value, 1):
-                floors.append((dim, q, dropped))
-            return q
+            return window_length(n, kernel[i], stride[i], dilation[i], (pads[i], pads[i]), dim, floors,
+                                 a["ceil_mode"])
 
         return window_result(shape, ctx, cls.rank, length, elements(kernel), cls.average)
 
@@ -115,7 +100,6 @@ class GlobalPooling(LayerKind):
     rank: ClassVar[int]
     cost = Cost.POOL
     doc = "Global pooling (Keras): one value per channel."
-    formulas = "out = C (or 1 x ... x 1 x C with keepdims); params 0; MACs 0"
     args = (DATA_FORMAT, Arg("keepdims", boolean, False))
 
     @classmethod
@@ -131,7 +115,6 @@ class AdaptivePooling(LayerKind):
     example = "{output_size: 2}"
     framework = "torch"
     doc = "Adaptive pooling (PyTorch): the output size is given; null keeps that input size."
-    formulas = "out = output_size; params 0; MACs 0"
 
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:

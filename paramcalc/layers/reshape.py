@@ -7,15 +7,22 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 from paramcalc.layers import sym
-from paramcalc.layers.args import Arg, BadValue, anything, choice, integer, ints, is_int, optional, pairs, shape_list
-from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, format_shape
+from paramcalc.layers.args import Arg, BadValue, anything, integer, ints, is_int, optional, pairs, shape_list
+from paramcalc.layers.base import (
+    OUTPUT_SIZE,
+    Context,
+    Derivation,
+    LayerKind,
+    LayerResult,
+    Shape,
+    format_shape,
+    output_label,
+)
 from paramcalc.layers.formula import Q
 from paramcalc.layers.ops import UPSAMPLE, elements
 from paramcalc.layers.registry import define_ranked, register
-from paramcalc.layers.shapes import dim_names
+from paramcalc.layers.shapes import DATA_FORMAT, dim_names
 from paramcalc.layers.traits import Cost
-
-DATA_FORMAT = Arg("data_format", optional(choice("channels_last", "channels_first")), None)
 
 
 @register
@@ -23,7 +30,6 @@ class Flatten(LayerKind):
     name = "Flatten"
     cost = Cost.RESHAPE
     doc = "Flattens all axes after the batch into one (PyTorch: from start_dim to end_dim)."
-    formulas = "out = product of the input dims;  params 0;  MACs 0"
     args = (DATA_FORMAT, Arg("start_dim", integer(-100), 1), Arg("end_dim", integer(-100), -1))
 
     @classmethod
@@ -37,7 +43,7 @@ class Flatten(LayerKind):
                                 "leave them out to flatten everything after the batch.")
         merged = Q.product(Q.of(n) for n in shape[start - 1:end])
         return LayerResult((*shape[:start - 1], merged.value, *shape[end:]),
-                           derivations=(Derivation("output size", merged),))
+                           steps=(Derivation(OUTPUT_SIZE, merged),))
 
 
 @register
@@ -46,7 +52,6 @@ class Reshape(LayerKind):
     cost = Cost.RESHAPE
     example = "{target_shape: [-1]}"
     doc = "Reshapes to target_shape (without the batch); one -1 takes whatever is left."
-    formulas = "params 0;  MACs 0"
     args = (Arg("target_shape", shape_list),)
 
     @classmethod
@@ -71,7 +76,6 @@ class SpatialEdit(LayerKind):
     """Adds or removes rows/columns at the edges, or repeats them, along the spatial axes."""
 
     rank: ClassVar[int]
-    formulas = "params 0;  MACs 0"
 
     @classmethod
     def new_lengths(cls, a: dict[str, Any], spatial: Shape) -> list[Q]:
@@ -85,8 +89,8 @@ class SpatialEdit(LayerKind):
         if any(sym.certainly_below(v, 1) for v in values):
             raise ctx.fail(f"would leave an empty output {format_shape(values)} from {format_shape(spatial)}",
                            "crop less, or give a larger input.", cls.arguments()[0].name)
-        return LayerResult(ctx.join_channels(values, channels), derivations=tuple(
-            Derivation(f"output {dim}", q) for dim, q in zip(dim_names(cls.rank), lengths)))
+        return LayerResult(ctx.join_channels(values, channels), steps=tuple(
+            Derivation(output_label(dim), q) for dim, q in zip(dim_names(cls.rank), lengths)))
 
 
 class ZeroPadding(SpatialEdit):
@@ -173,7 +177,6 @@ class Upsample(LayerKind):
     example = "{scale_factor: 2}"
     framework = "torch"
     doc = "Upsampling (PyTorch) to `size`, or by `scale_factor` (output floored)."
-    formulas = "out = floor(N x scale_factor) or size;  params 0;  MACs 0"
     args = (Arg("size", optional(anything), None), Arg("scale_factor", optional(scale_factors), None),
             Arg("mode", anything, "nearest"), Arg("align_corners", anything, None),
             Arg("recompute_scale_factor", anything, None))

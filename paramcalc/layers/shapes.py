@@ -1,4 +1,5 @@
-"""Output-length rules of sliding windows (conv, pooling, transposed conv) as explainable `Q`s.
+"""Output-length rules of sliding windows (conv, pooling, transposed conv) as explainable `Q`s,
+and the other helpers the layer families share (they never import one another).
 
 Pure functions over ints. Where a framework floors an inexact division, the number of input
 rows or columns that no window covers is returned so the caller can warn about it.
@@ -6,7 +7,11 @@ rows or columns that no window covers is returned so the caller can warn about i
 
 from __future__ import annotations
 
+from typing import Any
+
 from paramcalc.layers import sym
+from paramcalc.layers.args import Arg, choice, optional
+from paramcalc.layers.base import Context
 from paramcalc.layers.formula import Q
 
 Pads = tuple[int, int]  # zeros added (before, after) along one dimension
@@ -75,3 +80,52 @@ DROP_UNITS = {"length": "step", "depth": "slice", "height": "row", "width": "col
 
 def dim_names(rank: int) -> tuple[str, ...]:
     return DIM_NAMES.get(rank, tuple(f"dim {i + 1}" for i in range(rank)))
+
+
+# ---- shared by the families -----------------------------------------------------------------------
+
+# A layer's own data format (Keras): overrides the spec's for that layer (the engine reads it).
+DATA_FORMAT = Arg("data_format", optional(choice("channels_last", "channels_first")), None)
+
+Floor = tuple[str, Q, int]  # (dimension name, output length, input rows/columns dropped)
+
+
+def window_length(n: int, f: int, s: int, d: int, padding: str | Pads, dim: str, floors: list[Floor],
+                  ceil_mode: bool = False) -> Q:
+    """The one output-length rule of a sliding window, convolution and pooling alike, along one axis.
+
+    Keras 'same' (and 'causal', which pads the start only) gives ceil(N/S); otherwise 'valid' or
+    explicit zeros (before, after) give (N - F + 2P)/S + 1, floored, or rounded up with PyTorch's
+    ceil_mode. A floor that leaves input rows or columns unused is added to `floors`."""
+    if padding in ("same", "causal"):
+        return same(n, s)
+    pads = padding if isinstance(padding, tuple) else (0, 0)  # explicit zeros, or 'valid'
+    if ceil_mode:
+        return sliding_ceil(n, f, s, d, pads)
+    q, dropped = sliding(n, f, s, d, pads)
+    if dropped and not sym.certainly_below(q.value, 1):
+        floors.append((dim, q, dropped))
+    return q
+
+
+def floor_warning(floors: list[Floor]) -> str:
+    """One warning for a layer whose stride does not divide evenly, naming what is dropped."""
+    groups: dict[tuple[str, int], list[str]] = {}
+    for dim, q, dropped in floors:
+        groups.setdefault((q.render(), dropped), []).append(dim)
+    parts = []
+    for (numbers, dropped), dims in groups.items():
+        q = next(q for d, q, _ in floors if d == dims[0])
+        units = " and ".join(DROP_UNITS.get(d, "position") + ("s" if dropped > 1 else "") for d in dims)
+        parts.append(f"(N - F + 2P)/S + 1 = {numbers} = {exact_ratio(q)} in {' and '.join(dims)} is floored to "
+                     f"{q.value}, so the last {dropped} input {units} {'are' if dropped > 1 or len(dims) > 1 else 'is'}"
+                     " never used")
+    return "; ".join(parts)
+
+
+def check_stated(a: dict[str, Any], arg: str, actual: int, ctx: Context) -> None:
+    """PyTorch specs may state in_channels / in_features; they must match what flows in."""
+    stated = a.get(arg)
+    if stated is not None and stated != actual:
+        raise ctx.arg_error(arg, f"says {stated} but the previous layer gives {actual}",
+                            f"set {arg}: {actual}, or remove it: paramcalc infers it.")

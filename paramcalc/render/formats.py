@@ -74,16 +74,17 @@ class SummaryView:
     """A model's summary: the Keras-style table, the full JSON report, or its layer rows (csv,
     markdown). Each format imports its renderer only when asked for (JSON never loads rich)."""
 
-    __slots__ = ("report", "depth")
+    __slots__ = ("report", "depth", "counted_by")
 
-    def __init__(self, report: Report, depth: int | None = None) -> None:
+    def __init__(self, report: Report, depth: int | None = None, counted_by: str = "") -> None:
         self.report = report
         self.depth = depth  # fold layers nested deeper than this into their block's row
+        self.counted_by = counted_by  # the tool whose count a non-paper convention reproduces
 
     def rich(self) -> Any:
         from paramcalc.render.table import render_table
 
-        return render_table(self.report, self.depth)
+        return render_table(self.report, self.depth, self.counted_by)
 
     def json(self) -> str:
         from paramcalc.render.json_report import render_json

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from paramcalc.layers.formula import expression_text
+
 _UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
 
 
@@ -11,7 +13,7 @@ def thousands(n: int) -> str:
 
 
 def formula(x: object) -> str:
-    return str(x).replace("ceiling(", "ceil(").replace("**", "^")
+    return expression_text(x)
 
 
 def readable_bytes(size: int) -> str:

@@ -12,7 +12,8 @@ from paramcalc.render.tabular import Column, Tabular
 from paramcalc.report import BYTES_PER_VALUE, Report, display_rows
 
 
-def render_table(report: Report, depth: int | None = None) -> RenderableType:
+def render_table(report: Report, depth: int | None = None, counted_by: str = "") -> RenderableType:
+    """`counted_by`: the tool whose count a non-paper convention reproduces, named in the footer."""
     table = Table(box=box.HEAVY_HEAD, show_lines=False, header_style="bold", title_justify="left",
                   title=Text(f'Model: "{report.name}"', style="bold"))
     graph = not report.is_chain
@@ -30,10 +31,10 @@ def render_table(report: Report, depth: int | None = None) -> RenderableType:
         if graph:
             cells.append(", ".join(row.inputs))
         table.add_row(*cells)
-    return Group(table, footer(report), *warnings(report))
+    return Group(table, footer(report, counted_by), *warnings(report))
 
 
-def footer(report: Report) -> Text:
+def footer(report: Report, counted_by: str = "") -> Text:
     def params(label: str, n: int) -> str:
         return f" {label}: {thousands(n)} ({readable_bytes(n * BYTES_PER_VALUE)})\n"
 
@@ -42,10 +43,8 @@ def footer(report: Report) -> Text:
     text.append(params("Trainable params", report.trainable_params))
     text.append(params("Non-trainable params", report.non_trainable_params))
     if report.convention != "paper":
-        from paramcalc.conventions import CONVENTIONS
-
         text.append(f" Total ({report.convention} convention): {thousands(report.total_macs)}", style="bold")
-        text.append(f"  (as {CONVENTIONS[report.convention].tool} counts)\n", style="dim")
+        text.append(f"  (as {counted_by} counts)\n" if counted_by else "\n", style="dim")
         return _activations(report, text)
     text.append(f" Total MACs: {thousands(report.total_macs)}", style="bold")
     text.append("  (multiply-accumulates of conv, dense and attention products)\n", style="dim")

@@ -203,7 +203,7 @@ class Expander:
 
     def _full_name(self, name: str | None, kind: str, scope: Scope, loc: Location) -> str:
         if name is None:
-            from paramcalc.layers.base import snake_case
+            from paramcalc.names import snake_case
 
             prefix = snake_case(kind)
             while True:
