@@ -2,7 +2,8 @@
 breakdown (multiply-accumulates, plus the other operations of layers/ops.py kept apart).
 
 Each recipe reproduces that tool's own figure, quirks included; `paper` is what `macs` means
-everywhere else in paramcalc."""
+everywhere else in paramcalc. A convention's figures are kept apart from the MACs (a report's
+`convention_count` and `convention_total`), in the convention's own unit: MACs, or FLOPs."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from paramcalc.report import LayerRow, Report
 class Convention:
     name: str
     tool: str
+    unit: str  # what its figures count: "MACs" (multiply-accumulates, one each) or "FLOPs" (two each)
     description: str
     count: Callable[[LayerRow], Any]  # the layer's figure under this convention
 
@@ -39,13 +41,25 @@ def paper(row: LayerRow) -> Any:
     return row.macs
 
 
+def traced_as_convolution_mode(row: LayerRow) -> bool:
+    """A PyTorch convolution whose padding is written as a word ('same', 'valid'): PyTorch runs it as
+    aten::_convolution_mode, not aten::_convolution."""
+    from paramcalc.layers.registry import REGISTRY
+
+    kind = REGISTRY.get(row.type)
+    return (kind is not None and kind.framework == "torch" and row.structure is not None
+            and row.structure.variant == "standard" and isinstance(row.args.get("padding"), str))
+
+
 def fvcore(row: LayerRow) -> Any:
     """fvcore's FlopCountAnalysis (eval mode): one per multiply-accumulate of conv, linear and
-    matmul; BatchNorm 2 per value with an affine transform (1 without); LayerNorm and GroupNorm
+    matmul, except a PyTorch convolution with padding written as a word ('same', 'valid'), which
+    counts 0 (fvcore 0.1.5 has no handle for the aten::_convolution_mode it runs as, and warns of an
+    unsupported op); BatchNorm 2 per value with an affine transform (1 without); LayerNorm and GroupNorm
     5 per value (4 without affine); 2-D adaptive or global average pooling 1 per input value; 2-D
     upsampling 1 per output value (nearest) or 4 (bilinear), other ranks 0 (fvcore has no handler for
     them); activations, max pooling, additions and bias additions 0."""
-    return (row.macs
+    return ((0 if traced_as_convolution_mode(row) else row.macs)
             + _get(row, op.BATCH_NORM) + _get(row, op.BATCH_NORM_AFFINE)
             + 4 * (_get(row, op.LAYER_NORM) + _get(row, op.GROUP_NORM))
             + _get(row, op.LAYER_NORM_AFFINE) + _get(row, op.GROUP_NORM_AFFINE)
@@ -131,12 +145,14 @@ def ptflops(row: LayerRow) -> Any:
 
 
 def apply(report: Report, name: str) -> Report:
-    """The report with every layer's `macs` (and the total) counted under convention `name`."""
+    """The report with every layer counted under convention `name` too (`convention_count`,
+    `convention_total`); `macs` and `total_macs` stay multiply-accumulates."""
     if name == "paper":
         return report
     convention = CONVENTIONS[name]
-    rows = tuple(row.replace(macs=convention.count(row)) for row in report.rows)
-    return report.replace(rows=rows, total_macs=sum((r.macs for r in rows), 0), convention=name)
+    rows = tuple(row.replace(convention_count=convention.count(row)) for row in report.rows)
+    return report.replace(rows=rows, convention=name, convention_unit=convention.unit,
+                          convention_total=sum((r.convention_count for r in rows), 0))
 
 
 def explain_difference(report: Report, name: str, limit: int = 4) -> str:
@@ -168,13 +184,13 @@ def _short(n: Any) -> str:
 
 
 CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
-    Convention("paper", "the papers; torchvision's model table (_ops)",
+    Convention("paper", "the papers; torchvision's model table (_ops)", "MACs",
                "multiply-accumulates of conv, dense and attention products only", paper),
-    Convention("fvcore", "fvcore FlopCountAnalysis", _doc(fvcore), fvcore),
-    Convention("torchinfo", "torchinfo total_mult_adds", _doc(torchinfo), torchinfo),
-    Convention("ptflops", "ptflops (default 'pytorch' backend)", _doc(ptflops), ptflops),
-    Convention("ptflops-aten", "ptflops backend='aten'", _doc(ptflops_aten), ptflops_aten),
-    Convention("thop", "thop profile", _doc(thop), thop),
-    Convention("flop-counter", "PyTorch FlopCounterMode", _doc(flop_counter), flop_counter),
-    Convention("flops", "DeepSpeed / calflops FLOPs", _doc(flops), flops),
+    Convention("fvcore", "fvcore FlopCountAnalysis", "MACs", _doc(fvcore), fvcore),
+    Convention("torchinfo", "torchinfo total_mult_adds", "MACs", _doc(torchinfo), torchinfo),
+    Convention("ptflops", "ptflops (default 'pytorch' backend)", "MACs", _doc(ptflops), ptflops),
+    Convention("ptflops-aten", "ptflops backend='aten'", "MACs", _doc(ptflops_aten), ptflops_aten),
+    Convention("thop", "thop profile", "MACs", _doc(thop), thop),
+    Convention("flop-counter", "PyTorch FlopCounterMode", "FLOPs", _doc(flop_counter), flop_counter),
+    Convention("flops", "DeepSpeed / calflops FLOPs", "FLOPs", _doc(flops), flops),
 )}

@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from paramcalc.cli import cli
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, SPECS
 
 
 @cache
@@ -247,3 +247,108 @@ def test_a_block_argument_naming_a_layer_still_works(spec_file):
                      "  - b: {skip: first}\n")
     data = summary_json(path)
     assert data["layers"][-1]["inputs"] == ["b.conv2d", "first"]
+
+
+# -- fvcore and a convolution whose padding is a word ------------------------------------------------
+
+def fvcore_stock(case: dict[str, Any]) -> int:
+    return sum(case.get("fvcore_stock_by_operator", case["fvcore_by_operator"]).values())
+
+
+def test_fvcore_counts_a_pytorch_convolution_with_word_padding_as_0(spec_file):
+    """fvcore 0.1.5 prints 0 for `padding='same'` or `'valid'` (aten::_convolution_mode has no handle)."""
+    for word in ("same", "valid"):
+        case = fixture_case("torch_layers.json", f"Conv2d/padding-{word}-word-16")
+        assert "fvcore_stock_by_operator" in case  # stock fvcore did differ
+        path = spec_file("input: [3, 8, 8]\nlayers:\n"
+                         f"  - Conv2d: {{out_channels: 16, kernel_size: 3, padding: {word}}}\n", f"{word}.yaml")
+        data = summary_json(path, "--convention", "fvcore")
+        assert data["convention"]["total"] == fvcore_stock(case)
+        assert data["total_macs"] == case["macs"]  # the MACs themselves are unchanged
+        assert tuple(data["output_shape"]) == tuple(case["output_shape"])
+
+
+def test_fvcore_counts_explicit_padding_and_keras_convolutions(spec_file):
+    torch_case = fixture_case("torch_layers.json", "Conv2d/stride2-padding1-odd")
+    data = summary_json(spec_file(spec_text(torch_case["spec"])), "--convention", "fvcore")
+    assert data["convention"]["total"] == fvcore_stock(torch_case) == torch_case["macs"]
+    # Keras's Conv2D has its own padding rules; its torch counterpart may be written with numbers.
+    keras_case = fixture_case("torch_layers.json", "Conv2D/same-stride1")
+    data = summary_json(spec_file(spec_text(keras_case["spec"]), "keras.yaml"), "--convention", "fvcore")
+    assert data["convention"]["total"] == sum(keras_case["fvcore_by_operator"].values()) == keras_case["macs"]
+
+
+def test_conventions_say_so(spec_file):
+    case = fixture_case("torch_layers.json", "Conv2d/padding-same-word-16")
+    result = invoke("summary", "--conventions", "--format", "json", spec_file(spec_text(case["spec"])))
+    assert result.exit_code == 0, result.output
+    table = json.loads(result.stdout)
+    rows = {row["convention"]: row for row in table["rows"]}
+    assert rows["fvcore"]["total"] == fvcore_stock(case) and rows["paper"]["total"] == case["macs"]
+    fvcore_note = next(note for note in table["notes"] if note.startswith("fvcore:"))
+    assert "padding written as a word" in fvcore_note and "aten::_convolution_mode" in fvcore_note
+
+
+# -- machine-readable output under a convention -----------------------------------------------------
+
+MOBILENET = str(SPECS / "mobilenet_v1.yaml")
+
+
+@cache
+def torchvision_model(name: str) -> dict[str, Any]:
+    models = json.loads((FIXTURES / "torchvision_models.json").read_text())["models"]
+    return next(m for m in models if m["id"] == name)
+
+
+def test_json_fields_mean_what_they_say_under_a_convention():
+    """`--convention flops` made total_macs the FLOPs and total_flops 4 x the MACs."""
+    model = torchvision_model("mobilenet_v1_1.0")
+    paper = summary_json(MOBILENET)
+    for name, tool in (("flop-counter", model["flop_counter_mode"]), ("fvcore", model["fvcore"]["total"])):
+        data = summary_json(MOBILENET, "--convention", name)
+        assert data["total_macs"] == model["conv_linear_macs"]
+        assert data["total_flops"] == 2 * model["conv_linear_macs"]
+        assert data["convention"] == {"name": name, "unit": "FLOPs" if name == "flop-counter" else "MACs",
+                                      "total": tool}
+        assert [layer["macs"] for layer in data["layers"]] == [layer["macs"] for layer in paper["layers"]]
+        assert sum(layer["convention_count"] for layer in data["layers"]) == tool
+    assert paper["convention"] == {"name": "paper", "unit": "MACs", "total": model["conv_linear_macs"]}
+    assert [layer["convention_count"] for layer in paper["layers"]] == [layer["macs"] for layer in paper["layers"]]
+
+
+def test_csv_markdown_and_table_keep_macs_apart_from_the_convention():
+    model = torchvision_model("mobilenet_v1_1.0")
+    macs, tool = model["conv_linear_macs"], model["flop_counter_mode"]
+    result = invoke("summary", "--format", "csv", "--convention", "flop-counter", MOBILENET)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    header, total = lines[0].split(","), lines[-1].split(",")
+    assert header[-2:] == ["macs", "convention_count"]
+    assert (int(total[header.index("macs")]), int(total[header.index("convention_count")])) == (macs, tool)
+    markdown = invoke("summary", "--format", "markdown", "--convention", "flop-counter", MOBILENET).stdout
+    assert "| MACs | FLOPs (flop-counter) |" in markdown and f"**{macs:,}** | **{tool:,}**" in markdown
+    table = invoke("summary", "--no-color", "--width", "200", "--convention", "flop-counter", MOBILENET).stdout
+    assert f"Total MACs: {macs:,}" in table and f"Total FLOPs: {2 * macs:,}" in table
+    assert f"Total FLOPs (flop-counter): {tool:,}" in table
+
+
+def test_by_type_and_two_specs_keep_macs_apart_from_the_convention():
+    model = torchvision_model("mobilenet_v1_1.0")
+    macs, tool = model["conv_linear_macs"], model["fvcore"]["total"]
+    by_type = json.loads(invoke("summary", "--by-type", "--format", "json", "--convention", "fvcore",
+                                MOBILENET).stdout)
+    assert by_type["totals"][0]["macs"] == macs and by_type["totals"][0]["convention_count"] == tool
+    assert "convention_count" in by_type["columns"]
+    both = json.loads(invoke("compare", "--format", "json", "--convention", "fvcore", MOBILENET, MOBILENET).stdout)
+    figures = {row["figure"]: row["a"] for row in both["rows"]}
+    assert (figures["MACs"], figures["FLOPs (2 x MACs)"], figures["MACs (fvcore)"]) == (macs, 2 * macs, tool)
+
+
+def test_check_under_a_convention_compares_macs_as_counted_and_flops_as_2_x_macs(spec_file):
+    model = torchvision_model("mobilenet_v1_1.0")
+    text = (SPECS / "mobilenet_v1.yaml").read_text().split("\nexpect:")[0]
+    path = spec_file(text + f"\nexpect:\n  macs: {model['fvcore']['total']}\n"
+                     f"  flops: {2 * model['conv_linear_macs']}\n")
+    result = invoke("check", "--convention", "fvcore", path)
+    assert result.exit_code == 0, result.output
+    assert invoke("check", path).exit_code == 1  # the paper's MACs differ from fvcore's count
