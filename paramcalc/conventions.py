@@ -13,6 +13,7 @@ from typing import Any
 
 from paramcalc.compare import weights
 from paramcalc.layers import ops as op
+from paramcalc.layers.registry import REGISTRY
 from paramcalc.report import LayerRow, Report
 
 
@@ -44,8 +45,6 @@ def paper(row: LayerRow) -> Any:
 def traced_as_convolution_mode(row: LayerRow) -> bool:
     """A PyTorch convolution whose padding is written as a word ('same', 'valid'): PyTorch runs it as
     aten::_convolution_mode, not aten::_convolution."""
-    from paramcalc.layers.registry import REGISTRY
-
     kind = REGISTRY.get(row.type)
     return (kind is not None and kind.framework == "torch" and row.structure is not None
             and row.structure.variant == "standard" and isinstance(row.args.get("padding"), str))

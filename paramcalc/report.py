@@ -91,6 +91,11 @@ class Report(Record):
         self.convention_total = total_macs if convention_total is None else convention_total
 
     @property
+    def convention_label(self) -> str:
+        """What the convention's figures are called: 'MACs (fvcore)', 'FLOPs (flop-counter)'."""
+        return f"{self.convention_unit} ({self.convention})"
+
+    @property
     def total_flops(self) -> int:
         """FLOPs = 2 x MACs: one multiply and one add per multiply-accumulate."""
         return 2 * self.total_macs

@@ -107,7 +107,7 @@ def by_type_table(report: Report) -> Tabular:
                "weights": weights, "convention_count": report.convention_total}]
     columns = TYPE_COLUMNS
     if report.convention != "paper":  # the convention's own figures beside the MACs
-        columns = [*TYPE_COLUMNS[:4], Column("convention_count", f"{report.convention_unit} ({report.convention})"),
+        columns = [*TYPE_COLUMNS[:4], Column("convention_count", report.convention_label),
                    *TYPE_COLUMNS[4:]]
     return Tabular(f'Model "{report.name}": MACs and params by layer type', columns, rows, footer,
                    notes=["Weights % counts kernel weights only (no biases, no normalisation), as the MobileNet "
@@ -123,7 +123,7 @@ def two_specs_table(a: Report, b: Report) -> Tabular:
             line("non-trainable params", a.non_trainable_params, b.non_trainable_params),
             line("MACs", a.total_macs, b.total_macs),
             line("FLOPs (2 x MACs)", a.total_flops, b.total_flops),
-            *([line(f"{a.convention_unit} ({a.convention})", a.convention_total, b.convention_total)]
+            *([line(a.convention_label, a.convention_total, b.convention_total)]
               if a.convention != "paper" else []),
             line("activations (values per sample)", a.activations, b.activations),
             line("activation bytes (float32)", a.activations * BYTES_PER_VALUE, b.activations * BYTES_PER_VALUE)]

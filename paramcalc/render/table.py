@@ -22,7 +22,7 @@ def render_table(report: Report, depth: int | None = None) -> RenderableType:
     table.add_column("MACs", justify="right", no_wrap=True)
     counted = report.convention != "paper"
     if counted:  # the convention's own figure, beside the MACs rather than instead of them
-        table.add_column(convention_title(report), justify="right", no_wrap=True)
+        table.add_column(report.convention_label, justify="right", no_wrap=True)
     if graph:  # Keras adds this column to functional models
         table.add_column("Connected to", no_wrap=True)
     for row in display_rows(report, depth):
@@ -52,14 +52,9 @@ def footer(report: Report) -> Text:
     if report.convention != "paper":
         from paramcalc.conventions import CONVENTIONS
 
-        text.append(f" Total {convention_title(report)}: {thousands(report.convention_total)}", style="bold")
+        text.append(f" Total {report.convention_label}: {thousands(report.convention_total)}", style="bold")
         text.append(f"  (as {CONVENTIONS[report.convention].tool} counts)\n", style="dim")
     return _activations(report, text)
-
-
-def convention_title(report: Report) -> str:
-    """What a convention's figures are called: 'MACs (fvcore)', 'FLOPs (flop-counter)'."""
-    return f"{report.convention_unit} ({report.convention})"
 
 
 def _activations(report: Report, text: Text) -> Text:
@@ -91,7 +86,7 @@ def rows_table(report: Report, depth: int | None = None) -> Tabular:
                Column("params", "Param #"), Column("trainable_params", "Trainable"),
                Column("non_trainable_params", "Non-trainable"), Column("macs", "MACs")]
     if report.convention != "paper":
-        columns.append(Column("convention_count", convention_title(report)))
+        columns.append(Column("convention_count", report.convention_label))
     by_name = {r.name: r for r in report.rows}
     rows = []
     for shown in display_rows(report, depth):
