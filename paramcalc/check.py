@@ -93,9 +93,9 @@ def actual_value(report: Report, expectation: Expectation) -> Actual:
         return shape if len(wanted) == len(shape) and wanted[0] is None else shape[1:]
     if figure == "params":
         figure = "total_params" if expectation.layer is None else "params"
-    elif figure == "macs" and expectation.layer is None:
-        figure = "total_macs"
-    elif figure == "flops":
+    elif figure == "macs":  # `check --convention NAME`: as that convention counts (the MACs under `paper`)
+        figure = "convention_total" if expectation.layer is None else "convention_count"
+    elif figure == "flops":  # always 2 x MACs
         return 2 * (report.total_macs if expectation.layer is None else source.macs)  # type: ignore[attr-defined]
     return getattr(source, figure)
 
@@ -129,7 +129,7 @@ def check_spec(path: str, convention: str = "paper") -> SpecCheck:
         from paramcalc.conventions import apply
 
         spec = load_spec(path)
-        report = apply(analyze(spec, keep_formulas=False), convention)  # `macs` (and `flops`) as that convention counts
+        report = apply(analyze(spec, keep_formulas=False), convention)  # `macs:` as that convention counts
     except ParamcalcError as error:
         return SpecCheck(path, None, Status.ERROR, error=error)
     if spec.expectations is None:

@@ -118,7 +118,8 @@ CONVENTION_NAMES = ["paper", "fvcore", "torchinfo", "ptflops", "ptflops-aten", "
 
 def convention_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--convention", type=click.Choice(CONVENTION_NAMES), default="paper", show_default=True,
-                        help="Count MACs as that tool does (paper: multiply-accumulates only; see "
+                        help="Also count as that tool does, in a column (JSON: `convention`) of its own beside "
+                        "the MACs; `check` compares `macs:` with it (paper: multiply-accumulates only; see "
                         "`paramcalc summary --conventions`).")(command)
 
 

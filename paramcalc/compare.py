@@ -233,6 +233,7 @@ class TypeShare:
     macs: int
     params: int
     weights: int  # kernel weights only: no biases, no normalisation (the paper's Table 2 basis)
+    convention_count: int = 0  # as the report's counting convention counts (its MACs under the paper's)
 
 
 def by_type(report: Report) -> list[TypeShare]:
@@ -240,10 +241,11 @@ def by_type(report: Report) -> list[TypeShare]:
     report.require_numbers("a breakdown by layer type")
     totals: dict[str, list[int]] = {}
     for row in report.rows:
-        entry = totals.setdefault(category(row), [0, 0, 0, 0])
+        entry = totals.setdefault(category(row), [0, 0, 0, 0, 0])
         entry[0] += 1
         entry[1] += row.macs
         entry[2] += row.params
         entry[3] += weights(row.structure, row.params) if row.structure is not None else 0
+        entry[4] += row.convention_count
     shares = [TypeShare(name, *values) for name, values in totals.items()]
     return sorted(shares, key=lambda t: (-t.macs, -t.params, t.category))

@@ -4,7 +4,9 @@ breakdown (multiply-accumulates, plus the other operations of layers/ops.py kept
 A convention holds one recipe for every category of layer (`Cost`, which each layer kind
 declares: layers/traits.py), never a list of kind names; tests/test_traits.py fails when a
 category has no recipe in some convention. Each recipe reproduces that tool's own figure,
-quirks included; `paper` is what `macs` means everywhere else in paramcalc."""
+quirks included; `paper` is what `macs` means everywhere else in paramcalc.
+A convention's figures are kept apart from the MACs (a report's `convention_count` and
+`convention_total`), in the convention's own unit: MACs, or FLOPs."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ Recipe = Callable[[LayerRow], Any]  # one layer's figure under a convention
 class Convention:
     name: str
     tool: str
+    unit: str  # what its figures count: "MACs" (multiply-accumulates, one each) or "FLOPs" (two each)
     description: str
     recipes: Mapping[Cost, Recipe]  # one for every category of layer (tests/test_traits.py)
 
@@ -61,6 +64,20 @@ def _macs(row: LayerRow) -> Any:
 
 def _macs_and_biases(row: LayerRow) -> Any:
     return row.macs + _get(row, op.BIAS_ADDS)
+
+
+def traced_as_convolution_mode(row: LayerRow) -> bool:
+    """A PyTorch convolution whose padding is written as a word ('same', 'valid') and pads with zeros:
+    PyTorch runs it as aten::_convolution_mode, not aten::_convolution. (Another padding_mode pads the
+    input first with F.pad and then convolves with no padding, through aten::_convolution.)"""
+    return (row.kind.framework == "torch" and row.structure is not None
+            and row.structure.variant == "standard" and isinstance(row.args.get("padding"), str)
+            and row.args.get("padding_mode", "zeros") == "zeros")
+
+
+def _fvcore_conv(row: LayerRow) -> Any:
+    # fvcore 0.1.5 has no handle for aten::_convolution_mode: it counts 0 and warns of an unsupported op.
+    return 0 if traced_as_convolution_mode(row) else row.macs
 
 
 def _twice_macs(row: LayerRow) -> Any:
@@ -170,12 +187,14 @@ def _ptflops_attention(row: LayerRow) -> Any:
 
 
 def apply(report: Report, name: str) -> Report:
-    """The report with every layer's `macs` (and the total) counted under convention `name`."""
+    """The report with every layer counted under convention `name` too (`convention_count`,
+    `convention_total`); `macs` and `total_macs` stay multiply-accumulates."""
     if name == "paper":
         return report
     convention = CONVENTIONS[name]
-    rows = tuple(row.replace(macs=convention.count(row)) for row in report.rows)
-    return report.replace(rows=rows, total_macs=sum((r.macs for r in rows), 0), convention=name)
+    rows = tuple(row.replace(convention_count=convention.count(row)) for row in report.rows)
+    return report.replace(rows=rows, convention=name, convention_unit=convention.unit,
+                          convention_total=sum((r.convention_count for r in rows), 0))
 
 
 def explain_difference(report: Report, name: str, limit: int = 4) -> str:
@@ -208,20 +227,22 @@ def _short(n: Any) -> str:
 
 C = Cost
 CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
-    Convention("paper", "the papers; torchvision's model table (_ops)",
+    Convention("paper", "the papers; torchvision's model table (_ops)", "MACs",
                "multiply-accumulates of conv, dense and attention products only",
                dict.fromkeys(Cost, _macs)),  # paramcalc's own figure, by definition
-    Convention("fvcore", "fvcore FlopCountAnalysis",
-               "one per multiply-accumulate of conv, linear and matmul; BatchNorm 2 per value with an affine "
-               "transform (1 without); LayerNorm and GroupNorm 5 per value (4 without affine); 2-D adaptive or "
-               "global average pooling 1 per input value; 2-D upsampling 1 per output value (nearest) or 4 "
-               "(bilinear), other ranks 0 (fvcore has no handler for them); activations, max pooling, additions "
-               "and bias additions 0.",
-               _table((_macs, C.CONV, C.DENSE, C.ATTENTION), (_fvcore_norm, C.NORM), (_fvcore_pool, C.POOL),
-                      (_fvcore_upsample, C.UPSAMPLE),
+    Convention("fvcore", "fvcore FlopCountAnalysis", "MACs",
+               "one per multiply-accumulate of conv, linear and matmul, except a PyTorch convolution with "
+               "padding written as a word ('same', 'valid') and zeros padding_mode, which counts 0 (fvcore 0.1.5 "
+               "has no handle for the aten::_convolution_mode it runs as, and warns of an unsupported op); "
+               "BatchNorm 2 per value with an affine transform (1 without); LayerNorm and GroupNorm 5 per value "
+               "(4 without affine); 2-D adaptive or global average pooling 1 per input value; 2-D upsampling 1 "
+               "per output value (nearest) or 4 (bilinear), other ranks 0 (fvcore has no handler for them); "
+               "activations, max pooling, additions and bias additions 0.",
+               _table((_fvcore_conv, C.CONV), (_macs, C.DENSE, C.ATTENTION), (_fvcore_norm, C.NORM),
+                      (_fvcore_pool, C.POOL), (_fvcore_upsample, C.UPSAMPLE),
                       (nothing, C.EMBEDDING, C.RECTIFIER, C.ACTIVATION, C.SOFTMAX, C.DROPOUT, C.RESHAPE,
                        C.MERGE))),
-    Convention("torchinfo", "torchinfo total_mult_adds",
+    Convention("torchinfo", "torchinfo total_mult_adds", "MACs",
                "for a convolution, every weight and bias times the output positions (so a transposed convolution "
                "is sized by its larger output, not its input); for any other layer with parameters, its "
                "parameter count once, whatever the positions (a Linear on a sequence counts as one position; "
@@ -229,7 +250,7 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                _table((_torchinfo_conv, C.CONV),
                       (_params_once, C.DENSE, C.ATTENTION, C.EMBEDDING, C.NORM, C.RECTIFIER, C.ACTIVATION,
                        C.SOFTMAX, C.DROPOUT, C.POOL, C.UPSAMPLE, C.RESHAPE, C.MERGE))),
-    Convention("ptflops", "ptflops (default 'pytorch' backend)",
+    Convention("ptflops", "ptflops (default 'pytorch' backend)", "MACs",
                "multiply-accumulates plus bias additions, but a Linear's bias only once whatever the positions; "
                "BatchNorm 2 per value (1 without affine); ReLU6, PReLU, ELU and LeakyReLU 1 per value, nn.ReLU "
                "twice (its module hook and its patched functional call both count), Tanh, Sigmoid and GELU 0; "
@@ -239,11 +260,11 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                       (_ptflops_norm, C.NORM), (_ptflops_rectifier, C.RECTIFIER),
                       (_ptflops_activation, C.ACTIVATION), (_ptflops_softmax, C.SOFTMAX), (_ptflops_pool, C.POOL),
                       (nothing, C.EMBEDDING, C.DROPOUT, C.UPSAMPLE, C.RESHAPE, C.MERGE))),
-    Convention("ptflops-aten", "ptflops backend='aten'", "multiply-accumulates plus one per bias addition.",
+    Convention("ptflops-aten", "ptflops backend='aten'", "MACs", "multiply-accumulates plus one per bias addition.",
                _table((_macs_and_biases, C.CONV, C.DENSE, C.ATTENTION),
                       (nothing, C.EMBEDDING, C.NORM, C.RECTIFIER, C.ACTIVATION, C.SOFTMAX, C.DROPOUT, C.POOL,
                        C.UPSAMPLE, C.RESHAPE, C.MERGE))),
-    Convention("thop", "thop profile",
+    Convention("thop", "thop profile", "MACs",
                "multiply-accumulates without biases (a transposed convolution sized by its output, as torchinfo "
                "does); BatchNorm 4 per value with an affine transform (2 without); average pooling 1 per output; "
                "adaptive and global average pooling (window + 1) per output; softmax 3n - 1 per n values; "
@@ -251,11 +272,11 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                _table((_thop_conv, C.CONV), (_macs, C.DENSE), (_thop_attention, C.ATTENTION), (_thop_norm, C.NORM),
                       (_thop_pool, C.POOL), (_thop_softmax, C.SOFTMAX, C.ACTIVATION),  # Keras `Activation: softmax`
                       (nothing, C.EMBEDDING, C.RECTIFIER, C.DROPOUT, C.UPSAMPLE, C.RESHAPE, C.MERGE))),
-    Convention("flop-counter", "PyTorch FlopCounterMode", "exactly 2 per multiply-accumulate.",
+    Convention("flop-counter", "PyTorch FlopCounterMode", "FLOPs", "exactly 2 per multiply-accumulate.",
                _table((_twice_macs, C.CONV, C.DENSE, C.ATTENTION),
                       (nothing, C.EMBEDDING, C.NORM, C.RECTIFIER, C.ACTIVATION, C.SOFTMAX, C.DROPOUT, C.POOL,
                        C.UPSAMPLE, C.RESHAPE, C.MERGE))),
-    Convention("flops", "DeepSpeed / calflops FLOPs",
+    Convention("flops", "DeepSpeed / calflops FLOPs", "FLOPs",
                "2 FLOPs per multiply-accumulate plus one per bias addition (DeepSpeed's and calflops' FLOPs).",
                _table((_twice_macs_and_biases, C.CONV, C.DENSE, C.ATTENTION),
                       (nothing, C.EMBEDDING, C.NORM, C.RECTIFIER, C.ACTIVATION, C.SOFTMAX, C.DROPOUT, C.POOL,

@@ -114,4 +114,4 @@ def make_row(layer: LayerSpec, computed: Computed, first_input: Shape, keep_form
         macs=result.macs.value, loc=layer.loc,
         derivations=result.derivations + notes if keep_formulas else (),
         structure=result.structure, input_shape=(None, *first_input), warnings=warnings,
-        inputs=layer.inputs, path=layer.path, ops=result.ops)
+        inputs=layer.inputs, path=layer.path, ops=result.ops, args=layer.args)

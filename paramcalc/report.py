@@ -9,21 +9,22 @@ from paramcalc.layers.registry import lookup
 from paramcalc.record import Record
 
 BYTES_PER_VALUE = 4  # float32, as Keras sizes its "Total params" line
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: `convention` is {name, unit, total}; layers have `convention_count`
 
 
 class LayerRow(Record):
     """One layer of the report, its figures exact integers."""
 
     __slots__ = ("name", "type", "output_shape", "params", "trainable_params", "non_trainable_params", "macs",
-                 "loc", "derivations", "structure", "input_shape", "warnings", "inputs", "path", "ops")
+                 "loc", "derivations", "structure", "input_shape", "warnings", "inputs", "path", "ops", "args",
+                 "convention_count")
 
     def __init__(self, name: str, type: str, output_shape: tuple[int | None, ...], params: int,
                  trainable_params: int, non_trainable_params: int, macs: int, loc: Location,
                  derivations: tuple[Derivation, ...] = (), structure: Structure | None = None,
                  input_shape: tuple[int | None, ...] = (), warnings: tuple[str, ...] = (),
                  inputs: tuple[str, ...] = (), path: tuple[tuple[str, str], ...] = (),
-                 ops: dict | None = None) -> None:
+                 ops: dict | None = None, args: dict | None = None, convention_count: int | None = None) -> None:
         self.name = name
         self.type = type
         self.output_shape = output_shape  # batch first, as None
@@ -39,6 +40,10 @@ class LayerRow(Record):
         self.inputs = inputs  # names of the layers or model inputs it reads
         self.path = path  # enclosing block instances (name, block), outermost first
         self.ops: dict = {} if ops is None else ops  # operations other than MACs, by kind (layers/ops.py)
+        # The arguments as written in the spec (variables resolved): some counters' quirks depend on them.
+        self.args: dict = {} if args is None else args
+        # The layer's figure under the report's convention (conventions.py); `macs` under the paper's.
+        self.convention_count = macs if convention_count is None else convention_count
 
     @property
     def activations(self) -> int:
@@ -65,12 +70,14 @@ class Diagnostic(Record):
 
 class Report(Record):
     __slots__ = ("name", "source", "data_format", "inputs", "outputs", "rows", "warnings", "total_params",
-                 "trainable_params", "non_trainable_params", "total_macs", "activations", "convention")
+                 "trainable_params", "non_trainable_params", "total_macs", "activations", "convention",
+                 "convention_unit", "convention_total")
 
     def __init__(self, name: str, source: str, data_format: str, inputs: dict[str, tuple[int | None, ...]],
                  outputs: dict[str, tuple[int | None, ...]], rows: tuple[LayerRow, ...],
                  warnings: tuple[Diagnostic, ...], total_params: int, trainable_params: int,
-                 non_trainable_params: int, total_macs: int, activations: int, convention: str = "paper") -> None:
+                 non_trainable_params: int, total_macs: int, activations: int, convention: str = "paper",
+                 convention_unit: str = "MACs", convention_total: int | None = None) -> None:
         self.name = name
         self.source = source
         self.data_format = data_format
@@ -81,9 +88,18 @@ class Report(Record):
         self.total_params = total_params
         self.trainable_params = trainable_params
         self.non_trainable_params = non_trainable_params
-        self.total_macs = total_macs
+        self.total_macs = total_macs  # multiply-accumulates, whatever the convention
         self.activations = activations  # values output by all layers for one sample (the input not included)
-        self.convention = convention  # what `macs` counts (conventions.py); "paper" = multiply-accumulates
+        # A counting convention (conventions.py) counts apart, in its own unit: rows' `convention_count`
+        # and `convention_total`. `macs` and `total_macs` stay multiply-accumulates, FLOPs 2 x MACs.
+        self.convention = convention  # "paper": multiply-accumulates
+        self.convention_unit = convention_unit  # MACs or FLOPs: what the convention's figures count
+        self.convention_total = total_macs if convention_total is None else convention_total
+
+    @property
+    def convention_label(self) -> str:
+        """What the convention's figures are called: 'MACs (fvcore)', 'FLOPs (flop-counter)'."""
+        return f"{self.convention_unit} ({self.convention})"
 
     @property
     def total_flops(self) -> int:
@@ -144,10 +160,11 @@ class Report(Record):
 class DisplayRow(Record):
     """A row of the summary table: one layer, or a collapsed block instance (--depth)."""
 
-    __slots__ = ("name", "type", "output_shape", "params", "macs", "inputs", "depth", "is_block")
+    __slots__ = ("name", "type", "output_shape", "params", "macs", "inputs", "depth", "is_block", "convention_count")
 
     def __init__(self, name: str, type: str, output_shape: tuple[int | None, ...], params: int, macs: int,
-                 inputs: tuple[str, ...], depth: int, is_block: bool = False) -> None:
+                 inputs: tuple[str, ...], depth: int, is_block: bool = False, convention_count: int | None = None
+                 ) -> None:
         self.name = name
         self.type = type
         self.output_shape = output_shape
@@ -156,6 +173,7 @@ class DisplayRow(Record):
         self.inputs = inputs
         self.depth = depth  # nesting level: 0 for top-level items
         self.is_block = is_block  # a folded block instance rather than a layer
+        self.convention_count = macs if convention_count is None else convention_count
 
 
 def display_rows(report: Report, depth: int | None = None) -> list[DisplayRow]:
@@ -166,7 +184,7 @@ def display_rows(report: Report, depth: int | None = None) -> list[DisplayRow]:
     for row in report.rows:
         if depth is None or len(row.path) <= depth:
             shown.append(DisplayRow(row.name, row.type, row.output_shape, row.params, row.macs, row.inputs,
-                                    len(row.path)))
+                                    len(row.path), convention_count=row.convention_count))
             continue
         instance, block = row.path[depth]
         if instance not in folded:
@@ -175,5 +193,5 @@ def display_rows(report: Report, depth: int | None = None) -> list[DisplayRow]:
         i = folded[instance]
         old = shown[i]
         shown[i] = DisplayRow(old.name, old.type, row.output_shape, old.params + row.params, old.macs + row.macs,
-                              old.inputs, depth, True)
+                              old.inputs, depth, True, old.convention_count + row.convention_count)
     return shown

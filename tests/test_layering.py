@@ -24,7 +24,8 @@ from tests.conftest import ROOT, SPECS
 PACKAGE = ROOT / "paramcalc"
 LAYERS_MAY_IMPORT = ("paramcalc.layers", "paramcalc.errors", "paramcalc.record", "paramcalc.suggest",
                      "paramcalc.names")
-LOWER_LAYERS = {f"paramcalc.layers.{m}" for m in ("base", "args", "formula", "ops", "shapes", "registry", "sym", "traits")}
+LOWER_LAYERS = {f"paramcalc.layers.{m}"
+                for m in ("base", "args", "formula", "ops", "shapes", "registry", "sym", "traits")}
 RENDER_MAY_NOT_IMPORT = ("paramcalc.engine", "paramcalc.spec", "paramcalc.cli", "paramcalc.conventions",
                          "paramcalc.catalog", "paramcalc.layers.registry")
 
@@ -101,5 +102,5 @@ def test_the_table_footer_names_the_convention_s_tool_it_is_given():
     # render/table.py no longer looks the tool up in conventions.py: the command passes it in.
     result = CliRunner().invoke(cli, ["summary", str(SPECS / "lenet5.yaml"), "--convention", "fvcore"])
     assert result.exit_code == 0, result.output
-    assert "Total (fvcore convention): " in result.stdout
+    assert "Total MACs (fvcore): " in result.stdout
     assert "(as fvcore FlopCountAnalysis counts)" in result.stdout

@@ -18,7 +18,7 @@ REGISTRY = all_kinds()
 # A capitalised name in backticks, possibly with ranks: `Dense`, `Conv1D/2D/3DTranspose`.
 KIND_LIKE = re.compile(r"`([A-Z][A-Za-z0-9]+(?:/\d[Dd][A-Za-z]*)*)`")
 # Capitalised names in backticks that are not layer kinds.
-NOT_KINDS = {"SPEC", "VGG16", "ResNet50", "MobileNet", "MobileNetV2", "DenseNet121"}
+NOT_KINDS = {"SPEC", "MACs", "FLOPs", "VGG16", "ResNet50", "MobileNet", "MobileNetV2", "DenseNet121"}
 
 
 def expand(token: str) -> list[str]:

@@ -186,6 +186,10 @@ class LayerKind:
     doc: ClassVar[str] = ""
     framework: ClassVar[str] = "keras"  # whose semantics the layer follows: keras | torch
     multi_input: ClassVar[bool] = False  # merge layers (Add, Concatenate, ...) read several inputs
+    # Works on feature maps whose channel axis the data format places (convolution, pooling, padding,
+    # upsampling, batch norm): such layers decide, by their spelling, how a spec that states no
+    # `data_format` reads its shapes. Layers on the last axis (Dense, LayerNorm, attention) do not.
+    spatial: ClassVar[bool] = False
     example: ClassVar[str] = "{}"  # arguments of a typical use, as YAML (shown by `paramcalc layers`)
     example_rank: ClassVar[int] = 2  # spatial dims of the example input (0: a flat vector)
 

@@ -61,8 +61,10 @@ def register(cls: K) -> K:
 
 
 def define_ranked(base: type[LayerKind], name: str, rank: int, **attrs: object) -> type[LayerKind]:
-    """Register `name` as `base` at one spatial rank (MaxPooling1D/2D/3D share one definition)."""
-    return register(type(name, (base,), {"name": name, "rank": rank, "__module__": base.__module__, **attrs}))
+    """Register `name` as `base` at one spatial rank (MaxPooling1D/2D/3D share one definition);
+    a kind with a spatial rank is `spatial`."""
+    return register(type(name, (base,), {"name": name, "rank": rank, "spatial": True, "__module__": base.__module__,
+                                         **attrs}))
 
 
 def lookup(kind: str, loc: Location) -> type[LayerKind]:

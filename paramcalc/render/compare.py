@@ -101,10 +101,15 @@ def by_type_table(report: Report) -> Tabular:
     shares, weights = type_rows(report)
     rows = [{"type": t.category, "layers": t.layers, "macs": t.macs, "macs_share": share(t.macs, report.total_macs),
              "params": t.params, "params_share": share(t.params, report.total_params), "weights": t.weights,
-             "weights_share": share(t.weights, weights) if t.weights else None} for t in shares]
+             "weights_share": share(t.weights, weights) if t.weights else None,
+             "convention_count": t.convention_count} for t in shares]
     footer = [{"type": "total", "layers": len(report.rows), "macs": report.total_macs, "params": report.total_params,
-               "weights": weights}]
-    return Tabular(f'Model "{report.name}": MACs and params by layer type', TYPE_COLUMNS, rows, footer,
+               "weights": weights, "convention_count": report.convention_total}]
+    columns = TYPE_COLUMNS
+    if report.convention != "paper":  # the convention's own figures beside the MACs
+        columns = [*TYPE_COLUMNS[:4], Column("convention_count", report.convention_label),
+                   *TYPE_COLUMNS[4:]]
+    return Tabular(f'Model "{report.name}": MACs and params by layer type', columns, rows, footer,
                    notes=["Weights % counts kernel weights only (no biases, no normalisation), as the MobileNet "
                           "paper's Table 2 does. A 1x1 convolution on a 1x1 map counts as FC."])
 
@@ -116,8 +121,10 @@ def two_specs_table(a: Report, b: Report) -> Tabular:
     rows = [line("params", a.total_params, b.total_params),
             line("trainable params", a.trainable_params, b.trainable_params),
             line("non-trainable params", a.non_trainable_params, b.non_trainable_params),
-            line("MACs" if a.convention == "paper" else f"MACs ({a.convention})", a.total_macs, b.total_macs),
+            line("MACs", a.total_macs, b.total_macs),
             line("FLOPs (2 x MACs)", a.total_flops, b.total_flops),
+            *([line(a.convention_label, a.convention_total, b.convention_total)]
+              if a.convention != "paper" else []),
             line("activations (values per sample)", a.activations, b.activations),
             line("activation bytes (float32)", a.activations * BYTES_PER_VALUE, b.activations * BYTES_PER_VALUE)]
     a_types = {t.category: t for t in by_type(a)}

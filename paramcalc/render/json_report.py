@@ -1,4 +1,6 @@
-"""JSON report: stable keys, exact ints, batch dimension as null."""
+"""JSON report: stable keys, exact ints, batch dimension as null. Every field means what its name
+says under any `--convention`: `macs` are multiply-accumulates, `total_flops` 2 x MACs; the
+convention's own figures are `convention_count` per layer and `convention.total`, in `convention.unit`."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "trainable_params": row.trainable_params,
                 "non_trainable_params": row.non_trainable_params,
                 "macs": row.macs,
+                "convention_count": row.convention_count,
                 "activations": row.activations,
                 "inputs": list(row.inputs),
                 "block_path": [instance for instance, _ in row.path],
@@ -39,9 +42,9 @@ def report_dict(report: Report) -> dict[str, Any]:
         "trainable_params": report.trainable_params,
         "non_trainable_params": report.non_trainable_params,
         "param_bytes": report.total_params * BYTES_PER_VALUE,
-        "convention": report.convention,
         "total_macs": report.total_macs,
         "total_flops": report.total_flops,
+        "convention": {"name": report.convention, "unit": report.convention_unit, "total": report.convention_total},
         "activations": report.activations,
         "activation_bytes": report.activations * BYTES_PER_VALUE,
         "warnings": [{"layer": w.layer, "line": w.loc.line if w.loc else None, "message": w.message}

@@ -20,14 +20,18 @@ def render_table(report: Report, depth: int | None = None, counted_by: str = "")
     table.add_column("Layer (type)", no_wrap=True)
     table.add_column("Output Shape", no_wrap=True)
     table.add_column("Param #", justify="right", no_wrap=True)
-    table.add_column("MACs" if report.convention == "paper" else f"MACs ({report.convention})", justify="right",
-                     no_wrap=True)
+    table.add_column("MACs", justify="right", no_wrap=True)
+    counted = report.convention != "paper"
+    if counted:  # the convention's own figure, beside the MACs rather than instead of them
+        table.add_column(report.convention_label, justify="right", no_wrap=True)
     if graph:  # Keras adds this column to functional models
         table.add_column("Connected to", no_wrap=True)
     for row in display_rows(report, depth):
         layer = Text("  " * row.depth + row.name)
         layer.append(f" ({row.type})", style="dim")
         cells = [layer, shape_text(row.output_shape), thousands(row.params), thousands(row.macs)]
+        if counted:
+            cells.append(thousands(row.convention_count))
         if graph:
             cells.append(", ".join(row.inputs))
         table.add_row(*cells)
@@ -42,14 +46,13 @@ def footer(report: Report, counted_by: str = "") -> Text:
     text.append(params("Total params", report.total_params), style="bold")
     text.append(params("Trainable params", report.trainable_params))
     text.append(params("Non-trainable params", report.non_trainable_params))
-    if report.convention != "paper":
-        text.append(f" Total ({report.convention} convention): {thousands(report.total_macs)}", style="bold")
-        text.append(f"  (as {counted_by} counts)\n" if counted_by else "\n", style="dim")
-        return _activations(report, text)
     text.append(f" Total MACs: {thousands(report.total_macs)}", style="bold")
     text.append("  (multiply-accumulates of conv, dense and attention products)\n", style="dim")
     text.append(f" Total FLOPs: {thousands(report.total_flops)}")
     text.append("  (= 2 x MACs)\n", style="dim")
+    if report.convention != "paper":
+        text.append(f" Total {report.convention_label}: {thousands(report.convention_total)}", style="bold")
+        text.append(f"  (as {counted_by} counts)\n" if counted_by else "\n", style="dim")
     return _activations(report, text)
 
 
@@ -81,14 +84,17 @@ def rows_table(report: Report, depth: int | None = None) -> Tabular:
                Column("output_shape", "Output Shape", numeric=False, show=shape_text),
                Column("params", "Param #"), Column("trainable_params", "Trainable"),
                Column("non_trainable_params", "Non-trainable"), Column("macs", "MACs")]
+    if report.convention != "paper":
+        columns.append(Column("convention_count", report.convention_label))
     by_name = {r.name: r for r in report.rows}
     rows = []
     for shown in display_rows(report, depth):
         layer = None if shown.is_block else by_name.get(shown.name)
         rows.append({"name": shown.name, "type": shown.type, "output_shape": shown.output_shape,
-                     "params": shown.params, "macs": shown.macs,
+                     "params": shown.params, "macs": shown.macs, "convention_count": shown.convention_count,
                      "trainable_params": layer.trainable_params if layer else None,
                      "non_trainable_params": layer.non_trainable_params if layer else None})
     footer = [{"name": "total", "params": report.total_params, "trainable_params": report.trainable_params,
-               "non_trainable_params": report.non_trainable_params, "macs": report.total_macs}]
+               "non_trainable_params": report.non_trainable_params, "macs": report.total_macs,
+               "convention_count": report.convention_total}]
     return Tabular(f'Model "{report.name}"', columns, rows, footer)

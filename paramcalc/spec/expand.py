@@ -2,10 +2,13 @@
 
 Values: a string argument that is a defined name (`filters: width`) or looks like an expression
 (`filters: "int(64 * alpha)"`) is evaluated by the safe evaluator; other strings (`padding: same`)
-stay words. Names: `name: "conv_dw_{id}"` interpolates; a plain name inside a block gets the block
-instance's name as a prefix (`b1.conv`); unnamed layers get Keras-style names (conv2d, conv2d_1)
-per scope. A layer reads the previous layer unless `inputs:` says otherwise; `input` is the
-scope's input (the model input, or the block's).
+stay words, and so do hyphenated words whose parts are not all defined names or numbers
+(`mode: nearest-exact`; see expr.is_hyphenated_word). Names: `name: "conv_dw_{id}"` interpolates;
+a plain name inside a block gets the block instance's name as a prefix (`b1.conv`); unnamed layers
+get Keras-style names (conv2d, conv2d_1) per scope; the repetitions of a named item with `repeat: n`
+are `name_1` ... `name_n`, and `name` itself means the last one (the repeated chain's output).
+A layer reads the previous layer unless `inputs:` says otherwise; `input` is the scope's input
+(the model input, or the block's).
 """
 
 from __future__ import annotations
@@ -41,10 +44,11 @@ class BlockDef(Record):
 class Scope:
     """Where items are being expanded: the top level, or one block instance."""
 
-    __slots__ = ("env", "input", "prefix", "path", "local", "counters", "previous", "ahead")
+    __slots__ = ("env", "input", "prefix", "path", "local", "counters", "previous", "ahead", "arg_locs")
 
     def __init__(self, env: dict[str, Any], input: str | None, prefix: str = "",
-                 path: tuple[tuple[str, str], ...] = (), previous: str | None = None) -> None:
+                 path: tuple[tuple[str, str], ...] = (), previous: str | None = None,
+                 arg_locs: dict[str, Location] | None = None) -> None:
         self.env = env
         self.input = input  # what `input` means here
         self.prefix = prefix  # full-name prefix of this block instance ("" at top level)
@@ -53,6 +57,8 @@ class Scope:
         self.counters: dict[str, int] = {}  # automatic names per kind
         self.previous = previous  # what an item without `inputs:` reads
         self.ahead: set[str] = set()  # names defined further down (forward references)
+        # Block arguments -> where their values are written (the instance's line, for a missing layer).
+        self.arg_locs: dict[str, Location] = {} if arg_locs is None else arg_locs
 
 
 def resolve(node: Node, env: dict[str, Any]) -> Any:
@@ -64,7 +70,7 @@ def resolve(node: Node, env: dict[str, Any]) -> Any:
         return [resolve(item, env) for item in value]
     if isinstance(value, dict):
         return {key: resolve(item, env) for key, item in value.items()}
-    if isinstance(value, str) and ((expr.is_identifier(value) and value in env) or expr.looks_like_expression(value)):
+    if isinstance(value, str) and ((expr.is_identifier(value) and value in env) or expr.is_expression(value, env)):
         return to_plain(evaluate(value, env, node.loc))
     return value
 
@@ -119,8 +125,12 @@ class Expander:
                     last = self._layer(kind, body, kind_loc, full, inputs, scope, env)
                 if declared is not None and name is not None:
                     scope.local[name] = last
-                    scope.local.setdefault(declared.value, last)  # a template name, as written
                     self.outputs[full or name] = last
+                    if name != declared.value:  # a repetition (`down_2`) or a filled template
+                        # The name as written means the last one: the output of the repeated chain.
+                        scope.local[declared.value] = last
+                        if not templated:
+                            self.outputs[scope.prefix + declared.value] = last
                 scope.previous = last
         return scope.previous
 
@@ -173,6 +183,11 @@ class Expander:
             raise SpecError(f"`{name}` is defined further down: a layer can only read layers above it "
                             f"(reading one below makes a cycle)", node.loc,
                             f"move `{name}` above this layer, or read another layer.")
+        if isinstance(passed, str) and name in scope.arg_locs:
+            # A block argument naming a layer that does not exist: the mistake is where the value is written.
+            raise SpecError(f"block argument `{name}` names `{passed}`, but no layer or input is named `{passed}`",
+                            scope.arg_locs[name], did_you_mean(passed, [*self.outputs, *self.taken]) or
+                            "name a layer defined above the block instance, or `input`.")
         known = list(scope.local) + ([] if scope.prefix else list(self.taken)) + [DEFAULT_INPUT]
         raise SpecError(f"no layer or input is named `{name}`", node.loc,
                         did_you_mean(name, known) or "name a layer defined above, or `input`.")
@@ -238,6 +253,7 @@ class Expander:
             raise SpecError(f"block `{kind}` takes named arguments", body.loc,
                             f"write `- {kind}: {{{', '.join(block.params) or '...'}}}`.")
         bound: dict[str, Any] = {}
+        arg_locs: dict[str, Location] = {}
         for key, node in given.items():
             if key in CONTROL_KEYS:
                 continue
@@ -246,6 +262,8 @@ class Expander:
                                 did_you_mean(key, block.params) or
                                 f"its arguments are {', '.join(block.params) or 'none'}.")
             bound[key] = resolve(node, env)
+            # An argument passed on from an enclosing block (`skip: skip`) was written at that block's instance.
+            arg_locs[key] = scope.arg_locs.get(node.value, node.loc) if isinstance(node.value, str) else node.loc
         # A block sees the spec's variables and its own arguments; defaults may use both.
         block_env = {**self.global_env, **bound}
         for key, default in block.params.items():
@@ -253,9 +271,10 @@ class Expander:
                 if default is None:
                     raise SpecError(f"block `{kind}` needs `{key}`", kind_loc, f"add `{key}: ...` to its arguments.")
                 block_env[key] = resolve(default, block_env)
+                arg_locs[key] = default.loc
         full = name if name is not None else scope.prefix + self._instance_name(kind, scope)
         inner = Scope(block_env, inputs[0], prefix=f"{full}.", path=(*scope.path, (full, kind)),
-                      previous=inputs[0])
+                      previous=inputs[0], arg_locs=arg_locs)
         self.block_stack.append(kind)
         last = self.expand(block.layers, inner)
         self.block_stack.pop()
@@ -276,8 +295,8 @@ class Expander:
 
 def evaluate_condition(node: Node, env: dict[str, Any]) -> bool:
     value = node.value if isinstance(node.value, bool) else resolve(node, env)
-    if isinstance(value, str) and not expr.looks_like_expression(value) and value not in env:
-        value = evaluate(value, env, node.loc)  # a bare undefined name: say so
+    if isinstance(value, str) and value == node.value and value not in env:
+        value = evaluate(value, env, node.loc)  # a word left as written (`when: big`) is no condition: say why
     return bool(value)
 
 

@@ -24,6 +24,8 @@ MAX_RESULT_DIGITS = 4_000  # refuse 10**10**10 instead of hanging on it
 
 _LOOKS_LIKE_EXPRESSION = re.compile(r"[-+*/%()<>=!]|\b(if|and|or|not)\b")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_HYPHENATED = re.compile(r"^[A-Za-z_]\w*(?:-\w+)+$")  # nearest-exact, res-1: no spaces, hyphens between
+_NUMBER = re.compile(r"^[0-9]+$")
 
 
 class ExpressionError(Exception):
@@ -104,6 +106,22 @@ def looks_like_expression(text: str) -> bool:
 
 def is_identifier(text: str) -> bool:
     return bool(_IDENTIFIER.match(text))
+
+
+def is_hyphenated_word(text: str, names: Mapping[str, Any]) -> bool:
+    """A word with hyphens (`nearest-exact`, `same-padding`) rather than a subtraction: no spaces,
+    no part a number, and some part not a defined name. `res-1` (a number) and `width-pad` (both
+    names defined) are subtractions; with spaces (`a - b`) a hyphen is always an operator."""
+    if not _HYPHENATED.match(text):
+        return False
+    parts = text.split("-")
+    return not any(_NUMBER.match(p) for p in parts) and any(p not in names for p in parts)
+
+
+def is_expression(text: str, names: Mapping[str, Any]) -> bool:
+    """Whether a string argument is to be evaluated (given the names defined where it is written):
+    it has an operator or parentheses, and is not a hyphenated word."""
+    return looks_like_expression(text) and not is_hyphenated_word(text, names)
 
 
 _BOOLEAN_WORDS = ("true", "True", "false", "False")

@@ -12,7 +12,7 @@ from paramcalc.errors import Location, SpecError
 from paramcalc.spec import expr
 from paramcalc.spec.expand import MAX_LAYERS, BlockDef, Expander, Scope, resolve
 from paramcalc.spec.expect import parse_expect
-from paramcalc.spec.model import DATA_FORMATS, DEFAULT_INPUT, Spec
+from paramcalc.spec.model import CHANNELS_FIRST, CHANNELS_LAST, DATA_FORMATS, DEFAULT_INPUT, LayerSpec, Spec
 from paramcalc.spec.yamlnodes import MAX_NODES, Node, decode, parse_yaml
 from paramcalc.suggest import did_you_mean
 
@@ -85,7 +85,7 @@ def spec_from_node(root: Node, default_name: str = "model", overrides: dict[str,
             raise SpecError("`name` must be a word", name_node.loc, 'write e.g. `name: lenet5`.')
         name = str(name_node.value)
 
-    data_format = DATA_FORMATS[0]
+    data_format = None  # not stated: the spelling of the spatial layers decides, once they are known
     if "data_format" in top:
         node = top["data_format"]
         if node.value not in DATA_FORMATS:
@@ -130,6 +130,8 @@ def spec_from_node(root: Node, default_name: str = "model", overrides: dict[str,
         raise SpecError("no layer is left once `when:` conditions and `repeat: 0` are applied", layers_node.loc,
                         "check the conditions and counts.")
     outputs = output_names(top.get("outputs"), expander, last)
+    if data_format is None:
+        data_format = implied_data_format(expander.layers)
     return Spec(source=root.loc.file, name=name, inputs=inputs, input_locs=input_locs, data_format=data_format,
                 layers=tuple(expander.layers), outputs=outputs, vars=env, expectations=expectations)
 
@@ -183,7 +185,7 @@ def variables(node: Node | None, overrides: dict[str, str], where: Location,
 def override_value(name: str, text: str, env: dict[str, Any]) -> Any:
     """--set NAME=VALUE: a YAML scalar (1, 0.5, true, same) or an expression over the variables."""
     where = Location(f"--set {name}={text}")
-    if expr.looks_like_expression(text) and not _is_number(text):
+    if expr.is_expression(text, env) and not _is_number(text):
         try:
             return expr.evaluate(text, env)
         except expr.ExpressionError as error:
@@ -267,6 +269,35 @@ def block_defs(node: Node | None) -> dict[str, BlockDef]:
     return blocks
 
 
+def implied_data_format(layers: list[LayerSpec]) -> str:
+    """The data format of a spec that states none: PyTorch's channels_first ([C, H, W]) when its
+    spatial layers are PyTorch spellings (Conv2d, MaxPool2d, ...), else Keras's channels_last.
+    Spatial layers of both vocabularies leave it undecidable: an error at the first layer that
+    mixes them in. Layers on the last axis (Dense, Linear, LayerNorm, ...) fit either and do not count."""
+    from paramcalc.layers.registry import FAMILY_OF, lookup
+
+    first: dict[str, LayerSpec] = {}  # framework -> its first spatial layer
+    decides: dict[str, str | None] = {}  # kind -> the framework it decides for (None: it does not)
+    for layer in layers:
+        if layer.kind not in decides:
+            # An unknown kind decides nothing here; the engine reports it with suggestions.
+            kind = lookup(layer.kind, layer.loc) if layer.kind in FAMILY_OF else None
+            decides[layer.kind] = kind.framework if kind is not None and kind.spatial else None
+        framework = decides[layer.kind]
+        if framework is None or framework in first:
+            continue
+        first[framework] = layer
+        if len(first) > 1:
+            keras, torch = first["keras"], first["torch"]
+            raise SpecError(
+                f"without `data_format:` the spec's spatial layers must be spelled in one vocabulary, but "
+                f"{keras.kind} (line {keras.loc.line}) is Keras's, which reads [H, W, C], and {torch.kind} "
+                f"(line {torch.loc.line}) is PyTorch's, which reads [C, H, W]", layer.loc,
+                "state the layout at the top level: `data_format: channels_first` for PyTorch's [C, H, W] or "
+                "`data_format: channels_last` for Keras's [H, W, C] (or spell all the layers one way).")
+    return CHANNELS_FIRST if "torch" in first else CHANNELS_LAST
+
+
 def output_names(node: Node | None, expander: Expander, last: str | None) -> tuple[str, ...]:
     if node is None:
         assert last is not None
@@ -274,8 +305,11 @@ def output_names(node: Node | None, expander: Expander, last: str | None) -> tup
     items = node.value if node.is_list else [node]
     names = []
     for item in items:
-        if item.value not in expander.taken:
+        name = item.value
+        if isinstance(name, str) and name not in expander.taken and name in expander.outputs:
+            name = expander.outputs[name]  # a repeated item or a block instance: its last layer
+        if not isinstance(name, str) or name not in expander.taken:
             raise SpecError(f"no layer is named `{item.value}`", item.loc,
                             did_you_mean(str(item.value), expander.taken) or "name a layer of the spec.")
-        names.append(item.value)
+        names.append(name)
     return tuple(names)
