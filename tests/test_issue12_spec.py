@@ -8,6 +8,7 @@ import json
 from functools import cache
 from typing import Any
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -127,6 +128,24 @@ def test_stated_in_channels_agree_once_the_format_is_implied(spec_file):
     case = fixture_case("torch_layers.json", "Conv2d/no-data-format")
     data = summary_json(spec_file(spec_text(case["spec"])))  # states in_channels: 3
     assert data["total_params"] == case["params"]
+
+
+@pytest.mark.parametrize("case_id", ["BatchNorm2d/no-data-format", "GroupNorm/no-data-format"])
+def test_a_pytorch_normalisation_alone_decides_the_format(spec_file, case_id):
+    """They read the channel axis: `BatchNorm2d: {num_features: 3}` on [3, 32, 32] said 'set num_features: 32'."""
+    case = fixture_case("torch_layers.json", case_id)
+    data = summary_json(spec_file(spec_text(case["spec"])))
+    assert data["data_format"] == "channels_first"
+    assert our_rows(data) == torch_rows(case)
+
+
+def test_a_stated_channel_count_of_the_other_layout_points_at_the_data_format(spec_file):
+    path = spec_file("input: [3, 32, 32]\ndata_format: channels_last\nlayers:\n"
+                     "  - Conv2d: {in_channels: 3, out_channels: 16, kernel_size: 3}\n")
+    message = refused(path)
+    assert f"{path}:4:14:" in message
+    assert "`in_channels` says 3 but the input (3, 32, 32) is read channels last" in message
+    assert "data_format: channels_first" in message and "set in_channels: 32" not in message
 
 
 def test_a_pytorch_block_decides_the_format(spec_file):

@@ -327,7 +327,7 @@ class TorchConvBase(LayerKind):
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
         _, channels = ctx.split_channels(shape, cls.rank)
-        check_stated(a, "in_channels", channels, ctx)
+        check_stated(a, "in_channels", channels, ctx, shape)
         groups, out = a["groups"], a["out_channels"]
         if channels % groups or out % groups:
             raise ctx.arg_error("groups", f"must divide both in_channels ({channels}) and out_channels ({out}); "

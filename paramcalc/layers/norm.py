@@ -88,6 +88,7 @@ class LayerNormalization(LayerKind):
 
 class TorchBatchNorm(LayerKind):
     cost = Cost.NORM
+    spatial = True  # reads the channel axis (dimension 1 in PyTorch): decides the data format
     ranks: ClassVar[tuple[int, ...]]
     framework = "torch"
     doc = "Batch normalisation (PyTorch): weight and bias are parameters; running stats are buffers."
@@ -102,7 +103,7 @@ class TorchBatchNorm(LayerKind):
             raise ctx.fail(f"expects a {want} input (channels first) but gets {shape}",
                            "use the BatchNorm variant that matches the input's rank.")
         channels = ctx.channels(shape)
-        check_stated(a, "num_features", channels, ctx)
+        check_stated(a, "num_features", channels, ctx, shape)
         params = Q.of(2) * Q.of(channels, "C") if a["affine"] else ZERO
         return LayerResult(shape, params, ZERO, ZERO, ops=norm_ops(BATCH_NORM, shape, a["affine"]))
 
@@ -156,6 +157,7 @@ class LayerNorm(LayerKind):
 class GroupNorm(LayerKind):
     name = "GroupNorm"
     cost = Cost.NORM
+    spatial = True  # reads the channel axis (dimension 1 in PyTorch): decides the data format
     example = "{num_groups: 2}"
     framework = "torch"
     doc = "Group normalisation (PyTorch): channels split into num_groups groups."
@@ -165,7 +167,7 @@ class GroupNorm(LayerKind):
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
         channels = ctx.channels(shape)
-        check_stated(a, "num_channels", channels, ctx)
+        check_stated(a, "num_channels", channels, ctx, shape)
         if channels % a["num_groups"]:
             raise ctx.arg_error("num_groups", f"must divide the {channels} channels; got {a['num_groups']}",
                                 "choose a number of groups that divides the channels.")
@@ -177,6 +179,7 @@ class GroupNorm(LayerKind):
 class LocalResponseNorm(LayerKind):
     name = "LocalResponseNorm"
     cost = Cost.NORM
+    spatial = True  # reads the channel axis (dimension 1 in PyTorch): decides the data format
     example = "{size: 5}"
     framework = "torch"
     doc = "Local response normalisation (AlexNet, PyTorch): no weights, same shape."

@@ -11,7 +11,7 @@ from typing import Any
 
 from paramcalc.layers import sym
 from paramcalc.layers.args import Arg, choice, optional
-from paramcalc.layers.base import Context
+from paramcalc.layers.base import Context, Shape, format_shape
 from paramcalc.layers.formula import Q
 
 Pads = tuple[int, int]  # zeros added (before, after) along one dimension
@@ -123,9 +123,19 @@ def floor_warning(floors: list[Floor]) -> str:
     return "; ".join(parts)
 
 
-def check_stated(a: dict[str, Any], arg: str, actual: int, ctx: Context) -> None:
-    """PyTorch specs may state in_channels / in_features; they must match what flows in."""
+def check_stated(a: dict[str, Any], arg: str, actual: int, ctx: Context, shape: Shape | None = None) -> None:
+    """PyTorch specs may state in_channels / in_features; they must match what flows in. With the
+    input `shape` of a layer that reads channels: a stated count that is the channel count of the other
+    layout means the data format is wrong, not the count, and the hint says so."""
     stated = a.get(arg)
-    if stated is not None and stated != actual:
-        raise ctx.arg_error(arg, f"says {stated} but the previous layer gives {actual}",
-                            f"set {arg}: {actual}, or remove it: paramcalc infers it.")
+    if stated is None or stated == actual:
+        return
+    if shape is not None and len(shape) > 1 and stated == (shape[0] if ctx.channels_last else shape[-1]):
+        layout, other = ("channels last", "channels_first") if ctx.channels_last else ("channels first",
+                                                                                     "channels_last")
+        raise ctx.arg_error(arg, f"says {stated} but the input {format_shape(shape)} is read {layout}, which gives "
+                                 f"{actual} channels",
+                            f"state `data_format: {other}` at the top of the spec if the input is written that way "
+                            f"(PyTorch's layout is channels first: [C, H, W]), or remove `{arg}`.")
+    raise ctx.arg_error(arg, f"says {stated} but the previous layer gives {actual}",
+                        f"set {arg}: {actual}, or remove it: paramcalc infers it.")
