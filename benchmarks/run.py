@@ -90,8 +90,6 @@ def graph_spec(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-
-
 def sweep_spec() -> str:
     return (ROOT / "specs" / "mobilenet_v1.yaml").read_text()
 

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for type checkers and linters; at run time __getattr__ imports them on first use
+    from paramcalc.engine import analyze
+    from paramcalc.spec.loader import load_spec, parse_spec
+
 __version__ = "0.1.0"
 
 __all__ = ["__version__", "analyze", "load_spec", "parse_spec"]

@@ -3,7 +3,7 @@ is topological), lets each layer kind compute its figures, and returns a `Report
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from paramcalc.errors import ParamcalcError, ShapeError, SpecErrors
 from paramcalc.layers import Context, lookup
@@ -29,8 +29,9 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
     memo: dict[tuple[Any, ...], Computed] = {}
     for layer in spec.layers:
         try:
-            inputs = [shapes.get(name) for name in layer.inputs]
-            missing = None in inputs
+            found = [shapes.get(name) for name in layer.inputs]
+            missing = None in found
+            inputs = cast(list[Shape], found)  # read only when none is missing
             key = None if missing else memo_key(layer, inputs, keep_formulas)
             computed = memo.get(key) if key is not None else None
             if computed is None:
@@ -38,16 +39,16 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
                 ctx.formulas = keep_formulas
                 if missing:
                     continue  # it reads a layer that failed: its shape errors would only repeat that one
-                computed = compute(layer, kind, args, ctx, inputs)  # type: ignore[arg-type]
+                computed = compute(layer, kind, args, ctx, inputs)
                 if key is not None:
                     memo[key] = computed
-            row = make_row(layer, computed, inputs[0], keep_formulas)  # type: ignore[arg-type]
+            row = make_row(layer, computed, inputs[0], keep_formulas)
         except ParamcalcError as error:
             errors.append(error)
             if len(errors) >= MAX_ERRORS:
                 break
             continue
-        shapes[layer.name] = row.output_shape[1:]
+        shapes[layer.name] = cast(Shape, row.output_shape[1:])  # past the batch's None, sizes only
         rows.append(row)
         warnings.extend(Diagnostic(message, layer.name, layer.loc) for message in row.warnings)
     if errors:

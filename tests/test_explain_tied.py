@@ -250,7 +250,6 @@ def test_q_lists_its_symbols_and_operations():
     assert deep.symbols() == {"C"}
 
 
-
 def test_free_dimensions_are_written_in_the_formulas_notation_everywhere():
     # One rule (formula.expression_text) for sympy's ceiling, Max and **, in figures, notes and totals.
     out = invoke("explain", "-", input="input: [H, W, 3]\nlayers:\n"

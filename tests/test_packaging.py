@@ -23,9 +23,8 @@ def _canonical(name: str) -> str:
 
 def declared_minimums() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    requirements = list(project["dependencies"])
-    for extra in project.get("optional-dependencies", {}).values():
-        requirements += extra
+    # What a user installs (the runtime and the test extra); the lint tools are pinned exactly instead.
+    requirements = list(project["dependencies"]) + list(project["optional-dependencies"]["test"])
     minimums = {}
     for requirement in requirements:
         match = _REQUIREMENT.match(requirement)
@@ -57,3 +56,10 @@ def test_ci_runs_the_suite_under_the_minimum_constraints():
 def test_license_is_an_spdx_string():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert isinstance(project["license"], str)
+
+
+def test_the_lint_tools_are_pinned_and_ci_runs_them():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    assert extras["lint"] and all("==" in requirement for requirement in extras["lint"])
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert ".[lint]" in script and "ruff check" in script and "mypy" in script

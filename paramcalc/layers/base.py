@@ -60,6 +60,7 @@ class Derivation(Record):
 def count_derivations(trainable: Q, non_trainable: Q, macs: Q) -> tuple[Derivation, ...]:
     """The params and MACs lines of every layer, from the very `Q`s that are its counts: a kind cannot
     forget them, nor explain a number other than the one it reports. A zero count says so."""
+    params: tuple[Derivation, ...]
     if _is_zero(non_trainable):
         params = (Derivation(PARAMS, trainable, NO_WEIGHTS if _is_zero(trainable) else ""),)
     else:

@@ -233,9 +233,6 @@ class KerasConv(KerasConvBase):
                         a["padding"], False, groups, a["use_bias"])
 
 
-
-
-
 class KerasDepthwiseConv(KerasConvBase):
     strided_dilation, causal = True, False
     example = "{kernel_size: 3, depth_multiplier: 2}"
@@ -254,8 +251,6 @@ class KerasDepthwiseConv(KerasConvBase):
                         a["padding"], False, channels, a["use_bias"], m)
 
 
-
-
 class KerasSeparableConv(KerasConvBase):
     strided_dilation, causal = True, False
     example = "{filters: 8, kernel_size: 3, depth_multiplier: 2}"
@@ -271,8 +266,6 @@ class KerasSeparableConv(KerasConvBase):
     def plan(cls, a: dict[str, Any], channels: int, ctx: Context) -> ConvPlan:
         return ConvPlan(SEPARABLE, a["filters"], a["kernel_size"], a["strides"], a["dilation_rate"],
                         a["padding"], False, 1, a["use_bias"], a["depth_multiplier"])
-
-
 
 
 class KerasConvTranspose(KerasConvBase):
@@ -298,9 +291,6 @@ class KerasConvTranspose(KerasConvBase):
                                 f"got {list(op)}", "lower output_padding below the stride.")
         return ConvPlan(TRANSPOSE, a["filters"], a["kernel_size"], a["strides"], a["dilation_rate"],
                         a["padding"], False, 1, a["use_bias"], output_padding=op)
-
-
-
 
 
 # ---- PyTorch kinds -------------------------------------------------------------------------------
@@ -385,14 +375,6 @@ class TorchConvTranspose(TorchConvBase):
     transposed = True
     example = "{out_channels: 8, kernel_size: 3, stride: 2, output_padding: 1}"
     doc = "Transposed convolution (PyTorch)."
-
-
-
-
-
-
-
-
 
 
 for _r in (1, 2, 3):

@@ -31,7 +31,6 @@ LRN = "local_response_norm"  # values normalised across channels
 LRN_PADDED = "local_response_norm_padded"  # the same, over channels padded by size - 1
 
 
-
 def elements(shape: tuple[Any, ...]) -> Any:
     total = 1
     for dim in shape:

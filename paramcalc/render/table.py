@@ -29,7 +29,7 @@ def render_table(report: Report, depth: int | None = None, counted_by: str = "")
     for row in display_rows(report, depth):
         layer = Text("  " * row.depth + row.name)
         layer.append(f" ({row.type})", style="dim")
-        cells = [layer, shape_text(row.output_shape), thousands(row.params), thousands(row.macs)]
+        cells: list[Text | str] = [layer, shape_text(row.output_shape), thousands(row.params), thousands(row.macs)]
         if counted:
             cells.append(thousands(row.convention_count))
         if graph:

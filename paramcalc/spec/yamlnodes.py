@@ -255,6 +255,7 @@ class _EventBuilder:
                 node_size = 1
             elif cls is MappingEndEvent or cls is SequenceEndEvent:
                 # Spans end where the end event does: after `]`/`}`, or for a block where the next token starts.
+                assert loc is not None  # set when the collection started
                 if items is None:
                     node = Node(values, loc, key_locs, (start, event.end_mark.index))
                 else:
@@ -322,7 +323,8 @@ class _EventBuilder:
                 self.constructor = yaml.constructor.SafeConstructor()
             construct = self.constructor.yaml_constructors[tag]  # straight to int/float/...
             try:
-                value = construct(self.constructor, yaml.ScalarNode(tag, text, event.start_mark, event.end_mark))
+                node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark)  # type: ignore[arg-type]
+                value = construct(self.constructor, node)
             except (yaml.YAMLError, ValueError) as exc:
                 raise SpecError(f"cannot read the value {text!r}: {exc}", loc,
                                 "write a plain number or word.") from None
@@ -341,6 +343,7 @@ class _EventBuilder:
 
     def _anchored_scalar(self, event: ScalarEvent, loc: Location) -> Node:
         mark = event.start_mark
+        assert event.anchor is not None and mark is not None and event.end_mark is not None
         anchor = self._anchor(event.anchor, mark, loc)  # before building: an error in it still counts
         value = self._scalar(event, loc)  # anchored scalars are few: straight to the slow path
         anchor.node, anchor.size = Node(value, loc, None, (mark.index, event.end_mark.index)), 1
@@ -357,10 +360,11 @@ class _EventBuilder:
 
     def _alias(self, event: AliasEvent) -> tuple[Node, int]:
         """The node an alias names, shared rather than copied, and its expanded size."""
+        assert event.anchor is not None  # an alias always names its anchor
         anchor = self.anchors.get(event.anchor)
         if anchor is None:
             named = f" {event.anchor!r}" if _NAMES_IN_MESSAGES else ""
-            raise ComposerError(None, None, f"found undefined alias{named}", event.start_mark)
+            raise ComposerError(None, None, f"found undefined alias{named}", event.start_mark)  # type: ignore[arg-type]
         if anchor.node is None:  # its list or mapping is still open: the alias is inside it
             raise SpecError("the YAML refers to itself (a recursive alias)", anchor.loc,
                             "remove the alias (*name) that points back to its own anchor (&name).")
