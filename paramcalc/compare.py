@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from paramcalc.layers.base import Structure
+from paramcalc.layers.base import Structure, Variant
 from paramcalc.report import LayerRow, Report
 
 
@@ -129,13 +129,13 @@ def conv_pairs(report: Report) -> list[ConvPair]:
         s = row.structure
         if i in used or s is None:
             continue
-        if s.variant == "standard" and s.groups == 1 and math.prod(s.kernel) > 1:
+        if s.variant is Variant.STANDARD and s.groups == 1 and math.prod(s.kernel) > 1:
             pairs.append(ConvPair(row.name, s.kernel, s.in_channels, s.out_channels, s.out_spatial,
                                   actual_macs=row.macs, actual_weights=weights(s, row.params)))
-        elif s.variant == "separable":
+        elif s.variant is Variant.SEPARABLE:
             pairs.append(ConvPair(row.name, s.kernel, s.in_channels, s.out_channels, s.out_spatial,
                                   s.depth_multiplier, "separable", row.macs, weights(s, row.params)))
-        elif s.variant == "depthwise":
+        elif s.variant is Variant.DEPTHWISE:
             j = _pointwise_after(rows, i)
             if j is None:
                 pairs.append(ConvPair(row.name, s.kernel, s.in_channels, s.out_channels, s.out_spatial,
@@ -154,7 +154,7 @@ def _pointwise_after(rows: Sequence[LayerRow], i: int) -> int | None:
     for j in range(i + 1, len(rows)):
         s = rows[j].structure
         if s is not None:
-            pointwise = s.variant == "standard" and s.groups == 1 and math.prod(s.kernel) == 1
+            pointwise = s.variant is Variant.STANDARD and s.groups == 1 and math.prod(s.kernel) == 1
             return j if pointwise and s.out_spatial == rows[i].structure.out_spatial else None  # type: ignore[union-attr]
         if not rows[j].kind.cost.value_keeping:
             return None
@@ -213,15 +213,15 @@ def category(row: LayerRow) -> str:
     if s is None:
         return row.type if row.params or row.macs else "other layers"
     kernel = "x".join(str(k) for k in s.kernel)
-    if s.variant == "dense":
+    if s.variant is Variant.DENSE:
         return "FC"
-    if s.variant == "standard" and math.prod(s.kernel) == 1 and math.prod(s.in_spatial) == 1:
+    if s.variant is Variant.STANDARD and math.prod(s.kernel) == 1 and math.prod(s.in_spatial) == 1:
         return "FC"  # a 1x1 convolution on a 1x1 map is a fully connected layer
-    if s.variant == "depthwise":
+    if s.variant is Variant.DEPTHWISE:
         return f"Conv DW {kernel}"
-    if s.variant == "separable":
+    if s.variant is Variant.SEPARABLE:
         return f"Conv separable {kernel}"
-    if s.variant == "transpose":
+    if s.variant is Variant.TRANSPOSE:
         return f"Conv transposed {kernel}"
     return f"Conv {kernel}" + (" grouped" if s.groups > 1 else "")
 

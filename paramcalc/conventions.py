@@ -16,6 +16,7 @@ from typing import Any
 
 from paramcalc.compare import weights
 from paramcalc.layers import ops as op
+from paramcalc.layers.base import Variant
 from paramcalc.layers.traits import Cost
 from paramcalc.report import LayerRow, Report
 
@@ -71,7 +72,7 @@ def traced_as_convolution_mode(row: LayerRow) -> bool:
     PyTorch runs it as aten::_convolution_mode, not aten::_convolution. (Another padding_mode pads the
     input first with F.pad and then convolves with no padding, through aten::_convolution.)"""
     return (row.kind.framework == "torch" and row.structure is not None
-            and row.structure.variant == "standard" and isinstance(row.args.get("padding"), str)
+            and row.structure.variant is Variant.STANDARD and isinstance(row.args.get("padding"), str)
             and row.args.get("padding_mode", "zeros") == "zeros")
 
 
@@ -121,14 +122,16 @@ def _fvcore_upsample(row: LayerRow) -> Any:
 def _torchinfo_conv(row: LayerRow) -> Any:
     s = row.structure
     assert s is not None
-    return row.params * _out_positions(row) if s.variant != "separable" else row.macs + _get(row, op.BIAS_ADDS)
+    if s.variant is Variant.SEPARABLE:
+        return row.macs + _get(row, op.BIAS_ADDS)
+    return row.params * _out_positions(row)
 
 
 # ---- thop ------------------------------------------------------------------------------------------
 
 def _thop_conv(row: LayerRow) -> Any:
     s = row.structure
-    return _weights(row) * _out_positions(row) if s is not None and s.variant == "transpose" else row.macs
+    return _weights(row) * _out_positions(row) if s is not None and s.variant is Variant.TRANSPOSE else row.macs
 
 
 def _thop_norm(row: LayerRow) -> Any:

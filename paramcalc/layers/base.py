@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from enum import Enum
 from typing import Any, ClassVar
 
 from paramcalc.errors import ArgumentError, Location, ShapeError
@@ -72,15 +73,25 @@ def _is_zero(q: Q) -> bool:
     return bool(q.value == 0)  # a formula in free input dimensions is not zero
 
 
+class Variant(str, Enum):
+    """What a weighted layer is, for comparisons, breakdowns and the counting conventions."""
+
+    STANDARD = "standard"  # a full (or grouped) convolution
+    DEPTHWISE = "depthwise"
+    SEPARABLE = "separable"  # depthwise then pointwise, in one layer
+    TRANSPOSE = "transpose"
+    DENSE = "dense"  # fully connected, at every position
+
+
 class Structure(Record):
     """What a weighted layer connects, for comparisons and per-type breakdowns."""
 
     __slots__ = ("variant", "kernel", "in_channels", "out_channels", "in_spatial", "out_spatial", "groups",
                  "depth_multiplier", "use_bias")
 
-    def __init__(self, variant: str, kernel: Shape, in_channels: int, out_channels: int, in_spatial: Shape,
+    def __init__(self, variant: Variant, kernel: Shape, in_channels: int, out_channels: int, in_spatial: Shape,
                  out_spatial: Shape, groups: int = 1, depth_multiplier: int = 1, use_bias: bool = True) -> None:
-        self.variant = variant  # standard | depthwise | separable | transpose | dense
+        self.variant = variant
         self.kernel = kernel  # () for dense
         self.in_channels = in_channels
         self.out_channels = out_channels

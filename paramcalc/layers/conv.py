@@ -22,6 +22,7 @@ from paramcalc.layers.base import (
     LayerResult,
     Shape,
     Structure,
+    Variant,
     output_label,
     padding_label,
     trainable_split,
@@ -43,7 +44,7 @@ from paramcalc.layers.shapes import (
 from paramcalc.layers.traits import Cost
 from paramcalc.record import Record
 
-STANDARD, DEPTHWISE, SEPARABLE, TRANSPOSE = "standard", "depthwise", "separable", "transpose"
+STANDARD, DEPTHWISE, SEPARABLE, TRANSPOSE = Variant.STANDARD, Variant.DEPTHWISE, Variant.SEPARABLE, Variant.TRANSPOSE
 
 
 class ConvPlan(Record):
@@ -52,7 +53,7 @@ class ConvPlan(Record):
     __slots__ = ("variant", "out_channels", "kernel", "strides", "dilation", "padding", "torch_rules", "groups",
                  "use_bias", "depth_multiplier", "output_padding")
 
-    def __init__(self, variant: str, out_channels: int, kernel: Shape, strides: Shape, dilation: Shape,
+    def __init__(self, variant: Variant, out_channels: int, kernel: Shape, strides: Shape, dilation: Shape,
                  padding: Any, torch_rules: bool, groups: int = 1, use_bias: bool = True,
                  depth_multiplier: int = 1, output_padding: tuple[int, ...] | None = None) -> None:
         self.variant = variant
@@ -179,7 +180,7 @@ def _keras_window_args(rank: int) -> tuple[Arg, ...]:
 class KerasConvBase(LayerKind):
     rank: ClassVar[int]
     cost = Cost.CONV
-    variant: ClassVar[str] = STANDARD
+    variant: ClassVar[Variant] = STANDARD
     # Keras 3 refuses strides > 1 with dilation_rate > 1 only in Conv and ConvTranspose (base_conv.py,
     # base_conv_transpose.py); DepthwiseConv and SeparableConv take both.
     strided_dilation: ClassVar[bool] = False

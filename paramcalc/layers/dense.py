@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from paramcalc.layers.args import Arg, anything, boolean, optional, positive
-from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape, Structure, trainable_split
+from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape, Structure, Variant, trainable_split
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import BIAS_ADDS
 from paramcalc.layers.registry import register
@@ -20,7 +20,7 @@ def dense_result(shape: Shape, units: int, use_bias: bool, a: dict[str, Any]) ->
     positions = Q.product(Q.of(n) for n in shape[:-1])
     macs = positions * (inputs * out) if len(shape) > 1 else inputs * out
     trainable, frozen = trainable_split(params, ZERO, a)
-    structure = Structure("dense", (), shape[-1], units, shape[:-1], shape[:-1], use_bias=use_bias)
+    structure = Structure(Variant.DENSE, (), shape[-1], units, shape[:-1], shape[:-1], use_bias=use_bias)
     ops = {BIAS_ADDS: positions.value * units} if use_bias else {}
     return LayerResult((*shape[:-1], units), trainable, frozen, macs, structure=structure, ops=ops)
 
