@@ -51,8 +51,15 @@ class Reshape(LayerKind):
         target, total = a["target_shape"], math.prod(shape)
         known = math.prod(d for d in target if d != -1)
         if sym.is_symbolic(total):
-            raise ctx.fail(f"cannot reshape {format_shape(shape)}: its size depends on free dimensions",
-                           "give the input dimensions values (--set H=224), or avoid Reshape in a symbolic spec.")
+            # With free dimensions only a -1 can take the rest, and only when the known dims divide it
+            # whatever the sizes (4*H*W into [-1, 4]); anything else depends on the sizes.
+            rest = total / known
+            if -1 not in target or not rest.is_integer:
+                fix = ("make the known dims of target_shape divide the fixed part of the input size"
+                       if -1 in target else "put a -1 in target_shape for the axis that takes the free dimensions")
+                raise ctx.fail(f"cannot reshape {format_shape(shape)} to {list(target)}: whether it fits depends "
+                               "on the free dimensions", f"give the input dimensions values (--set H=224), or {fix}.")
+            return LayerResult(tuple(rest if d == -1 else d for d in target))
         if -1 in target:
             if total % known:
                 raise ctx.arg_error("target_shape", f"{list(target)} cannot hold the {total} values of "
