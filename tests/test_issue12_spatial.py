@@ -259,3 +259,120 @@ def test_framework_cases_with_free_dimensions_substituted(case):
     if "layers" in case:
         assert [tuple(substituted(d, env) for d in r.output_shape) for r in report.rows] == [
             tuple(layer["output_shape"]) for layer in case["layers"]]
+
+
+# ---- the issue's cases through the CLI, against the frameworks' fixtures ---------------------------
+
+@cache
+def fixture_case(name: str, case_id: str) -> dict[str, Any]:
+    data = json.loads((FIXTURES / name).read_text())
+    return next(c for c in data["cases"] if c["id"] == case_id)
+
+
+# (fixture, case id, for a refusal: a fragment paramcalc's message must contain)
+ISSUE_CASES = [
+    ("torch_layers.json", "MaxPool2d/ceil-mode-k3-s2-109", None),
+    ("torch_layers.json", "MaxPool2d/ceil-mode-k3-s2-111", None),
+    ("torch_layers.json", "MaxPool1d/ceil-mode-k3-s2-p1-even", None),
+    ("torch_layers.json", "MaxPool1d/ceil-mode-k3-s2-p1-odd", None),
+    ("torch_layers.json", "MaxPool1d/ceil-mode-k2-s3-p1-window-dropped", None),
+    ("torch_layers.json", "MaxPool1d/ceil-mode-input-smaller-than-kernel", None),
+    ("torch_layers.json", "MaxPool2d/ceil-mode-dilation2-padding1", None),
+    ("torch_layers.json", "MaxPool3d/ceil-mode-k2-s3-p1", None),
+    ("torch_layers.json", "AvgPool2d/ceil-mode-k3-s2-p1", None),
+    ("torch_layers.json", "AvgPool3d/ceil-mode-k3-s2-p1", None),
+    ("torch_layers.json", "AvgPool2d/divisor-override", None),
+    ("torch_layers.json", "AvgPool3d/error-input-smaller-than-kernel", "smaller than the kernel"),
+    ("torch_layers.json", "AvgPool3d/error-input-smaller-than-kernel-padded", "even with padding"),
+    ("torch_layers.json", "AvgPool3d/error-input-smaller-than-kernel-ceil-mode", "smaller than the kernel"),
+    ("torch_layers.json", "AvgPool1d/error-divisor-override", "AvgPool1d has no argument `divisor_override`"),
+    ("torch_layers.json", "Upsample/scale0.7-length10", None),
+    ("torch_layers.json", "Upsample/scale0.35-length20", None),
+    ("torch_layers.json", "Upsample/scale0.6-length5", None),
+    ("torch_layers.json", "Upsample/scale0.3-length10", None),
+    ("torch_layers.json", "Upsample/scale2.9-length10", None),
+    ("torch_layers.json", "Upsample/scale1.5-length7", None),
+    ("torch_layers.json", "Upsample/scale-list-2d", None),
+    ("torch_layers.json", "Upsample/scale0.7-area-2d", None),
+    ("torch_layers.json", "Upsample/linear-1d-align-corners", None),
+    ("torch_layers.json", "Upsample/bicubic-2d", None),
+    ("torch_layers.json", "Upsample/trilinear-3d", None),
+    ("torch_layers.json", "Upsample/nearest-3d", None),
+    ("torch_layers.json", "Upsample/size-2d", None),
+    ("torch_layers.json", "Upsample/error-output-zero", "would be floor(3 x 0.1) = 0"),
+    ("torch_layers.json", "Upsample/error-bilinear-on-1d", "'bilinear' needs a (C, H, W) input"),
+    ("torch_layers.json", "Upsample/error-linear-on-2d", "'linear' needs a (C, L) input"),
+    ("torch_layers.json", "Upsample/error-trilinear-on-2d", "'trilinear' needs a (C, D, H, W) input"),
+    ("torch_layers.json", "Upsample/error-bicubic-on-3d", "'bicubic' needs a (C, H, W) input"),
+    ("torch_layers.json", "Upsample/error-align-corners-with-nearest", "`align_corners` can only be set"),
+    ("torch_layers.json", "Upsample/error-align-corners-false-with-area", "`align_corners` can only be set"),
+    ("torch_layers.json", "Upsample/error-unknown-mode", "`mode` must be one of"),
+    ("torch_layers.json", "Upsample/error-lanczos", "needs antialias=True"),
+    ("torch_layers.json", "Upsample/error-size-with-recompute-scale-factor", "not meaningful with an explicit size"),
+    ("torch_layers.json", "ZeroPad2d/negative-int", None),
+    ("torch_layers.json", "ZeroPad2d/negative-list", None),
+    ("torch_layers.json", "ZeroPad1d/negative", None),
+    ("torch_layers.json", "ZeroPad3d/negative", None),
+    ("torch_layers.json", "ZeroPad2d/crop-to-empty", None),
+    ("torch_layers.json", "ZeroPad2d/error-crop-past-empty", "would leave a negative output"),
+    ("keras_layers.json", "Cropping1D/channels-first-spec-acts-on-axis1", None),
+    ("keras_layers.json", "UpSampling1D/channels-first-spec-acts-on-axis1", None),
+    ("keras_layers.json", "ZeroPadding1D/channels-first-spec", None),
+    ("keras_layers.json", "ZeroPadding1D/data-format-argument", None),
+    ("keras_layers.json", "Cropping1D/error-data-format-argument", "Cropping1D has no argument `data_format`"),
+    ("keras_layers.json", "UpSampling1D/error-data-format-argument", "UpSampling1D has no argument `data_format`"),
+    ("keras_layers.json", "UpSampling1D/error-interpolation-argument", "has no argument `interpolation`"),
+    ("keras_layers.json", "UpSampling3D/error-interpolation-argument", "has no argument `interpolation`"),
+    *[("keras_layers.json", f"UpSampling2D/interpolation-{w}", None)
+      for w in ("bilinear", "bicubic", "lanczos3", "lanczos5", "Bilinear")],
+    *[("keras_layers.json", f"UpSampling2D/error-interpolation-{w}", "`interpolation` must be one of")
+      for w in ("area", "gaussian", "linear")],
+    *[("keras_layers.json", f"MaxPooling{r}D/default-pool-size", None) for r in (1, 2, 3)],
+    *[("keras_layers.json", f"AveragePooling{r}D/error-no-pool-size", f"AveragePooling{r}D needs `pool_size`")
+      for r in (1, 2, 3)],
+]
+
+
+@pytest.mark.parametrize("fixture, case_id, refusal", ISSUE_CASES, ids=[c[1] for c in ISSUE_CASES])
+def test_issue_case_through_the_cli(fixture, case_id, refusal):
+    """The framework's shape and counts, or, where it refuses, exit 2 with a located error and a fix."""
+    case = fixture_case(fixture, case_id)
+    text = yaml.safe_dump(case["spec"], sort_keys=False)
+    result = CliRunner().invoke(cli, ["summary", "--format", "json", "-"], input=text)
+    if "error" in case:
+        assert refusal is not None, f"the framework refuses {case_id}: {case['error']}"
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("<stdin>:") and refusal in result.stderr and "Fix: " in result.stderr
+        assert "Traceback" not in result.output
+        return
+    assert refusal is None and result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["output_shape"] == case["output_shape"]
+    assert data["total_params"] == case["params"]
+    if "macs" in case:
+        assert data["total_macs"] == case["macs"]
+
+
+def test_upsample_scale_with_a_free_dimension_is_a_formula_that_floors_in_doubles():
+    """floor(0.7*W): 7 at W = 10 as PyTorch (the exact binary value of 0.7 would give 6)."""
+    text = "data_format: channels_first\ninput: [1, W]\nlayers:\n  - Upsample: {scale_factor: 0.7}\n"
+    result = CliRunner().invoke(cli, ["summary", "--format", "json", "-"], input=text)
+    assert json.loads(result.stdout)["output_shape"] == [None, 1, "floor(0.7*W)"]
+    W = sympy.Symbol("W", integer=True, positive=True)
+    length = run_text(text).output_shape[2]
+    expected = fixture_case("torch_layers.json", "Upsample/scale0.7-length10")["output_shape"][2]
+    assert length.subs(W, 10) == expected == 7
+
+
+def test_upsample_accepts_the_nearest_exact_mode():
+    """PyTorch's 'nearest-exact' is a mode of its own, with the shapes of 'nearest' (the spec's
+    expression parser still reads the hyphenated word as a subtraction: see spec/)."""
+    from paramcalc.errors import Location
+    from paramcalc.layers.base import Context
+    from paramcalc.layers.reshape import Upsample
+
+    nearest = fixture_case("torch_layers.json", "Upsample/scale2-nearest")
+    ctx = Context(False, "Upsample", Location("test.yaml", 1, 1))
+    args = Upsample.parse_args({"scale_factor": 2, "mode": "nearest-exact"}, None, False, ctx)
+    result = Upsample.compute(args, tuple(nearest["spec"]["input"]), ctx)
+    assert [None, *result.output_shape] == nearest["output_shape"]
