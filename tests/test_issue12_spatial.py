@@ -75,8 +75,10 @@ def spatial_value(kind: str, arg: str, rank: int) -> st.SearchStrategy | None:
         return st.one_of(st.none(), per_dim(st.sampled_from([0.3, 0.35, 0.5, 0.6, 0.7, 1.5, 2, 2.9, 3.0]), rank))
     if arg == "mode":
         return st.sampled_from(["nearest", "linear", "bilinear", "bicubic", "trilinear", "area"])
+    if arg == "align_corners":
+        return st.sampled_from([None, True, False])
     if arg == "interpolation":
-        return st.sampled_from(["nearest", "bilinear"])
+        return st.sampled_from(["nearest", "bilinear", "lanczos3", "area"])
     return None
 
 

@@ -306,6 +306,12 @@ def upsample_ops(shape: Shape, out: Shape, mode: Any, rank: int) -> dict[str, An
 
 for _r in (1, 2, 3):
     define_ranked(ZeroPadding, f"ZeroPadding{_r}D", _r)
-    define_ranked(Cropping, f"Cropping{_r}D", _r, steps_axis_first=_r == 1)
-    define_ranked(UpSampling, f"UpSampling{_r}D", _r, steps_axis_first=_r == 1)
+    if _r > 1:
+        define_ranked(Cropping, f"Cropping{_r}D", _r)
+        define_ranked(UpSampling, f"UpSampling{_r}D", _r)
     define_ranked(ZeroPad, f"ZeroPad{_r}d", _r)
+# Keras's 1-D forms have no data_format.
+define_ranked(Cropping, "Cropping1D", 1, steps_axis_first=True,
+              doc="Removes steps at the ends of axis 1 of a (steps, features) input (Keras: no data_format).")
+define_ranked(UpSampling, "UpSampling1D", 1, steps_axis_first=True,
+              doc="Repeats each step `size` times along axis 1 of a (steps, features) input (Keras: no data_format).")
