@@ -23,7 +23,8 @@ from tests.conftest import FIXTURES, SPECS, run_text
 
 # ---- symbolic = concrete, for every kind ------------------------------------------------------------
 
-EXAMPLES = int(os.environ.get("PARAMCALC_SPATIAL_EXAMPLES", "12"))
+# CI runs a fixed set; raise PARAMCALC_SPATIAL_EXAMPLES locally to search longer.
+EXAMPLES = int(os.environ.get("PARAMCALC_SPATIAL_EXAMPLES", "10"))
 SETTINGS = settings(max_examples=EXAMPLES, derandomize=True, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 NAMES = ("D", "H", "W")

@@ -33,10 +33,12 @@ def sliding_ceil(n: int, f: int, s: int, d: int, pads: Pads) -> Q:
     """PyTorch pooling with ceil_mode: ceil((N - F + 2P)/S) + 1 windows, except that the last one must
     start inside the input or the left padding ((out - 1) x S < N + P1), else PyTorch drops it.
 
-    Whether a window can start in the right padding depends only on the arguments: the last ceil
-    window starts at most S - 1 past the last floor window, so only when the span D(F - 1) + 1 is
-    less than P2 + S. Then the count is the number of starts before N + P1, (N + P1 - 1)/S + 1,
-    always (it is never more than the ceil count). One closed form for ints and free dimensions."""
+    Whether that can happen depends only on the arguments, not on N: with K = D(F - 1) + 1, the last
+    ceil window starts at ceil((N + P1 + P2 - K)/S) x S - P1 <= N + P2 - K + S - 1, inside the input
+    whenever K >= P2 + S. Otherwise the count is min(ceil count, (N + P1 - 1)/S + 1), the windows
+    starting before N + P1, and that second term is the smaller for every N (its numerator
+    N + P1 - 1 is at most the ceil's N + P1 + P2 - K + S - 1 exactly when K < P2 + S). So each
+    case is one closed form, the same for ints and for free dimensions."""
     kernel = effective_kernel(f, d)
     if kernel.value >= pads[1] + s:
         span = Q.of(n, "N") - kernel + pad_total(pads)
