@@ -114,7 +114,9 @@ def _fvcore_pool(row: LayerRow) -> Any:
 
 
 def _fvcore_upsample(row: LayerRow) -> Any:
-    return _get(row, f"{op.UPSAMPLE}_nearest_2d") + 4 * _get(row, f"{op.UPSAMPLE}_bilinear_2d")
+    # Upsample mode 'area' runs as 2-D adaptive average pooling, which fvcore counts as such.
+    return (_get(row, f"{op.UPSAMPLE}_nearest_2d") + 4 * _get(row, f"{op.UPSAMPLE}_bilinear_2d")
+            + _get(row, op.GLOBAL_AVG_POOL_2D))
 
 
 # ---- torchinfo -------------------------------------------------------------------------------------

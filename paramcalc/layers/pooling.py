@@ -48,7 +48,9 @@ class KerasPooling(LayerKind):
 
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:
-        return (Arg("pool_size", ints(cls.rank), 2), Arg("strides", optional(ints(cls.rank)), None),
+        # Keras 3 gives MaxPooling a default pool_size of 2; AveragePooling has none and needs one.
+        pool_size = Arg("pool_size", ints(cls.rank)) if "Average" in cls.name else Arg("pool_size", ints(cls.rank), 2)
+        return (pool_size, Arg("strides", optional(ints(cls.rank)), None),
                 Arg("padding", padding(cls.rank, ("valid", "same")), "valid"), DATA_FORMAT)
 
     @classmethod
@@ -76,7 +78,9 @@ class TorchPooling(LayerKind):
         common = (Arg("kernel_size", ints(r)), Arg("stride", optional(ints(r)), None),
                   Arg("padding", ints(r, 0), 0), Arg("ceil_mode", boolean, False))
         if cls.average:
-            return (*common, Arg("count_include_pad", boolean, True), Arg("divisor_override", optional(ints(1)), None))
+            average = (*common, Arg("count_include_pad", boolean, True))
+            # AvgPool1d has no divisor_override (PyTorch refuses the keyword); 2-D and 3-D have it.
+            return average if r == 1 else (*average, Arg("divisor_override", optional(ints(1)), None))
         return (*common, Arg("dilation", ints(r), 1), Arg("return_indices", boolean, False))
 
     @classmethod
@@ -88,12 +92,25 @@ class TorchPooling(LayerKind):
             if 2 * p > (d * (f - 1) + 1 if not cls.average else f):
                 raise ctx.arg_error("padding", f"must be at most half of the kernel; got padding={list(pads)} "
                                     f"for kernel_size={list(kernel)}", "lower the padding.")
+        if cls.average and cls.rank == 3:
+            check_avg_pool3d_input(shape, kernel, ctx)
 
         def length(i: int, n: int, dim: str, floors: list[Floor]) -> Q:
             return window_length(n, kernel[i], stride[i], dilation[i], (pads[i], pads[i]), dim, floors,
                                  a["ceil_mode"])
 
         return window_result(shape, ctx, cls.rank, length, elements(kernel), cls.average)
+
+
+def check_avg_pool3d_input(shape: Shape, kernel: Shape, ctx: Context) -> None:
+    """PyTorch's AvgPool3d (unlike the 1-D and 2-D ones) needs the input itself, padding aside, to
+    be at least as large as the kernel on every axis."""
+    spatial, _ = ctx.split_channels(shape, 3)
+    if any(sym.certainly_below(n, f) for n, f in zip(spatial, kernel)):
+        sizes = " x ".join(str(n) for n in spatial)
+        raise ctx.fail(f"the input ({sizes}) is smaller than the kernel ({' x '.join(map(str, kernel))}) on some "
+                       "axis; PyTorch's AvgPool3d refuses that even with padding or ceil_mode",
+                       "use a smaller kernel_size, or give a larger input.", "kernel_size")
 
 
 class GlobalPooling(LayerKind):

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from typing import Any, ClassVar
 
 from paramcalc.layers import sym
-from paramcalc.layers.args import Arg, BadValue, anything, integer, ints, is_int, optional, pairs, shape_list
+from paramcalc.layers.args import (
+    Arg,
+    BadValue,
+    anything,
+    boolean,
+    integer,
+    ints,
+    is_int,
+    optional,
+    pairs,
+    shape_list,
+)
 from paramcalc.layers.base import (
     OUTPUT_SIZE,
     Context,
@@ -19,7 +29,7 @@ from paramcalc.layers.base import (
     output_label,
 )
 from paramcalc.layers.formula import Q
-from paramcalc.layers.ops import UPSAMPLE, elements
+from paramcalc.layers.ops import GLOBAL_AVG_POOL_2D, UPSAMPLE, elements
 from paramcalc.layers.registry import define_ranked, register
 from paramcalc.layers.shapes import DATA_FORMAT, dim_names
 from paramcalc.layers.traits import Cost
@@ -59,8 +69,15 @@ class Reshape(LayerKind):
         target, total = a["target_shape"], math.prod(shape)
         known = math.prod(d for d in target if d != -1)
         if sym.is_symbolic(total):
-            raise ctx.fail(f"cannot reshape {format_shape(shape)}: its size depends on free dimensions",
-                           "give the input dimensions values (--set H=224), or avoid Reshape in a symbolic spec.")
+            # With free dimensions only a -1 can take the rest, and only when the known dims divide it
+            # whatever the sizes (4*H*W into [-1, 4]); anything else depends on the sizes.
+            rest = total / known
+            if -1 not in target or not rest.is_integer:
+                fix = ("make the known dims of target_shape divide the fixed part of the input size"
+                       if -1 in target else "put a -1 in target_shape for the axis that takes the free dimensions")
+                raise ctx.fail(f"cannot reshape {format_shape(shape)} to {list(target)}: whether it fits depends "
+                               "on the free dimensions", f"give the input dimensions values (--set H=224), or {fix}.")
+            return LayerResult(tuple(rest if d == -1 else d for d in target))
         if -1 in target:
             if total % known:
                 raise ctx.arg_error("target_shape", f"{list(target)} cannot hold the {total} values of "
@@ -76,6 +93,10 @@ class SpatialEdit(LayerKind):
     """Adds or removes rows/columns at the edges, or repeats them, along the spatial axes."""
 
     rank: ClassVar[int]
+    # Keras's Cropping1D and UpSampling1D have no data_format: they act on axis 1 of (steps, features)
+    # whatever the spec's layout.
+    steps_axis_first: ClassVar[bool] = False
+    smallest: ClassVar[int] = 1  # the shortest output length the framework accepts
 
     @classmethod
     def new_lengths(cls, a: dict[str, Any], spatial: Shape) -> list[Q]:
@@ -83,13 +104,17 @@ class SpatialEdit(LayerKind):
 
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
-        spatial, channels = ctx.split_channels(shape, cls.rank)
+        layout = Context(True, ctx.kind, ctx.loc, ctx.arg_locs) if cls.steps_axis_first else ctx
+        spatial, channels = layout.split_channels(shape, cls.rank)
         lengths = cls.new_lengths(a, spatial)
         values = tuple(q.value for q in lengths)
-        if any(sym.certainly_below(v, 1) for v in values):
-            raise ctx.fail(f"would leave an empty output {format_shape(values)} from {format_shape(spatial)}",
+        if any(sym.certainly_below(v, cls.smallest) for v in values):
+            raise ctx.fail(f"would leave {'a negative' if cls.smallest == 0 else 'an empty'} output "
+                           f"{format_shape(values)} from {format_shape(spatial)}",
                            "crop less, or give a larger input.", cls.arguments()[0].name)
-        return LayerResult(ctx.join_channels(values, channels), steps=tuple(
+        if any(v == 0 for v in values):
+            ctx.warn(f"the output {format_shape(values)} is empty: every value of an axis is cropped away")
+        return LayerResult(layout.join_channels(values, channels), steps=tuple(
             Derivation(output_label(dim), q) for dim, q in zip(dim_names(cls.rank), lengths)))
 
 
@@ -114,11 +139,22 @@ class Cropping(SpatialEdit):
 
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:
-        return (Arg("cropping", pairs(cls.rank), 1 if cls.rank != 2 else 0), DATA_FORMAT)
+        cropping = Arg("cropping", pairs(cls.rank), 1 if cls.rank != 2 else 0)
+        return (cropping,) if cls.steps_axis_first else (cropping, DATA_FORMAT)
 
     @classmethod
     def new_lengths(cls, a: dict[str, Any], spatial: Shape) -> list[Q]:
         return [Q.of(n, "N") - Q.of(b, "C1") - Q.of(e, "C2") for n, (b, e) in zip(spatial, a["cropping"])]
+
+
+# Keras 3 UpSampling2D (the only rank with `interpolation`); it lower-cases the word.
+KERAS_INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5")
+
+
+def interpolation(value: Any) -> str:
+    if not isinstance(value, str) or value.lower() not in KERAS_INTERPOLATIONS:
+        raise BadValue("one of " + ", ".join(repr(w) for w in KERAS_INTERPOLATIONS))
+    return value.lower()
 
 
 class UpSampling(SpatialEdit):
@@ -128,7 +164,12 @@ class UpSampling(SpatialEdit):
 
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:
-        return (Arg("size", ints(cls.rank), 2), DATA_FORMAT, Arg("interpolation", anything, "nearest"))
+        size = Arg("size", ints(cls.rank), 2)
+        if cls.steps_axis_first:
+            return (size,)
+        if cls.rank == 2:
+            return (size, DATA_FORMAT, Arg("interpolation", interpolation, "nearest"))
+        return (size, DATA_FORMAT)
 
     @classmethod
     def new_lengths(cls, a: dict[str, Any], spatial: Shape) -> list[Q]:
@@ -136,38 +177,67 @@ class UpSampling(SpatialEdit):
 
 
 def torch_pads(rank: int) -> Any:
-    """PyTorch ZeroPad*d: an int, or 2 x rank ints starting from the LAST axis (left, right, top, ...)."""
+    """PyTorch ZeroPad*d: an int, or 2 x rank ints starting from the LAST axis (left, right, top, ...).
+    A negative amount crops, as F.pad does."""
 
     def parse(value: Any) -> tuple[tuple[int, int], ...]:
-        if is_int(value) and value >= 0:
+        if is_int(value):
             return ((value, value),) * rank
-        if isinstance(value, list) and len(value) == 2 * rank and all(is_int(v) and v >= 0 for v in value):
+        if isinstance(value, list) and len(value) == 2 * rank and all(is_int(v) for v in value):
             last_first = [(value[2 * i], value[2 * i + 1]) for i in range(rank)]
             return tuple(reversed(last_first))
         order = ", ".join(("left, right", "top, bottom", "front, back")[:rank])
-        raise BadValue(f"a non-negative integer or a list of {2 * rank} ({order})")
+        raise BadValue(f"an integer or a list of {2 * rank} ({order}); negative ones crop")
 
     return parse
 
 
 class ZeroPad(ZeroPadding):
     framework = "torch"
-    doc = "Adds zeros around the spatial axes (PyTorch order: left, right, top, bottom, front, back)."
+    doc = ("Adds zeros around the spatial axes (PyTorch order: left, right, top, bottom, front, back); "
+           "a negative amount crops.")
+    smallest = 0  # F.pad crops down to an empty tensor without complaint
 
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:
         return (Arg("padding", torch_pads(cls.rank)),)
 
+    @classmethod
+    def new_lengths(cls, a: dict[str, Any], spatial: Shape) -> list[Q]:
+        return [edge(edge(Q.of(n, "N"), b, "1"), e, "2") for n, (b, e) in zip(spatial, a["padding"])]
 
-def scale_factors(value: Any) -> tuple[Fraction, ...] | Fraction:
-    if isinstance(value, bool):
-        raise BadValue("a positive number or a list of them")
-    if isinstance(value, (int, float)) and value > 0:
-        return Fraction(value)
-    if isinstance(value, list) and value and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
-                                                  for v in value):
-        return tuple(Fraction(v) for v in value)
+
+def edge(q: Q, amount: int, side: str) -> Q:
+    """N + P (zeros added) or N - C (a negative padding crops), as the tutorials write them."""
+    return q + Q.of(amount, f"P{side}") if amount >= 0 else q - Q.of(-amount, f"C{side}")
+
+
+def scale_factors(value: Any) -> tuple[float, ...] | float:
+    """PyTorch keeps scale factors as Python floats (doubles), and so does paramcalc."""
+    def positive_number(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+
+    if positive_number(value):
+        return float(value)
+    if isinstance(value, list) and value and all(positive_number(v) for v in value):
+        return tuple(float(v) for v in value)
     raise BadValue("a positive number or a list of them")
+
+
+# nn.Upsample modes and the spatial rank each needs (None: any of 1, 2, 3). 'lanczos' is missing on
+# purpose: F.interpolate needs antialias=True for it, which nn.Upsample cannot pass.
+UPSAMPLE_MODES: dict[str, int | None] = {"nearest": None, "nearest-exact": None, "area": None, "linear": 1,
+                                         "bilinear": 2, "bicubic": 2, "trilinear": 3}
+INTERPOLATING = ("linear", "bilinear", "bicubic", "trilinear")  # the modes align_corners applies to
+
+
+def upsample_mode(value: Any) -> str:
+    if value in UPSAMPLE_MODES:
+        return value
+    words = ", ".join(repr(m) for m in UPSAMPLE_MODES)
+    if value == "lanczos":
+        raise BadValue(f"one of {words} ('lanczos' needs antialias=True, which nn.Upsample cannot pass)")
+    raise BadValue(f"one of {words}")
 
 
 @register
@@ -176,43 +246,81 @@ class Upsample(LayerKind):
     cost = Cost.UPSAMPLE
     example = "{scale_factor: 2}"
     framework = "torch"
-    doc = "Upsampling (PyTorch) to `size`, or by `scale_factor` (output floored)."
+    doc = ("Upsampling (PyTorch) to `size`, or by `scale_factor`: floor(N x scale_factor) in double "
+           "precision, as PyTorch computes it.")
     args = (Arg("size", optional(anything), None), Arg("scale_factor", optional(scale_factors), None),
-            Arg("mode", anything, "nearest"), Arg("align_corners", anything, None),
-            Arg("recompute_scale_factor", anything, None))
+            Arg("mode", upsample_mode, "nearest"), Arg("align_corners", optional(boolean), None),
+            Arg("recompute_scale_factor", optional(boolean), None))
 
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
         rank = len(shape) - 1
+        if not 1 <= rank <= 3:
+            raise ctx.fail(f"expects a (C, L), (C, H, W) or (C, D, H, W) input but gets {format_shape(shape)}",
+                           "give it a feature map with 1 to 3 spatial axes.")
+        check_upsample_mode(a, rank, ctx)
         spatial, channels = ctx.split_channels(shape, rank)
         if (a["size"] is None) == (a["scale_factor"] is None):
             raise ctx.arg_error("size", "or scale_factor must be given, not both and not neither",
                                 "give exactly one of size and scale_factor.")
         if a["size"] is not None:
+            if a["recompute_scale_factor"]:
+                raise ctx.arg_error("recompute_scale_factor", "is not meaningful with an explicit size (PyTorch "
+                                    "refuses it)", "remove recompute_scale_factor, or give scale_factor instead.")
             try:
                 size = ints(rank)(a["size"])
             except BadValue as bad:
                 raise ctx.arg_error("size", f"must be {bad.expected} for this input; got {a['size']}",
                                     f"give one size or {rank}.") from None
             out = ctx.join_channels(size, channels)
-            return LayerResult(out, ops=upsample_ops(out, a["mode"], rank))
+            return LayerResult(out, ops=upsample_ops(shape, out, a["mode"], rank))
         factor = a["scale_factor"]
         factors = factor if isinstance(factor, tuple) else (factor,) * rank
         if len(factors) != rank:
             raise ctx.arg_error("scale_factor", f"needs {rank} values for this input; got {len(factors)}",
                                 f"give one number or {rank}.")
-        out = ctx.join_channels(tuple(sym.floor_div(n * f.numerator, f.denominator)
-                                      for n, f in zip(spatial, factors)), channels)
-        return LayerResult(out, ops=upsample_ops(out, a["mode"], rank))
+        lengths = tuple(sym.floor_times(n, f) for n, f in zip(spatial, factors))
+        for n, f, length, dim in zip(spatial, factors, lengths, dim_names(rank)):
+            if sym.certainly_below(length, 1):
+                raise ctx.fail(f"the output {dim} would be floor({n} x {f!r}) = {length}: PyTorch needs at least 1",
+                               "use a larger scale_factor, or give a larger input.", "scale_factor")
+        out = ctx.join_channels(lengths, channels)
+        return LayerResult(out, ops=upsample_ops(shape, out, a["mode"], rank))
 
 
-def upsample_ops(out: Shape, mode: Any, rank: int) -> dict[str, Any]:
-    """Output values, also filed under the interpolation and rank (fvcore counts only some)."""
-    return {UPSAMPLE: elements(out), f"{UPSAMPLE}_{mode}_{rank}d": elements(out)}
+def check_upsample_mode(a: dict[str, Any], rank: int, ctx: Context) -> None:
+    """PyTorch's own checks: align_corners only for interpolating modes; linear needs (N, C, L),
+    bilinear and bicubic (N, C, H, W), trilinear (N, C, D, H, W)."""
+    mode = a["mode"]
+    if a["align_corners"] is not None and mode not in INTERPOLATING:
+        raise ctx.arg_error("align_corners", f"can only be set with the interpolating modes "
+                            f"({', '.join(INTERPOLATING)}); mode is '{mode}'",
+                            "remove align_corners, or choose an interpolating mode.")
+    needs = UPSAMPLE_MODES[mode]
+    if needs is not None and needs != rank:
+        fits = [m for m, r in UPSAMPLE_MODES.items() if r in (None, rank)]
+        layouts = {1: "(C, L)", 2: "(C, H, W)", 3: "(C, D, H, W)"}
+        raise ctx.arg_error("mode", f"'{mode}' needs a {layouts[needs]} input but this one is {layouts[rank]}",
+                            f"for this input use one of {', '.join(repr(m) for m in fits)}.")
+
+
+def upsample_ops(shape: Shape, out: Shape, mode: Any, rank: int) -> dict[str, Any]:
+    """Output values, also filed under the interpolation and rank (fvcore counts only some). 'area'
+    runs as PyTorch's adaptive average pooling, which fvcore counts by input values in 2-D."""
+    ops = {UPSAMPLE: elements(out), f"{UPSAMPLE}_{mode}_{rank}d": elements(out)}
+    if mode == "area" and rank == 2:
+        ops[GLOBAL_AVG_POOL_2D] = elements(shape)
+    return ops
 
 
 for _r in (1, 2, 3):
     define_ranked(ZeroPadding, f"ZeroPadding{_r}D", _r)
-    define_ranked(Cropping, f"Cropping{_r}D", _r)
-    define_ranked(UpSampling, f"UpSampling{_r}D", _r)
+    if _r > 1:
+        define_ranked(Cropping, f"Cropping{_r}D", _r)
+        define_ranked(UpSampling, f"UpSampling{_r}D", _r)
     define_ranked(ZeroPad, f"ZeroPad{_r}d", _r)
+# Keras's 1-D forms have no data_format.
+define_ranked(Cropping, "Cropping1D", 1, steps_axis_first=True,
+              doc="Removes steps at the ends of axis 1 of a (steps, features) input (Keras: no data_format).")
+define_ranked(UpSampling, "UpSampling1D", 1, steps_axis_first=True,
+              doc="Repeats each step `size` times along axis 1 of a (steps, features) input (Keras: no data_format).")

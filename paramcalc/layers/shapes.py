@@ -35,12 +35,21 @@ def sliding(n: int, f: int, s: int, d: int = 1, pads: Pads = (0, 0)) -> tuple[Q,
 
 
 def sliding_ceil(n: int, f: int, s: int, d: int, pads: Pads) -> Q:
-    """PyTorch pooling with ceil_mode: ceil(...) + 1, minus one if the last window starts in padding."""
-    span = Q.of(n, "N") - effective_kernel(f, d) + pad_total(pads)
-    out = span.ceildiv(Q.of(s, "S")) + 1
-    if not sym.certainly_below((out.value - 1) * s - n - pads[0], 0):
-        out = out - 1  # PyTorch drops a window that would start entirely in the right padding
-    return out
+    """PyTorch pooling with ceil_mode: ceil((N - F + 2P)/S) + 1 windows, except that the last one must
+    start inside the input or the left padding ((out - 1) x S < N + P1), else PyTorch drops it.
+
+    Whether that can happen depends only on the arguments, not on N: with K = D(F - 1) + 1, the last
+    ceil window starts at ceil((N + P1 + P2 - K)/S) x S - P1 <= N + P2 - K + S - 1, inside the input
+    whenever K >= P2 + S. Otherwise the count is min(ceil count, (N + P1 - 1)/S + 1), the windows
+    starting before N + P1, and that second term is the smaller for every N (its numerator
+    N + P1 - 1 is at most the ceil's N + P1 + P2 - K + S - 1 exactly when K < P2 + S). So each
+    case is one closed form, the same for ints and for free dimensions."""
+    kernel = effective_kernel(f, d)
+    if kernel.value >= pads[1] + s:
+        span = Q.of(n, "N") - kernel + pad_total(pads)
+        return span.ceildiv(Q.of(s, "S")) + 1
+    starts = Q.of(n, "N") + Q.of(pads[0], "P") - 1
+    return starts.floordiv(Q.of(s, "S")) + 1
 
 
 def same(n: int, s: int) -> Q:

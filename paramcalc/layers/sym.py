@@ -4,6 +4,9 @@ both: sympy is imported only when a value already is a sympy object."""
 
 from __future__ import annotations
 
+import functools
+import math
+from fractions import Fraction
 from typing import Any
 
 Number = Any  # int, or a sympy expression when the spec has free dimensions
@@ -76,3 +79,46 @@ def certainly_different(a: Number, b: Number) -> bool:
 
     difference = sympy.simplify(a - b)
     return difference.is_zero is False
+
+
+def floor_times(n: Number, factor: float) -> Number:
+    """PyTorch's upsampled length: floor(float(N) x factor) in double precision, rounding included
+    (10 x 0.7 gives 7, where the exact binary value of 0.7 would give 6). For a free N it stays a
+    formula that becomes that number when N gets a value."""
+    exact = Fraction(factor)
+    if exact.numerator < 2**20 and exact.denominator < 2**20:  # 2, 0.5, 1.5: the product is exact in doubles
+        return floor_div(n * exact.numerator, exact.denominator)  # for any size below 2**32
+    if isinstance(n, int):
+        return math.floor(float(n) * float(factor))
+    return _floor_times_function()(n, _decimal(factor))
+
+
+def _decimal(factor: float) -> Any:
+    """The shortest decimal that reads back as this double (0.7 -> 7/10), for printing."""
+    import sympy
+
+    return sympy.Rational(repr(float(factor)))
+
+
+@functools.cache
+def _floor_times_function() -> Any:
+    import sympy
+
+    class floor_times(sympy.Function):  # noqa: N801 - the name sympy prints when nothing else does
+        """floor(float(n) * float(factor)), evaluated as soon as n is a whole number."""
+
+        is_integer = True
+        is_nonnegative = True
+
+        @classmethod
+        def eval(cls, n: Any, factor: Any) -> Any:
+            if n.is_Integer:
+                return sympy.Integer(math.floor(float(n) * float(factor)))
+            return None
+
+        def _sympystr(self, printer: Any) -> str:
+            n, factor = self.args
+            inner = printer.parenthesize(n, sympy.printing.precedence.PRECEDENCE["Mul"])
+            return f"floor({float(factor)!r}*{inner})"
+
+    return floor_times
