@@ -19,6 +19,8 @@ from tests.conftest import FIXTURES
 
 REGISTRY = all_kinds()
 SPEC_FIXTURES = ("keras_layers.json", "torch_layers.json", "torch_attention.json")
+# issue 14: Keras attention, embeddings and positions (keras_hub), and their fvcore / transformers figures
+SPEC_FIXTURES += ("keras_attention.json", "torch_keras_attention.json")
 MODEL_FIXTURES = {"keras_applications.json": "cases", "torchvision_models.json": "models"}
 
 

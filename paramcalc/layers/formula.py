@@ -42,6 +42,16 @@ SYMBOLS: dict[str, str] = {
     "value_dim": "value size per head",
     "Tq": "query positions attended over", "Tk": "key and value positions attended over",
     "G": "positions on the axes not attended over (each attends on its own)",
+    "hq": "query heads", "hkv": "key and value heads (each shared by hq/hkv query heads)",
+    "head_dim": "size of each head",
+    "dq": "query features", "dk": "key features", "dv": "value features",
+    "d": "features per position",
+    "T": "input positions",
+    "tokens": "tokens put in front (num_tokens)",
+    "sequence_length": "rows of the position table (sequence_length)",
+    "vocabulary_size": "vocabulary size (vocabulary_size)",
+    "embedding_dim": "embedding size (embedding_dim)",
+    "buckets": "relative-position buckets (num_buckets)",
 }
 
 # How the operations read, for the legends (+ and - need no words).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from paramcalc.layers import sym
 from paramcalc.layers.args import Arg, BadValue, anything, boolean, is_int, number, optional, positive
 from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape, format_shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
@@ -84,6 +85,38 @@ class LayerNormalization(LayerKind):
         params = Q.of(int(gamma) + int(beta)) * size if gamma or beta else ZERO
         trainable, frozen = trainable_split(params, ZERO, a)
         return LayerResult(shape, trainable, frozen, ZERO, ops=norm_ops(LAYER_NORM, shape, bool(gamma or beta)))
+
+
+@register
+class RMSNormalization(LayerKind):
+    name = "RMSNormalization"
+    cost = Cost.NORM
+    doc = ("RMS normalisation (Keras; keras_hub's takes `input_dim`, the last axis's size): a learned scale per "
+           "value of the normalised axes, no shift.")
+    args = (Arg("axis", axes, -1), Arg("epsilon", number, 1e-6), Arg("input_dim", optional(positive), None))
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        index = sorted(resolve_axes(a["axis"], shape, ctx))
+        scale = [shape[i] for i in index]
+        # Keras multiplies its scale (the axes' sizes) into the input broadcast from the last axis.
+        if any(s != 1 and sym.certainly_different(s, t) for s, t in zip(reversed(scale), reversed(shape))):
+            raise ctx.arg_error("axis", f"names axes {[i + 1 for i in index]} of {format_shape(shape)}, whose scale "
+                                f"{format_shape(tuple(scale))} Keras multiplies into the input lined up with its "
+                                "last axes, where it does not fit", "normalise over the last axes, e.g. -1 or "
+                                "[-2, -1].")
+        size = Q.of(Q.product(Q.of(s) for s in scale).value, "normalized")
+        if a["input_dim"] is not None:  # keras_hub's spelling: a scale of input_dim values on the last axis
+            if index != [len(shape) - 1]:
+                raise ctx.arg_error("axis", "must be the last axis when input_dim is given (keras_hub's "
+                                    "RMSNormalization scales the last axis only)", "leave `axis` out.")
+            if a["input_dim"] == 1:
+                size = Q.of(1)  # one scale, broadcast over the last axis
+            else:
+                check_stated(a, "input_dim", shape[-1], ctx)
+        # No `ops`: none of the counting tools has a handle for RMS normalisation (they count it 0).
+        trainable, frozen = trainable_split(size, ZERO, a)
+        return LayerResult(shape, trainable, frozen)
 
 
 class TorchBatchNorm(LayerKind):

@@ -30,8 +30,14 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "SeparableConv1D", "DepthwiseConv2D", "SeparableConv2D",
     ),
     "dense": ("Dense", "Linear"),
+    "embedding_extra": (
+        "PositionEmbedding", "TokenAndPositionEmbedding", "ReversibleEmbedding", "RotaryEmbedding", "ClassToken",
+        "RelativePositionBias",
+    ),
+    "keras_attention": ("GroupedQueryAttention", "GroupQueryAttention", "Attention", "AdditiveAttention"),
     "merge": ("Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"),
     "norm": (
+        "RMSNormalization",
         "BatchNormalization", "LayerNormalization", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm",
         "GroupNorm", "LocalResponseNorm",
     ),
