@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from paramcalc.errors import Location, UnknownLayerError
 from paramcalc.layers.base import LayerKind
+from paramcalc.names import REFUSED
 from paramcalc.suggest import did_you_mean
 
 REGISTRY: dict[str, type[LayerKind]] = {}
@@ -70,6 +71,9 @@ def define_ranked(base: type[LayerKind], name: str, rank: int, **attrs: object) 
 def lookup(kind: str, loc: Location) -> type[LayerKind]:
     found = REGISTRY.get(kind)
     if found is None:
+        if kind in REFUSED:
+            message, hint = REFUSED[kind]
+            raise UnknownLayerError(message, loc, hint)
         if kind in FAMILY_OF:
             importlib.import_module(f"paramcalc.layers.{FAMILY_OF[kind]}")
             return REGISTRY[kind]
