@@ -42,6 +42,8 @@ SYMBOLS: dict[str, str] = {
     "value_dim": "value size per head",
     "Tq": "query positions attended over", "Tk": "key and value positions attended over",
     "G": "positions on the axes not attended over (each attends on its own)",
+    "kept": "positions with their own mean and variance (the kept axes' sizes multiplied)",
+    "r": "pixel shuffle factor (upscale_factor or downscale_factor)",
 }
 
 # How the operations read, for the legends (+ and - need no words).

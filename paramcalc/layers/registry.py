@@ -23,6 +23,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
         "Identity", "ReLU6", "Sigmoid", "Tanh", "SiLU", "Hardswish", "Hardsigmoid", "Mish", "GELU",
         "LogSoftmax", "Dropout1d", "Dropout2d", "Dropout3d", "PReLU",
+        "Hardtanh", "Softplus", "StochasticDepth", "DropPath",
     ),
     "attention": ("Embedding", "MultiHeadAttention"),
     "conv": (
@@ -35,6 +36,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "norm": (
         "BatchNormalization", "LayerNormalization", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm",
         "GroupNorm", "LocalResponseNorm",
+        "LayerNorm2d", "LayerScale",
     ),
     "pooling": (
         "MaxPooling1D", "AveragePooling1D", "MaxPool1d", "AvgPool1d", "GlobalAveragePooling1D",
@@ -47,6 +49,11 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "Flatten", "Reshape", "Upsample", "ZeroPadding1D", "Cropping1D", "UpSampling1D", "ZeroPad1d",
         "ZeroPadding2D", "Cropping2D", "UpSampling2D", "ZeroPad2d", "ZeroPadding3D", "Cropping3D",
         "UpSampling3D", "ZeroPad3d",
+        "Permute", "RepeatVector", "Unflatten", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle",
+    ),
+    "preprocessing": (
+        "Rescaling", "Normalization", "CenterCrop", "RandomCrop", "Resizing", "RandomFlip", "RandomRotation",
+        "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
     ),
 }
 # Kind -> its family, in registration order (which decides between Conv2D and Conv2d in hints).
