@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from paramcalc.layers.args import Arg, BadValue, anything, boolean, fraction, is_int, number, optional, positive, text
+from paramcalc.layers.args import (
+    Arg,
+    BadValue,
+    anything,
+    boolean,
+    choice,
+    fraction,
+    is_int,
+    number,
+    optional,
+    positive,
+    text,
+)
 from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import ACTIVATION, PLAIN_RELU, SOFTMAX, elements
@@ -122,3 +134,55 @@ class PReLU(LayerKind):
             params = Q.product(Q.of(1 if i in shared else n) for i, n in enumerate(shape))
         trainable, frozen = trainable_split(params, ZERO, a)
         return LayerResult(shape, trainable, frozen, ZERO, ops={ACTIVATION: elements(shape)})
+
+
+# ---- issue 15: more element-wise kinds --------------------------------------------------------------
+
+@register
+class Hardtanh(Elementwise):
+    name = "Hardtanh"
+    framework = "torch"
+    cost = Cost.ACTIVATION
+    doc = "Clamps every value to [min_val, max_val] (PyTorch); no weights, same shape."
+    args = (Arg("min_val", number, -1.0), Arg("max_val", number, 1.0), INPLACE,
+            Arg("min_value", optional(number), None), Arg("max_value", optional(number), None))
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        # min_value and max_value are PyTorch's deprecated spellings; given, they win.
+        low = a["min_val"] if a["min_value"] is None else a["min_value"]
+        high = a["max_val"] if a["max_value"] is None else a["max_value"]
+        if not high > low:
+            raise ctx.arg_error("max_val", f"({high}) must be greater than min_val ({low}), as PyTorch checks",
+                                "make max_val larger than min_val.")
+        return super().compute(a, shape, ctx)
+
+
+_elementwise("Softplus", "torch", Cost.ACTIVATION, Arg("beta", number, 1.0), Arg("threshold", number, 20.0))
+
+
+@register
+class StochasticDepth(Elementwise):
+    name = "StochasticDepth"
+    cost = Cost.DROPOUT
+    example = "{p: 0.1, mode: row}"
+    doc = ("Drops a residual branch at random while training; the identity at inference. torchvision's "
+           "ops.StochasticDepth (p and mode) or Keras ConvNeXt's StochasticDepth (drop_path_rate).")
+    args = (Arg("p", optional(fraction), None), Arg("mode", optional(choice("row", "batch")), None),
+            Arg("drop_path_rate", optional(number), None))
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        torch_form = a["p"] is not None or a["mode"] is not None
+        if torch_form == (a["drop_path_rate"] is not None):
+            raise ctx.fail("takes torchvision's `p` and `mode` or Keras ConvNeXt's `drop_path_rate`, one of the "
+                           "two forms", "write `{p: 0.1, mode: row}` (torchvision) or `{drop_path_rate: 0.1}` (Keras).")
+        for arg in ("p", "mode"):
+            if torch_form and a[arg] is None:
+                raise ctx.arg_error(arg, "is missing: torchvision's StochasticDepth needs both `p` and `mode`",
+                                    "write e.g. `{p: 0.1, mode: row}` (mode: row or batch).")
+        return super().compute(a, shape, ctx)
+
+
+_elementwise("DropPath", "keras", Cost.DROPOUT, Arg("drop_prob", fraction, 0.0), Arg("scale_by_keep", boolean, True),
+             Arg("seed", anything, None))

@@ -22,9 +22,11 @@ def check_table_length(positions: int, sequence_length: int, ctx: Context) -> No
     """keras_hub slices the first `positions` rows of a table of `sequence_length`: more fail."""
     if not sym.certainly_below(sequence_length - positions, 0):
         return
-    raise ctx.arg_error("sequence_length", f"is {sequence_length}, fewer than the input's {positions} positions "
-                        "(keras_hub slices one row of the table per position, and fails beyond its end)",
-                        f"make sequence_length at least {positions}, the longest sequence the model reads.")
+    # A shape error (located at the argument): it depends on the input's length, not on the argument alone.
+    raise ctx.fail(f"`sequence_length` is {sequence_length}, fewer than the input's {positions} positions "
+                   "(keras_hub slices one row of the table per position, and fails beyond its end)",
+                   f"make sequence_length at least {positions}, the longest sequence the model reads.",
+                   "sequence_length")
 
 
 @register

@@ -52,6 +52,8 @@ SYMBOLS: dict[str, str] = {
     "vocabulary_size": "vocabulary size (vocabulary_size)",
     "embedding_dim": "embedding size (embedding_dim)",
     "buckets": "relative-position buckets (num_buckets)",
+    "kept": "positions with their own mean and variance (the kept axes' sizes multiplied)",
+    "r": "pixel shuffle factor (upscale_factor or downscale_factor)",
 }
 
 # How the operations read, for the legends (+ and - need no words).

@@ -228,3 +228,52 @@ class LocalResponseNorm(LayerKind):
         # PyTorch computes it with an average pooling over the channels padded by size - 1.
         padded = elements(shape) // channels * (channels + a["size"] - 1)
         return LayerResult(shape, ops={LRN: elements(shape), LRN_PADDED: padded})
+
+
+# ---- issue 15: vision normalisations ----------------------------------------------------------------
+
+@register
+class LayerNorm2d(LayerKind):
+    name = "LayerNorm2d"
+    cost = Cost.NORM
+    spatial = True  # normalises the channel axis (dimension 1 in PyTorch): decides the data format
+    example = "{normalized_shape: 4}"
+    framework = "torch"
+    doc = ("torchvision's LayerNorm2d (ConvNeXt): a LayerNorm over the channels of each position of a (C, H, W) "
+           "map, computed channels last; weight and bias per channel.")
+    args = (Arg("normalized_shape", normalized_shape), Arg("eps", number, 1e-5),
+            Arg("elementwise_affine", boolean, True), Arg("bias", boolean, True),
+            Arg("device", anything, None), Arg("dtype", anything, None))
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        if len(shape) != 3:
+            raise ctx.fail(f"expects a (C, H, W) input but gets {format_shape(shape)}: torchvision permutes a 4-D "
+                           "tensor (with the batch) to put the channels last",
+                           "give it a 2-D feature map, or use LayerNorm on the last axis.")
+        channels = ctx.channels(shape)
+        if a["normalized_shape"] != (channels,):
+            raise ctx.arg_error("normalized_shape", f"is {list(a['normalized_shape'])} but the input has {channels} "
+                                "channels", f"set normalized_shape: {channels}.")
+        params = Q.of(1 + int(a["bias"])) * Q.of(channels, "C") if a["elementwise_affine"] else ZERO
+        return LayerResult(shape, params, ZERO, ZERO, ops=norm_ops(LAYER_NORM, shape, a["elementwise_affine"]))
+
+
+@register
+class LayerScale(LayerKind):
+    name = "LayerScale"
+    cost = Cost.ACTIVATION
+    example = "{init_values: 0.000001, projection_dim: 4}"
+    doc = ("Keras ConvNeXt's LayerScale: multiplies the last axis by a trainable gamma of projection_dim values "
+           "(keras.applications.convnext).")
+    args = (Arg("init_values", number), Arg("projection_dim", positive))
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        dim, last = a["projection_dim"], shape[-1]
+        if dim != last and dim != 1:
+            raise ctx.arg_error("projection_dim", f"is {dim} but the input's last axis has {last}: x * gamma "
+                                "cannot broadcast", f"set projection_dim: {last}.")
+        gamma = Q.of(dim, "C" if dim == last else None)
+        trainable, frozen = trainable_split(gamma, ZERO, a)
+        return LayerResult(shape, trainable, frozen, ZERO)

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from paramcalc.errors import Location, UnknownLayerError
 from paramcalc.layers.base import LayerKind
+from paramcalc.names import REFUSED
 from paramcalc.suggest import did_you_mean
 
 REGISTRY: dict[str, type[LayerKind]] = {}
@@ -22,6 +23,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
         "Identity", "ReLU6", "Sigmoid", "Tanh", "SiLU", "Hardswish", "Hardsigmoid", "Mish", "GELU",
         "LogSoftmax", "Dropout1d", "Dropout2d", "Dropout3d", "PReLU",
+        "Hardtanh", "Softplus", "StochasticDepth", "DropPath",
     ),
     "attention": ("Embedding", "MultiHeadAttention"),
     "conv": (
@@ -40,6 +42,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "RMSNormalization",
         "BatchNormalization", "LayerNormalization", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm",
         "GroupNorm", "LocalResponseNorm",
+        "LayerNorm2d", "LayerScale",
     ),
     "pooling": (
         "MaxPooling1D", "AveragePooling1D", "MaxPool1d", "AvgPool1d", "GlobalAveragePooling1D",
@@ -52,6 +55,11 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "Flatten", "Reshape", "Upsample", "ZeroPadding1D", "Cropping1D", "UpSampling1D", "ZeroPad1d",
         "ZeroPadding2D", "Cropping2D", "UpSampling2D", "ZeroPad2d", "ZeroPadding3D", "Cropping3D",
         "UpSampling3D", "ZeroPad3d",
+        "Permute", "RepeatVector", "Unflatten", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle",
+    ),
+    "preprocessing": (
+        "Rescaling", "Normalization", "CenterCrop", "RandomCrop", "Resizing", "RandomFlip", "RandomRotation",
+        "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
     ),
 }
 # Kind -> its family, in registration order (which decides between Conv2D and Conv2d in hints).
@@ -76,6 +84,9 @@ def define_ranked(base: type[LayerKind], name: str, rank: int, **attrs: object) 
 def lookup(kind: str, loc: Location) -> type[LayerKind]:
     found = REGISTRY.get(kind)
     if found is None:
+        if kind in REFUSED:
+            message, hint = REFUSED[kind]
+            raise UnknownLayerError(message, loc, hint)
         if kind in FAMILY_OF:
             importlib.import_module(f"paramcalc.layers.{FAMILY_OF[kind]}")
             return REGISTRY[kind]

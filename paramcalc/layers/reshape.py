@@ -16,6 +16,7 @@ from paramcalc.layers.args import (
     is_int,
     optional,
     pairs,
+    positive,
     shape_list,
 )
 from paramcalc.layers.base import (
@@ -324,3 +325,181 @@ define_ranked(Cropping, "Cropping1D", 1, steps_axis_first=True,
               doc="Removes steps at the ends of axis 1 of a (steps, features) input (Keras: no data_format).")
 define_ranked(UpSampling, "UpSampling1D", 1, steps_axis_first=True,
               doc="Repeats each step `size` times along axis 1 of a (steps, features) input (Keras: no data_format).")
+
+
+# ---- issue 15: permutations, repetitions and shuffles ------------------------------------------------
+
+def axis_list(value: Any) -> tuple[int, ...]:
+    if isinstance(value, list) and value and all(is_int(v) for v in value):
+        return tuple(value)
+    raise BadValue("a list of axis numbers", "[2, 3, 1]")
+
+
+@register
+class Permute(LayerKind):
+    name = "Permute"
+    cost = Cost.RESHAPE
+    example = "{dims: [3, 1, 2]}"
+    doc = ("Reorders the axes. Keras numbers `dims` from 1 after the batch ([2, 1]); torchvision's ops.Permute "
+           "counts the batch as 0 ([0, 2, 3, 1]): a list with a 0 is read the torchvision way.")
+    args = (Arg("dims", axis_list),)
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        dims, rank = a["dims"], len(shape)
+        if 0 in dims:  # torchvision: every axis, the batch (0) included
+            if sorted(dims) != list(range(rank + 1)):
+                raise ctx.arg_error("dims", f"is {list(dims)}: with the batch counted as 0 (torchvision's Permute) it "
+                                    f"must order all {rank + 1} axes 0..{rank} of the input {format_shape(shape)}",
+                                    f"list each of 0..{rank} once, e.g. {[0, *range(2, rank + 1), 1]}.")
+            if dims[0] != 0:
+                raise ctx.arg_error("dims", f"is {list(dims)}, which moves the batch axis: paramcalc keeps the batch "
+                                    "first", "keep 0 first and reorder the other axes.")
+            order = [d - 1 for d in dims[1:]]
+        else:  # Keras: the axes after the batch, numbered from 1
+            if sorted(dims) != list(range(1, len(dims) + 1)):
+                raise ctx.arg_error("dims", f"is {list(dims)}: Keras numbers the axes after the batch 1, 2, ... and "
+                                    "dims must list each once (a list with 0 counts the batch, as torchvision does)",
+                                    f"list each of 1..{rank} once, e.g. {[*range(2, rank + 1), 1]}.")
+            if len(dims) != rank:
+                raise ctx.fail(f"has {len(dims)} dims but the input {format_shape(shape)} has {rank} axes after the "
+                               "batch", f"list each of 1..{rank} once.", "dims")
+            order = [d - 1 for d in dims]
+        return LayerResult(tuple(shape[i] for i in order))
+
+
+@register
+class RepeatVector(LayerKind):
+    name = "RepeatVector"
+    cost = Cost.UPSAMPLE
+    example = "{n: 3}"
+    example_rank = 0
+    doc = "Repeats a flat input n times (Keras): (features,) -> (n, features); no weights."
+    args = (Arg("n", positive),)
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        if len(shape) != 1:
+            raise ctx.fail(f"expects a flat input (features,) but gets {format_shape(shape)}",
+                           "flatten it first (Flatten).")
+        return LayerResult((a["n"], shape[0]))
+
+
+def unflattened_size(value: Any) -> tuple[int, ...]:
+    if (isinstance(value, list) and value and all(is_int(v) and (v >= 1 or v == -1) for v in value)
+            and value.count(-1) <= 1):
+        return tuple(value)
+    raise BadValue("a list of positive integers, with at most one -1 for 'whatever is left'", "[3, 4]")
+
+
+@register
+class Unflatten(LayerKind):
+    name = "Unflatten"
+    cost = Cost.RESHAPE
+    example = "{dim: 1, unflattened_size: [2, 2]}"
+    framework = "torch"
+    doc = "Splits axis `dim` (PyTorch: 0 is the batch, negatives count from the end) into unflattened_size."
+    args = (Arg("dim", integer(-100)), Arg("unflattened_size", unflattened_size))
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        rank = len(shape) + 1  # with the batch, as PyTorch counts dim
+        dim = a["dim"] + rank if a["dim"] < 0 else a["dim"]
+        if not 1 <= dim < rank:
+            what = "the batch axis, which paramcalc keeps whole" if dim == 0 else f"outside the axes 1..{rank - 1}"
+            raise ctx.arg_error("dim", f"is {a['dim']}, {what}", f"pick an axis 1..{rank - 1} (or -1 for the last).")
+        n, sizes = shape[dim - 1], a["unflattened_size"]
+        if sym.is_symbolic(n):
+            raise ctx.fail(f"cannot split axis {dim} of {format_shape(shape)}: its size depends on free dimensions",
+                           "give the input dimensions values (--set H=224).")
+        known = math.prod(s for s in sizes if s != -1)
+        if (n % known if -1 in sizes else n != known):
+            raise ctx.arg_error("unflattened_size", f"{list(sizes)} does not multiply up to the {n} values of axis "
+                                f"{dim}", f"make the sizes multiply to {n}.")
+        sizes = tuple(n // known if s == -1 else s for s in sizes)
+        return LayerResult((*shape[:dim - 1], *sizes, *shape[dim:]))
+
+
+class PixelRearrange(LayerKind):
+    """Moves values between the channels and a finer or coarser grid (sub-pixel convolution)."""
+
+    cost = Cost.RESHAPE
+    spatial = True  # reads the channel axis (dimension -3 in PyTorch): decides the data format
+    framework = "torch"
+
+    @classmethod
+    def grid(cls, shape: Shape, ctx: Context) -> tuple[Shape, int, int, int]:
+        """(leading axes, C, H, W): PyTorch's last three axes, or (H, W, C) in a channels_last spec."""
+        if len(shape) < 3 or (ctx.channels_last and len(shape) != 3):
+            raise ctx.fail(f"expects a (C, H, W) input but gets {format_shape(shape)}",
+                           "give it a 2-D feature map with its channels.")
+        if ctx.channels_last:
+            return (), shape[2], shape[0], shape[1]
+        return shape[:-3], shape[-3], shape[-2], shape[-1]
+
+    @classmethod
+    def result(cls, lead: Shape, c: Q, h: Q, w: Q, ctx: Context) -> LayerResult:
+        spatial = (h.value, w.value)
+        out = (*lead, *ctx.join_channels(spatial, c.value))
+        return LayerResult(out, steps=(Derivation("channels", c), Derivation(output_label("height"), h),
+                                       Derivation(output_label("width"), w)))
+
+
+@register
+class PixelShuffle(PixelRearrange):
+    name = "PixelShuffle"
+    example = "{upscale_factor: 2}"
+    doc = "(C x r x r, H, W) -> (C, H x r, W x r) (PyTorch), r = upscale_factor; no weights."
+    args = (Arg("upscale_factor", positive),)
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        lead, c, h, w = cls.grid(shape, ctx)
+        r = a["upscale_factor"]
+        if sym.remainder(c, r * r):
+            raise ctx.fail(f"`upscale_factor` is {r}, but the {c} channels are not divisible by r x r = {r * r}",
+                           "make the channels a multiple of upscale_factor squared.", "upscale_factor")
+        R = Q.of(r, "r")
+        return cls.result(lead, Q.of(c, "C").floordiv(R * R), Q.of(h, "N") * R, Q.of(w, "N") * R, ctx)
+
+
+@register
+class PixelUnshuffle(PixelRearrange):
+    name = "PixelUnshuffle"
+    example = "{downscale_factor: 3}"
+    doc = "(C, H x r, W x r) -> (C x r x r, H, W) (PyTorch), r = downscale_factor; no weights."
+    args = (Arg("downscale_factor", positive),)
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        lead, c, h, w = cls.grid(shape, ctx)
+        r = a["downscale_factor"]
+        for dim, n in (("height", h), ("width", w)):
+            if sym.remainder(n, r):
+                raise ctx.fail(f"`downscale_factor` is {r}, but the {dim} {n} is not divisible by it",
+                               f"make the {dim} a multiple of downscale_factor.", "downscale_factor")
+        R = Q.of(r, "r")
+        return cls.result(lead, Q.of(c, "C") * R * R, Q.of(h, "N").floordiv(R), Q.of(w, "N").floordiv(R), ctx)
+
+
+@register
+class ChannelShuffle(LayerKind):
+    name = "ChannelShuffle"
+    cost = Cost.RESHAPE
+    spatial = True  # reads the channel axis (dimension 1 in PyTorch): decides the data format
+    example = "{groups: 2}"
+    framework = "torch"
+    doc = "Interleaves the channels of `groups` groups (ShuffleNet, PyTorch); same shape, no weights."
+    args = (Arg("groups", positive),)
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        if len(shape) < 2:
+            raise ctx.fail(f"expects channels and at least one more axis but gets {format_shape(shape)}: PyTorch's "
+                           "channel_shuffle needs a 3-D or larger input (with the batch)",
+                           "give it a (C, L), (C, H, W) or larger input.")
+        channels = ctx.channels(shape)
+        if sym.remainder(channels, a["groups"]):
+            raise ctx.arg_error("groups", f"must divide the {channels} channels; got {a['groups']}",
+                                "choose a number of groups that divides the channels.")
+        return LayerResult(shape)

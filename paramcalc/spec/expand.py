@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from paramcalc.errors import Location, SpecError
+from paramcalc.errors import Location, SpecError, UnknownLayerError
+from paramcalc.names import REFUSED
 from paramcalc.record import Record
 from paramcalc.spec import expr
 from paramcalc.spec.model import DEFAULT_INPUT, LayerSpec
@@ -195,6 +196,9 @@ class Expander:
     # -- one layer -------------------------------------------------------------------------------------
     def _layer(self, kind: str, body: Node | None, kind_loc: Location, name: str | None,
                inputs: tuple[str, ...], scope: Scope, env: dict[str, Any]) -> str:
+        if kind in REFUSED:  # before its arguments, which hold code (`function: "lambda x: x / 255"`)
+            message, hint = REFUSED[kind]
+            raise UnknownLayerError(message, kind_loc, hint)
         args: dict[str, Any] = {}
         arg_locs: dict[str, Location] = {}
         positional: Any = None
