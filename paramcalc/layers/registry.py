@@ -23,7 +23,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "Identity", "ReLU6", "Sigmoid", "Tanh", "SiLU", "Hardswish", "Hardsigmoid", "Mish", "GELU",
         "LogSoftmax", "Dropout1d", "Dropout2d", "Dropout3d", "PReLU",
     ),
-    "attention": ("Embedding", "MultiHeadAttention"),
+    "attention": ("Embedding", "EmbeddingBag", "MultiHeadAttention"),
     "conv": (
         "Conv1D", "Conv1DTranspose", "Conv1d", "ConvTranspose1d", "Conv2D", "Conv2DTranspose", "Conv2d",
         "ConvTranspose2d", "Conv3D", "Conv3DTranspose", "Conv3d", "ConvTranspose3d", "DepthwiseConv1D",
@@ -33,7 +33,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "merge": ("Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"),
     "norm": (
         "BatchNormalization", "LayerNormalization", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm",
-        "GroupNorm", "LocalResponseNorm",
+        "GroupNorm", "LocalResponseNorm", "RMSNorm",
     ),
     "pooling": (
         "MaxPooling1D", "AveragePooling1D", "MaxPool1d", "AvgPool1d", "GlobalAveragePooling1D",
@@ -41,6 +41,10 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "MaxPool2d", "AvgPool2d", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "AdaptiveAvgPool2d",
         "AdaptiveMaxPool2d", "MaxPooling3D", "AveragePooling3D", "MaxPool3d", "AvgPool3d",
         "GlobalAveragePooling3D", "GlobalMaxPooling3D", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d",
+    ),
+    "transformer": (
+        "MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer", "Transformer", "TransformerEncoder",
+        "TransformerDecoder",
     ),
     "reshape": (
         "Flatten", "Reshape", "Upsample", "ZeroPadding1D", "Cropping1D", "UpSampling1D", "ZeroPad1d",
