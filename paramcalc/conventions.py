@@ -109,6 +109,12 @@ def _fvcore_norm(row: LayerRow) -> Any:
             + _get(row, op.LAYER_NORM_AFFINE) + _get(row, op.GROUP_NORM_AFFINE))
 
 
+def _fvcore_attention(row: LayerRow) -> Any:
+    # PyTorch's transformer layers run QK^T and AV in scaled_dot_product_attention, for which fvcore 0.1.5
+    # has no handle (it counts 0); their LayerNorms count as fvcore counts LayerNorm.
+    return row.macs - _get(row, op.SDPA_MACS) + _fvcore_norm(row)
+
+
 def _fvcore_pool(row: LayerRow) -> Any:
     return _get(row, op.GLOBAL_AVG_POOL_2D)
 
@@ -242,9 +248,12 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                "BatchNorm 2 per value with an affine transform (1 without); LayerNorm and GroupNorm 5 per value "
                "(4 without affine); 2-D adaptive or global average pooling 1 per input value; 2-D upsampling 1 "
                "per output value (nearest) or 4 (bilinear), other ranks 0 (fvcore has no handler for them); "
-               "activations, max pooling, additions and bias additions 0.",
-               _table((_fvcore_conv, C.CONV), (_macs, C.DENSE, C.ATTENTION), (_fvcore_norm, C.NORM),
-                      (_fvcore_pool, C.POOL), (_fvcore_upsample, C.UPSAMPLE),
+               "activations, max pooling, additions and bias additions 0; the attention products of PyTorch's "
+               "transformer layers (TransformerEncoderLayer, ...) 0, as they run in scaled_dot_product_attention, "
+               "which fvcore has no handle for (their LayerNorms 5 per value), while MultiheadAttention's, "
+               "called with its default need_weights=True, are the batched products fvcore counts.",
+               _table((_fvcore_conv, C.CONV), (_macs, C.DENSE), (_fvcore_attention, C.ATTENTION),
+                      (_fvcore_norm, C.NORM), (_fvcore_pool, C.POOL), (_fvcore_upsample, C.UPSAMPLE),
                       (nothing, C.EMBEDDING, C.RECTIFIER, C.ACTIVATION, C.SOFTMAX, C.DROPOUT, C.RESHAPE,
                        C.MERGE))),
     Convention("torchinfo", "torchinfo total_mult_adds", "MACs",

@@ -55,6 +55,11 @@ class LayerRow(Record):
         """The layer's definition, whose traits (layers/traits.py) the consumers of rows read."""
         return lookup(self.type, self.loc)
 
+    @property
+    def type_label(self) -> str:
+        """What the type column shows: the kind, and whose it is when two frameworks share the name."""
+        return self.kind.type_label(self.args)
+
 
 class Diagnostic(Record):
     __slots__ = ("message", "layer", "loc")
@@ -183,7 +188,7 @@ def display_rows(report: Report, depth: int | None = None) -> list[DisplayRow]:
     folded: dict[str, int] = {}  # block instance -> index in `shown`
     for row in report.rows:
         if depth is None or len(row.path) <= depth:
-            shown.append(DisplayRow(row.name, row.type, row.output_shape, row.params, row.macs, row.inputs,
+            shown.append(DisplayRow(row.name, row.type_label, row.output_shape, row.params, row.macs, row.inputs,
                                     len(row.path), convention_count=row.convention_count))
             continue
         instance, block = row.path[depth]

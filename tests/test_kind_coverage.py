@@ -1,10 +1,10 @@
 """Every registered layer kind is checked against a framework, or says why not.
 
 A kind is covered when a framework fixture with figures uses it: a layer of a case's spec in
-keras_layers.json, torch_layers.json, torch_attention.json, keras_vision.json or torch_vision.json
-(cases the framework refused do not count: they check no figure), or a layer type of a model in
-keras_applications.json or torchvision_models.json (compared with the zoo specs). Otherwise it must be
-listed, with its reason, in tests/fixtures/unfixtured_kinds.yaml."""
+every fixture file the generators in tests/fixtures/ write (SPEC_FIXTURES below; cases the framework
+refused do not count: they check no figure), or a layer type of a model in keras_applications.json or
+torchvision_models.json (compared with the zoo specs). Otherwise it must be listed, with its reason,
+in tests/fixtures/unfixtured_kinds.yaml."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from tests.conftest import FIXTURES
 
 REGISTRY = all_kinds()
 SPEC_FIXTURES = ("keras_layers.json", "torch_layers.json", "torch_attention.json",
-                 "keras_vision.json", "torch_vision.json")
-# issue 14: Keras attention, embeddings and positions (keras_hub), and their fvcore / transformers figures
-SPEC_FIXTURES += ("keras_attention.json", "torch_keras_attention.json")
+                 "keras_vision.json", "torch_vision.json",  # issue 15
+                 "keras_attention.json", "torch_keras_attention.json",  # issue 14: Keras attention, positions
+                 "torch_transformer.json", "keras_hub_layers.json")  # issue 14: PyTorch and keras_hub transformers
 MODEL_FIXTURES = {"keras_applications.json": "cases", "torchvision_models.json": "models"}
 
 

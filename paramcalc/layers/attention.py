@@ -1,34 +1,98 @@
-"""Embedding and multi-head attention (Keras semantics), for transformer specs."""
+"""Embeddings (Keras and PyTorch) and multi-head attention (Keras semantics), for transformer specs."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from paramcalc.layers import sym
-from paramcalc.layers.args import Arg, BadValue, anything, boolean, is_int, number, optional, positive
+from paramcalc.layers.args import Arg, BadValue, anything, boolean, choice, is_int, number, optional, positive
 from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape, format_shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import BIAS_ADDS, SOFTMAX
 from paramcalc.layers.registry import register
+from paramcalc.layers.shapes import VOCABULARY, SharedName
 from paramcalc.layers.traits import Cost
+
+TORCH_EMBEDDING = ("num_embeddings", "embedding_dim", "padding_idx", "max_norm", "norm_type", "scale_grad_by_freq",
+                   "_freeze", "device")
+SHARED_EMBEDDING = ("sparse", "dtype")
+
+
+def whole(value: Any) -> int:
+    """An integer of either sign (PyTorch's padding_idx counts negative rows from the end)."""
+    if not is_int(value):
+        raise BadValue("an integer (a row of the table; negative counts from the end)", "0")
+    return value
+
+
+def padding_row(a: dict[str, Any], ctx: Context) -> None:
+    """PyTorch asserts -num_embeddings <= padding_idx < num_embeddings when the layer is made."""
+    n, row = a["num_embeddings"], a["padding_idx"]
+    if row is not None and not -n <= row < n:
+        raise ctx.arg_error("padding_idx", f"is {row}, outside the table's {n} rows (PyTorch asserts "
+                            f"-{n} <= padding_idx < {n})", f"pick a row from -{n} to {n - 1}, or leave it out.")
 
 
 @register
-class Embedding(LayerKind):
+class Embedding(SharedName):
     name = "Embedding"
     cost = Cost.EMBEDDING
-    doc = "Token embedding (Keras): a lookup table of input_dim vectors; the input holds token ids."
+    doc = ("Token embedding: a table of vectors looked up by the input's token ids (any shape, each id becomes "
+           "a vector). Keras's (`input_dim`, `output_dim`) or PyTorch's (`num_embeddings`, `embedding_dim`, "
+           "`padding_idx`): the arguments decide, and the type column says `Embedding (PyTorch)`.")
     example, example_rank = "{input_dim: 100, output_dim: 16}", 0
-    args = (Arg("input_dim", positive), Arg("output_dim", positive), Arg("mask_zero", boolean, False),
-            Arg("input_length", anything, None), Arg("embeddings_initializer", anything, None),
-            Arg("embeddings_regularizer", anything, None), Arg("embeddings_constraint", anything, None),
-            Arg("sparse", boolean, False), Arg("lora_rank", anything, None))
+    args = (Arg("input_dim", optional(positive), None), Arg("output_dim", optional(positive), None),
+            Arg("mask_zero", boolean, False), Arg("input_length", anything, None),
+            Arg("embeddings_initializer", anything, None), Arg("embeddings_regularizer", anything, None),
+            Arg("embeddings_constraint", anything, None), Arg("sparse", boolean, False),
+            Arg("lora_rank", anything, None),
+            Arg("num_embeddings", optional(positive), None), Arg("embedding_dim", optional(positive), None),
+            Arg("padding_idx", optional(whole), None), Arg("max_norm", optional(number), None),
+            Arg("norm_type", number, 2.0), Arg("scale_grad_by_freq", boolean, False),
+            Arg("_freeze", boolean, False, "true: the table is not trained (requires_grad False)"),
+            Arg("device", anything, None))
+    required = {"Keras": ("input_dim", "output_dim"), "PyTorch": ("num_embeddings", "embedding_dim")}
 
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
-        params = Q.of(a["input_dim"], "vocabulary") * Q.of(a["output_dim"], "dim")
-        trainable, frozen = trainable_split(params, ZERO, a)
-        return LayerResult((*shape, a["output_dim"]), trainable, frozen)
+        if a[VOCABULARY] == "PyTorch":
+            padding_row(a, ctx)
+            rows, width = a["num_embeddings"], a["embedding_dim"]
+        else:
+            rows, width = a["input_dim"], a["output_dim"]
+        params = Q.of(rows, "vocabulary") * Q.of(width, "dim")
+        trainable, frozen = (ZERO, params) if a["_freeze"] else trainable_split(params, ZERO, a)
+        return LayerResult((*shape, width), trainable, frozen)
+
+
+Embedding.vocabularies = {
+    "Keras": tuple(arg.name for arg in Embedding.all_args() if arg.name not in TORCH_EMBEDDING + SHARED_EMBEDDING),
+    "PyTorch": TORCH_EMBEDDING,
+}
+
+
+@register
+class EmbeddingBag(LayerKind):
+    name = "EmbeddingBag"
+    cost = Cost.EMBEDDING
+    framework = "torch"
+    doc = ("A bag of token ids per sample, `input: [N]`, looked up and reduced to one vector (sum, mean or max; "
+           "PyTorch's nn.EmbeddingBag on a 2-D input). The reduction adds, it does not multiply-accumulate.")
+    example, example_rank = "{num_embeddings: 100, embedding_dim: 16}", 0
+    args = (Arg("num_embeddings", positive), Arg("embedding_dim", positive), Arg("max_norm", optional(number), None),
+            Arg("norm_type", number, 2.0), Arg("scale_grad_by_freq", boolean, False),
+            Arg("mode", choice("sum", "mean", "max"), "mean"), Arg("sparse", boolean, False),
+            Arg("include_last_offset", boolean, False), Arg("padding_idx", optional(whole), None),
+            Arg("device", anything, None), Arg("dtype", anything, None))
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        if len(shape) != 1:
+            raise ctx.fail(f"expects one bag of token ids per sample, [N], but gets {format_shape(shape)} (PyTorch "
+                           "takes a 2-D input: a batch of bags)", "give it `input: [N]`, N ids per bag.")
+        padding_row(a, ctx)
+        params = Q.of(a["num_embeddings"], "vocabulary") * Q.of(a["embedding_dim"], "dim")
+        return LayerResult((a["embedding_dim"],), params)
 
 
 def output_shape_arg(value: Any) -> tuple[int, ...]:

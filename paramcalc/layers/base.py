@@ -285,6 +285,12 @@ class LayerKind:
         return {a.name: a.parse(a.default) for a in cls.all_args() if not a.required}
 
     @classmethod
+    def type_label(cls, args: Mapping[str, Any]) -> str:
+        """The summary's type column for a layer written with `args` (as in the spec): the kind's name;
+        a name two frameworks share says whose it is, `Embedding (PyTorch)` (layers/shapes.py SharedName)."""
+        return cls.name
+
+    @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
         raise NotImplementedError
 

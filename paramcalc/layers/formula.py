@@ -35,8 +35,8 @@ SYMBOLS: dict[str, str] = {
     "in": "input features",
     "units": "output features",
     "normalized": "values normalised together (the normalised axes' sizes multiplied)",
-    "vocabulary": "vocabulary size (input_dim)",
-    "dim": "embedding size (output_dim)",
+    "vocabulary": "vocabulary size (input_dim or num_embeddings)",
+    "dim": "embedding size (output_dim or embedding_dim)",
     "h": "attention heads",
     "key_dim": "query and key size per head",
     "value_dim": "value size per head",
@@ -54,6 +54,16 @@ SYMBOLS: dict[str, str] = {
     "buckets": "relative-position buckets (num_buckets)",
     "kept": "positions with their own mean and variance (the kept axes' sizes multiplied)",
     "r": "pixel shuffle factor (upscale_factor or downscale_factor)",
+    "E": "model width (embed_dim or d_model: the input's features)",
+    "E_enc": "encoder sequence features",
+    "kdim": "key features (kdim)", "vdim": "value features (vdim)",
+    "ff": "feed-forward width (dim_feedforward or intermediate_dim)",
+    "num_layers": "layers stacked", "layer_params": "params of one stacked layer",
+    "layer_MACs": "MACs of one stacked layer",
+    "num_encoder_layers": "encoder layers", "encoder_layer_params": "params of one encoder layer",
+    "encoder_layer_MACs": "MACs of one encoder layer",
+    "num_decoder_layers": "decoder layers", "decoder_layer_params": "params of one decoder layer",
+    "decoder_layer_MACs": "MACs of one decoder layer",
 }
 
 # How the operations read, for the legends (+ and - need no words).

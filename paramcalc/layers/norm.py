@@ -9,7 +9,7 @@ from paramcalc.layers import sym
 from paramcalc.layers.args import Arg, BadValue, anything, boolean, is_int, number, optional, positive
 from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape, format_shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
-from paramcalc.layers.ops import BATCH_NORM, GROUP_NORM, LAYER_NORM, LRN, LRN_PADDED, elements, norm_ops
+from paramcalc.layers.ops import BATCH_NORM, GROUP_NORM, LAYER_NORM, LRN, LRN_PADDED, RMS_NORM, elements, norm_ops
 from paramcalc.layers.registry import register
 from paramcalc.layers.shapes import check_stated
 from paramcalc.layers.traits import Cost
@@ -277,3 +277,30 @@ class LayerScale(LayerKind):
         gamma = Q.of(dim, "C" if dim == last else None)
         trainable, frozen = trainable_split(gamma, ZERO, a)
         return LayerResult(shape, trainable, frozen, ZERO)
+
+
+def normalized_size(ns: tuple[int, ...], shape: Shape, ctx: Context) -> Q:
+    """PyTorch's `normalized_shape` must be the input's last dimensions (LayerNorm's rule, which could
+    share this); the values normalised together."""
+    if tuple(shape[-len(ns):]) != ns or len(ns) > len(shape):
+        raise ctx.arg_error("normalized_shape", f"is {list(ns)} but the input ends in {list(shape[-len(ns):])}",
+                            "make normalized_shape the last dimensions of the input.")
+    return Q.of(Q.product(Q.of(n) for n in ns).value, "normalized")
+
+
+@register
+class RMSNorm(LayerKind):
+    name = "RMSNorm"
+    cost = Cost.NORM
+    example = "{normalized_shape: 9}"
+    framework = "torch"
+    doc = ("Root-mean-square normalisation (PyTorch) over the trailing `normalized_shape` dimensions: a scale "
+           "per value, no shift, no mean subtracted.")
+    args = (Arg("normalized_shape", normalized_shape), Arg("eps", optional(number), None),
+            Arg("elementwise_affine", boolean, True), Arg("device", anything, None), Arg("dtype", anything, None))
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        size = normalized_size(a["normalized_shape"], shape, ctx)
+        params = size if a["elementwise_affine"] else ZERO
+        return LayerResult(shape, params, ZERO, ZERO, ops=norm_ops(RMS_NORM, shape, a["elementwise_affine"]))

@@ -27,6 +27,11 @@ GROUP_NORM_AFFINE = f"{GROUP_NORM}_affine"
 PLAIN_RELU = "plain_relu"  # values through a plain ReLU (ptflops counts those twice)
 AVG_POOL_OUTPUT = "avg_pool_output"  # output values of a windowed average pooling
 
+RMS_NORM = "rms_norm"  # values normalised by their root mean square (no counter here has a rule for it)
+# Multiply-accumulates (already in MACs) of the attention products that PyTorch's transformer layers run
+# inside scaled_dot_product_attention, for which fvcore 0.1.5 has no handle: it counts them 0.
+SDPA_MACS = "sdpa_macs"
+
 LRN = "local_response_norm"  # values normalised across channels
 LRN_PADDED = "local_response_norm_padded"  # the same, over channels padded by size - 1
 

@@ -25,7 +25,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "LogSoftmax", "Dropout1d", "Dropout2d", "Dropout3d", "PReLU",
         "Hardtanh", "Softplus", "StochasticDepth", "DropPath",
     ),
-    "attention": ("Embedding", "MultiHeadAttention"),
+    "attention": ("Embedding", "EmbeddingBag", "MultiHeadAttention"),
     "conv": (
         "Conv1D", "Conv1DTranspose", "Conv1d", "ConvTranspose1d", "Conv2D", "Conv2DTranspose", "Conv2d",
         "ConvTranspose2d", "Conv3D", "Conv3DTranspose", "Conv3d", "ConvTranspose3d", "DepthwiseConv1D",
@@ -41,7 +41,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "norm": (
         "RMSNormalization",
         "BatchNormalization", "LayerNormalization", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm",
-        "GroupNorm", "LocalResponseNorm",
+        "GroupNorm", "LocalResponseNorm", "RMSNorm",
         "LayerNorm2d", "LayerScale",
     ),
     "pooling": (
@@ -50,6 +50,10 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "MaxPool2d", "AvgPool2d", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "AdaptiveAvgPool2d",
         "AdaptiveMaxPool2d", "MaxPooling3D", "AveragePooling3D", "MaxPool3d", "AvgPool3d",
         "GlobalAveragePooling3D", "GlobalMaxPooling3D", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d",
+    ),
+    "transformer": (
+        "MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer", "Transformer", "TransformerEncoder",
+        "TransformerDecoder",
     ),
     "reshape": (
         "Flatten", "Reshape", "Upsample", "ZeroPadding1D", "Cropping1D", "UpSampling1D", "ZeroPad1d",

@@ -7,11 +7,13 @@ rows or columns that no window covers is returned so the caller can warn about i
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
+from paramcalc.errors import ArgumentError
 from paramcalc.layers import sym
 from paramcalc.layers.args import Arg, choice, optional
-from paramcalc.layers.base import Context, Shape, format_shape
+from paramcalc.layers.base import Context, LayerKind, Shape, format_shape
 from paramcalc.layers.formula import Q
 
 Pads = tuple[int, int]  # zeros added (before, after) along one dimension
@@ -148,3 +150,64 @@ def check_stated(a: dict[str, Any], arg: str, actual: int, ctx: Context, shape: 
                             f"(PyTorch's layout is channels first: [C, H, W]), or remove `{arg}`.")
     raise ctx.arg_error(arg, f"says {stated} but the previous layer gives {actual}",
                         f"set {arg}: {actual}, or remove it: paramcalc infers it.")
+
+
+# ---- a name two frameworks share -------------------------------------------------------------------
+
+VOCABULARY = "(vocabulary)"  # the key of the chosen vocabulary in a SharedName kind's parsed arguments
+
+
+class SharedName(LayerKind):
+    """A kind whose name two frameworks share: Keras's and PyTorch's `Embedding`, keras_hub's and
+    PyTorch's `TransformerEncoder`. `vocabularies` maps each one's label ("Keras", "PyTorch", ...) to the
+    arguments only it takes, its required ones listed in `required`; the arguments a layer is written
+    with decide which one it is (the first vocabulary when they do not, e.g. a scalar for its first
+    argument), and a layer that mixes them is an error naming an argument of each. The parsed arguments
+    carry the choice under VOCABULARY; the type column names it unless it is the first one."""
+
+    vocabularies: ClassVar[dict[str, tuple[str, ...]]]
+    required: ClassVar[dict[str, tuple[str, ...]]]
+
+    @classmethod
+    def written_in(cls, written: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """(vocabulary, an argument of it) for each vocabulary the written arguments use, in order."""
+        found: dict[str, str] = {}
+        for arg in written:
+            for vocabulary, own in cls.vocabularies.items():
+                if arg in own and vocabulary not in found:
+                    found[vocabulary] = arg
+        return list(found.items())
+
+    @classmethod
+    def type_label(cls, args: Mapping[str, Any]) -> str:
+        used = cls.written_in(args)
+        first = next(iter(cls.vocabularies))
+        return cls.name if not used or used[0][0] == first else f"{cls.name} ({used[0][0]})"
+
+    @classmethod
+    def parse_args(cls, raw: Mapping[str, Any], positional: Any, has_positional: bool,
+                   ctx: Context) -> dict[str, Any]:
+        used = cls.written_in(raw)
+        if has_positional:  # a scalar sets the first argument, which is the first vocabulary's
+            used = [(v, a) for v, a in used if v != next(iter(cls.vocabularies))]
+            used.insert(0, (next(iter(cls.vocabularies)), cls.own_args()[0].name))
+        if len(used) > 1:
+            (one, first), (other, second) = used[:2]
+            raise ArgumentError(
+                f"{cls.name} mixes {one}'s `{first}` with {other}'s `{second}`: {one} and {other} both have a layer "
+                f"named {cls.name}, and the arguments decide which one is meant", ctx.arg_locs.get(second, ctx.loc),
+                f"write it with {one}'s arguments ({_some(cls.vocabularies[one])}) or with {other}'s "
+                f"({_some(cls.vocabularies[other])}), not both.")
+        vocabulary = used[0][0] if used else next(iter(cls.vocabularies))
+        a = super().parse_args(raw, positional, has_positional, ctx)
+        for name in cls.required[vocabulary]:
+            if a.get(name) is None:
+                needed = ", ".join(f"{n}: ..." for n in cls.required[vocabulary])
+                raise ArgumentError(f"{cls.name} ({vocabulary}) needs `{name}`", ctx.loc,
+                                    f"add it, e.g. `- {cls.name}: {{{needed}}}`.")
+        a[VOCABULARY] = vocabulary
+        return a
+
+
+def _some(names: tuple[str, ...]) -> str:
+    return ", ".join((*names[:2], "..."))

@@ -49,7 +49,7 @@ def legend(derivations: Iterable[Derivation]) -> str:
 
 
 def explain_layer(row: LayerRow) -> list[str]:
-    lines = [f"{row.name} ({row.type}), line {row.loc.line}: {shape_text(row.input_shape)} -> "
+    lines = [f"{row.name} ({row.type_label}), line {row.loc.line}: {shape_text(row.input_shape)} -> "
              f"{shape_text(row.output_shape)}"]
     derivations = ordered(row.derivations)
     width = max(len(d.label) for d in derivations)
