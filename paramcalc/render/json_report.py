@@ -26,6 +26,7 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "name": row.name,
                 "type": row.type,
                 "output_shape": list(row.output_shape),
+                "output_shapes": [list(shape) for shape in row.output_shapes],
                 "params": row.params,
                 "trainable_params": row.trainable_params,
                 "non_trainable_params": row.non_trainable_params,
