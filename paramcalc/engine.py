@@ -131,7 +131,7 @@ def reference_problem(name: str, shapes: dict[str, Shape], several: dict[str, La
     """(what is wrong, the fix) for a name that holds nothing, or None when its layer failed."""
     if name in several:
         row = several[name]
-        return (f"`{name}` without saying which of its {outputs(row)}: {listing(name, row)}",
+        return (f"`{name}` without saying which output: {row.type} `{name}` has {outputs(row)}, {listing(name, row)}",
                 f"name one, e.g. `{name}[0]`")
     base, index = split_reference(name)
     if index is None:

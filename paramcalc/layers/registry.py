@@ -42,6 +42,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "AdaptiveMaxPool2d", "MaxPooling3D", "AveragePooling3D", "MaxPool3d", "AvgPool3d",
         "GlobalAveragePooling3D", "GlobalMaxPooling3D", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d",
     ),
+    "tensor": ("Split", "Chunk", "Unbind", "Parameter", "Mean", "Select", "SelectToken"),
     "reshape": (
         "Flatten", "Reshape", "Upsample", "ZeroPadding1D", "Cropping1D", "UpSampling1D", "ZeroPad1d",
         "ZeroPadding2D", "Cropping2D", "UpSampling2D", "ZeroPad2d", "ZeroPadding3D", "Cropping3D",
