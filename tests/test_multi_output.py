@@ -309,3 +309,10 @@ def test_a_bare_name_reads_the_main_output(monkeypatch):
     assert rows["seq"].output_shape == (None, 5, 2) and rows["h"].output_shape == (None, 2)
     assert rows["rnn"].output_shapes == ((None, 5, 3), (None, 3)) and rows["rnn"].activations == 18
     assert list(run_text(text).outputs) == ["rnn[0]", "rnn[1]"]  # a model ending in it returns both
+
+
+@pytest.mark.parametrize("layer", ["Unbind: {dim: 1}", "Split: {split_size_or_sections: 1, dim: 1}",
+                                   "Chunk: {chunks: 1000000000000, dim: 1}"])
+def test_a_layer_cannot_make_more_than_ten_thousand_outputs(layer, tmp_path):
+    path = write(tmp_path, f"input: [{10**12}, 2]\nlayers:\n  - {layer}\n")
+    assert "would make 1,000,000,000,000 outputs from axis 1 of (1000000000000, 2)" in refusal(path)

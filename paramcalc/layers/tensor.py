@@ -19,6 +19,7 @@ from paramcalc.layers.registry import register
 from paramcalc.layers.traits import Cost
 
 PIECE_SIZE, PIECES, VALUES_AVERAGED = "piece size", "pieces", "values averaged"
+MAX_OUTPUTS = 10_000  # outputs of one layer: more is no model, and each is a name to keep and a shape to show
 
 
 def dim_value(value: Any) -> int:
@@ -76,6 +77,18 @@ def concrete(n: Any, index: int, shape: Shape, ctx: Context) -> int:
     return int(n)
 
 
+def check_count(count: int, index: int, shape: Shape, ctx: Context, arg: str) -> None:
+    if count > MAX_OUTPUTS:
+        raise ctx.fail(f"would make {count:,} outputs from axis {index + 1} of {format_shape(shape)}, more than the "
+                       f"limit of {MAX_OUTPUTS:,}", "split into fewer, larger pieces.", arg)
+
+
+def piece_sizes(n: int, size: int, index: int, shape: Shape, ctx: Context, arg: str) -> list[int]:
+    """Pieces of `size` along an axis of `n`, the last one smaller (torch.split, torch.chunk)."""
+    check_count(-(-n // size), index, shape, ctx, arg)
+    return [size] * (n // size) + ([n % size] if n % size else [])
+
+
 def pieces(shape: Shape, index: int, sizes: list[int], steps: tuple[Derivation, ...] = ()) -> LayerResult:
     """The pieces along axis `index`: peers, so a spec names the one it reads (`name[k]`)."""
     shapes = [(*shape[:index], size, *shape[index + 1:]) for size in sizes]
@@ -104,7 +117,7 @@ class Split(LayerKind):
                                     f"give sizes that add up to {n}, or one piece size.")
             return pieces(shape, index, list(wanted))
         count = Q.of(n, "N").ceildiv(Q.of(wanted, "split_size"))
-        sizes = [wanted] * (n // wanted) + ([n % wanted] if n % wanted else [])
+        sizes = piece_sizes(n, wanted, index, shape, ctx, "split_size_or_sections")
         return pieces(shape, index, sizes, (Derivation(PIECES, count),))
 
 
@@ -123,8 +136,7 @@ class Chunk(LayerKind):
         index = axis_index(a["dim"], shape, ctx)
         n = concrete(shape[index], index, shape, ctx)
         size = Q.of(n, "N").ceildiv(Q.of(a["chunks"], "chunks"))
-        step = size.value
-        sizes = [step] * (n // step) + ([n % step] if n % step else [])
+        sizes = piece_sizes(n, size.value, index, shape, ctx, "chunks")
         return pieces(shape, index, sizes, (Derivation(PIECE_SIZE, size),))
 
 
@@ -141,6 +153,7 @@ class Unbind(LayerKind):
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
         index = axis_index(a["dim"], shape, ctx)
         n = concrete(shape[index], index, shape, ctx)
+        check_count(n, index, shape, ctx, "dim")
         one = (*shape[:index], *shape[index + 1:])
         return LayerResult(one, extra_outputs=(one,) * (n - 1), main_output=False)
 
