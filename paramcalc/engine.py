@@ -124,7 +124,7 @@ def check_references(layer: LayerSpec, shapes: dict[str, Shape], several: dict[s
                          fixes + (QUOTING if "[" in fixes else "."))
 
 
-QUOTING = ' (inside [...] or {...} YAML needs quotes around them: `inputs: ["halves[0]", b]`).'
+QUOTING = '. Inside [...] or {...} YAML needs quotes around a reference: `inputs: ["halves[0]", b]`.'
 
 
 def reference_problem(name: str, shapes: dict[str, Shape], several: dict[str, LayerRow]) -> tuple[str, str] | None:

@@ -316,3 +316,10 @@ def test_a_bare_name_reads_the_main_output(monkeypatch):
 def test_a_layer_cannot_make_more_than_ten_thousand_outputs(layer, tmp_path):
     path = write(tmp_path, f"input: [{10**12}, 2]\nlayers:\n  - {layer}\n")
     assert "would make 1,000,000,000,000 outputs from axis 1 of (1000000000000, 2)" in refusal(path)
+
+
+def test_an_index_of_more_than_a_hundred_digits_is_no_reference():
+    index = "9" * 5000  # more digits than Python's int() reads
+    text = f"input: [4, 2]\nlayers:\n  - Chunk: {{chunks: 2, dim: 1, name: a}}\n  - ReLU: {{inputs: 'a[{index}]'}}\n"
+    with pytest.raises(ParamcalcError, match="no layer or input is named `a"):
+        run_text(text)

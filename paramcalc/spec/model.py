@@ -24,8 +24,8 @@ def split_reference(name: str) -> tuple[str, int | None]:
         return name, None
     base, bracket, index = name[:-1].rpartition("[")
     digits = index[1:] if index.startswith("-") else index
-    if not bracket or not base or not digits.isdecimal() or not digits.isascii():
-        return name, None
+    if not bracket or not base or not digits.isdecimal() or not digits.isascii() or len(digits) > 100:
+        return name, None  # (past 100 digits no layer has such an output: it is read as a plain name)
     return base, int(index)
 
 
