@@ -1,5 +1,9 @@
 """The shape engine: walks the spec's layers in order (each reads layers above it, so the order
-is topological), lets each layer kind compute its figures, and returns a `Report`. Never prints."""
+is topological), lets each layer kind compute its figures, and returns a `Report`. Never prints.
+
+Layers with several outputs (layers/base.py `LayerResult.extra_outputs`) are read output by output:
+`name[k]` is output k (k from 0; -1 is the last), and the bare `name` is output 0 when it is the
+layer's main output, else a mistake that the engine names with every output's shape."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from paramcalc.errors import ParamcalcError, ShapeError, SpecErrors
 from paramcalc.layers import Context, lookup
 from paramcalc.layers.base import Derivation, LayerKind, LayerResult, Shape, format_shape
 from paramcalc.report import Diagnostic, LayerRow, Report
-from paramcalc.spec.model import CHANNELS_LAST, LayerSpec, Spec
+from paramcalc.spec.model import CHANNELS_LAST, LayerSpec, Spec, split_reference
 
 MAX_ERRORS = 20  # reported in one run; the rest usually follow from the first ones
 
@@ -20,7 +24,8 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
     read it are skipped (their shapes are unknown); then all errors are raised together.
     `keep_formulas=False` drops each figure's formula once computed (only `explain` shows them),
     which halves the memory of very large specs."""
-    shapes: dict[str, Shape] = dict(spec.inputs)
+    shapes: dict[str, Shape] = dict(spec.inputs)  # what each readable name holds: layers, `name[k]`, inputs
+    several: dict[str, LayerRow] = {}  # layers with several outputs, to explain a reference that misses
     rows: list[LayerRow] = []
     warnings: list[Diagnostic] = []
     errors: list[ParamcalcError] = []
@@ -31,6 +36,8 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
         try:
             found = [shapes.get(name) for name in layer.inputs]
             missing = None in found
+            if missing:  # a layer above failed, or an output reference that does not exist (an error)
+                check_references(layer, shapes, several)
             inputs = cast(list[Shape], found)  # read only when none is missing
             key = None if missing else memo_key(layer, inputs, keep_formulas)
             computed = memo.get(key) if key is not None else None
@@ -42,18 +49,21 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
                 computed = compute(layer, kind, args, ctx, inputs)
                 if key is not None:
                     memo[key] = computed
-            row = make_row(layer, computed, inputs[0], keep_formulas)
+            row = make_row(layer, computed, inputs[0] if inputs else (), keep_formulas)
         except ParamcalcError as error:
             errors.append(error)
             if len(errors) >= MAX_ERRORS:
                 break
             continue
         shapes[layer.name] = cast(Shape, row.output_shape[1:])  # past the batch's None, sizes only
+        if row.extra_outputs or not computed[0].main_output:  # several outputs, or pieces (perhaps one)
+            name_outputs(layer.name, computed[0], shapes)
+            several[layer.name] = row
         rows.append(row)
         warnings.extend(Diagnostic(message, layer.name, layer.loc) for message in row.warnings)
     if errors:
         raise errors[0] if len(errors) == 1 else SpecErrors(errors)
-    outputs = {name: (None, *shapes[name]) for name in spec.outputs}
+    outputs = model_outputs(spec, shapes, several)
     return Report.build(spec.name, spec.source, spec.data_format, spec.inputs, outputs, rows, warnings)
 
 
@@ -93,9 +103,85 @@ def prepare(layer: LayerSpec, channels_last: bool) -> tuple[type[LayerKind], dic
     return kind, args, ctx
 
 
+def name_outputs(name: str, result: LayerResult, shapes: dict[str, Shape]) -> None:
+    """Make output k of a layer with several readable as `name[k]` (and `name[k - n]` from the end);
+    the bare name stays readable (output 0) only when that is the layer's main output."""
+    every = result.output_shapes
+    for k, shape in enumerate(every):
+        shapes[f"{name}[{k}]"] = shapes[f"{name}[{k - len(every)}]"] = shape
+    if not result.main_output:
+        del shapes[name]
+
+
+def check_references(layer: LayerSpec, shapes: dict[str, Shape], several: dict[str, LayerRow]) -> None:
+    """A layer reads a name that holds nothing: say what is wrong with every such reference at once,
+    or return when the names are right and only a layer above failed (reported already)."""
+    problems = [problem for name in layer.inputs if name not in shapes
+                if (problem := reference_problem(name, shapes, several)) is not None]
+    if problems:
+        fixes = "; ".join(fix for _, fix in problems)
+        raise ShapeError(f"{layer.kind} reads " + "; and ".join(what for what, _ in problems), layer.loc,
+                         fixes + (QUOTING if "[" in fixes else "."))
+
+
+QUOTING = '. Inside [...] or {...} YAML needs quotes around a reference: `inputs: ["halves[0]", b]`.'
+
+
+def reference_problem(name: str, shapes: dict[str, Shape], several: dict[str, LayerRow]) -> tuple[str, str] | None:
+    """(what is wrong, the fix) for a name that holds nothing, or None when its layer failed."""
+    if name in several:
+        row = several[name]
+        return (f"`{name}` without saying which output: {row.type} `{name}` has {outputs(row)}, {listing(name, row)}",
+                f"name one, e.g. `{name}[0]`")
+    base, index = split_reference(name)
+    if index is None:
+        return None
+    if base in several:
+        row = several[base]
+        n = len(row.output_shapes)
+        return (f"`{name}`, but {row.type} `{base}` has {outputs(row)}: {listing(base, row)}",
+                f"pick `{base}[0]`" + (f" to `{base}[{n - 1}]` (or `{base}[-1]` for the last)" if n > 1 else ""))
+    if base in shapes:
+        return f"`{name}`, but `{base}` has one output", f"write `{base}`"
+    return None
+
+
+def outputs(row: LayerRow) -> str:
+    n = len(row.output_shapes)
+    return "1 output" if n == 1 else f"{n} outputs"
+
+
+def listing(name: str, row: LayerRow, most: int = 4) -> str:
+    """`halves[0]` (None, 2, 8, 8), `halves[1]` (None, 2, 8, 8): the first few and the last."""
+    shown = [f"`{name}[{k}]` {format_shape(shape)}" for k, shape in enumerate(row.output_shapes)]
+    if len(shown) > most:
+        shown = [*shown[:most - 1], "...", shown[-1]]
+    return ", ".join(shown)
+
+
+def model_outputs(spec: Spec, shapes: dict[str, Shape], several: dict[str, LayerRow]) -> dict[str, Any]:
+    """The model's outputs by name: a bare name of a layer with several outputs gives all of them (the
+    model returns what that layer returns), `name[k]` one; wrong references are all named at once."""
+    outputs: dict[str, Any] = {}
+    errors: list[ParamcalcError] = []
+    for name in spec.outputs:
+        if name in several:
+            outputs.update((f"{name}[{k}]", shape) for k, shape in enumerate(several[name].output_shapes))
+        elif name in shapes:
+            outputs[name] = (None, *shapes[name])
+        else:
+            what, fix = reference_problem(name, shapes, several) or (f"`{name}`", "name a layer of the spec")
+            errors.append(ShapeError(f"`outputs` names {what}", spec.output_locs.get(name), fix + "."))
+    if errors:
+        raise errors[0] if len(errors) == 1 else SpecErrors(errors)
+    return outputs
+
+
 def compute(layer: LayerSpec, kind: type[LayerKind], args: dict[str, Any], ctx: Context,
             inputs: list[Shape]) -> Computed:
-    if kind.multi_input:
+    if kind.no_input:  # the spec gives it no inputs (spec/expand.py)
+        result = kind.compute(args, (), ctx)
+    elif kind.multi_input:
         result = kind.compute_many(args, inputs, list(layer.inputs), ctx)
     elif len(inputs) != 1:
         listed = ", ".join(f"{n} {format_shape(s)}" for n, s in zip(layer.inputs, inputs))
@@ -115,4 +201,5 @@ def make_row(layer: LayerSpec, computed: Computed, first_input: Shape, keep_form
         macs=result.macs.value, loc=layer.loc,
         derivations=result.derivations + notes if keep_formulas else (),
         structure=result.structure, input_shape=(None, *first_input), warnings=warnings,
-        inputs=layer.inputs, path=layer.path, ops=result.ops, args=layer.args)
+        inputs=layer.inputs, path=layer.path, ops=result.ops, args=layer.args,
+        extra_outputs=tuple((None, *shape) for shape in result.extra_outputs) if result.extra_outputs else ())

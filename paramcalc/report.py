@@ -17,14 +17,15 @@ class LayerRow(Record):
 
     __slots__ = ("name", "type", "output_shape", "params", "trainable_params", "non_trainable_params", "macs",
                  "loc", "derivations", "structure", "input_shape", "warnings", "inputs", "path", "ops", "args",
-                 "convention_count")
+                 "convention_count", "extra_outputs")
 
     def __init__(self, name: str, type: str, output_shape: tuple[int | None, ...], params: int,
                  trainable_params: int, non_trainable_params: int, macs: int, loc: Location,
                  derivations: tuple[Derivation, ...] = (), structure: Structure | None = None,
                  input_shape: tuple[int | None, ...] = (), warnings: tuple[str, ...] = (),
                  inputs: tuple[str, ...] = (), path: tuple[tuple[str, str], ...] = (),
-                 ops: dict | None = None, args: dict | None = None, convention_count: int | None = None) -> None:
+                 ops: dict | None = None, args: dict | None = None, convention_count: int | None = None,
+                 extra_outputs: tuple[tuple[int | None, ...], ...] = ()) -> None:
         self.name = name
         self.type = type
         self.output_shape = output_shape  # batch first, as None
@@ -44,10 +45,20 @@ class LayerRow(Record):
         self.args: dict = {} if args is None else args
         # The layer's figure under the report's convention (conventions.py); `macs` under the paper's.
         self.convention_count = macs if convention_count is None else convention_count
+        # Outputs 1, 2, ... of a layer with several (Split, an RNN's states), batch first; `output_shape`
+        # is output 0. A spec reads output k as `name[k]`.
+        self.extra_outputs = extra_outputs
+
+    @property
+    def output_shapes(self) -> tuple[tuple[int | None, ...], ...]:
+        """Every output, output 0 first."""
+        return (self.output_shape, *self.extra_outputs)
 
     @property
     def activations(self) -> int:
-        """Values in this layer's output for one sample."""
+        """Values in this layer's outputs (all of them) for one sample."""
+        if self.extra_outputs:
+            return sum((elements(shape[1:]) for shape in self.output_shapes), 0)
         return elements(self.output_shape[1:])
 
     @property
@@ -165,11 +176,12 @@ class Report(Record):
 class DisplayRow(Record):
     """A row of the summary table: one layer, or a collapsed block instance (--depth)."""
 
-    __slots__ = ("name", "type", "output_shape", "params", "macs", "inputs", "depth", "is_block", "convention_count")
+    __slots__ = ("name", "type", "output_shape", "params", "macs", "inputs", "depth", "is_block", "convention_count",
+                 "extra_outputs")
 
     def __init__(self, name: str, type: str, output_shape: tuple[int | None, ...], params: int, macs: int,
-                 inputs: tuple[str, ...], depth: int, is_block: bool = False, convention_count: int | None = None
-                 ) -> None:
+                 inputs: tuple[str, ...], depth: int, is_block: bool = False, convention_count: int | None = None,
+                 extra_outputs: tuple[tuple[int | None, ...], ...] = ()) -> None:
         self.name = name
         self.type = type
         self.output_shape = output_shape
@@ -179,6 +191,11 @@ class DisplayRow(Record):
         self.depth = depth  # nesting level: 0 for top-level items
         self.is_block = is_block  # a folded block instance rather than a layer
         self.convention_count = macs if convention_count is None else convention_count
+        self.extra_outputs = extra_outputs  # outputs 1, 2, ... of a layer with several
+
+    @property
+    def output_shapes(self) -> tuple[tuple[int | None, ...], ...]:
+        return (self.output_shape, *self.extra_outputs)
 
 
 def display_rows(report: Report, depth: int | None = None) -> list[DisplayRow]:
@@ -189,7 +206,8 @@ def display_rows(report: Report, depth: int | None = None) -> list[DisplayRow]:
     for row in report.rows:
         if depth is None or len(row.path) <= depth:
             shown.append(DisplayRow(row.name, row.type_label, row.output_shape, row.params, row.macs, row.inputs,
-                                    len(row.path), convention_count=row.convention_count))
+                                    len(row.path), convention_count=row.convention_count,
+                                    extra_outputs=row.extra_outputs))
             continue
         instance, block = row.path[depth]
         if instance not in folded:
@@ -198,5 +216,6 @@ def display_rows(report: Report, depth: int | None = None) -> list[DisplayRow]:
         i = folded[instance]
         old = shown[i]
         shown[i] = DisplayRow(old.name, old.type, row.output_shape, old.params + row.params, old.macs + row.macs,
-                              old.inputs, depth, True, old.convention_count + row.convention_count)
+                              old.inputs, depth, True, old.convention_count + row.convention_count,
+                              row.extra_outputs)
     return shown

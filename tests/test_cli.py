@@ -58,7 +58,8 @@ def test_summary_json_keys_and_values():
     assert data["input_shape"] == [None, 32, 32, 1]
     assert data["total_params"] == 61_706 and data["total_flops"] == 2 * data["total_macs"]
     first = data["layers"][0]
-    assert first == {"name": "conv2d", "type": "Conv2D", "output_shape": [None, 28, 28, 6], "params": 156,
+    assert first == {"name": "conv2d", "type": "Conv2D", "output_shape": [None, 28, 28, 6],
+                     "output_shapes": [[None, 28, 28, 6]], "params": 156,
                      "trainable_params": 156, "non_trainable_params": 0, "macs": 117_600, "convention_count": 117_600,
                      "activations": 4_704,
                      "inputs": ["input"], "block_path": [], "line": 7}

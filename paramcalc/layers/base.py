@@ -103,13 +103,21 @@ class Structure(Record):
 
 
 class LayerResult(Record):
-    """What a layer kind computes: its output shape and counts, and the steps that explain them."""
+    """What a layer kind computes: its output shape and counts, and the steps that explain them.
 
-    __slots__ = ("output_shape", "trainable", "non_trainable", "macs", "steps", "structure", "ops")
+    A layer with several outputs (the pieces of a Split, an RNN's states) gives output 0 as
+    `output_shape` and outputs 1, 2, ... as `extra_outputs`; a spec reads output k as `name[k]`.
+    `main_output` says what the bare `name` reads: output 0 when it is the layer's main result (an
+    RNN's sequence, its states being extras), or nothing when the outputs are peers (the pieces of a
+    split), so that a spec must say which (the engine refuses the bare name, listing the outputs)."""
+
+    __slots__ = ("output_shape", "trainable", "non_trainable", "macs", "steps", "structure", "ops",
+                 "extra_outputs", "main_output")
 
     def __init__(self, output_shape: Shape, trainable: Q = ZERO, non_trainable: Q = ZERO, macs: Q = ZERO,
                  steps: tuple[Derivation, ...] = (), structure: Structure | None = None,
-                 ops: dict[str, Any] | None = None) -> None:
+                 ops: dict[str, Any] | None = None, extra_outputs: tuple[Shape, ...] = (),
+                 main_output: bool = True) -> None:
         self.output_shape = output_shape
         self.trainable = trainable
         self.non_trainable = non_trainable
@@ -117,6 +125,13 @@ class LayerResult(Record):
         self.steps = steps  # the kind's own figures: output lengths, the parts of a separable conv, ...
         self.structure = structure
         self.ops: dict[str, Any] = {} if ops is None else ops  # operations other than MACs, by kind (ops.py)
+        self.extra_outputs = extra_outputs  # outputs 1, 2, ... (empty: one output, as almost every layer)
+        self.main_output = main_output  # False: the outputs are peers, a bare reference must say which
+
+    @property
+    def output_shapes(self) -> tuple[Shape, ...]:
+        """Every output, output 0 first."""
+        return (self.output_shape, *self.extra_outputs)
 
     @property
     def derivations(self) -> tuple[Derivation, ...]:
@@ -180,7 +195,7 @@ def _layout(rank: int, channels_last: bool) -> str:
     return "(" + ", ".join([*dims, "C"] if channels_last else ["C", *dims]) + ")"
 
 
-def format_shape(shape: Shape) -> str:
+def format_shape(shape: tuple[Any, ...]) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
@@ -202,6 +217,9 @@ class LayerKind:
     # upsampling, batch norm): such layers decide, by their spelling, how a spec that states no
     # `data_format` reads its shapes. Layers on the last axis (Dense, LayerNorm, attention) do not.
     spatial: ClassVar[bool] = False
+    # Makes its output from its own weights and reads nothing (Parameter): it takes no `inputs:` nor the
+    # layer above, and its `compute` gets the empty shape ().
+    no_input: ClassVar[bool] = False
     example: ClassVar[str] = "{}"  # arguments of a typical use, as YAML (shown by `paramcalc layers`)
     example_rank: ClassVar[int] = 2  # spatial dims of the example input (0: a flat vector)
 

@@ -26,6 +26,7 @@ SYMBOLS: dict[str, str] = {
     "OP": "output_padding",
     "C1": "rows cropped before", "C2": "rows cropped after",
     "size": "upsampling factor",
+    "chunks": "pieces asked for (torch.chunk)", "split_size": "size of each piece (torch.split)",
     "N'": "output size",
     "L'": "output length", "D'": "output depth", "H'": "output height", "W'": "output width",
     "C": "input channels",

@@ -55,6 +55,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer", "Transformer", "TransformerEncoder",
         "TransformerDecoder",
     ),
+    "tensor": ("Split", "Chunk", "Unbind", "Parameter", "Mean", "Select", "SelectToken"),
     "reshape": (
         "Flatten", "Reshape", "Upsample", "ZeroPadding1D", "Cropping1D", "UpSampling1D", "ZeroPad1d",
         "ZeroPadding2D", "Cropping2D", "UpSampling2D", "ZeroPad2d", "ZeroPadding3D", "Cropping3D",

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from paramcalc.layers.base import OUTPUT, PADDING, Derivation
 from paramcalc.layers.formula import OPERATORS, SYMBOLS
-from paramcalc.render.numbers import shape_text, thousands
+from paramcalc.render.numbers import shape_text, shapes_text, thousands
 from paramcalc.report import LayerRow, Report
 
 
@@ -49,8 +49,8 @@ def legend(derivations: Iterable[Derivation]) -> str:
 
 
 def explain_layer(row: LayerRow) -> list[str]:
-    lines = [f"{row.name} ({row.type_label}), line {row.loc.line}: {shape_text(row.input_shape)} -> "
-             f"{shape_text(row.output_shape)}"]
+    reads = shape_text(row.input_shape) if row.inputs else "(no input)"
+    lines = [f"{row.name} ({row.type_label}), line {row.loc.line}: {reads} -> {shapes_text(row.output_shapes)}"]
     derivations = ordered(row.derivations)
     width = max(len(d.label) for d in derivations)
     for d in derivations:

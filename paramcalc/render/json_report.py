@@ -25,7 +25,9 @@ def report_dict(report: Report) -> dict[str, Any]:
             {
                 "name": row.name,
                 "type": row.type,
-                "output_shape": list(row.output_shape),
+                "output_shape": (shape := list(row.output_shape)),
+                # Every output (a layer with several: Split, an RNN's states), output 0 first.
+                "output_shapes": [shape, *(list(s) for s in row.extra_outputs)] if row.extra_outputs else [shape],
                 "params": row.params,
                 "trainable_params": row.trainable_params,
                 "non_trainable_params": row.non_trainable_params,

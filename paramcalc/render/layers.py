@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from paramcalc.layers.base import OUTPUT, PADDING, Derivation
 from paramcalc.render.explain import formula_line, legend, ordered
-from paramcalc.render.numbers import shape_text, thousands
+from paramcalc.render.numbers import shape_text, shapes_text, thousands
 
 if TYPE_CHECKING:  # the records only: rendering them needs neither the engine nor the loader
     from paramcalc.catalog import Catalog, KindEntry
@@ -23,9 +23,9 @@ def default_text(value: Any) -> str:
 
 def example_line(entry: KindEntry) -> str:
     row = entry.row
-    inputs = " and ".join(shape_text(row.input_shape) for _ in row.inputs)
+    inputs = " and ".join(shape_text(row.input_shape) for _ in row.inputs) or "no input"
     return (f"{entry.name}: {entry.example} on {inputs} -> "
-            f"{shape_text(row.output_shape)}, {thousands(row.params)} params, {thousands(row.macs)} MACs")
+            f"{shapes_text(row.output_shapes)}, {thousands(row.params)} params, {thousands(row.macs)} MACs")
 
 
 def formula_text(d: Derivation) -> str:

@@ -34,3 +34,10 @@ def shape_text(shape: tuple[int | None, ...]) -> str:
     """(None, 28, 28, 6) as Keras prints it."""
     inner = ", ".join("None" if d is None else formula(d) for d in shape)
     return f"({inner},)" if len(shape) == 1 else f"({inner})"
+
+
+def shapes_text(shapes: tuple[tuple[int | None, ...], ...]) -> str:
+    """A layer's outputs as Keras prints them: one shape, or a list of shapes for several."""
+    if len(shapes) == 1:
+        return shape_text(shapes[0])
+    return "[" + ", ".join(shape_text(shape) for shape in shapes) + "]"

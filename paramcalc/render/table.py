@@ -7,7 +7,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from paramcalc.render.numbers import readable_bytes, shape_text, thousands
+from paramcalc.render.numbers import readable_bytes, shape_text, shapes_text, thousands
 from paramcalc.render.tabular import Column, Tabular
 from paramcalc.report import BYTES_PER_VALUE, Report, display_rows
 
@@ -29,7 +29,8 @@ def render_table(report: Report, depth: int | None = None, counted_by: str = "")
     for row in display_rows(report, depth):
         layer = Text("  " * row.depth + row.name)
         layer.append(f" ({row.type})", style="dim")
-        cells: list[Text | str] = [layer, shape_text(row.output_shape), thousands(row.params), thousands(row.macs)]
+        shown = shapes_text(row.output_shapes) if row.extra_outputs else shape_text(row.output_shape)
+        cells: list[Text | str] = [layer, shown, thousands(row.params), thousands(row.macs)]
         if counted:
             cells.append(thousands(row.convention_count))
         if graph:
@@ -78,10 +79,14 @@ def warnings(report: Report) -> list[Text]:
     return lines
 
 
+def _outputs_cell(value: tuple[int | None, ...] | list[tuple[int | None, ...]]) -> str:
+    return shapes_text(tuple(value)) if isinstance(value, list) else shape_text(value)
+
+
 def rows_table(report: Report, depth: int | None = None) -> Tabular:
     """The layer rows as a plain table, for CSV and Markdown (folded as --depth asks)."""
     columns = [Column("name", "Layer", numeric=False), Column("type", "Type", numeric=False),
-               Column("output_shape", "Output Shape", numeric=False, show=shape_text),
+               Column("output_shape", "Output Shape", numeric=False, show=_outputs_cell),
                Column("params", "Param #"), Column("trainable_params", "Trainable"),
                Column("non_trainable_params", "Non-trainable"), Column("macs", "MACs")]
     if report.convention != "paper":
@@ -90,7 +95,9 @@ def rows_table(report: Report, depth: int | None = None) -> Tabular:
     rows = []
     for shown in display_rows(report, depth):
         layer = None if shown.is_block else by_name.get(shown.name)
-        rows.append({"name": shown.name, "type": shown.type, "output_shape": shown.output_shape,
+        # Several outputs as a list of shapes (as Keras prints them), in CSV too.
+        outputs = list(shown.output_shapes) if shown.extra_outputs else shown.output_shape
+        rows.append({"name": shown.name, "type": shown.type, "output_shape": outputs,
                      "params": shown.params, "macs": shown.macs, "convention_count": shown.convention_count,
                      "trainable_params": layer.trainable_params if layer else None,
                      "non_trainable_params": layer.non_trainable_params if layer else None})

@@ -8,19 +8,21 @@ a plain name inside a block gets the block instance's name as a prefix (`b1.conv
 get Keras-style names (conv2d, conv2d_1) per scope; the repetitions of a named item with `repeat: n`
 are `name_1` ... `name_n`, and `name` itself means the last one (the repeated chain's output).
 A layer reads the previous layer unless `inputs:` says otherwise; `input` is the scope's input
-(the model input, or the block's).
+(the model input, or the block's). `name[k]` reads output k of a layer with several outputs (the
+engine checks k); a kind that reads nothing (`no_input`, Parameter) gets no inputs.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-from paramcalc.errors import Location, SpecError, UnknownLayerError
+from paramcalc.errors import Location, ParamcalcError, SpecError, SpecErrors, UnknownLayerError
 from paramcalc.names import REFUSED
 from paramcalc.record import Record
 from paramcalc.spec import expr
-from paramcalc.spec.model import DEFAULT_INPUT, LayerSpec
+from paramcalc.spec.model import DEFAULT_INPUT, LayerSpec, split_reference
 from paramcalc.spec.yamlnodes import Node
 from paramcalc.suggest import did_you_mean
 
@@ -90,7 +92,8 @@ def to_plain(value: Any) -> Any:
 
 
 class Expander:
-    def __init__(self, blocks: dict[str, BlockDef], global_env: dict[str, Any], max_layers: int = MAX_LAYERS) -> None:
+    def __init__(self, blocks: dict[str, BlockDef], global_env: dict[str, Any], max_layers: int = MAX_LAYERS,
+                 reads_nothing: Callable[[str], bool] | None = None) -> None:
         self.blocks = blocks
         self.global_env = global_env
         self.max_layers = max_layers
@@ -98,6 +101,9 @@ class Expander:
         self.taken: dict[str, Location] = {}  # full names -> where they come from
         self.outputs: dict[str, str] = {}  # named layers and block instances -> the layer that is their output
         self.block_stack: list[str] = []
+        # Whether a kind takes no input (Parameter): the loader knows the kinds, the expander only names.
+        self.takes_no_input = reads_nothing or (lambda kind: False)
+        self.reads_nothing: dict[str, bool] = {}  # its answers, by kind
 
     # -- items -----------------------------------------------------------------------------------
     def expand(self, items: list[Node], scope: Scope) -> str | None:
@@ -119,7 +125,7 @@ class Expander:
                 name = self._name(declared, env, index if repeat is not None and repeat > 1 else None)
                 # Templated names ({id}) are unique by construction and used as written, unprefixed.
                 full = name if name is None or templated or not scope.prefix else scope.prefix + name
-                inputs = self._inputs(control.get("inputs"), scope, kind_loc)
+                inputs = self._inputs(control.get("inputs"), scope, kind_loc, kind)
                 if kind in self.blocks:
                     last = self._block(kind, body, kind_loc, full, inputs, scope, env)
                 else:
@@ -151,31 +157,65 @@ class Expander:
         if not isinstance(node.value, str) or not node.value:
             raise SpecError("a layer `name` must be a non-empty word", node.loc, "write e.g. `name: conv1`.")
         text = node.value
+        if "[" in text or "]" in text:
+            raise SpecError(f"a layer name cannot contain brackets; got `{text}`", node.loc,
+                            "brackets pick one output of a layer with several (`halves[1]`): rename the layer.")
         if "{" in text:
             return _TEMPLATE.sub(lambda m: _template_value(m.group(1), env, node.loc), text)
         return text if index is None else f"{text}_{index + 1}"
 
-    def _inputs(self, node: Node | None, scope: Scope, loc: Location) -> tuple[str, ...]:
+    def _inputs(self, node: Node | None, scope: Scope, loc: Location, kind: str) -> tuple[str, ...]:
+        nothing = self._reads_nothing(kind)
         if node is None:
+            if nothing:
+                return ()
             if scope.previous is None:
                 raise SpecError("this layer has nothing to read: the model has several inputs", loc,
                                 "say which with `inputs: NAME`.")
             return (scope.previous,)
         names = node.value if node.is_list else [node]
+        if nothing:
+            if names:
+                raise SpecError(f"{kind} makes its values from its own weights and reads no input", node.loc,
+                                "remove `inputs:` (it takes neither the layer above nor a named one).")
+            return ()
         if not names:
             raise SpecError("`inputs` is empty", node.loc, "name at least one layer or model input.")
-        return tuple(self._reference(item, scope) for item in names)
+        found: list[str] = []
+        errors: list[ParamcalcError] = []
+        for item in names:  # every wrong name at once
+            try:
+                found.append(self._reference(item, scope))
+            except SpecError as error:
+                errors.append(error)
+        if errors:
+            raise errors[0] if len(errors) == 1 else SpecErrors(errors)
+        return tuple(found)
+
+    def _reads_nothing(self, kind: str) -> bool:
+        known = self.reads_nothing.get(kind)
+        if known is None:
+            known = self.reads_nothing[kind] = kind not in self.blocks and self.takes_no_input(kind)
+        return known
 
     def _reference(self, node: Node, scope: Scope) -> str:
+        """The full name a reference in `inputs:` reads: `name`, or output k of a layer as `name[k]`."""
         name = node.value
         if not isinstance(name, str):
             raise SpecError(f"`inputs` must name layers; got {node.plain()!r}", node.loc,
                             "write e.g. `inputs: [a, b]`.")
+        base, index = split_reference(name)
+        return self._resolve(base, node, scope) if index is None else f"{self._resolve(base, node, scope)}[{index}]"
+
+    def _resolve(self, name: str, node: Node, scope: Scope) -> str:
         if name == DEFAULT_INPUT and scope.input is not None:
             return scope.input
         passed = scope.env.get(name)
-        if isinstance(passed, str) and passed != name and (passed in self.outputs or passed in self.taken):
-            return self.outputs.get(passed, passed)  # a block argument naming a layer outside the block
+        if isinstance(passed, str) and passed != name:
+            layer, index = split_reference(passed)
+            if layer in self.outputs or layer in self.taken:  # a block argument naming a layer outside the block
+                full = self.outputs.get(layer, layer)
+                return full if index is None else f"{full}[{index}]"
         if name in scope.local:
             return scope.local[name]
         if not scope.prefix and name in self.taken:
@@ -283,11 +323,12 @@ class Expander:
         last = self.expand(block.layers, inner)
         self.block_stack.pop()
         if block.output is not None:
-            out = block.output.value
+            out, index = split_reference(block.output.value) if isinstance(block.output.value, str) else (
+                block.output.value, None)
             if out not in inner.local:
                 raise SpecError(f"block `{kind}` has no layer named `{out}` for its output", block.output.loc,
                                 did_you_mean(str(out), inner.local) or "name one of its layers.")
-            last = inner.local[out]
+            last = inner.local[out] if index is None else f"{inner.local[out]}[{index}]"
         assert last is not None
         return last
 

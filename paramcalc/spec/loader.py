@@ -8,11 +8,19 @@ from typing import Any
 
 import yaml
 
-from paramcalc.errors import Location, SpecError
+from paramcalc.errors import Location, ParamcalcError, SpecError, SpecErrors
 from paramcalc.spec import expr
 from paramcalc.spec.expand import MAX_LAYERS, BlockDef, Expander, Scope, resolve
 from paramcalc.spec.expect import parse_expect
-from paramcalc.spec.model import CHANNELS_FIRST, CHANNELS_LAST, DATA_FORMATS, DEFAULT_INPUT, LayerSpec, Spec
+from paramcalc.spec.model import (
+    CHANNELS_FIRST,
+    CHANNELS_LAST,
+    DATA_FORMATS,
+    DEFAULT_INPUT,
+    LayerSpec,
+    Spec,
+    split_reference,
+)
 from paramcalc.spec.yamlnodes import MAX_NODES, Node, decode, parse_yaml
 from paramcalc.suggest import did_you_mean
 
@@ -121,7 +129,7 @@ def spec_from_node(root: Node, default_name: str = "model", overrides: dict[str,
                         "write one layer per line, each starting with `- `, e.g. `- Dense: 10`.")
     if not layers_node.value:
         raise SpecError("`layers` is empty", layers_node.loc, "add at least one layer, e.g. `- Flatten`.")
-    expander = Expander(blocks, env, max_layers)
+    expander = Expander(blocks, env, max_layers, takes_no_input)
     for input_name, loc in input_locs.items():
         expander.taken[input_name] = loc
     single = next(iter(inputs)) if len(inputs) == 1 else None
@@ -129,11 +137,12 @@ def spec_from_node(root: Node, default_name: str = "model", overrides: dict[str,
     if not expander.layers:
         raise SpecError("no layer is left once `when:` conditions and `repeat: 0` are applied", layers_node.loc,
                         "check the conditions and counts.")
-    outputs = output_names(top.get("outputs"), expander, last)
+    outputs, output_locs = output_names(top.get("outputs"), expander, last)
     if data_format is None:
         data_format = implied_data_format(expander.layers)
     return Spec(source=root.loc.file, name=name, inputs=inputs, input_locs=input_locs, data_format=data_format,
-                layers=tuple(expander.layers), outputs=outputs, vars=env, expectations=expectations)
+                layers=tuple(expander.layers), outputs=outputs, vars=env, expectations=expectations,
+                output_locs=output_locs)
 
 
 _MISSING_HINTS = {
@@ -269,6 +278,14 @@ def block_defs(node: Node | None) -> dict[str, BlockDef]:
     return blocks
 
 
+def takes_no_input(kind: str) -> bool:
+    """A kind that makes its values from its own weights (Parameter); an unknown kind is not (the
+    engine reports it with suggestions)."""
+    from paramcalc.layers.registry import FAMILY_OF, lookup
+
+    return kind in FAMILY_OF and lookup(kind, Location("")).no_input
+
+
 def implied_data_format(layers: list[LayerSpec]) -> str:
     """The data format of a spec that states none: PyTorch's channels_first ([C, H, W]) when its
     spatial layers are PyTorch spellings (Conv2d, MaxPool2d, ...), else Keras's channels_last.
@@ -298,18 +315,29 @@ def implied_data_format(layers: list[LayerSpec]) -> str:
     return CHANNELS_FIRST if "torch" in first else CHANNELS_LAST
 
 
-def output_names(node: Node | None, expander: Expander, last: str | None) -> tuple[str, ...]:
+def output_names(node: Node | None, expander: Expander, last: str | None
+                 ) -> tuple[tuple[str, ...], dict[str, Location]]:
+    """The full names `outputs:` gives (`name[k]`: output k of a layer with several, checked by the
+    engine), with where each is written; every unknown name is reported at once."""
     if node is None:
         assert last is not None
-        return (last,)
+        return (last,), {}
     items = node.value if node.is_list else [node]
-    names = []
+    names: list[str] = []
+    locs: dict[str, Location] = {}
+    errors: list[ParamcalcError] = []
     for item in items:
-        name = item.value
+        written, index = split_reference(item.value) if isinstance(item.value, str) else (item.value, None)
+        name = written
         if isinstance(name, str) and name not in expander.taken and name in expander.outputs:
             name = expander.outputs[name]  # a repeated item or a block instance: its last layer
-        if not isinstance(name, str) or name not in expander.taken:
-            raise SpecError(f"no layer is named `{item.value}`", item.loc,
-                            did_you_mean(str(item.value), expander.taken) or "name a layer of the spec.")
-        names.append(name)
-    return tuple(names)
+        if not isinstance(name, str) or split_reference(name)[0] not in expander.taken:
+            errors.append(SpecError(f"no layer is named `{written}`", item.loc,
+                                    did_you_mean(str(written), expander.taken) or "name a layer of the spec."))
+            continue
+        full = name if index is None else f"{name}[{index}]"
+        names.append(full)
+        locs[full] = item.loc
+    if errors:
+        raise errors[0] if len(errors) == 1 else SpecErrors(errors)
+    return tuple(names), locs

@@ -16,6 +16,19 @@ DEFAULT_INPUT = "input"
 Shape = tuple[int, ...]
 
 
+def split_reference(name: str) -> tuple[str, int | None]:
+    """`halves[1]` -> ("halves", 1): output k of a layer with several outputs; a bare name -> (name, None).
+    Brackets cannot clash with the `.` of block-prefixed names (`down.conv1`), and a layer name cannot
+    hold them (spec/expand.py refuses it)."""
+    if not name.endswith("]"):
+        return name, None
+    base, bracket, index = name[:-1].rpartition("[")
+    digits = index[1:] if index.startswith("-") else index
+    if not bracket or not base or not digits.isdecimal() or not digits.isascii() or len(digits) > 100:
+        return name, None  # (past 100 digits no layer has such an output: it is read as a plain name)
+    return base, int(index)
+
+
 class LayerSpec(Record):
     """One layer after expansion: arguments resolved to plain values, inputs to full names."""
 
@@ -39,11 +52,12 @@ class LayerSpec(Record):
 
 class Spec(Record):
     __slots__ = ("source", "name", "inputs", "input_locs", "data_format", "layers", "outputs", "vars",
-                 "expectations")
+                 "expectations", "output_locs")
 
     def __init__(self, source: str, name: str, inputs: dict[str, Shape], input_locs: dict[str, Location],
                  data_format: str, layers: tuple[LayerSpec, ...], outputs: tuple[str, ...],
-                 vars: dict[str, Any] | None = None, expectations: tuple[Expectation, ...] | None = None) -> None:
+                 vars: dict[str, Any] | None = None, expectations: tuple[Expectation, ...] | None = None,
+                 output_locs: dict[str, Location] | None = None) -> None:
         self.source = source
         self.name = name
         self.inputs = inputs  # model inputs by name, without the batch dimension
@@ -53,6 +67,7 @@ class Spec(Record):
         self.outputs = outputs
         self.vars: dict[str, Any] = {} if vars is None else vars
         self.expectations = expectations  # None: the spec has no `expect:` block
+        self.output_locs: dict[str, Location] = {} if output_locs is None else output_locs  # `outputs:` entries
 
     @property
     def channels_last(self) -> bool:

@@ -11,6 +11,7 @@ read in a little over half the time, with half the peak memory.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -456,6 +457,16 @@ _CLOSING_TOKENS = (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.Blo
 _BEFORE_ROOT_TOKENS = (yaml.StreamStartToken, yaml.DirectiveToken, yaml.DocumentStartToken)
 
 
+# `halves[1]` written bare: fine as a plain value, but inside a flow collection YAML reads its `[`.
+_REFERENCE = re.compile(r"""(?<![\w."'])([A-Za-z_][\w.-]*\[-?\d+\])""")
+
+
+def _unquoted_references(text: str, mark: Any) -> list[str]:
+    """Output references (`halves[1]`) written without quotes on the line YAML stopped at."""
+    lines = text.splitlines()
+    return _REFERENCE.findall(lines[mark.line]) if mark is not None and mark.line < len(lines) else []
+
+
 def parse_yaml(text: str, source: str, max_nodes: int = MAX_NODES) -> Node | None:
     """Parse one YAML document into located `Node`s; None for an empty document."""
     try:
@@ -469,8 +480,10 @@ def parse_yaml(text: str, source: str, max_nodes: int = MAX_NODES) -> Node | Non
         loc = _loc(source, mark) if mark is not None else Location(source)
         problem = exc.problem or exc.context or "malformed YAML"
         context = f" ({exc.context})" if exc.context and exc.problem else ""
+        references = ", ".join(f'"{r}"' for r in _unquoted_references(text, mark))
         raise SpecError(f"this is not valid YAML: {problem}{context}", loc,
-                        "check the indentation, brackets and quotes around this place.") from None
+                        f"inside [...] or {{...}} an output reference must be quoted: write {references}"
+                        if references else "check the indentation, brackets and quotes around this place.") from None
     except yaml.YAMLError as exc:
         raise SpecError(f"this is not valid YAML: {exc}", Location(source),
                         "check the file is a YAML spec.") from None

@@ -30,14 +30,17 @@ from paramcalc.spec.yamlnodes import decode  # noqa: E402
 KINDS = ["Conv2D", "Conv2d", "Dense", "Linear", "MaxPooling2D", "MaxPool2d", "Flatten", "Add", "Concatenate",
          "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose", "ConvTranspose2d", "BatchNormalization",
          "Reshape", "ZeroPadding2D", "Cropping2D", "UpSampling2D", "GlobalAveragePooling2D", "AdaptiveAvgPool2d",
-         "PReLU", "LayerNorm", "Upsample", "blk", "Nope", "conv2d"]
+         "PReLU", "LayerNorm", "Upsample", "Split", "Chunk", "Unbind", "Parameter", "Mean", "Select", "SelectToken",
+         "blk", "Nope", "conv2d"]
 KEYS = ["filters", "kernel_size", "strides", "padding", "units", "pool_size", "name", "inputs", "repeat", "when",
         "axis", "groups", "dilation_rate", "depth_multiplier", "target_shape", "cropping", "size", "out_channels",
-        "stride", "ceil_mode", "output_padding", "use_bias", "normalized_shape", "scale_factor", "x"]
+        "stride", "ceil_mode", "output_padding", "use_bias", "normalized_shape", "scale_factor", "chunks", "dim",
+        "split_size_or_sections", "shape", "index", "keepdim", "x"]
 VALUES = ["0", "1", "2", "3", "-1", "7", "1e999", "2.5", "same", "valid", "causal", "true", "null", "[1, 2]",
           "[[0, 1], [1, 0]]", "[]", "{}", "'a'", "alpha", '"alpha * 2"', '"1/0"', '"2**2**99"', "input",
           "[input, a]", "a", "&x [1]", "*x", "!!python/object:os.system", "99999999999999999999999999", "~",
-          '"int(alpha)"', '"(((("', "'{i}'", '"x{i}"', "[H, W]", "1e-300", "nan", ".inf"]
+          '"int(alpha)"', '"(((("', "'{i}'", '"x{i}"', "[H, W]", "1e-300", "nan", ".inf", '"a[0]"', "a[-1]",
+          '["a[1]", a]', '"input[0]"', '"a[99999999999999999999]"']
 TOP = ["input: [8, 8, 3]\n", "input: [H, W, 3]\n", "inputs: {a: [4], b: [4]}\n", "vars: {alpha: 1.5}\n",
        "data_format: channels_first\n", "blocks: {blk: {args: {f: 2}, layers: [{Dense: f}]}}\n",
        "expect: {params: 1}\n", "outputs: [a]\n", "name: x\n", "input: [0]\n", "input: [1e3]\n", "---\n", "\t",
