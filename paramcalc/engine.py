@@ -110,7 +110,7 @@ def make_row(layer: LayerSpec, computed: Computed, first_input: Shape, keep_form
     result, warnings, notes = computed
     trainable, frozen = result.trainable.value, result.non_trainable.value
     return LayerRow(
-        name=layer.name, type=layer.kind, output_shape=(None, *result.output_shape),
+        name=layer.name, type=result.label or layer.kind, output_shape=(None, *result.output_shape),
         params=trainable + frozen, trainable_params=trainable, non_trainable_params=frozen,
         macs=result.macs.value, loc=layer.loc,
         derivations=result.derivations + notes if keep_formulas else (),

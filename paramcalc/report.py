@@ -53,7 +53,7 @@ class LayerRow(Record):
     @property
     def kind(self) -> type[LayerKind]:
         """The layer's definition, whose traits (layers/traits.py) the consumers of rows read."""
-        return lookup(self.type, self.loc)
+        return lookup(self.type.split(" (", 1)[0], self.loc)  # "LSTM (PyTorch)" is an LSTM
 
 
 class Diagnostic(Record):

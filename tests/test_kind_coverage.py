@@ -1,8 +1,8 @@
 """Every registered layer kind is checked against a framework, or says why not.
 
 A kind is covered when a framework fixture with figures uses it: a layer of a case's spec in
-keras_layers.json, torch_layers.json or torch_attention.json (cases the framework refused do not
-count: they check no figure), or a layer type of a model in keras_applications.json or
+keras_layers.json, torch_layers.json, torch_attention.json, keras_rnn.json or torch_rnn.json (cases the
+framework refused do not count: they check no figure), or a layer type of a model in keras_applications.json or
 torchvision_models.json (compared with the zoo specs). Otherwise it must be listed, with its reason,
 in tests/fixtures/unfixtured_kinds.yaml."""
 
@@ -18,7 +18,8 @@ from paramcalc.layers.registry import all_kinds
 from tests.conftest import FIXTURES
 
 REGISTRY = all_kinds()
-SPEC_FIXTURES = ("keras_layers.json", "torch_layers.json", "torch_attention.json")
+SPEC_FIXTURES = ("keras_layers.json", "torch_layers.json", "torch_attention.json", "keras_rnn.json",
+                 "torch_rnn.json")
 MODEL_FIXTURES = {"keras_applications.json": "cases", "torchvision_models.json": "models"}
 
 

@@ -94,11 +94,11 @@ class Structure(Record):
 class LayerResult(Record):
     """What a layer kind computes: its output shape and counts, and the steps that explain them."""
 
-    __slots__ = ("output_shape", "trainable", "non_trainable", "macs", "steps", "structure", "ops")
+    __slots__ = ("output_shape", "trainable", "non_trainable", "macs", "steps", "structure", "ops", "label")
 
     def __init__(self, output_shape: Shape, trainable: Q = ZERO, non_trainable: Q = ZERO, macs: Q = ZERO,
                  steps: tuple[Derivation, ...] = (), structure: Structure | None = None,
-                 ops: dict[str, Any] | None = None) -> None:
+                 ops: dict[str, Any] | None = None, label: str | None = None) -> None:
         self.output_shape = output_shape
         self.trainable = trainable
         self.non_trainable = non_trainable
@@ -106,6 +106,9 @@ class LayerResult(Record):
         self.steps = steps  # the kind's own figures: output lengths, the parts of a separable conv, ...
         self.structure = structure
         self.ops: dict[str, Any] = {} if ops is None else ops  # operations other than MACs, by kind (ops.py)
+        # The type column when the kind's name alone does not say which framework's layer it is: a name
+        # both share decides by its arguments, e.g. "LSTM (PyTorch)" (the kind is the text before " (").
+        self.label = label
 
     @property
     def derivations(self) -> tuple[Derivation, ...]:
@@ -193,6 +196,12 @@ class LayerKind:
     spatial: ClassVar[bool] = False
     example: ClassVar[str] = "{}"  # arguments of a typical use, as YAML (shown by `paramcalc layers`)
     example_rank: ClassVar[int] = 2  # spatial dims of the example input (0: a flat vector)
+
+    @classmethod
+    def cost_of(cls, args: Mapping[str, Any]) -> Cost:
+        """The category of one layer of this kind, from its arguments as written: the kind's own,
+        except for a wrapper (TimeDistributed), which computes what its inner layer computes."""
+        return cls.cost
 
     @classmethod
     def example_input(cls, channels_last: bool) -> Shape:

@@ -42,6 +42,11 @@ SYMBOLS: dict[str, str] = {
     "value_dim": "value size per head",
     "Tq": "query positions attended over", "Tk": "key and value positions attended over",
     "G": "positions on the axes not attended over (each attends on its own)",
+    "T": "time steps (the sequence length)",
+    "hidden": "hidden size (PyTorch hidden_size)",
+    "proj": "projected output size (LSTM proj_size)",
+    "dirs": "directions (2 for a bidirectional layer)",
+    "layers": "stacked recurrent layers (num_layers)",
 }
 
 # How the operations read, for the legends (+ and - need no words).

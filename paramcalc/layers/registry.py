@@ -42,11 +42,13 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "AdaptiveMaxPool2d", "MaxPooling3D", "AveragePooling3D", "MaxPool3d", "AvgPool3d",
         "GlobalAveragePooling3D", "GlobalMaxPooling3D", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d",
     ),
+    "recurrent": ("SimpleRNN", "LSTM", "GRU", "RNN", "RNNCell", "LSTMCell", "GRUCell"),
     "reshape": (
         "Flatten", "Reshape", "Upsample", "ZeroPadding1D", "Cropping1D", "UpSampling1D", "ZeroPad1d",
         "ZeroPadding2D", "Cropping2D", "UpSampling2D", "ZeroPad2d", "ZeroPadding3D", "Cropping3D",
         "UpSampling3D", "ZeroPad3d",
     ),
+    "wrappers": ("TimeDistributed", "Bidirectional"),
 }
 # Kind -> its family, in registration order (which decides between Conv2D and Conv2d in hints).
 FAMILY_OF = {kind: family for family, kinds in FAMILIES.items() for kind in kinds}
