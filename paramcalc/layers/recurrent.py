@@ -21,8 +21,29 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from paramcalc.errors import ArgumentError
-from paramcalc.layers.args import Arg, anything, boolean, choice, fraction, non_negative, number, optional, positive
-from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, format_shape, trainable_split
+from paramcalc.layers import sym
+from paramcalc.layers.args import (
+    Arg,
+    anything,
+    boolean,
+    choice,
+    fraction,
+    ints,
+    non_negative,
+    number,
+    optional,
+    positive,
+)
+from paramcalc.layers.base import (
+    Context,
+    Derivation,
+    LayerKind,
+    LayerResult,
+    Shape,
+    format_shape,
+    output_label,
+    trainable_split,
+)
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import (
     BIAS_ADDS,
@@ -33,8 +54,8 @@ from paramcalc.layers.ops import (
     PROJECTION_MACS,
     UNPROJECTED_MACS,
 )
-from paramcalc.layers.registry import register
-from paramcalc.layers.shapes import check_stated
+from paramcalc.layers.registry import define_ranked, register
+from paramcalc.layers.shapes import DATA_FORMAT, Floor, check_stated, dim_names, floor_warning, window_length
 from paramcalc.layers.traits import Cost
 from paramcalc.record import Record
 from paramcalc.suggest import did_you_mean
@@ -434,3 +455,75 @@ class GRUCell(TorchCell):
     name, cell = "GRUCell", GATED
     doc = "One step of a GRU (PyTorch): 3 gates, two bias vectors each."
     args = CELL_ARGS
+
+
+# ---- Keras ConvLSTM ---------------------------------------------------------------------------------------
+
+class ConvLSTM(LayerKind):
+    """An LSTM whose four gates are convolutions: the step's input through the layer's window (its
+    strides, padding and dilation), the previous state (H' x W' x filters) through a 'same' window of
+    stride 1. Input (T, *spatial, C) in the spec's data format."""
+
+    rank: ClassVar[int]
+    cost = Cost.RECURRENT
+    example = "{filters: 4, kernel_size: 3}"
+    doc = ("LSTM with convolutional gates (Keras) over a sequence of feature maps (T, ..., C): 4 gates, each a "
+           "convolution of the step's input and one of the previous state ('same', stride 1).")
+
+    @classmethod
+    def arguments(cls) -> tuple[Arg, ...]:
+        rank = cls.rank
+        return (Arg("filters", positive), Arg("kernel_size", ints(rank)), Arg("strides", ints(rank), 1),
+                Arg("padding", choice("valid", "same"), "valid"), DATA_FORMAT, Arg("dilation_rate", ints(rank), 1),
+                *KERAS_ARGS[1:], *GATED_ARGS[:1], Arg("unit_forget_bias", boolean, True))
+
+    @classmethod
+    def example_input(cls, channels_last: bool) -> Shape:
+        return (3, *cls.rank * (9,), 4) if channels_last else (3, 4, *cls.rank * (9,))
+
+    @classmethod
+    def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        if max(a["strides"]) > 1 and max(a["dilation_rate"]) > 1:
+            raise ctx.arg_error("dilation_rate", f"cannot be above 1 when strides are above 1 in Keras "
+                                f"(strides={list(a['strides'])}, dilation_rate={list(a['dilation_rate'])})",
+                                "use strides 1 with dilation, or dilation_rate 1 with strides.")
+        if len(shape) != cls.rank + 2:
+            raise ctx.fail(f"expects a sequence of {cls.rank}-D feature maps, {cls.rank + 2}-D (T, ..., C), but gets "
+                           f"{format_shape(shape)}", f"give it (time steps, {cls.rank} spatial dims, channels).")
+        if a["return_state"]:
+            raise ctx.arg_error("return_state", "is not supported yet: the layer then returns its output and its "
+                                "final states, several outputs, and paramcalc's layers have one",
+                                "leave return_state out (the output and the counts are the same without it).")
+        steps = shape[0]
+        spatial, channels = ctx.split_channels(shape[1:], cls.rank)
+        names, floors = dim_names(cls.rank), list[Floor]()
+        lengths = [window_length(n, f, s, d, a["padding"], name, floors)
+                   for n, f, s, d, name in zip(spatial, a["kernel_size"], a["strides"], a["dilation_rate"], names)]
+        for name, q in zip(names, lengths):
+            if sym.certainly_below(q.value, 1):
+                raise ctx.fail(f"the output {name} would be {q.render(True)} = {q.render()} = {q.value}: the kernel "
+                               "is larger than the input", "use a smaller kernel_size or padding: same.", "kernel_size")
+        if floors:
+            ctx.warn(floor_warning(floors))
+        kernel_names = (["F"] * cls.rank if len(set(a["kernel_size"])) == 1
+                        else [f"F{name[0]}" for name in names])
+        kernel = Q.product(Q.of(k, n) for k, n in zip(a["kernel_size"], kernel_names))
+        C, M = Q.of(channels, "C"), Q.of(a["filters"], "M")
+        positions = Q.product(Q.of(q.value, f"{name[0].upper()}'") for q, name in zip(lengths, names))
+        gate = kernel * (C + M) * M + M if a["use_bias"] else kernel * (C + M) * M
+        params = Q.of(4) * gate
+        macs = Q.of(steps, "T") * (Q.of(4) * positions * M * (kernel * (C + M)))
+        trainable, frozen = trainable_split(params, ZERO, a)
+        values = positions.value * a["filters"]  # one state's values
+        ops = scaled({GATE_VALUES: 4 * values, BIAS_ADDS: 4 * values * int(a["use_bias"]), GATE_PRODUCTS: 4 * values,
+                      CELL_STATE: values}, steps)
+        figures = tuple(Derivation(output_label(name), q) for name, q in zip(names, lengths)) + tuple(
+            Derivation(f"gate {letter}", gate, f"({what}: {letter} = {act}(W * x + b + U * h))")
+            for letter, what, act in GATE_NAMES[LONG])
+        out = ctx.join_channels(tuple(q.value for q in lengths), a["filters"])
+        return LayerResult((steps, *out) if a["return_sequences"] else out, trainable, frozen, macs, steps=figures,
+                           ops=ops)
+
+
+for _rank in (1, 2, 3):
+    define_ranked(ConvLSTM, f"ConvLSTM{_rank}D", _rank)

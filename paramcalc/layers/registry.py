@@ -42,7 +42,8 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "AdaptiveMaxPool2d", "MaxPooling3D", "AveragePooling3D", "MaxPool3d", "AvgPool3d",
         "GlobalAveragePooling3D", "GlobalMaxPooling3D", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d",
     ),
-    "recurrent": ("SimpleRNN", "LSTM", "GRU", "RNN", "RNNCell", "LSTMCell", "GRUCell"),
+    "recurrent": ("SimpleRNN", "LSTM", "GRU", "RNN", "RNNCell", "LSTMCell", "GRUCell", "ConvLSTM1D", "ConvLSTM2D",
+                  "ConvLSTM3D"),
     "reshape": (
         "Flatten", "Reshape", "Upsample", "ZeroPadding1D", "Cropping1D", "UpSampling1D", "ZeroPad1d",
         "ZeroPadding2D", "Cropping2D", "UpSampling2D", "ZeroPad2d", "ZeroPadding3D", "Cropping3D",
