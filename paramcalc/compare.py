@@ -156,7 +156,7 @@ def _pointwise_after(rows: Sequence[LayerRow], i: int) -> int | None:
         if s is not None:
             pointwise = s.variant is Variant.STANDARD and s.groups == 1 and math.prod(s.kernel) == 1
             return j if pointwise and s.out_spatial == rows[i].structure.out_spatial else None  # type: ignore[union-attr]
-        if not rows[j].kind.cost.value_keeping:
+        if not rows[j].kind.cost_of(rows[j].args).value_keeping:
             return None
     return None
 

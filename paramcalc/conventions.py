@@ -33,7 +33,7 @@ class Convention:
 
     def count(self, row: LayerRow) -> Any:
         """The layer's figure under this convention, by what its kind computes."""
-        return self.recipes[row.kind.cost](row)
+        return self.recipes[row.kind.cost_of(row.args)](row)
 
     def total(self, report: Report) -> Any:
         return sum((self.count(row) for row in report.rows), 0)
@@ -164,12 +164,6 @@ def _thop_attention(row: LayerRow) -> Any:
 
 # ---- ptflops ---------------------------------------------------------------------------------------
 
-def _ptflops_dense(row: LayerRow) -> Any:
-    s = row.structure
-    assert s is not None
-    return row.macs + (s.out_channels if s.use_bias else 0)  # the bias once, whatever the positions
-
-
 def _ptflops_norm(row: LayerRow) -> Any:
     # LocalResponseNorm: its own ops, plus the avg_pool3d it calls on the channel-padded input.
     return (_get(row, op.BATCH_NORM) + _get(row, op.BATCH_NORM_AFFINE)
@@ -195,6 +189,46 @@ def _ptflops_pool(row: LayerRow) -> Any:
 
 def _ptflops_attention(row: LayerRow) -> Any:
     return row.macs + _get(row, op.SOFTMAX)
+
+
+# ---- recurrent layers --------------------------------------------------------------------------------
+# As nn.RNN, nn.GRU, nn.LSTM and their cells are counted by each tool (tests/fixtures/torch_rnn.json). A
+# Keras recurrent layer is counted as the PyTorch module of its shape, with its own biases.
+
+def _fvcore_recurrent(row: LayerRow) -> Any:
+    """0: a whole-sequence layer runs as one aten::lstm, aten::gru or aten::rnn_tanh / rnn_relu, for which
+    fvcore 0.1.5 has no handle (it warns of an unsupported op). A cell traces as linear: its products count."""
+    return 0
+
+
+def _torchinfo_recurrent(row: LayerRow) -> Any:
+    return row.params * (row.input_shape[1] or 0)  # every parameter once per time step
+
+
+def _torchinfo_cell(row: LayerRow) -> Any:
+    return row.params * (row.output_shape[-1] or 0)  # torchinfo reads a cell's output (N, H) as (N, steps): H "steps"
+
+
+def _dispatched_macs(row: LayerRow) -> Any:
+    return row.macs - _get(row, op.FUSED_LSTM_MACS)
+
+
+def _flop_counter_recurrent(row: LayerRow) -> Any:
+    return 2 * _dispatched_macs(row)
+
+
+def _aten_recurrent(row: LayerRow) -> Any:
+    return 0 if _get(row, op.FUSED_LSTM_MACS) else row.macs + _get(row, op.BIAS_ADDS)
+
+
+def _thop_recurrent(row: LayerRow) -> Any:
+    products = _get(row, op.UNPROJECTED_MACS) or row.macs  # thop reads no proj_size
+    return products + _get(row, op.GATE_VALUES) + _get(row, op.BIAS_ADDS) + _get(row, op.GATE_PRODUCTS)
+
+
+def _ptflops_recurrent(row: LayerRow) -> Any:
+    return (row.macs - _get(row, op.PROJECTION_MACS) + _get(row, op.GATE_VALUES) + _get(row, op.GATE_PRODUCTS)
+            + 2 * _get(row, op.CELL_STATE) + _get(row, op.BIAS_ADDS))
 
 
 def apply(report: Report, name: str) -> Report:
@@ -251,48 +285,67 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                "activations, max pooling, additions and bias additions 0; the attention products of PyTorch's "
                "transformer layers (TransformerEncoderLayer, ...) 0, as they run in scaled_dot_product_attention, "
                "which fvcore has no handle for (their LayerNorms 5 per value), while MultiheadAttention's, "
-               "called with its default need_weights=True, are the batched products fvcore counts.",
-               _table((_fvcore_conv, C.CONV), (_macs, C.DENSE), (_fvcore_attention, C.ATTENTION),
-                      (_fvcore_norm, C.NORM), (_fvcore_pool, C.POOL), (_fvcore_upsample, C.UPSAMPLE),
+               "called with its default need_weights=True, are the batched products fvcore counts; recurrent "
+               "layers over a sequence 0 (no handle for aten::lstm, aten::gru, aten::rnn_tanh), recurrent cells "
+               "their products (traced as linear).",
+               _table((_fvcore_conv, C.CONV), (_macs, C.DENSE, C.RECURRENT_CELL), (_fvcore_attention, C.ATTENTION),
+                      (_fvcore_recurrent, C.RECURRENT), (_fvcore_norm, C.NORM), (_fvcore_pool, C.POOL),
+                      (_fvcore_upsample, C.UPSAMPLE),
                       (nothing, C.EMBEDDING, C.RECTIFIER, C.ACTIVATION, C.SOFTMAX, C.DROPOUT, C.RESHAPE,
                        C.MERGE))),
     Convention("torchinfo", "torchinfo total_mult_adds", "MACs",
                "for a convolution, every weight and bias times the output positions (so a transposed convolution "
                "is sized by its larger output, not its input); for any other layer with parameters, its "
                "parameter count once, whatever the positions (a Linear on a sequence counts as one position; "
-               "BatchNorm adds 2 x C); layers without parameters 0.",
-               _table((_torchinfo_conv, C.CONV),
+               "BatchNorm adds 2 x C); a recurrent layer its parameter count times the time steps, a recurrent "
+               "cell times its hidden size (torchinfo reads the cell's output (N, H) as N x steps); layers without "
+               "parameters 0.",
+               _table((_torchinfo_conv, C.CONV), (_torchinfo_recurrent, C.RECURRENT),
+                      (_torchinfo_cell, C.RECURRENT_CELL),
                       (_params_once, C.DENSE, C.ATTENTION, C.EMBEDDING, C.NORM, C.RECTIFIER, C.ACTIVATION,
                        C.SOFTMAX, C.DROPOUT, C.POOL, C.UPSAMPLE, C.RESHAPE, C.MERGE))),
     Convention("ptflops", "ptflops (default 'pytorch' backend)", "MACs",
-               "multiply-accumulates plus bias additions, but a Linear's bias only once whatever the positions; "
+               "multiply-accumulates plus bias additions (a Linear's at every position: its module hook); "
                "BatchNorm 2 per value (1 without affine); ReLU6, PReLU, ELU and LeakyReLU 1 per value, nn.ReLU "
                "twice (its module hook and its patched functional call both count), Tanh, Sigmoid and GELU 0; "
                "max, average and adaptive pooling (2 per input value); softmax 1 per value; LocalResponseNorm 3 "
-               "per value plus its channel-padded input; Dropout, additions and padding 0.",
-               _table((_macs_and_biases, C.CONV), (_ptflops_dense, C.DENSE), (_ptflops_attention, C.ATTENTION),
+               "per value plus its channel-padded input; Dropout, additions and padding 0; a recurrent layer or cell, "
+               "per step, its input and recurrent products (not an LSTM's projection), 1 per gate value, its "
+               "biases and the element-wise updates (GRU 4 per hidden unit, LSTM 6).",
+               _table((_macs_and_biases, C.CONV, C.DENSE), (_ptflops_attention, C.ATTENTION),
+                      (_ptflops_recurrent, C.RECURRENT, C.RECURRENT_CELL),
                       (_ptflops_norm, C.NORM), (_ptflops_rectifier, C.RECTIFIER),
                       (_ptflops_activation, C.ACTIVATION), (_ptflops_softmax, C.SOFTMAX), (_ptflops_pool, C.POOL),
                       (nothing, C.EMBEDDING, C.DROPOUT, C.UPSAMPLE, C.RESHAPE, C.MERGE))),
-    Convention("ptflops-aten", "ptflops backend='aten'", "MACs", "multiply-accumulates plus one per bias addition.",
+    Convention("ptflops-aten", "ptflops backend='aten'", "MACs",
+               "multiply-accumulates plus one per bias addition; an LSTM over a sequence without proj_size 0 (PyTorch "
+               "on CPU runs it as one oneDNN kernel, mkldnn_rnn, which dispatches no product).",
                _table((_macs_and_biases, C.CONV, C.DENSE, C.ATTENTION),
+                      (_aten_recurrent, C.RECURRENT, C.RECURRENT_CELL),
                       (nothing, C.EMBEDDING, C.NORM, C.RECTIFIER, C.ACTIVATION, C.SOFTMAX, C.DROPOUT, C.POOL,
                        C.UPSAMPLE, C.RESHAPE, C.MERGE))),
     Convention("thop", "thop profile", "MACs",
                "multiply-accumulates without biases (a transposed convolution sized by its output, as torchinfo "
                "does); BatchNorm 4 per value with an affine transform (2 without); average pooling 1 per output; "
                "adaptive and global average pooling (window + 1) per output; softmax 3n - 1 per n values; "
-               "activations, max pooling and additions 0.",
+               "activations, max pooling and additions 0; a recurrent layer or cell, per step, its products (an "
+               "LSTM's proj_size ignored), 1 per gate value, its biases and 4 per hidden unit for the element-wise "
+               "updates of an LSTM or a GRU.",
                _table((_thop_conv, C.CONV), (_macs, C.DENSE), (_thop_attention, C.ATTENTION), (_thop_norm, C.NORM),
+                      (_thop_recurrent, C.RECURRENT, C.RECURRENT_CELL),
                       (_thop_pool, C.POOL), (_thop_softmax, C.SOFTMAX, C.ACTIVATION),  # Keras `Activation: softmax`
                       (nothing, C.EMBEDDING, C.RECTIFIER, C.DROPOUT, C.UPSAMPLE, C.RESHAPE, C.MERGE))),
-    Convention("flop-counter", "PyTorch FlopCounterMode", "FLOPs", "exactly 2 per multiply-accumulate.",
+    Convention("flop-counter", "PyTorch FlopCounterMode", "FLOPs",
+               "exactly 2 per multiply-accumulate, except an LSTM over a sequence without proj_size, 0 (on CPU one "
+               "oneDNN kernel, mkldnn_rnn, which FlopCounterMode has no formula for).",
                _table((_twice_macs, C.CONV, C.DENSE, C.ATTENTION),
+                      (_flop_counter_recurrent, C.RECURRENT, C.RECURRENT_CELL),
                       (nothing, C.EMBEDDING, C.NORM, C.RECTIFIER, C.ACTIVATION, C.SOFTMAX, C.DROPOUT, C.POOL,
                        C.UPSAMPLE, C.RESHAPE, C.MERGE))),
     Convention("flops", "DeepSpeed / calflops FLOPs", "FLOPs",
-               "2 FLOPs per multiply-accumulate plus one per bias addition (DeepSpeed's and calflops' FLOPs).",
-               _table((_twice_macs_and_biases, C.CONV, C.DENSE, C.ATTENTION),
+               "2 FLOPs per multiply-accumulate plus one per bias addition (DeepSpeed's and calflops' FLOPs; for "
+               "recurrent layers paramcalc's reading, not checked against those tools' own RNN hooks).",
+               _table((_twice_macs_and_biases, C.CONV, C.DENSE, C.ATTENTION, C.RECURRENT, C.RECURRENT_CELL),
                       (nothing, C.EMBEDDING, C.NORM, C.RECTIFIER, C.ACTIVATION, C.SOFTMAX, C.DROPOUT, C.POOL,
                        C.UPSAMPLE, C.RESHAPE, C.MERGE))),
 )}

@@ -224,6 +224,12 @@ class LayerKind:
     example_rank: ClassVar[int] = 2  # spatial dims of the example input (0: a flat vector)
 
     @classmethod
+    def cost_of(cls, args: Mapping[str, Any]) -> Cost:
+        """The category of one layer of this kind, from its arguments as written: the kind's own,
+        except for a wrapper (TimeDistributed), which computes what its inner layer computes."""
+        return cls.cost
+
+    @classmethod
     def example_input(cls, channels_last: bool) -> Shape:
         """A small input this kind accepts, for `paramcalc layers` and the tests."""
         rank = getattr(cls, "rank", cls.example_rank)

@@ -47,7 +47,7 @@ SYMBOLS: dict[str, str] = {
     "head_dim": "size of each head",
     "dq": "query features", "dk": "key features", "dv": "value features",
     "d": "features per position",
-    "T": "input positions",
+    "T": "positions (time steps: the sequence length)",
     "tokens": "tokens put in front (num_tokens)",
     "sequence_length": "rows of the position table (sequence_length)",
     "vocabulary_size": "vocabulary size (vocabulary_size)",
@@ -65,6 +65,10 @@ SYMBOLS: dict[str, str] = {
     "encoder_layer_MACs": "MACs of one encoder layer",
     "num_decoder_layers": "decoder layers", "decoder_layer_params": "params of one decoder layer",
     "decoder_layer_MACs": "MACs of one decoder layer",
+    "hidden": "hidden size (PyTorch hidden_size)",
+    "proj": "projected output size (LSTM proj_size)",
+    "dirs": "directions (2 for a bidirectional layer)",
+    "layers": "stacked recurrent layers (num_layers)",
 }
 
 # How the operations read, for the legends (+ and - need no words).

@@ -35,6 +35,15 @@ SDPA_MACS = "sdpa_macs"
 LRN = "local_response_norm"  # values normalised across channels
 LRN_PADDED = "local_response_norm_padded"  # the same, over channels padded by size - 1
 
+# Recurrent layers, summed over time steps, directions and stacked layers (the RNN counters weigh them).
+GATE_VALUES = "gate_values"  # one per hidden unit, gate and step: the sums each gate's sigmoid or tanh reads
+GATE_PRODUCTS = "gate_products"  # LSTM and GRU: the products of gates and the sum that make the new state
+CELL_STATE = "cell_state"  # LSTM cell-state values, one per hidden unit and step
+PROJECTION_MACS = "projection_macs"  # the part of the MACs that is an LSTM's output projection (proj_size)
+UNPROJECTED_MACS = "unprojected_macs"  # an LSTM with proj_size: the MACs the same LSTM has without it
+FUSED_LSTM_MACS = "fused_lstm_macs"  # an LSTM over a sequence without projection: PyTorch on CPU runs it as
+# one oneDNN kernel (mkldnn_rnn), in which counters that read dispatched operations see no product
+
 
 def elements(shape: tuple[Any, ...]) -> Any:
     total = 1

@@ -56,6 +56,8 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "TransformerDecoder",
     ),
     "tensor": ("Split", "Chunk", "Unbind", "Parameter", "Mean", "Select", "SelectToken"),
+    "recurrent": ("SimpleRNN", "LSTM", "GRU", "RNN", "RNNCell", "LSTMCell", "GRUCell", "ConvLSTM1D", "ConvLSTM2D",
+                  "ConvLSTM3D"),
     "reshape": (
         "Flatten", "Reshape", "Upsample", "ZeroPadding1D", "Cropping1D", "UpSampling1D", "ZeroPad1d",
         "ZeroPadding2D", "Cropping2D", "UpSampling2D", "ZeroPad2d", "ZeroPadding3D", "Cropping3D",
@@ -66,6 +68,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "Rescaling", "Normalization", "CenterCrop", "RandomCrop", "Resizing", "RandomFlip", "RandomRotation",
         "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
     ),
+    "wrappers": ("TimeDistributed", "Bidirectional"),
 }
 # Kind -> its family, in registration order (which decides between Conv2D and Conv2d in hints).
 FAMILY_OF = {kind: family for family, kinds in FAMILIES.items() for kind in kinds}

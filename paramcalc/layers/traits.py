@@ -34,6 +34,8 @@ class Cost(Enum):
     UPSAMPLE = "upsample"  # repeats or interpolates values onto a larger grid
     RESHAPE = "reshape"  # moves, pads or crops values, computes nothing
     MERGE = "merge"  # combines several inputs: add, multiply, concatenate, ...
+    RECURRENT = "recurrent"  # a recurrent layer over a whole sequence: simple RNN, LSTM, GRU
+    RECURRENT_CELL = "recurrent_cell"  # one step of a recurrent cell (PyTorch RNNCell, LSTMCell, GRUCell)
 
     @property
     def value_keeping(self) -> bool:
