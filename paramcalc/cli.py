@@ -123,6 +123,13 @@ def convention_option(command: Callable[..., Any]) -> Callable[..., Any]:
                         "`paramcalc summary --conventions`).")(command)
 
 
+def units_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--units", type=click.Choice(["exact", "short"]), default="exact", show_default=True,
+                        help="How the table and Markdown write counts: exact (61,706) or short, three significant "
+                        "digits as papers and ptflops do (61.7 K, 25.6 M, 4.09 G; the footer gives both). CSV and "
+                        "JSON are always exact.")(command)
+
+
 class Terminal(NamedTuple):
     """How to draw a table: --width (None: the terminal's, or 200 when piped) and --no-color."""
 
@@ -213,7 +220,13 @@ def show(rendering: Any, terminal: Terminal) -> None:
     if isinstance(rendering, str):
         click.echo(rendering)
     else:
-        console_for(terminal).print(rendering)
+        console_for(terminal).print(rendering, crop=False)  # a line too long wraps; it is never cut
+
+
+def plain_text(terminal: Terminal) -> bool:
+    """--no-color, or NO_COLOR set to anything but the empty string (no-color.org): no colour, and no
+    bold or dim either."""
+    return terminal.no_color or bool(os.environ.get("NO_COLOR"))
 
 
 def console_for(terminal: Terminal) -> Any:
@@ -223,8 +236,8 @@ def console_for(terminal: Terminal) -> Any:
     # Piped output is not wrapped at 80 columns: it is read by programs and diffs, not a window.
     if width is None and not sys.stdout.isatty():
         width = 200
-    return Console(file=sys.stdout, width=width, no_color=terminal.no_color or None, highlight=False,
-                   force_terminal=None, soft_wrap=False)
+    return Console(file=sys.stdout, width=width, color_system=None if plain_text(terminal) else "auto",
+                   highlight=False, force_terminal=None, soft_wrap=False)
 
 
 # ---- the commands ---------------------------------------------------------------------------------
@@ -265,23 +278,35 @@ framework floors the output size).
               help="Instead of every layer, the model's total under every counting convention (paper, fvcore, "
               "torchinfo, ptflops, thop, ...) side by side, with what each adds explained by layer type.")
 @convention_option
+@units_option
+@click.option("--warnings", "shown_warnings", type=click.Choice(["short", "full", "off"]), default="short",
+              show_default=True, help="Warnings under the table: short folds the ones of the same cause into one "
+              "line naming the layers; full lists each with its arithmetic; off leaves them out (and CSV and "
+              "Markdown no longer say on stderr that they were left out). JSON always has them all.")
 @spec_options
 def summary(spec: str, fmt: ReportFormat, terminal: Terminal, by_type: bool, depth: int | None,
-            all_conventions: bool, convention: str, reader: SpecReader) -> None:
+            all_conventions: bool, convention: str, units: str, shown_warnings: str, reader: SpecReader) -> None:
     from paramcalc.sweep import count
 
     sweep = reader.sweep()
     view: Rendering
+    warned = 0  # warnings that CSV and Markdown leave out
     if count(sweep) > 1:
         view = sweep_view(spec, sweep)
     else:
         report = reader.report(spec, {name: values[0] for name, values in sweep.items()})
-        view = summary_view(report, by_type, depth, all_conventions, convention)
+        view = summary_view(report, by_type, depth, all_conventions, convention, shown_warnings)
+        warned = len(report.warnings) if shown_warnings != "off" else 0
+    view.short_units = units == "short"
     show(render_report(view, fmt), terminal)
+    if warned and fmt in (ReportFormat.CSV, ReportFormat.MARKDOWN):
+        them = "them" if warned > 1 else "it"
+        click.echo(f"paramcalc: {warned} warning{'s' if warned > 1 else ''} left out of the {fmt.value} output; "
+                   f"--format table or json shows {them} (--warnings off: no such note).", err=True)
 
 
-def summary_view(report: Report, by_type: bool, depth: int | None, all_conventions: bool,
-                 convention: str) -> Rendering:
+def summary_view(report: Report, by_type: bool, depth: int | None, all_conventions: bool, convention: str,
+                 shown_warnings: str = "short") -> Rendering:
     """What `summary` shows of one model: every layer (by default), its totals under every
     convention, or its figures by layer type."""
     if all_conventions:
@@ -297,7 +322,7 @@ def summary_view(report: Report, by_type: bool, depth: int | None, all_conventio
         from paramcalc.render.compare import by_type_table
 
         return by_type_table(report)
-    return SummaryView(report, depth, counted_by)
+    return SummaryView(report, depth, counted_by, warnings=shown_warnings)
 
 
 def sweep_view(spec: str, values: dict[str, list[str]]) -> Tabular:
@@ -441,10 +466,11 @@ ratio is 1/M + 1/K^2 (the seed's closed form). Weights exclude biases.
 @click.option("--desc", is_flag=True, help="Sort in descending order.")
 @output_options(ReportFormat, help="table for people; csv, json, markdown for notebooks and papers.")
 @convention_option
+@units_option
 @spec_options
 def compare(specs: tuple[str, ...], ins: str | None, outs: str | None, kernels: str | None, sizes: str | None,
             stride: int, multiplier: int, sort: str | None, desc: bool, fmt: ReportFormat, terminal: Terminal,
-            convention: str, reader: SpecReader) -> None:
+            convention: str, units: str, reader: SpecReader) -> None:
     grid = (ins, outs, kernels, sizes)
     if any(grid):
         if specs:
@@ -456,6 +482,7 @@ def compare(specs: tuple[str, ...], ins: str | None, outs: str | None, kernels: 
         table = compare_two_specs(specs, reader, convention)
     else:
         raise click.UsageError("give one SPEC, two SPECs to put side by side, or the grid options")
+    table.short_units = units == "short"
     show(render_report(table, fmt), terminal)
 
 
