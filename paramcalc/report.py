@@ -12,6 +12,11 @@ BYTES_PER_VALUE = 4  # float32, as Keras sizes its "Total params" line
 SCHEMA_VERSION = 2  # 2: `convention` is {name, unit, total}; layers have `convention_count`
 
 
+def batch_size(shape: tuple[int | None, ...]) -> int:
+    """The batch dimension of a shape: None (one sample) counts 1; `--batch N` makes it N."""
+    return shape[0] if shape and isinstance(shape[0], int) else 1
+
+
 class LayerRow(Record):
     """One layer of the report, its figures exact integers."""
 
@@ -47,8 +52,8 @@ class LayerRow(Record):
 
     @property
     def activations(self) -> int:
-        """Values in this layer's output for one sample."""
-        return elements(self.output_shape[1:])
+        """Values in this layer's output for one sample (for the batch of a report made for one)."""
+        return elements(self.output_shape[1:]) * batch_size(self.output_shape)
 
     @property
     def kind(self) -> type[LayerKind]:
@@ -116,7 +121,7 @@ class Report(Record):
 
     @property
     def input_values(self) -> int:
-        return sum(elements(shape[1:]) for shape in self.inputs.values())
+        return sum(elements(shape[1:]) * batch_size(shape) for shape in self.inputs.values())
 
     @property
     def free_dimensions(self) -> list[str]:

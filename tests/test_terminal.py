@@ -284,3 +284,96 @@ def test_units_short_applies_to_markdown_and_other_tables_but_never_to_csv_or_js
     conventions = ok("summary", "--conventions", "--units", "short", "--width", "200", str(SPECS / "mobilenet_v1.yaml"))
     assert "579 M" in conventions and "+10.1 M" in conventions
     assert "231 M" in ok("compare", "--units", "short", "--in", "32", "--out", "64", "--kernel", "3", "--size", "112")
+
+
+# ---- the input size and the batch from the command line ------------------------------------------------------
+
+def summary_json(*args: str, input: str | None = None) -> dict:
+    data = json.loads(ok("summary", "--format", "json", *args, input=input))
+    data.pop("source")
+    return data
+
+
+def test_input_replaces_the_spec_input_as_if_the_spec_said_it():
+    edited = (SPECS / "lenet5.yaml").read_text().replace("input: [32, 32, 1]", "input: [28, 28, 1]")
+    assert summary_json("--input", "28,28,1", LENET) == summary_json("-", input=edited)
+    assert summary_json("--input", "28x28x1", LENET) == summary_json("--input", "[28, 28, 1]", LENET)
+    assert summary_json("--input", "input=28,28,1", LENET)["input_shape"] == [None, 28, 28, 1]
+
+
+def test_input_reads_the_shape_in_the_spec_data_format():
+    data = summary_json("--input", "3,160,160", str(SPECS / "resnet50_torchvision.yaml"))  # channels first
+    assert data["input_shape"] == [None, 3, 160, 160] and data["layers"][0]["output_shape"] == [None, 64, 80, 80]
+
+
+def test_input_names_each_input_of_a_spec_with_several():
+    data = summary_json("--input", "tokens=1024", "--input", "positions=1024", GPT3)
+    assert data["inputs"] == {"tokens": [None, 1024], "positions": [None, 1024]}
+    assert data["output_shape"] == [None, 1024, 12288]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--input", "3,224,224", RESNET50],
+     "--input 3,224,224: error: the spec reads its input channels last ([H, W, C] = [224, 224, 3]), but 3,224,224 "
+     "looks like the other order. Fix: write --input 224,224,3."),
+    (["--input", "224,224,3", str(SPECS / "resnet50_torchvision.yaml")],
+     "--input 224,224,3: error: the spec reads its input channels first ([C, H, W] = [3, 224, 224]), but 224,224,3 "
+     "looks like the other order. Fix: write --input 3,224,224."),
+    (["--input", "1,32,32,1", LENET],
+     "--input 1,32,32,1: error: --input gives 4 dimensions but the spec's input `input` [32, 32, 1] has 3. Fix: "
+     "give 3 dimensions, in the spec's order (without the batch dimension: --batch N sets the batch)."),
+    (["--input", "2048", GPT3],
+     "--input 2048: error: the spec has 2 inputs (tokens, positions): say which one --input replaces. Fix: write "
+     "--input NAME=SHAPE, e.g. --input tokens=2048, once for each input to change."),
+    (["--input", "token=2048", GPT3],
+     "--input token=2048: error: --input: the spec has no input named `token`. Fix: did you mean `tokens`?"),
+    (["--input", "32,a,1", LENET],
+     "--input 32,a,1: error: --input: every dimension must be a whole number of at least 1; got `a`. Fix: write "
+     "the shape without the batch dimension, e.g. --input 3,224,224 (or NAME=3,224,224 for one of several inputs)."),
+    (["--input", "32,0,1", LENET], "--input 32,0,1: error: --input: every dimension must be a whole number of at "
+     "least 1; got `0`."),
+    (["--input", "28,28,1", "--input", "32,32,1", LENET], "--input 32,32,1: error: --input gives the input twice."),
+])
+def test_a_bad_input_is_refused_with_the_fix(args, message):
+    assert refused("summary", *args).startswith(message)
+
+
+def test_input_applies_to_explain_compare_and_sweeps():
+    assert "(28 - 5 + 0)/1 + 1 = 24" in ok("explain", "--input", "28,28,1", LENET, "conv2d")
+    pairs = json.loads(ok("compare", "--format", "json", "--input", "28,28,1", LENET))["rows"]
+    assert pairs[0]["D"] == "24"
+    mobilenet = str(SPECS / "mobilenet_v1.yaml")
+    swept = json.loads(ok("summary", "--format", "json", "--input", "160,160,3", mobilenet, "--set", "alpha=1,0.5"))
+    fixed = json.loads(ok("summary", "--format", "json", mobilenet, "--set", "alpha=1,0.5", "--set", "res=160"))
+    assert [r["macs"] for r in swept["rows"]] == [r["macs"] for r in fixed["rows"]]
+
+
+def test_batch_shows_the_batch_and_scales_macs_and_activations_not_params():
+    one = summary_json(LENET)
+    eight = summary_json("--batch", "8", LENET)
+    assert eight["input_shape"] == [8, 32, 32, 1] and eight["output_shape"] == [8, 10]
+    assert eight["total_params"] == one["total_params"] and eight["param_bytes"] == one["param_bytes"]
+    assert eight["total_macs"] == 8 * one["total_macs"] and eight["total_flops"] == 8 * one["total_flops"]
+    assert eight["activations"] == 8 * one["activations"]
+    assert eight["activation_bytes"] == 8 * one["activation_bytes"]
+    for a, b in zip(one["layers"], eight["layers"]):
+        assert (b["params"], b["macs"], b["activations"]) == (a["params"], 8 * a["macs"], 8 * a["activations"])
+        assert b["output_shape"] == [8, *a["output_shape"][1:]]
+
+
+def test_batch_is_said_in_the_table_footer():
+    out = ok("summary", "--batch", "8", LENET)
+    assert figure_rows(out)[0]["Output Shape"] == "(8, 28, 28, 6)" and figure_rows(out)[0]["MACs"] == "940,800"
+    assert "Total MACs: 3,332,160 for a batch of 8 (416,520 per sample)" in out
+    assert "Activations: 67,952 values for a batch of 8 (265.44 KB at float32)" in out
+    assert "input (8, 32, 32, 1) = 8,192 values" in out
+
+
+def test_batch_with_a_convention_scales_the_convention_count_too():
+    one = summary_json("--convention", "fvcore", str(SPECS / "mobilenet_v1.yaml"))
+    four = summary_json("--convention", "fvcore", "--batch", "4", str(SPECS / "mobilenet_v1.yaml"))
+    assert four["convention"]["total"] == 4 * one["convention"]["total"]
+
+
+def test_batch_does_not_apply_to_the_conventions_table():
+    assert "--batch does not apply to --conventions" in refused("summary", "--conventions", "--batch", "2", LENET)
