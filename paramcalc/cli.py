@@ -153,9 +153,11 @@ def output_options(formats: type[Format], help: str, with_width: bool = True) ->
                                 default=members[0].value, show_default=True, help=help)]
         if with_width:
             options.append(click.option("--width", type=click.IntRange(40, 1000), default=None,
-                                        help="Table width in characters (default: the terminal's)."))
+                                        help="Table width in characters (default: the terminal's). Figures are "
+                                        "never cut: names wrap, and a column that cannot fit is left out with a "
+                                        "note."))
         options.append(click.option("--no-color", is_flag=True,
-                                    help="Plain text without colour (also when NO_COLOR is set)."))
+                                    help="Plain text: no colour, bold or dim (also when NO_COLOR is set)."))
         for option in reversed(options):  # click lists options in the order their decorators are written
             wrapper = option(wrapper)
         return wrapper
@@ -284,7 +286,7 @@ framework floors the output size).
 {EXIT_CODES}""")
 @click.argument("spec", metavar="SPEC")
 @output_options(ReportFormat, help="table for people; json for programs (stable keys, exact integers, batch as "
-                "null); csv and markdown: the layer rows.")
+                "null unless --batch); csv and markdown: the layer rows.")
 @click.option("--by-type", is_flag=True, help="Instead of every layer, MACs and params per layer type "
               "(Conv 1x1, Conv DW 3x3, Conv 3x3, FC, ...), as in the MobileNet paper's Table 2.")
 @click.option("--depth", type=click.IntRange(0), default=None,

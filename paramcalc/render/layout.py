@@ -201,7 +201,8 @@ def crowds(victim: int, shown: list[int], widths: dict[int, int], columns: Seque
 def wrapped(widths: dict[int, int], wants: Sequence[Needs]) -> int:
     """Rows (the header's included) with a cell wider than its column (on more than one line)."""
     rows = len(wants[0].cells) if wants else 0
-    return sum(1 for r in range(rows) if any(wants[i].cells[r] > widths[i] for i in widths))
+    narrow = [i for i in widths if wants[i].natural > widths[i]]
+    return sum(1 for r in range(rows) if any(wants[i].cells[r] > widths[i] for i in narrow))
 
 
 def grow(widths: dict[int, int], wants: dict[int, Needs], columns: Sequence[FitColumn], room: int) -> dict[int, int]:
@@ -230,9 +231,10 @@ def best_step(widths: dict[int, int], wants: dict[int, Needs], spare: int) -> tu
     """The widening of one column (to the width of one of its cells) that puts the most rows wholly
     on one line per character spent; None when no widening within `spare` puts any."""
     rows = len(next(iter(wants.values())).cells) if wants else 0
-    waiting: dict[int, list[int]] = {i: [] for i in widths}  # rows on one line but for column i: their widths
+    narrow = [i for i in widths if wants[i].natural > widths[i]]  # only these have cells that wrap
+    waiting: dict[int, list[int]] = {i: [] for i in narrow}  # rows on one line but for column i: their widths
     for r in range(rows):
-        over = [i for i in widths if wants[i].cells[r] > widths[i]]
+        over = [i for i in narrow if wants[i].cells[r] > widths[i]]
         if len(over) == 1:
             waiting[over[0]].append(wants[over[0]].cells[r])
     best: tuple[float, int, int] | None = None  # (rows per character, column, width)
