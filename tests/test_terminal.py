@@ -10,12 +10,15 @@ import re
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 
 from paramcalc.check import check_paths
 from paramcalc.cli import cli
 from paramcalc.render.check_report import render_check
 from paramcalc.render.formats import CheckFormat
+from paramcalc.render.layout import FLOOR, Fit, FitColumn, frame, layout, needs
 from paramcalc.render.numbers import shape_text, short
 from tests.conftest import ROOT, SPECS
 
@@ -377,3 +380,34 @@ def test_batch_with_a_convention_scales_the_convention_count_too():
 
 def test_batch_does_not_apply_to_the_conventions_table():
     assert "--batch does not apply to --conventions" in refused("summary", "--conventions", "--batch", "2", LENET)
+
+
+# ---- the layout itself, for any columns and width ----------------------------------------------------------
+
+def test_layout_never_narrows_a_figure_and_fits_whenever_it_can():
+    column = st.tuples(st.sampled_from(list(Fit)), st.integers(0, 3), st.integers(1, 30),
+                       st.lists(st.text(alphabet="ab ,(0)", min_size=0, max_size=40), min_size=3, max_size=3))
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(column, min_size=1, max_size=7), st.integers(40, 200))
+    def check(spec, width):
+        columns = [FitColumn(f"h{i} x", fit, drop=drop, minimum=minimum)
+                   for i, (fit, drop, minimum, _) in enumerate(spec)]
+        wants = [needs(c, cells) for c, (*_, cells) in zip(columns, spec)]
+        plan = layout(columns, wants, width)
+        shown = [i for i, w in enumerate(plan.widths) if w is not None]
+        assert shown and all(columns[i].drop for i in plan.dropped)
+        for i in shown:
+            assert plan.widths[i] <= max(wants[i].natural, wants[i].least)
+            if columns[i].fit is Fit.FIGURE:
+                assert plan.widths[i] >= wants[i].least  # every figure whole
+            else:
+                assert plan.widths[i] >= min(FLOOR, wants[i].least)
+        total = sum(plan.widths[i] for i in shown) + frame(len(shown))
+        squeezable = sum(min(FLOOR, wants[i].least) if columns[i].fit is not Fit.FIGURE else wants[i].least
+                         for i in shown) + frame(len(shown))
+        assert total <= width or total <= squeezable  # wider only when nothing could give way
+        if plan.dropped:
+            assert not layout(columns, wants, plan.needed).dropped and plan.needed > width
+
+    check()
