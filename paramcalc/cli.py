@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from paramcalc.compare import ConvPair
     from paramcalc.render.tabular import Tabular
     from paramcalc.report import Report
+    from paramcalc.spec.model import Spec
     from paramcalc.sweep import SweepRow
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -123,6 +124,13 @@ def convention_option(command: Callable[..., Any]) -> Callable[..., Any]:
                         "`paramcalc summary --conventions`).")(command)
 
 
+def units_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--units", type=click.Choice(["exact", "short"]), default="exact", show_default=True,
+                        help="How the table and Markdown write counts: exact (61,706) or short, three significant "
+                        "digits as papers and ptflops do (61.7 K, 25.6 M, 4.09 G; the footer gives both). CSV and "
+                        "JSON are always exact.")(command)
+
+
 class Terminal(NamedTuple):
     """How to draw a table: --width (None: the terminal's, or 200 when piped) and --no-color."""
 
@@ -145,9 +153,11 @@ def output_options(formats: type[Format], help: str, with_width: bool = True) ->
                                 default=members[0].value, show_default=True, help=help)]
         if with_width:
             options.append(click.option("--width", type=click.IntRange(40, 1000), default=None,
-                                        help="Table width in characters (default: the terminal's)."))
+                                        help="Table width in characters (default: the terminal's). Figures are "
+                                        "never cut: names wrap, and a column that cannot fit is left out with a "
+                                        "note."))
         options.append(click.option("--no-color", is_flag=True,
-                                    help="Plain text without colour (also when NO_COLOR is set)."))
+                                    help="Plain text: no colour, bold or dim (also when NO_COLOR is set)."))
         for option in reversed(options):  # click lists options in the order their decorators are written
             wrapper = option(wrapper)
         return wrapper
@@ -156,14 +166,23 @@ def output_options(formats: type[Format], help: str, with_width: bool = True) ->
 
 
 class SpecReader:
-    """How to read a spec: the --set values and the size limits (see `spec_options`)."""
+    """How to read a spec: the --set values, the --input shapes and the size limits (see `spec_options`)."""
 
-    __slots__ = ("sets", "max_layers", "max_values")
+    __slots__ = ("sets", "max_layers", "max_values", "inputs")
 
-    def __init__(self, sets: tuple[str, ...], max_layers: int, max_values: int) -> None:
+    def __init__(self, sets: tuple[str, ...], max_layers: int, max_values: int, inputs: tuple[str, ...] = ()) -> None:
         self.sets = sets
         self.max_layers = max_layers
         self.max_values = max_values
+        self.inputs = inputs  # --input SHAPE or NAME=SHAPE, replacing the spec's input shapes
+
+    def adjust(self, spec: Spec) -> Spec:
+        """`spec` with the --input shapes in place of its own."""
+        if not self.inputs:
+            return spec
+        from paramcalc.inputs import override_inputs, parse_inputs
+
+        return override_inputs(spec, parse_inputs(self.inputs))
 
     def sweep(self) -> dict[str, list[str]]:
         """Each --set variable with its values (several make a sweep)."""
@@ -185,22 +204,27 @@ class SpecReader:
         from paramcalc.spec.loader import load_spec
 
         spec = load_spec(path, self.values() if values is None else values, self.max_layers, self.max_values)
-        return analyze(spec, keep_formulas=keep_formulas)
+        return analyze(self.adjust(spec), keep_formulas=keep_formulas)
 
 
 def spec_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--set NAME=VALUE (repeatable; comma-separated values make a sweep) and the size limits. The
-    command receives them as `reader`, a `SpecReader`."""
+    """--set NAME=VALUE (repeatable; comma-separated values make a sweep), --input SHAPE and the size
+    limits. The command receives them as `reader`, a `SpecReader`."""
 
     @functools.wraps(command)
-    def wrapper(*args: Any, sets: tuple[str, ...], max_layers: int, max_values: int, **kwargs: Any) -> Any:
-        return command(*args, reader=SpecReader(sets, max_layers, max_values), **kwargs)
+    def wrapper(*args: Any, sets: tuple[str, ...], max_layers: int, max_values: int, inputs: tuple[str, ...],
+                **kwargs: Any) -> Any:
+        return command(*args, reader=SpecReader(sets, max_layers, max_values, inputs), **kwargs)
 
     wrapper = click.option("--max-layers", type=click.IntRange(1), default=1_000_000, show_default=True,
                            help="Refuse specs that expand (blocks, repeat) to more layers than this.")(wrapper)
     wrapper = click.option("--max-yaml-values", "max_values", type=click.IntRange(1), default=10_000_000,
                            show_default=True, help="Refuse YAML that expands (through aliases) to more values "
                            "than this.")(wrapper)
+    wrapper = click.option("--input", "inputs", multiple=True, metavar="SHAPE",
+                           help="Replace the spec's input shape, without the batch dimension and in the spec's "
+                           "data format: --input 3,224,224. A spec with several inputs takes NAME=SHAPE, once per "
+                           "input to change.")(wrapper)
     return click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
                         help="Override a variable of the spec's vars: block (repeatable). Several values, "
                         "comma-separated, run a sweep over every combination: --set alpha=1,0.5 --set res=224,160."
@@ -213,7 +237,13 @@ def show(rendering: Any, terminal: Terminal) -> None:
     if isinstance(rendering, str):
         click.echo(rendering)
     else:
-        console_for(terminal).print(rendering)
+        console_for(terminal).print(rendering, crop=False)  # a line too long wraps; it is never cut
+
+
+def plain_text(terminal: Terminal) -> bool:
+    """--no-color, or NO_COLOR set to anything but the empty string (no-color.org): no colour, and no
+    bold or dim either."""
+    return terminal.no_color or bool(os.environ.get("NO_COLOR"))
 
 
 def console_for(terminal: Terminal) -> Any:
@@ -223,8 +253,8 @@ def console_for(terminal: Terminal) -> Any:
     # Piped output is not wrapped at 80 columns: it is read by programs and diffs, not a window.
     if width is None and not sys.stdout.isatty():
         width = 200
-    return Console(file=sys.stdout, width=width, no_color=terminal.no_color or None, highlight=False,
-                   force_terminal=None, soft_wrap=False)
+    return Console(file=sys.stdout, width=width, color_system=None if plain_text(terminal) else "auto",
+                   highlight=False, force_terminal=None, soft_wrap=False)
 
 
 # ---- the commands ---------------------------------------------------------------------------------
@@ -256,7 +286,7 @@ framework floors the output size).
 {EXIT_CODES}""")
 @click.argument("spec", metavar="SPEC")
 @output_options(ReportFormat, help="table for people; json for programs (stable keys, exact integers, batch as "
-                "null); csv and markdown: the layer rows.")
+                "null unless --batch); csv and markdown: the layer rows.")
 @click.option("--by-type", is_flag=True, help="Instead of every layer, MACs and params per layer type "
               "(Conv 1x1, Conv DW 3x3, Conv 3x3, FC, ...), as in the MobileNet paper's Table 2.")
 @click.option("--depth", type=click.IntRange(0), default=None,
@@ -265,25 +295,44 @@ framework floors the output size).
               help="Instead of every layer, the model's total under every counting convention (paper, fvcore, "
               "torchinfo, ptflops, thop, ...) side by side, with what each adds explained by layer type.")
 @convention_option
+@click.option("--batch", type=click.IntRange(1), default=None, metavar="N",
+              help="Count for a batch of N samples: shapes show N as their first dimension, and MACs, FLOPs and "
+              "activations are for the whole batch (JSON too); params are the same. Without it every count is "
+              "per sample and the batch is None (null in JSON).")
+@units_option
+@click.option("--warnings", "shown_warnings", type=click.Choice(["short", "full", "off"]), default="short",
+              show_default=True, help="Warnings under the table: short folds the ones of the same cause into one "
+              "line naming the layers; full lists each with its arithmetic; off leaves them out (and CSV and "
+              "Markdown no longer say on stderr that they were left out). JSON always has them all.")
 @spec_options
 def summary(spec: str, fmt: ReportFormat, terminal: Terminal, by_type: bool, depth: int | None,
-            all_conventions: bool, convention: str, reader: SpecReader) -> None:
+            all_conventions: bool, convention: str, batch: int | None, units: str, shown_warnings: str,
+            reader: SpecReader) -> None:
     from paramcalc.sweep import count
 
+    if batch is not None and all_conventions:
+        raise click.UsageError("--batch does not apply to --conventions, which compares the counts of one sample")
     sweep = reader.sweep()
     view: Rendering
+    warned = 0  # warnings that CSV and Markdown leave out
     if count(sweep) > 1:
-        view = sweep_view(spec, sweep)
+        view = sweep_view(spec, sweep, reader, batch)
     else:
         report = reader.report(spec, {name: values[0] for name, values in sweep.items()})
-        view = summary_view(report, by_type, depth, all_conventions, convention)
+        view = summary_view(report, by_type, depth, all_conventions, convention, batch, shown_warnings)
+        warned = len(report.warnings) if shown_warnings != "off" else 0
+    view.short_units = units == "short"
     show(render_report(view, fmt), terminal)
+    if warned and fmt in (ReportFormat.CSV, ReportFormat.MARKDOWN):
+        them = "them" if warned > 1 else "it"
+        click.echo(f"paramcalc: {warned} warning{'s' if warned > 1 else ''} left out of the {fmt.value} output; "
+                   f"--format table or json shows {them} (--warnings off: no such note).", err=True)
 
 
-def summary_view(report: Report, by_type: bool, depth: int | None, all_conventions: bool,
-                 convention: str) -> Rendering:
+def summary_view(report: Report, by_type: bool, depth: int | None, all_conventions: bool, convention: str,
+                 batch: int | None = None, shown_warnings: str = "short") -> Rendering:
     """What `summary` shows of one model: every layer (by default), its totals under every
-    convention, or its figures by layer type."""
+    convention, or its figures by layer type; for one sample, or for a batch of `batch`."""
     if all_conventions:
         from paramcalc.render.conventions import conventions_table
 
@@ -293,32 +342,43 @@ def summary_view(report: Report, by_type: bool, depth: int | None, all_conventio
         from paramcalc.conventions import CONVENTIONS, apply
 
         report, counted_by = apply(report, convention), CONVENTIONS[convention].tool
+    if batch is not None:  # after the convention, which counts one sample's operations
+        from paramcalc.inputs import with_batch
+
+        report = with_batch(report, batch)
     if by_type:
         from paramcalc.render.compare import by_type_table
 
         return by_type_table(report)
-    return SummaryView(report, depth, counted_by)
+    return SummaryView(report, depth, counted_by, warnings=shown_warnings)
 
 
-def sweep_view(spec: str, values: dict[str, list[str]]) -> Tabular:
+def sweep_view(spec: str, values: dict[str, list[str]], reader: SpecReader | None = None,
+               batch: int | None = None) -> Tabular:
     """One row per combination of the --set values, with a progress bar on a terminal when long."""
     from paramcalc.render.sweep import sweep_table
 
-    return sweep_table(sweep_rows(spec, values), list(values))
+    rows = sweep_rows(spec, values, reader.adjust if reader is not None else None)
+    if batch is not None:
+        from paramcalc.inputs import with_batch
+
+        rows = [row.replace(report=with_batch(row.report, batch)) for row in rows]
+    return sweep_table(rows, list(values))
 
 
-def sweep_rows(spec: str, values: dict[str, list[str]]) -> list[SweepRow]:
+def sweep_rows(spec: str, values: dict[str, list[str]], adjust: Callable[[Spec], Spec] | None = None
+               ) -> list[SweepRow]:
     from paramcalc.sweep import count, run_sweep
 
     total = count(values)
     if not (sys.stderr.isatty() and total > 20):
-        return run_sweep(spec, values)
+        return run_sweep(spec, values, adjust=adjust)
     from rich.console import Console
     from rich.progress import Progress
 
     with Progress(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("sweeping", total=total)
-        return run_sweep(spec, values, lambda done: bar.update(task, completed=done))
+        return run_sweep(spec, values, lambda done: bar.update(task, completed=done), adjust=adjust)
 
 
 @cli.command(help=f"""Compare each spec's computed figures with its expect: block. PATHS are spec
@@ -441,10 +501,11 @@ ratio is 1/M + 1/K^2 (the seed's closed form). Weights exclude biases.
 @click.option("--desc", is_flag=True, help="Sort in descending order.")
 @output_options(ReportFormat, help="table for people; csv, json, markdown for notebooks and papers.")
 @convention_option
+@units_option
 @spec_options
 def compare(specs: tuple[str, ...], ins: str | None, outs: str | None, kernels: str | None, sizes: str | None,
             stride: int, multiplier: int, sort: str | None, desc: bool, fmt: ReportFormat, terminal: Terminal,
-            convention: str, reader: SpecReader) -> None:
+            convention: str, units: str, reader: SpecReader) -> None:
     grid = (ins, outs, kernels, sizes)
     if any(grid):
         if specs:
@@ -456,6 +517,7 @@ def compare(specs: tuple[str, ...], ins: str | None, outs: str | None, kernels: 
         table = compare_two_specs(specs, reader, convention)
     else:
         raise click.UsageError("give one SPEC, two SPECs to put side by side, or the grid options")
+    table.short_units = units == "short"
     show(render_report(table, fmt), terminal)
 
 

@@ -12,6 +12,11 @@ BYTES_PER_VALUE = 4  # float32, as Keras sizes its "Total params" line
 SCHEMA_VERSION = 2  # 2: `convention` is {name, unit, total}; layers have `convention_count`
 
 
+def batch_size(shape: tuple[int | None, ...]) -> int:
+    """The batch dimension of a shape: None (one sample) counts 1; `--batch N` makes it N."""
+    return shape[0] if shape and isinstance(shape[0], int) else 1
+
+
 class LayerRow(Record):
     """One layer of the report, its figures exact integers."""
 
@@ -56,10 +61,10 @@ class LayerRow(Record):
 
     @property
     def activations(self) -> int:
-        """Values in this layer's outputs (all of them) for one sample."""
+        """Values in this layer's outputs (all of them) for one sample (for the batch of a report made for one)."""
         if self.extra_outputs:
-            return sum((elements(shape[1:]) for shape in self.output_shapes), 0)
-        return elements(self.output_shape[1:])
+            return sum((elements(shape[1:]) for shape in self.output_shapes), 0) * batch_size(self.output_shape)
+        return elements(self.output_shape[1:]) * batch_size(self.output_shape)
 
     @property
     def kind(self) -> type[LayerKind]:
@@ -132,7 +137,7 @@ class Report(Record):
 
     @property
     def input_values(self) -> int:
-        return sum(elements(shape[1:]) for shape in self.inputs.values())
+        return sum(elements(shape[1:]) * batch_size(shape) for shape in self.inputs.values())
 
     @property
     def free_dimensions(self) -> list[str]:

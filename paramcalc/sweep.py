@@ -11,6 +11,7 @@ from paramcalc.errors import Location, SpecError
 from paramcalc.record import Record
 from paramcalc.report import Report
 from paramcalc.spec.loader import STDIN_NAME, read_source, spec_from_node
+from paramcalc.spec.model import Spec
 from paramcalc.spec.yamlnodes import parse_yaml
 
 MAX_COMBINATIONS = 1_000_000
@@ -68,8 +69,10 @@ def count(sets: dict[str, list[str]]) -> int:
     return total
 
 
-def run_sweep(path: str, sets: dict[str, list[str]], progress: Callable[[int], None] | None = None) -> list[SweepRow]:
-    """Read the spec once, then analyse it for every combination of values."""
+def run_sweep(path: str, sets: dict[str, list[str]], progress: Callable[[int], None] | None = None,
+              adjust: Callable[[Spec], Spec] | None = None) -> list[SweepRow]:
+    """Read the spec once, then analyse it for every combination of values (each spec changed by
+    `adjust` first, e.g. to the --input shapes)."""
     total = count(sets)
     if total > MAX_COMBINATIONS:
         raise SpecError(f"the sweep has {total:,} combinations; at most {MAX_COMBINATIONS:,} are allowed",
@@ -81,7 +84,8 @@ def run_sweep(path: str, sets: dict[str, list[str]], progress: Callable[[int], N
     default_name = "model" if source == STDIN_NAME else os.path.splitext(os.path.basename(source))[0]
     rows = []
     for i, values in enumerate(combinations(sets)):
-        rows.append(SweepRow(values, analyze(spec_from_node(root, default_name, values), keep_formulas=False)))
+        spec = spec_from_node(root, default_name, values)
+        rows.append(SweepRow(values, analyze(adjust(spec) if adjust else spec, keep_formulas=False)))
         if progress is not None:
             progress(i + 1)
     return rows

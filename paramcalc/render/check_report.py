@@ -91,28 +91,32 @@ def render_lines(run: CheckRun) -> str:
 
 
 def render_rich(run: CheckRun) -> Any:
-    from rich import box
+    """The table of a terminal, laid out at its width (render/fit.py): each spec's path on a row of
+    its own, its figures under it; figures whole, paths and labels folded when they must be."""
     from rich.console import Group
-    from rich.table import Table
     from rich.text import Text
 
-    table = Table(box=box.HEAVY_HEAD, header_style="bold")
-    for column, justify in (("Spec", "left"), ("Figure", "left"), ("Expected", "right"), ("Actual", "right"),
-                            ("Difference", "right"), ("Verdict", "left")):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    from paramcalc.render.fit import FitTable, Prose, Row
+    from paramcalc.render.layout import Fit, FitColumn
+
+    columns = [FitColumn("Spec / figure", Fit.NAME, minimum=16), FitColumn("Expected", Fit.LIST, right=True, minimum=4),
+               FitColumn("Actual", right=True), FitColumn("Difference", Fit.LIST, right=True, minimum=4),
+               FitColumn("Verdict", Fit.LIST, minimum=4)]
     verdicts = {True: Text("ok", style="green"), False: Text("FAIL", style="bold red")}
-    errors = []
+    rows, errors = [], []
     for spec in run.specs:
+        verdict: Text | str = ""
         if spec.status is Status.ERROR:
-            table.add_row(spec.path, "", "", "", "", Text("unreadable", style="bold red"))
-            errors.append(Text(spec.error.describe() if spec.error else "", style="red"))
+            verdict = Text("unreadable", style="bold red")
+            errors.append([(spec.error.describe() if spec.error else "", "red")])
         elif spec.status is Status.UNCHECKED:
-            style = "bold red" if run.strict else "yellow"
-            table.add_row(spec.path, "", "", "", "", Text("unchecked (no expect:)", style=style))
+            verdict = Text("unchecked (no expect:)", style="bold red" if run.strict else "yellow")
+        rows.append(Row([Text(spec.path, style="bold"), "", "", "", verdict]))
         for figure in spec.figures:
-            table.add_row(spec.path, figure.expectation.label, expected_text(figure), value_text(figure.actual),
-                          difference_text(figure), verdicts[figure.passed])
-    return Group(table, *errors, Text(summary_line(run), style="bold"))
+            rows.append(Row(["  " + figure.expectation.label, expected_text(figure), value_text(figure.actual),
+                             difference_text(figure), verdicts[figure.passed]]))
+    table = FitTable(columns, rows)
+    return Group(table, Prose([*errors, [(summary_line(run), "bold")]], hang=""))
 
 
 def run_dict(run: CheckRun) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from paramcalc.compare import ConvPair, SpecComparison, TypeShare, by_type
-from paramcalc.render.tabular import Column, Tabular
+from paramcalc.render.tabular import Column, Tabular, signed
 from paramcalc.report import BYTES_PER_VALUE, Report
 
 
@@ -29,14 +29,16 @@ def percent(value: Any) -> str:
     return "" if value is None else f"{value:.2f}%"
 
 
+# In a narrow terminal the closed form goes first (the ratio beside it says the same), then the
+# weights, the saving (1 / ratio) and how the layer is written.
 PAIR_COLUMNS = [
-    Column("layer", "Layer", numeric=False), Column("form", "Written as", numeric=False),
+    Column("layer", "Layer", numeric=False), Column("form", "Written as", numeric=False, drop=5),
     Column("K", "K", show=text), Column("N", "N", show=text), Column("M", "M", show=text),
     Column("D", "D", show=text),
     Column("standard_macs", "Standard MACs"), Column("separable_macs", "Separable MACs"),
-    Column("ratio", "Ratio", show=ratio), Column("closed_form", "1/M + 1/K^2", show=ratio),
-    Column("saving", "Saving", show=times),
-    Column("standard_params", "Standard weights"), Column("separable_params", "Separable weights"),
+    Column("ratio", "Ratio", show=ratio), Column("closed_form", "1/M + 1/K^2", show=ratio, drop=1),
+    Column("saving", "Saving", show=times, drop=4),
+    Column("standard_params", "Standard weights", drop=3), Column("separable_params", "Separable weights", drop=2),
 ]
 
 
@@ -135,6 +137,6 @@ def two_specs_table(a: Report, b: Report) -> Tabular:
             rows.append(line(f"{name}: MACs", ta.macs if ta else 0, tb.macs if tb else 0))
             rows.append(line(f"{name}: params", ta.params if ta else 0, tb.params if tb else 0))
     columns = [Column("figure", "Figure", numeric=False), Column("a", a.name), Column("b", b.name),
-               Column("difference", "B - A", show=lambda v: "" if v is None else f"{v:+,}"),
+               Column("difference", "B - A", show=signed),
                Column("ratio", "B / A", show=lambda v: "" if v is None else f"{v:.4f}")]
     return Tabular(f'"{a.name}" (A) vs "{b.name}" (B)', columns, rows)

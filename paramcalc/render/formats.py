@@ -46,7 +46,10 @@ def unreachable(value: NoReturn) -> NoReturn:
 
 
 class Rendering(Protocol):
-    """Something the report formats can show: a `Tabular`, or a model's summary (`SummaryView`)."""
+    """Something the report formats can show: a `Tabular`, or a model's summary (`SummaryView`).
+    `short_units` (--units short) writes counts as 4.09 G in the table and Markdown."""
+
+    short_units: bool
 
     def rich(self) -> Any: ...
 
@@ -74,17 +77,21 @@ class SummaryView:
     """A model's summary: the Keras-style table, the full JSON report, or its layer rows (csv,
     markdown). Each format imports its renderer only when asked for (JSON never loads rich)."""
 
-    __slots__ = ("report", "depth", "counted_by")
+    __slots__ = ("report", "depth", "counted_by", "short_units", "warnings")
 
-    def __init__(self, report: Report, depth: int | None = None, counted_by: str = "") -> None:
+    def __init__(self, report: Report, depth: int | None = None, counted_by: str = "", short_units: bool = False,
+                 warnings: str = "short") -> None:
         self.report = report
         self.depth = depth  # fold layers nested deeper than this into their block's row
         self.counted_by = counted_by  # the tool whose count a non-paper convention reproduces
+        self.short_units = short_units  # --units short: counts as 4.09 G in the table and Markdown
+        self.warnings = warnings  # --warnings: short, full or off (under the table)
 
     def rich(self) -> Any:
         from paramcalc.render.table import render_table
+        from paramcalc.render.warnings import WarningsShown
 
-        return render_table(self.report, self.depth, self.counted_by)
+        return render_table(self.report, self.depth, self.counted_by, self.short_units, WarningsShown(self.warnings))
 
     def json(self) -> str:
         from paramcalc.render.json_report import render_json
@@ -99,4 +106,6 @@ class SummaryView:
     def markdown(self) -> str:
         from paramcalc.render.table import rows_table
 
-        return rows_table(self.report, self.depth).markdown()
+        table = rows_table(self.report, self.depth)
+        table.short_units = self.short_units
+        return table.markdown()

@@ -41,3 +41,26 @@ def shapes_text(shapes: tuple[tuple[int | None, ...], ...]) -> str:
     if len(shapes) == 1:
         return shape_text(shapes[0])
     return "[" + ", ".join(shape_text(shape) for shape in shapes) + "]"
+
+
+_SHORT = ("", "K", "M", "G", "T", "P", "E", "Z", "Y")
+
+
+def short(n: int) -> str:
+    """A count as papers and ptflops write it: 4,089,184,256 -> "4.09 G", 25,636,712 -> "25.6 M"
+    (three significant digits, halves rounded up; exact below 1,000). Integers only, so exact at any
+    size; past Y (10^24) in powers of ten ("1.23e27"). A formula is shown as it is."""
+    if not isinstance(n, int):
+        return formula(n)
+    if n < 0:
+        return "-" + short(-n)
+    if n < 1000:
+        return str(n)
+    exponent = len(str(n)) - 1
+    digits = (n + 5 * 10 ** (exponent - 3)) // 10 ** (exponent - 2)  # three digits, half up
+    if digits == 1000:  # 999,950 rounds up to 1.00 M
+        exponent, digits = exponent + 1, 100
+    whole = exponent % 3 + 1
+    mantissa = f"{str(digits)[:whole]}.{str(digits)[whole:]}".rstrip(".")
+    group = exponent // 3
+    return f"{mantissa} {_SHORT[group]}" if group < len(_SHORT) else f"{str(digits)[0]}.{str(digits)[1:]}e{exponent}"

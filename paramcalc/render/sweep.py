@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from paramcalc.render.layout import Fit
 from paramcalc.render.numbers import shape_text
 from paramcalc.render.tabular import Column, Tabular
 from paramcalc.report import BYTES_PER_VALUE
@@ -9,11 +10,13 @@ from paramcalc.sweep import SweepRow
 
 
 def sweep_table(rows: list[SweepRow], names: list[str]) -> Tabular:
+    # In a narrow terminal the figures that follow from others go first: bytes, FLOPs, trainable.
     columns = [Column(name, name, numeric=True, show=str) for name in names] + [
-        Column("params", "Params"), Column("trainable_params", "Trainable"), Column("macs", "MACs"),
-        Column("flops", "FLOPs"), Column("activations", "Activations"),
-        Column("activation_bytes", "Activation bytes"),
-        Column("output_shape", "Output shape", numeric=False, show=lambda shape: shape_text(tuple(shape))),
+        Column("params", "Params"), Column("trainable_params", "Trainable", drop=3), Column("macs", "MACs"),
+        Column("flops", "FLOPs", drop=2), Column("activations", "Activations", drop=4),
+        Column("activation_bytes", "Activation bytes", drop=1),
+        Column("output_shape", "Output shape", numeric=False, show=lambda shape: shape_text(tuple(shape)),
+               fit=Fit.FIGURE),
     ]
     table_rows = []
     for row in rows:

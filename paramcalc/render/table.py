@@ -1,82 +1,105 @@
-"""The Keras-style summary table, drawn with rich."""
+"""The Keras-style summary table, drawn with rich at the terminal's width without cutting a figure
+(render/fit.py): names fold, `Connected to` wraps, and a column that cannot fit is left out with a note."""
 
 from __future__ import annotations
 
-from rich import box
+from collections.abc import Callable
+
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
-from paramcalc.render.numbers import readable_bytes, shape_text, shapes_text, thousands
+from paramcalc.render.fit import FitTable, Prose, Row
+from paramcalc.render.layout import Fit, FitColumn
+from paramcalc.render.numbers import readable_bytes, shape_text, shapes_text, short, thousands
 from paramcalc.render.tabular import Column, Tabular
+from paramcalc.render.warnings import WarningsShown, warning_lines
 from paramcalc.report import BYTES_PER_VALUE, Report, display_rows
 
+NAME_MINIMUM = 20  # the layer column narrows to this before a column is left out
+MORE = "--width {width} or --format csv shows {them}"
 
-def render_table(report: Report, depth: int | None = None, counted_by: str = "") -> RenderableType:
-    """`counted_by`: the tool whose count a non-paper convention reproduces, named in the footer."""
-    table = Table(box=box.HEAVY_HEAD, show_lines=False, header_style="bold", title_justify="left",
-                  title=Text(f'Model: "{report.name}"', style="bold"))
+
+def batch_of(report: Report) -> int | None:
+    """The batch size of a report made for a batch (`--batch`), None for one sample."""
+    first = report.input_shape[0]
+    return first if isinstance(first, int) else None
+
+
+def render_table(report: Report, depth: int | None = None, counted_by: str = "", short_units: bool = False,
+                 warnings: WarningsShown = WarningsShown.SHORT) -> RenderableType:
+    """`counted_by`: the tool whose count a non-paper convention reproduces, named in the footer;
+    `short_units`: counts in the table as 4.09 G, 25.6 M (the footer gives both)."""
+    count: Callable[[int], str] = short if short_units else thousands
     graph = not report.is_chain
-    table.add_column("Layer (type)", no_wrap=True)
-    table.add_column("Output Shape", no_wrap=True)
-    table.add_column("Param #", justify="right", no_wrap=True)
-    table.add_column("MACs", justify="right", no_wrap=True)
     counted = report.convention != "paper"
+    shown = display_rows(report, depth)
+    columns = [FitColumn("Layer (type)", Fit.NAME, minimum=NAME_MINIMUM), FitColumn("Output Shape"),
+               FitColumn("Param #", right=True), FitColumn("MACs", right=True, drop=3)]
     if counted:  # the convention's own figure, beside the MACs rather than instead of them
-        table.add_column(report.convention_label, justify="right", no_wrap=True)
+        columns.append(FitColumn(report.convention_label, right=True, drop=2))
     if graph:  # Keras adds this column to functional models
-        table.add_column("Connected to", no_wrap=True)
-    for row in display_rows(report, depth):
+        columns.append(FitColumn("Connected to", Fit.LIST, drop=1))
+    rows = []
+    for row in shown:
         layer = Text("  " * row.depth + row.name)
         layer.append(f" ({row.type})", style="dim")
-        shown = shapes_text(row.output_shapes) if row.extra_outputs else shape_text(row.output_shape)
-        cells: list[Text | str] = [layer, shown, thousands(row.params), thousands(row.macs)]
+        outputs = shapes_text(row.output_shapes) if row.extra_outputs else shape_text(row.output_shape)
+        cells: list[Text | str] = [layer, outputs, count(row.params), count(row.macs)]
         if counted:
-            cells.append(thousands(row.convention_count))
+            cells.append(count(row.convention_count))
         if graph:
             cells.append(", ".join(row.inputs))
-        table.add_row(*cells)
-    return Group(table, footer(report, counted_by), *warnings(report))
+        rows.append(Row(cells))
+    table = FitTable(columns, rows, title=Text(f'Model: "{report.name}"', style="bold"), more=MORE)
+    return Group(table, footer(report, counted_by, short_units), *warnings_part(report, warnings))
 
 
-def footer(report: Report, counted_by: str = "") -> Text:
-    def params(label: str, n: int) -> str:
-        return f" {label}: {thousands(n)} ({readable_bytes(n * BYTES_PER_VALUE)})\n"
+def footer(report: Report, counted_by: str = "", short_units: bool = False) -> Prose:
+    """The totals, one per line; a line too long for the terminal wraps between words, never inside
+    a number or a shape."""
+    def both(n: int) -> str:  # --units short: the short figure and the exact one
+        text = thousands(n)
+        return f"{short(n)} = {text}" if short_units and isinstance(n, int) and short(n) != text else text
 
-    text = Text()
-    text.append(params("Total params", report.total_params), style="bold")
-    text.append(params("Trainable params", report.trainable_params))
-    text.append(params("Non-trainable params", report.non_trainable_params))
-    text.append(f" Total MACs: {thousands(report.total_macs)}", style="bold")
-    text.append("  (multiply-accumulates of conv, dense and attention products)\n", style="dim")
-    text.append(f" Total FLOPs: {thousands(report.total_flops)}")
-    text.append("  (= 2 x MACs)\n", style="dim")
+    def params(label: str, n: int, style: str = "") -> list[tuple[str, str]]:
+        return [(f" {label}: {both(n)} ({readable_bytes(n * BYTES_PER_VALUE)})", style)]
+
+    batch = batch_of(report)
+    per = "per sample" if batch is None else f"for a batch of {batch:,}"
+    macs = [(f" Total MACs: {both(report.total_macs)}", "bold")]
+    if batch is not None:
+        macs.append((f" {per} ({thousands(report.total_macs // batch)} per sample)", "bold"))
+    lines = [params("Total params", report.total_params, "bold"),
+             params("Trainable params", report.trainable_params),
+             params("Non-trainable params", report.non_trainable_params),
+             [*macs, ("  (multiply-accumulates of conv, dense and attention products)", "dim")],
+             [(f" Total FLOPs: {both(report.total_flops)}", ""), ("  (= 2 x MACs)", "dim")]]
     if report.convention != "paper":
-        text.append(f" Total {report.convention_label}: {thousands(report.convention_total)}", style="bold")
-        text.append(f"  (as {counted_by} counts)\n" if counted_by else "\n", style="dim")
-    return _activations(report, text)
-
-
-def _activations(report: Report, text: Text) -> Text:
-    text.append(f" Activations: {thousands(report.activations)} values per sample "
-                f"({readable_bytes(report.activations * BYTES_PER_VALUE)} at float32)")
+        lines.append([(f" Total {report.convention_label}: {both(report.convention_total)}", "bold"),
+                      (f"  (as {counted_by} counts)" if counted_by else "", "dim")])
     inputs = ", ".join(shape_text(shape) for shape in report.inputs.values())
-    text.append(f"  (all layer outputs; input {inputs} = {thousands(report.input_values)} values)", style="dim")
-    return text
+    lines.append([(f" Activations: {both(report.activations)} values {per} "
+                   f"({readable_bytes(report.activations * BYTES_PER_VALUE)} at float32)", ""),
+                  (f"  (all layer outputs; input {inputs} = {thousands(report.input_values)} "
+                   "values)", "dim")])
+    return Prose(lines)
 
 
-def warnings(report: Report) -> list[Text]:
-    if not report.warnings:
+def warnings_part(report: Report, shown: WarningsShown) -> list[Prose]:
+    lines = warning_lines(report.warnings, shown)
+    if not lines:
         return []
-    lines = [Text(f"\n Warnings ({len(report.warnings)}):", style="bold yellow")]
-    for w in report.warnings:
-        line = Text(" ! ", style="yellow")
-        line.append(f"{w.layer}: " if w.layer else "", style="bold")
-        line.append(w.message)
-        if w.loc is not None and w.loc.line is not None:
-            line.append(f" (line {w.loc.line})", style="dim")
-        lines.append(line)
-    return lines
+    paragraphs: list[list[tuple[str, str]]] = [[], [(f" Warnings ({len(report.warnings)}):", "bold yellow")]]
+    for w in lines:
+        if len(w.layers) > 1:
+            paragraphs.append([(" ! ", "yellow"), (f"{len(w.layers)} layers: ", "bold"), (f"{w.message}: ", ""),
+                               (", ".join(w.layers), "bold"), (" (`--warnings full` shows each)", "dim")])
+            continue
+        paragraph = [(" ! ", "yellow"), (f"{w.layers[0]}: " if w.layers else "", "bold"), (w.message, "")]
+        if w.line is not None:
+            paragraph.append((f" (line {w.line})", "dim"))
+        paragraphs.append(paragraph)
+    return [Prose(paragraphs)]
 
 
 def _outputs_cell(value: tuple[int | None, ...] | list[tuple[int | None, ...]]) -> str:
@@ -84,13 +107,17 @@ def _outputs_cell(value: tuple[int | None, ...] | list[tuple[int | None, ...]]) 
 
 
 def rows_table(report: Report, depth: int | None = None) -> Tabular:
-    """The layer rows as a plain table, for CSV and Markdown (folded as --depth asks)."""
+    """The layer rows as a plain table, for CSV and Markdown (folded as --depth asks). A graph's rows
+    say what each layer reads (`inputs`, the table's `Connected to`)."""
     columns = [Column("name", "Layer", numeric=False), Column("type", "Type", numeric=False),
                Column("output_shape", "Output Shape", numeric=False, show=_outputs_cell),
                Column("params", "Param #"), Column("trainable_params", "Trainable"),
                Column("non_trainable_params", "Non-trainable"), Column("macs", "MACs")]
     if report.convention != "paper":
         columns.append(Column("convention_count", report.convention_label))
+    graph = not report.is_chain
+    if graph:
+        columns.append(Column("inputs", "Connected to", numeric=False))
     by_name = {r.name: r for r in report.rows}
     rows = []
     for shown in display_rows(report, depth):
@@ -100,7 +127,8 @@ def rows_table(report: Report, depth: int | None = None) -> Tabular:
         rows.append({"name": shown.name, "type": shown.type, "output_shape": outputs,
                      "params": shown.params, "macs": shown.macs, "convention_count": shown.convention_count,
                      "trainable_params": layer.trainable_params if layer else None,
-                     "non_trainable_params": layer.non_trainable_params if layer else None})
+                     "non_trainable_params": layer.non_trainable_params if layer else None,
+                     "inputs": " ".join(shown.inputs)})
     footer = [{"name": "total", "params": report.total_params, "trainable_params": report.trainable_params,
                "non_trainable_params": report.non_trainable_params, "macs": report.total_macs,
                "convention_count": report.convention_total}]

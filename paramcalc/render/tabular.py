@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from paramcalc.render.numbers import formula, thousands
+from paramcalc.render.layout import Fit
+from paramcalc.render.numbers import formula, short, thousands
 
 
 def plain(value: Any) -> str:
@@ -26,12 +27,39 @@ def plain(value: Any) -> str:
     return value if isinstance(value, str) else formula(value)  # formulas of free dimensions
 
 
+def signed(value: Any) -> str:
+    """+10,135,552: a difference."""
+    return "" if value is None else f"{value:+,}" if value else "0"
+
+
 @dataclass(frozen=True)
 class Column:
+    """`fit`: how the column gives way in a narrow terminal (render/layout.py; by default numbers
+    are figures, never cut, and text wraps as names do); `drop`: 0 to be always shown, else the
+    order in which it is left out when the table cannot fit."""
+
     key: str
     title: str
     numeric: bool = True
     show: Callable[[Any], str] = plain
+    fit: Fit | None = None
+    drop: int = 0
+
+    @property
+    def gives_way(self) -> Fit:
+        return self.fit or (Fit.FIGURE if self.numeric else Fit.NAME)
+
+    def text(self, value: Any, short_units: bool = False) -> str:
+        """The value as people read it (nothing for None); with `short_units`, a count as 4.09 G (`plain`
+        and `signed` columns)."""
+        if value is None:
+            return ""
+        if short_units and isinstance(value, int) and not isinstance(value, bool) and self.numeric:
+            if self.show is plain:
+                return short(value)
+            if self.show is signed:
+                return f"{'+' if value > 0 else ''}{short(value)}"
+        return self.show(value)
 
 
 @dataclass
@@ -41,23 +69,21 @@ class Tabular:
     rows: list[dict[str, Any]] = field(default_factory=list)
     footer: list[dict[str, Any]] = field(default_factory=list)  # totals, shown after a rule
     notes: list[str] = field(default_factory=list)
+    short_units: bool = False  # --units short: counts as 4.09 G in the table and Markdown (never CSV, JSON)
+    more: str = "--width {width} or --format csv shows {them}"  # how to see a column left out
 
     def rich(self) -> Any:
-        from rich import box
-        from rich.console import Group
-        from rich.table import Table
-        from rich.text import Text
+        from paramcalc.render.fit import FitTable, Row
+        from paramcalc.render.layout import FitColumn
 
-        table = Table(box=box.HEAVY_HEAD, header_style="bold", title=Text(self.title, style="bold"),
-                      title_justify="left")
-        for c in self.columns:
-            table.add_column(c.title, justify="right" if c.numeric else "left", no_wrap=True)
+        columns = [FitColumn(c.title, c.gives_way, right=c.numeric, drop=c.drop) for c in self.columns]
         last = len(self.rows) - 1
-        for i, row in enumerate(self.rows):
-            table.add_row(*(c.show(row.get(c.key)) for c in self.columns), end_section=i == last and bool(self.footer))
-        for row in self.footer:
-            table.add_row(*(c.show(row.get(c.key)) for c in self.columns), style="bold")
-        return Group(table, *(Text(note, style="dim") for note in self.notes))
+        rows = [Row(self.cells(row), end_section=i == last and bool(self.footer)) for i, row in enumerate(self.rows)]
+        rows += [Row(self.cells(row), style="bold") for row in self.footer]
+        return FitTable(columns, rows, title=self.title, notes=self.notes, more=self.more)
+
+    def cells(self, row: dict[str, Any]) -> list[str]:
+        return [c.text(row.get(c.key), self.short_units) for c in self.columns]
 
     def csv(self) -> str:
         out = io.StringIO()
@@ -73,9 +99,9 @@ class Tabular:
 
         lines = [f"**{self.title}**", "", line([c.title for c in self.columns]),
                  line(["---:" if c.numeric else "---" for c in self.columns])]
-        lines += [line([c.show(row.get(c.key)) for c in self.columns]) for row in self.rows]
-        lines += [line([f"**{c.show(row.get(c.key))}**" if row.get(c.key) not in (None, "") else ""
-                        for c in self.columns]) for row in self.footer]
+        lines += [line(self.cells(row)) for row in self.rows]
+        lines += [line([f"**{text}**" if row.get(c.key) not in (None, "") else ""
+                        for c, text in zip(self.columns, self.cells(row))]) for row in self.footer]
         lines += ["", *self.notes] if self.notes else []
         return "\n".join(lines)
 
