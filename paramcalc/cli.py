@@ -73,7 +73,7 @@ def failure_message(error: BaseException) -> str:
         # Not a bug (rich is imported only when a table is drawn, so this can surface late): say how to repair it.
         return (f"error: paramcalc needs the package `{error.name}`, which is not installed in this Python "
                 f"({sys.executable}). Fix: reinstall paramcalc with its dependencies, e.g. "
-                f"`{sys.executable} -m pip install .` in its repository.")
+                f"`{sys.executable} -m pip install --force-reinstall paramcalc` (or `.` in its repository).")
     return (f"error: paramcalc failed unexpectedly ({type(error).__name__}: {error}). This is a bug in paramcalc, "
             "not in your spec; please report it with the spec attached (run it again as `paramcalc --traceback "
             "...` for the details).")
@@ -233,8 +233,8 @@ def console_for(terminal: Terminal) -> Any:
 YAML spec and the formulas alone (no framework, no tensors).
 
 \b
-  paramcalc summary specs/lenet5.yaml
-  paramcalc summary --format json specs/alexnet.yaml
+  paramcalc summary zoo:lenet5          a bundled spec (paramcalc zoo lists them)
+  paramcalc summary --format json my_model.yaml
 
 {CONVENTIONS}
 
@@ -394,6 +394,25 @@ def chosen_rows(report: Report, names: tuple[str, ...]) -> list[Any]:
             raise ParamcalcError(f"the model has no layer named `{name}`", Location(report.source),
                                  did_you_mean(name, by_name) or "run `paramcalc summary` to see the names.")
     return [by_name[name] for name in names]
+
+
+@cli.command(name="zoo", help=f"""The model zoo: the specs that come with paramcalc, with their figures;
+or, given a MODEL, its spec (to start your own: paramcalc zoo lenet5 > my_model.yaml). Every
+command takes a bundled spec as zoo:NAME, e.g. paramcalc summary zoo:resnet50.
+
+{EXIT_CODES}""")
+@click.argument("model", required=False, metavar="[MODEL]")
+@output_options(ReportFormat, help="table for people; json, csv and markdown for programs and documents.")
+def zoo_command(model: str | None, fmt: ReportFormat, terminal: Terminal) -> None:
+    from paramcalc import modelzoo
+
+    if model is not None:
+        from paramcalc.spec.loader import read_source
+
+        text, _ = read_source(modelzoo.PREFIX + model.removeprefix(modelzoo.PREFIX))
+        click.echo(text, nl=False)
+        return
+    show(render_report(modelzoo.zoo_table(modelzoo.entries()), fmt), terminal)
 
 
 @cli.command(name="layers", help="""List the supported layer kinds with their arguments, defaults and
