@@ -74,7 +74,7 @@ def failure_message(error: BaseException) -> str:
         # Not a bug (rich is imported only when a table is drawn, so this can surface late): say how to repair it.
         return (f"error: paramcalc needs the package `{error.name}`, which is not installed in this Python "
                 f"({sys.executable}). Fix: reinstall paramcalc with its dependencies, e.g. "
-                f"`{sys.executable} -m pip install .` in its repository.")
+                f"`{sys.executable} -m pip install --force-reinstall paramcalc` (or `.` in its repository).")
     return (f"error: paramcalc failed unexpectedly ({type(error).__name__}: {error}). This is a bug in paramcalc, "
             "not in your spec; please report it with the spec attached (run it again as `paramcalc --traceback "
             "...` for the details).")
@@ -263,8 +263,8 @@ def console_for(terminal: Terminal) -> Any:
 YAML spec and the formulas alone (no framework, no tensors).
 
 \b
-  paramcalc summary specs/lenet5.yaml
-  paramcalc summary --format json specs/alexnet.yaml
+  paramcalc summary zoo:lenet5          a bundled spec (paramcalc zoo lists them)
+  paramcalc summary --format json my_model.yaml
 
 {CONVENTIONS}
 
@@ -382,48 +382,36 @@ def sweep_rows(spec: str, values: dict[str, list[str]], adjust: Callable[[Spec],
 
 
 @cli.command(help=f"""Compare each spec's computed figures with its expect: block. PATHS are spec
-files or folders (searched recursively for *.yaml and *.yml).
+files, bundled specs (zoo:NAME) or folders, searched recursively for specs: hidden folders are
+skipped, and so are YAML files that are plainly not specs (no input:, inputs: or layers: at the top).
 
 {EXPECT_RULES}
 
---update writes the computed figures into the expect: blocks instead of failing: only the values
-that differ are replaced (comments and formatting elsewhere are kept), and a spec without a block
-gets one with params, macs and output_shape.
+--update writes the computed figures into the expect: blocks of the specs that fail: only the
+values that differ are replaced, written the way they were (61_706, "61,706", 4.2M with its
+tolerance); comments and formatting elsewhere are kept. A spec without a block gets one with
+params, macs and output_shape.
 
 {CHECK_EXIT_CODES}""")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @output_options(CheckFormat, with_width=False, help="text: a table on a terminal, one line per failure when "
-                "piped; json; junit (JUnit XML for CI dashboards); github (::error annotations on the expect: "
-                "lines).")
+                "piped; json; junit (JUnit XML, valid under Jenkins xunit's junit-10.xsd); github (one ::error "
+                "annotation per failing spec, paths relative to the repository root).")
 @click.option("--strict", is_flag=True, help="A spec without an expect: block fails (exit 1).")
-@click.option("--update", is_flag=True, help="Write the computed figures into the specs' expect: blocks.")
+@click.option("--update", is_flag=True, help="Write the computed figures into the expect: blocks of the specs "
+              "that fail (or have none); they are reported as updated.")
+@click.option("--skip-non-specs", is_flag=True, help="Skip YAML files named on the command line that are plainly "
+              "not specs, as folders do (for hooks that pass every YAML file).")
 @convention_option
 @click.pass_context
 def check(ctx: click.Context, paths: tuple[str, ...], fmt: CheckFormat, terminal: Terminal, strict: bool,
-          update: bool, convention: str) -> None:
+          update: bool, skip_non_specs: bool, convention: str) -> None:
     from paramcalc.check import check_paths
     from paramcalc.render.check_report import render_check
 
-    if update:
-        update_specs(paths)
-    run = check_paths(paths, strict, convention)
+    run = check_paths(paths, strict, convention, update, skip_non_specs)
     show(render_check(run, fmt, tty=sys.stdout.isatty()), terminal)
     ctx.exit(run.exit_code)
-
-
-def update_specs(paths: tuple[str, ...]) -> None:
-    """--update: write the computed figures into each spec, saying on stderr what changed."""
-    from paramcalc.check import spec_paths
-    from paramcalc.update import update_file
-
-    for path in spec_paths(paths):
-        try:
-            changes = update_file(path)
-        except ParamcalcError as error:  # `check` itself reports it below
-            click.echo(error.describe(), err=True)
-            continue
-        for change in changes:
-            click.echo(f"{path}: {change.label}: {change.old or '(none)'} -> {change.new}", err=True)
 
 
 @cli.command(help=f"""Show how every number of SPEC is obtained: for each layer (or only the named
@@ -454,6 +442,25 @@ def chosen_rows(report: Report, names: tuple[str, ...]) -> list[Any]:
             raise ParamcalcError(f"the model has no layer named `{name}`", Location(report.source),
                                  did_you_mean(name, by_name) or "run `paramcalc summary` to see the names.")
     return [by_name[name] for name in names]
+
+
+@cli.command(name="zoo", help=f"""The model zoo: the specs that come with paramcalc, with their figures;
+or, given a MODEL, its spec (to start your own: paramcalc zoo lenet5 > my_model.yaml). Every
+command takes a bundled spec as zoo:NAME, e.g. paramcalc summary zoo:resnet50.
+
+{EXIT_CODES}""")
+@click.argument("model", required=False, metavar="[MODEL]")
+@output_options(ReportFormat, help="table for people; json, csv and markdown for programs and documents.")
+def zoo_command(model: str | None, fmt: ReportFormat, terminal: Terminal) -> None:
+    from paramcalc import modelzoo
+
+    if model is not None:
+        from paramcalc.spec.loader import read_source
+
+        text, _ = read_source(modelzoo.PREFIX + model.removeprefix(modelzoo.PREFIX))
+        click.echo(text, nl=False)
+        return
+    show(render_report(modelzoo.zoo_table(modelzoo.entries()), fmt), terminal)
 
 
 @cli.command(name="layers", help="""List the supported layer kinds with their arguments, defaults and

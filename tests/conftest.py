@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,9 +80,10 @@ class Snapshot:
     directory: Path
     update: bool
 
-    def __call__(self, name: str, *args: str, input: str | None = None) -> Result:
+    def __call__(self, name: str, *args: str, input: str | None = None, masks: dict[str, str] | None = None) -> Result:
         """Run `paramcalc ARGS` from the repository root, in a stable environment, and compare its
-        transcript with the golden file `name`."""
+        transcript with the golden file `name`; `masks` (regular expression -> replacement) hide what
+        differs from run to run, such as JUnit's timings."""
         from paramcalc.cli import cli
 
         cwd = os.getcwd()
@@ -92,7 +94,10 @@ class Snapshot:
             os.chdir(cwd)
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception
-        self.compare(name, transcript(list(args), result))
+        text = transcript(list(args), result)
+        for pattern, replacement in (masks or {}).items():
+            text = re.sub(pattern, replacement, text)
+        self.compare(name, text)
         return result
 
     def compare(self, name: str, text: str) -> None:

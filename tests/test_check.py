@@ -134,7 +134,8 @@ def test_folders_are_searched_recursively(tmp_path):
     (nested / "notes.txt").write_text("not a spec")
     data = json.loads(check("--format", "json", str(tmp_path)).stdout)
     assert [Path(s["path"]).name for s in data["specs"]] == ["deep.yml", "top.yaml"]
-    assert data["summary"] == {"specs": 2, "passed": 2, "failed": 0, "unchecked": 0, "unreadable": 0}
+    assert data["summary"] == {"specs": 2, "passed": 2, "updated": 0, "failed": 0, "unchecked": 0, "unreadable": 0,
+                               "skipped": 0}
 
 
 def test_unreadable_wins_over_failing(tmp_path):
@@ -164,27 +165,28 @@ def test_junit_output_parses(tmp_path):
     (tmp_path / "broken.yaml").write_text("layers: []\n")
     (tmp_path / "plain.yaml").write_text(LENET)
     root = ElementTree.fromstring(check("--format", "junit", str(tmp_path)).stdout)
-    suite = root.find("testsuite")
-    assert suite is not None
-    counts = [suite.get(key) for key in ("tests", "failures", "errors", "skipped")]
-    assert counts == ["4", "1", "1", "1"]
-    failure = suite.find("testcase[@name='macs']/failure")
+    assert [root.get(key) for key in ("tests", "failures", "errors")] == ["4", "1", "1"]
+    assert [suite.get("skipped") for suite in root.iter("testsuite")] == ["0", "0", "1"]  # broken, one, plain
+    failure = root.find("testsuite/testcase[@name='macs']/failure")
     assert failure is not None and "expected 1, got 416,520" in failure.get("message", "")
 
 
 def test_github_annotations_point_at_the_expect_line(tmp_path):
     path = lenet_with(tmp_path, "  params: 61706\n  macs: 1\n")
     lines = check("--format", "github", path).stdout.splitlines()
-    assert lines[0].startswith(f"::error file={path},line=17,col=9,title=paramcalc check::macs: expected 1")
+    assert lines[0].startswith(f"::error file={path},line=17,col=9,title=paramcalc check%3A 1 figure differs::"
+                               "line 17: macs: expected 1")
     assert lines[-1].startswith("1 spec: 0 passed, 1 failed")
 
 
 def test_piped_text_is_one_line_per_failure(tmp_path):
     out = check(lenet_with(tmp_path, "  params: 1\n  macs: 2\n  flops: 833040\n")).stdout.splitlines()
-    assert len(out) == 3
+    assert len(out) == 4
     assert out[0].endswith("params: expected 1, got 61,706 (+61,705, +6170500.00%)")
     assert out[1].endswith("macs: expected 2, got 416,520 (+416,518, +20825900.00%)")
-    assert out[2] == "1 spec: 0 passed, 1 failed, 0 unchecked, 0 unreadable"
+    assert out[2].endswith("lenet.yaml: note: to accept the computed figures, run: paramcalc check --update "
+                           f"{tmp_path / 'lenet.yaml'}")
+    assert out[3] == "1 spec: 0 passed, 1 failed, 0 unchecked, 0 unreadable"
 
 
 COMMENTED = """\
@@ -228,7 +230,7 @@ def test_update_rewrites_only_the_differing_values(tmp_path):
     assert new.endswith(tail) and COMMENTED.endswith(tail)
     assert new[start:] == COMMENTED[start:].replace("params: 60000", "params: 61706").replace(
         "[null, 12]", "[null, 10]").replace("params: 150,", "params: 156,")
-    assert "60000 -> 61706" in result.stderr
+    assert "params: 60000 -> 61706 (updated)" in result.stdout
     assert check(str(path)).exit_code == 0
 
 

@@ -124,10 +124,11 @@ def test_the_tally_names_every_status_once():
     assert list(TALLY) == list(Status)
     run = CheckRun(tuple(SpecCheck(f"{s.value}.yaml", None, s) for s in Status))
     assert render_check(run, CheckFormat.TEXT, tty=False).endswith(
-        "4 specs: 1 passed, 1 failed, 1 unchecked, 1 unreadable")
+        "5 specs: 1 passed, 1 updated, 1 failed, 1 unchecked, 1 unreadable")
     data = json.loads(render_check(run, CheckFormat.JSON, tty=False))
-    assert [spec["status"] for spec in data["specs"]] == ["pass", "fail", "unchecked", "error"]
-    assert data["summary"] == {"specs": 4, "passed": 1, "failed": 1, "unchecked": 1, "unreadable": 1}
+    assert [spec["status"] for spec in data["specs"]] == ["pass", "updated", "fail", "unchecked", "error"]
+    assert data["summary"] == {"specs": 5, "passed": 1, "updated": 1, "failed": 1, "unchecked": 1, "unreadable": 1,
+                               "skipped": 0}
 
 
 @pytest.mark.parametrize(("statuses", "strict", "code"), [
@@ -141,13 +142,14 @@ def test_exit_code_from_statuses(statuses, strict, code):
 
 # ---- streams: data on stdout, diagnostics on stderr ---------------------------------------------------
 
-def test_update_reports_its_changes_on_stderr_and_the_result_on_stdout(tmp_path):
+def test_update_reports_its_changes_with_the_result_on_stdout(tmp_path):
     spec = tmp_path / "lenet.yaml"
     spec.write_text(open(LENET).read().split("expect:")[0] + "expect:\n  params: 1\n")
     result = invoke("check", "--update", "--format", "json", str(spec))
-    assert result.exit_code == 0
-    assert result.stderr == f"{spec}: params: 1 -> 61706\n"
-    assert json.loads(result.stdout)["summary"]["passed"] == 1
+    assert result.exit_code == 0 and result.stderr == ""
+    data = json.loads(result.stdout)  # the changes are data: part of the report, in its format
+    assert data["summary"]["updated"] == 1
+    assert [(c["figure"], c["old"], c["new"]) for c in data["specs"][0]["changes"]] == [("params", "1", "61706")]
 
 
 def test_compare_modes_refuse_mixed_or_missing_inputs_on_stderr():

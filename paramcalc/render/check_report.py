@@ -4,17 +4,20 @@
 from __future__ import annotations
 
 import json
+import shlex
 from typing import Any
 from xml.etree import ElementTree
 
-from paramcalc.check import CheckRun, FigureCheck, SpecCheck, Status
+from paramcalc.check import Change, CheckRun, FigureCheck, SpecCheck, Status, class_name, plural, repository_path
+from paramcalc.errors import ParamcalcError
 from paramcalc.render.formats import CheckFormat, unreachable
 from paramcalc.render.numbers import shape_text, thousands
 
-CHECK_SCHEMA_VERSION = 1
+CHECK_SCHEMA_VERSION = 2  # 2: the `updated` status with `changes`, `accept`, and the skipped YAML files
 
 # How the tally names the specs of each status (also the keys of the JSON summary), in its order.
-TALLY = {Status.PASS: "passed", Status.FAIL: "failed", Status.UNCHECKED: "unchecked", Status.ERROR: "unreadable"}
+TALLY = {Status.PASS: "passed", Status.UPDATED: "updated", Status.FAIL: "failed", Status.UNCHECKED: "unchecked",
+         Status.ERROR: "unreadable"}
 
 
 def render_check(run: CheckRun, fmt: CheckFormat, tty: bool) -> Any:
@@ -63,8 +66,7 @@ def difference_text(figure: FigureCheck) -> str:
 
 
 def failure_line(spec: SpecCheck, figure: FigureCheck) -> str:
-    where = figure.expectation.loc
-    return f"{where}: {figure_message(figure)}"
+    return f"{figure.expectation.loc}: {figure_message(figure)}"
 
 
 def figure_message(figure: FigureCheck) -> str:
@@ -72,13 +74,42 @@ def figure_message(figure: FigureCheck) -> str:
             f"({difference_text(figure)})")
 
 
+def change_message(change: Change) -> str:
+    if change.label == "expect":
+        return f"expect: block written ({change.new})"
+    return f"{change.label}: {change.old} -> {change.new} (updated)"
+
+
+def accept_command(spec: SpecCheck, run: CheckRun) -> str | None:
+    """How to accept the computed figures of a failing spec, or None if --update would not help (a
+    figure names a layer that is gone) or the spec does not fail."""
+    unchecked = spec.status is Status.UNCHECKED and run.strict
+    if not (unchecked or (spec.status is Status.FAIL and spec.updatable)):
+        return None
+    convention = f" --convention {run.convention}" if run.convention != "paper" else ""
+    return f"paramcalc check --update{convention} {shlex.quote(spec.path)}"
+
+
+def accept_note(spec: SpecCheck, run: CheckRun) -> str | None:
+    command = accept_command(spec, run)
+    if command is None:
+        return None
+    what = "write an expect: block" if spec.status is Status.UNCHECKED else "accept the computed figures"
+    return f"to {what}, run: {command}"
+
+
 def summary_line(run: CheckRun) -> str:
-    parts = [f"{run.count(status)} {label}" for status, label in TALLY.items()]
-    return f"{len(run.specs)} spec{'s' if len(run.specs) != 1 else ''}: " + ", ".join(parts)
+    parts = [f"{run.count(status)} {label}" for status, label in TALLY.items()
+             if status is not Status.UPDATED or run.count(status)]
+    line = f"{plural(len(run.specs), 'spec')}: " + ", ".join(parts)
+    if run.skipped:
+        line += f"; {plural(len(run.skipped), 'YAML file')} skipped: not specs"
+    return line
 
 
 def render_lines(run: CheckRun) -> str:
-    """For pipes and logs: one line per failure or unreadable spec, then the tally."""
+    """For pipes and logs: one line per failure, update or unreadable spec, a note per failing spec
+    on how to accept its figures, then the tally."""
     lines = []
     for spec in run.specs:
         if spec.status is Status.ERROR and spec.error is not None:
@@ -86,6 +117,10 @@ def render_lines(run: CheckRun) -> str:
         elif spec.status is Status.UNCHECKED and run.strict:
             lines.append(f"{spec.path}: error: no `expect:` block (--strict)")
         lines += [failure_line(spec, f) for f in spec.failures]
+        lines += [f"{change.loc}: {change_message(change)}" for change in spec.changes]
+        note = accept_note(spec, run)
+        if note:
+            lines.append(f"{spec.path}: note: {note}")
     lines.append(summary_line(run))
     return "\n".join(lines)
 
@@ -112,33 +147,46 @@ def render_rich(run: CheckRun) -> Any:
         elif spec.status is Status.UNCHECKED:
             verdict = Text("unchecked (no expect:)", style="bold red" if run.strict else "yellow")
         rows.append(Row([Text(spec.path, style="bold"), "", "", "", verdict]))
+        changed = {change.label for change in spec.changes}
+        for change in spec.changes:
+            rows.append(Row(["  " + change.label, change.old, change.new, "", Text("updated", style="cyan")]))
         for figure in spec.figures:
-            rows.append(Row(["  " + figure.expectation.label, expected_text(figure), value_text(figure.actual),
-                             difference_text(figure), verdicts[figure.passed]]))
+            if figure.expectation.label not in changed:
+                rows.append(Row(["  " + figure.expectation.label, expected_text(figure), value_text(figure.actual),
+                                 difference_text(figure), verdicts[figure.passed]]))
+        note = accept_note(spec, run)
+        if note:
+            errors.append([(f"{spec.path}: {note}", "")])
     table = FitTable(columns, rows)
     return Group(table, Prose([*errors, [(summary_line(run), "bold")]], hang=""))
+
+
+def value_json(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
 
 
 def run_dict(run: CheckRun) -> dict[str, Any]:
     return {
         "schema_version": CHECK_SCHEMA_VERSION,
         "exit_code": run.exit_code,
-        "summary": {"specs": len(run.specs), **{label: run.count(status) for status, label in TALLY.items()}},
+        "summary": {"specs": len(run.specs), **{label: run.count(status) for status, label in TALLY.items()},
+                    "skipped": len(run.skipped)},
+        "skipped": list(run.skipped),  # YAML files in the folders searched that are plainly not specs
         "specs": [
             {
                 "path": spec.path,
                 "name": spec.name,
                 "status": spec.status.value,
                 "error": spec.error.describe() if spec.error else None,
+                "accept": accept_command(spec, run),
                 "checks": [
                     {
                         "figure": f.expectation.figure,
                         "layer": f.expectation.layer,
-                        "expected": list(f.expectation.value) if isinstance(f.expectation.value, tuple)
-                        else f.expectation.value,
+                        "expected": value_json(f.expectation.value),
                         "expected_text": f.expectation.text,
                         "tolerance": f.expectation.tolerance.text if f.expectation.tolerance else None,
-                        "actual": list(f.actual) if isinstance(f.actual, tuple) else f.actual,
+                        "actual": value_json(f.actual),
                         "difference": f.difference,
                         "passed": f.passed,
                         "line": f.expectation.loc.line,
@@ -146,6 +194,8 @@ def run_dict(run: CheckRun) -> dict[str, Any]:
                     }
                     for f in spec.figures
                 ],
+                "changes": [{"figure": c.label, "old": c.old, "new": c.new, "line": c.loc.line,
+                             "column": c.loc.column} for c in spec.changes],
             }
             for spec in run.specs
         ],
@@ -156,37 +206,71 @@ def render_json(run: CheckRun) -> str:
     return json.dumps(run_dict(run), indent=2)
 
 
-def render_junit(run: CheckRun) -> str:
+# ---- JUnit XML, valid under Jenkins xunit's junit-10.xsd (tests/schemas/junit-10.xsd) ------------------
+
+def seconds(value: float) -> str:
+    return f"{value:.3f}"  # the schema's SUREFIRE_TIME: digits, at most three decimals
+
+
+def junit_cases(spec: SpecCheck, run: CheckRun) -> list[ElementTree.Element]:
+    """One test case per expected figure (or one for a spec that cannot be read or has no block)."""
+    classname = class_name(spec.path)
     cases = []
+    if spec.status is Status.ERROR:
+        case = ElementTree.Element("testcase", classname=classname, name="read spec")
+        message = spec.error.describe() if spec.error else "unreadable"
+        ElementTree.SubElement(case, "error", message=message, type="SpecError").text = message
+        cases.append(case)
+    elif spec.status is Status.UNCHECKED:
+        case = ElementTree.Element("testcase", classname=classname, name="expect")
+        if run.strict:
+            message = f"{spec.path}: no expect: block (--strict)"
+            ElementTree.SubElement(case, "failure", message=message, type="unchecked").text = \
+                f"{message}\n{accept_note(spec, run)}"
+        else:
+            ElementTree.SubElement(case, "skipped", message="no expect: block")
+        cases.append(case)
+    note = accept_note(spec, run) if spec.status is Status.FAIL else None
+    for figure in spec.figures:
+        case = ElementTree.Element("testcase", classname=classname, name=figure.expectation.label)
+        if not figure.passed:
+            line = failure_line(spec, figure)
+            failure = ElementTree.SubElement(case, "failure", message=line, type="mismatch")
+            failure.text = f"{line}\n{note}" if note else line
+            note = None  # said once per spec
+        cases.append(case)
+    share = spec.seconds / len(cases) if cases else 0.0  # one computation checks every figure
+    for case in cases:
+        case.set("time", seconds(share))
+    return cases
+
+
+def render_junit(run: CheckRun) -> str:
+    """A <testsuite> per spec (its dotted name, `file`, and a test case per figure) in <testsuites>."""
+    root = ElementTree.Element("testsuites", name="paramcalc check")
+    totals = {"tests": 0, "failures": 0, "errors": 0}
     for spec in run.specs:
-        if spec.status is Status.ERROR:
-            case = ElementTree.Element("testcase", classname=spec.path, name="read spec")
-            message = spec.error.describe() if spec.error else "unreadable"
-            ElementTree.SubElement(case, "error", message=message, type="SpecError").text = message
-            cases.append(case)
-        elif spec.status is Status.UNCHECKED:
-            case = ElementTree.Element("testcase", classname=spec.path, name="expect")
-            tag = "failure" if run.strict else "skipped"
-            ElementTree.SubElement(case, tag, message="no expect: block")
-            cases.append(case)
-        for figure in spec.figures:
-            case = ElementTree.Element("testcase", classname=spec.path, name=figure.expectation.label)
-            if not figure.passed:
-                line = failure_line(spec, figure)
-                ElementTree.SubElement(case, "failure", message=line, type="mismatch").text = line
-            cases.append(case)
-    failures = sum(1 for c in cases if c.find("failure") is not None)
-    errors = sum(1 for c in cases if c.find("error") is not None)
-    skipped = sum(1 for c in cases if c.find("skipped") is not None)
-    suite = ElementTree.Element("testsuite", name="paramcalc check", tests=str(len(cases)), failures=str(failures),
-                                errors=str(errors), skipped=str(skipped))
-    suite.extend(cases)
-    root = ElementTree.Element("testsuites", name="paramcalc", tests=str(len(cases)), failures=str(failures),
-                               errors=str(errors), skipped=str(skipped))
-    root.append(suite)
+        cases = junit_cases(spec, run)
+        counts = {"tests": len(cases), "failures": sum(1 for c in cases if c.find("failure") is not None),
+                  "errors": sum(1 for c in cases if c.find("error") is not None)}
+        attributes = {"name": class_name(spec.path), **{key: str(value) for key, value in counts.items()},
+                      "skipped": str(sum(1 for c in cases if c.find("skipped") is not None)),
+                      "time": seconds(spec.seconds), "file": repository_path(spec.path)}
+        suite = ElementTree.SubElement(root, "testsuite", attributes)
+        suite.extend(cases)
+        if spec.changes:
+            ElementTree.SubElement(suite, "system-out").text = "\n".join(
+                f"{change.loc}: {change_message(change)}" for change in spec.changes)
+        for key, value in counts.items():
+            totals[key] += value
+    for key, value in totals.items():
+        root.set(key, str(value))
+    root.set("time", seconds(sum(spec.seconds for spec in run.specs)))
     ElementTree.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(root, encoding="unicode")
 
+
+# ---- GitHub Actions workflow commands ---------------------------------------------------------------------
 
 def _escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -196,29 +280,54 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def annotation(path: str, line: int | None, column: int | None, message: str) -> str:
+def annotation(path: str, line: int | None, column: int | None, title: str, message: str,
+               level: str = "error") -> str:
     props = [f"file={_escape_property(path)}"]
     if line is not None:
         props.append(f"line={line}")
     if column is not None:
         props.append(f"col={column}")
-    props.append("title=paramcalc check")
-    return f"::error {','.join(props)}::{_escape_data(message)}"
+    props.append(f"title={_escape_property(title)}")
+    return f"::{level} {','.join(props)}::{_escape_data(message)}"
+
+
+def error_text(error: ParamcalcError) -> str:
+    """An error's message and fix without its place (the annotation gives the place)."""
+    text = error.describe()
+    prefix = f"{error.loc}: error: " if error.loc else "error: "
+    return text.removeprefix(prefix)
+
+
+def github_annotation(spec: SpecCheck, run: CheckRun) -> str | None:
+    """One annotation per spec that fails, cannot be read or was updated (GitHub shows about ten
+    per step), on the line of its first problem, listing them all."""
+    path = repository_path(spec.path)
+    note = accept_note(spec, run)
+    if spec.status is Status.ERROR and spec.error is not None:
+        errors = spec.error.each()
+        first = errors[0].loc
+        lines = [(f"line {e.loc.line}: " if e.loc and e.loc.line else "") + error_text(e) for e in errors]
+        return annotation(path, first.line if first else None, first.column if first else None,
+                          f"paramcalc check: {plural(len(errors), 'error')}", "\n".join(lines))
+    if spec.status is Status.UNCHECKED and run.strict:
+        return annotation(path, 1, None, "paramcalc check: no expect: block",
+                          f"no expect: block (--strict)\n{note}")
+    if spec.status is Status.FAIL:
+        failures = spec.failures
+        first = failures[0].expectation.loc
+        lines = [f"line {f.expectation.loc.line}: {figure_message(f)}" for f in failures] + ([note] if note else [])
+        verb = "differs" if len(failures) == 1 else "differ"
+        return annotation(path, first.line, first.column, f"paramcalc check: {plural(len(failures), 'figure')} {verb}",
+                          "\n".join(lines))
+    if spec.status is Status.UPDATED:
+        first = spec.changes[0].loc
+        lines = [f"line {c.loc.line}: {change_message(c)}" for c in spec.changes]
+        return annotation(path, first.line, None, "paramcalc check --update", "\n".join(lines), level="notice")
+    return None
 
 
 def render_github(run: CheckRun) -> str:
-    """GitHub Actions workflow commands, each pointing at the `expect:` line that failed."""
-    lines = []
-    for spec in run.specs:
-        if spec.status is Status.ERROR and spec.error is not None:
-            for error in spec.error.each():
-                loc = error.loc
-                lines.append(annotation(spec.path, loc.line if loc else None, loc.column if loc else None,
-                                        error.message + (f" Fix: {error.hint}" if error.hint else "")))
-        elif spec.status is Status.UNCHECKED and run.strict:
-            lines.append(annotation(spec.path, 1, None, "no expect: block (--strict)"))
-        for figure in spec.failures:
-            loc = figure.expectation.loc
-            lines.append(annotation(spec.path, loc.line, loc.column, figure_message(figure)))
+    """GitHub Actions workflow commands: one annotation per spec that needs attention, then the tally."""
+    lines = [text for text in (github_annotation(spec, run) for spec in run.specs) if text]
     lines.append(summary_line(run))
     return "\n".join(lines)

@@ -34,6 +34,11 @@ def read_source(path: str) -> tuple[str, str]:
     """(text, display name) of a spec file, or of standard input for '-'."""
     if path == STDIN:
         return decode(sys.stdin.buffer.read(), STDIN_NAME), STDIN_NAME
+    name = path  # what the user wrote, also for `zoo:NAME` (a bundled spec)
+    if path.startswith("zoo:"):
+        from paramcalc.modelzoo import zoo_file
+
+        path = zoo_file(path)
     if os.path.isdir(path):
         raise SpecError(f"`{path}` is a folder, not a spec file", Location(path),
                         "give the path of a .yaml file inside it.")
@@ -42,11 +47,12 @@ def read_source(path: str) -> tuple[str, str]:
             data = file.read()
     except FileNotFoundError:
         raise SpecError(f"there is no file `{path}`", Location(path),
-                        "check the path (specs live in files like specs/lenet5.yaml).") from None
+                        "check the path, or name a bundled spec such as zoo:lenet5 (`paramcalc zoo` lists them)."
+                        ) from None
     except OSError as exc:
         raise SpecError(f"cannot read `{path}`: {exc.strerror}", Location(path),
                         "check the file's permissions.") from None
-    return decode(data, path), path
+    return decode(data, name), name
 
 
 def load_spec(path: str, overrides: dict[str, str] | None = None, max_layers: int = MAX_LAYERS,
@@ -64,7 +70,8 @@ def parse_spec(text: str, source: str = "<spec>", default_name: str = "model",
     root = parse_yaml(text, source, max_values)
     if root is None:
         raise SpecError("the spec is empty", Location(source, 1, 1),
-                        "start from an example such as specs/lenet5.yaml: it needs `input:` and `layers:`.")
+                        "start from an example (`paramcalc zoo lenet5` prints one): a spec needs `input:` and "
+                        "`layers:`.")
     return spec_from_node(root, default_name, overrides, max_layers)
 
 
@@ -72,7 +79,7 @@ def spec_from_node(root: Node, default_name: str = "model", overrides: dict[str,
                    max_layers: int = MAX_LAYERS) -> Spec:
     if not root.is_map:
         raise SpecError("a spec must be a mapping with `input:` and `layers:` at the top level",
-                        root.loc, "see specs/lenet5.yaml for the layout.")
+                        root.loc, "see the layout of an example: `paramcalc zoo lenet5` prints one.")
     top = root.value
     for key, key_loc in root.key_locs.items():
         if key not in TOP_LEVEL_KEYS:
