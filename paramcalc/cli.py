@@ -37,6 +37,11 @@ Counting conventions:
 EXIT_CODES = """\b
 Exit codes: 0 success; 2 the spec could not be read or does not fit together."""
 
+ALL_EXIT_CODES = """\b
+Exit codes: 0 success; 1 `paramcalc check` found a figure that differs from
+the spec's expect: block; 2 a spec could not be read or does not fit together
+(or the command line is wrong)."""
+
 CHECK_EXIT_CODES = """\b
 Exit codes: 0 every expectation holds; 1 at least one figure differs (or, with
 --strict, a spec has no expect: block); 2 a spec could not be read or computed."""
@@ -189,9 +194,19 @@ class SpecReader:
 
 
 def spec_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--set NAME=VALUE (repeatable; comma-separated values make a sweep) and the size limits. The
-    command receives them as `reader`, a `SpecReader`."""
+    """--set NAME=VALUE (repeatable; one value each) and the size limits. The command receives them
+    as `reader`, a `SpecReader`."""
+    return _spec_options(command, "Override a variable of the spec's vars: block (repeatable): --set alpha=0.5.")
 
+
+def sweep_spec_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`spec_options` whose --set also takes several values: a sweep."""
+    return _spec_options(command, "Override a variable of the spec's vars: block (repeatable). Several values, "
+                         "comma-separated or as a range start:stop:step (stop included), run a sweep over every "
+                         "combination: --set alpha=0.25:1:0.25 --set res=224,160.")
+
+
+def _spec_options(command: Callable[..., Any], set_help: str) -> Callable[..., Any]:
     @functools.wraps(command)
     def wrapper(*args: Any, sets: tuple[str, ...], max_layers: int, max_values: int, **kwargs: Any) -> Any:
         return command(*args, reader=SpecReader(sets, max_layers, max_values), **kwargs)
@@ -201,10 +216,7 @@ def spec_options(command: Callable[..., Any]) -> Callable[..., Any]:
     wrapper = click.option("--max-yaml-values", "max_values", type=click.IntRange(1), default=10_000_000,
                            show_default=True, help="Refuse YAML that expands (through aliases) to more values "
                            "than this.")(wrapper)
-    return click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
-                        help="Override a variable of the spec's vars: block (repeatable). Several values, "
-                        "comma-separated, run a sweep over every combination: --set alpha=1,0.5 --set res=224,160."
-                        )(wrapper)
+    return click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=set_help)(wrapper)
 
 
 def show(rendering: Any, terminal: Terminal) -> None:
@@ -238,7 +250,7 @@ YAML spec and the formulas alone (no framework, no tensors).
 
 {CONVENTIONS}
 
-{EXIT_CODES}""", context_settings={"help_option_names": ["-h", "--help"]})
+{ALL_EXIT_CODES}""", context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="paramcalc")
 @click.option("--traceback", is_flag=True, help="If paramcalc fails unexpectedly (a bug), show Python's traceback "
               "instead of one paragraph (also: PARAMCALC_TRACEBACK=1).")
@@ -265,12 +277,13 @@ framework floors the output size).
               help="Instead of every layer, the model's total under every counting convention (paper, fvcore, "
               "torchinfo, ptflops, thop, ...) side by side, with what each adds explained by layer type.")
 @convention_option
-@spec_options
+@sweep_spec_options
 def summary(spec: str, fmt: ReportFormat, terminal: Terminal, by_type: bool, depth: int | None,
             all_conventions: bool, convention: str, reader: SpecReader) -> None:
     from paramcalc.sweep import count
 
     sweep = reader.sweep()
+    refuse_mixed_views(count(sweep) > 1, by_type, all_conventions, depth, convention, fmt)
     view: Rendering
     if count(sweep) > 1:
         view = sweep_view(spec, sweep)
@@ -278,6 +291,23 @@ def summary(spec: str, fmt: ReportFormat, terminal: Terminal, by_type: bool, dep
         report = reader.report(spec, {name: values[0] for name, values in sweep.items()})
         view = summary_view(report, by_type, depth, all_conventions, convention)
     show(render_report(view, fmt), terminal)
+
+
+def refuse_mixed_views(sweep: bool, by_type: bool, all_conventions: bool, depth: int | None, convention: str,
+                       fmt: ReportFormat) -> None:
+    """Options that choose different views of `summary` do not combine: say so rather than drop one."""
+    chosen = [name for name, given in (("a sweep (--set with several values)", sweep), ("--by-type", by_type),
+                                       ("--conventions", all_conventions)) if given]
+    if len(chosen) > 1:
+        raise click.UsageError(f"{' and '.join(chosen)} are different views of the model: choose one")
+    if chosen and depth is not None:
+        raise click.UsageError(f"--depth folds the layer rows, which {chosen[0]} does not show")
+    if chosen and convention != "paper" and not by_type:
+        raise click.UsageError(f"--convention adds a column to the layer rows, which {chosen[0]} does not show"
+                               + (" (it shows every convention already)" if all_conventions else ""))
+    if depth is not None and fmt is ReportFormat.JSON:
+        raise click.UsageError("--depth folds the rows of a table; the JSON report lists every layer, each with "
+                               "its `block_path` (use --format table, csv or markdown)")
 
 
 def summary_view(report: Report, by_type: bool, depth: int | None, all_conventions: bool,
