@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from paramcalc.layers.args import Arg, BadValue, anything, boolean, fraction, is_int, number, optional, positive, text
+from paramcalc.layers.args import (
+    Arg,
+    BadValue,
+    anything,
+    boolean,
+    fraction,
+    is_int,
+    keras_activation,
+    number,
+    optional,
+    positive,
+    text,
+)
 from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import ACTIVATION, PLAIN_RELU, SOFTMAX, elements
@@ -58,7 +70,7 @@ _elementwise("Dropout", "keras", Cost.DROPOUT, Arg("rate", fraction, 0.5), Arg("
              Arg("noise_shape", anything, None), Arg("seed", anything, None), INPLACE)
 
 # Keras only. `Activation` is whatever function it names: its softmax is counted as one (compute).
-_elementwise("Activation", "keras", Cost.ACTIVATION, Arg("activation", text), example="{activation: relu}")
+_elementwise("Activation", "keras", Cost.ACTIVATION, Arg("activation", keras_activation), example="{activation: relu}")
 _elementwise("SpatialDropout1D", "keras", Cost.DROPOUT, Arg("rate", fraction), Arg("seed", anything, None),
              example="{rate: 0.1}")
 _elementwise("SpatialDropout2D", "keras", Cost.DROPOUT, Arg("rate", fraction), DATA_FORMAT,
