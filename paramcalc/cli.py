@@ -436,6 +436,21 @@ def layers_command(kinds: tuple[str, ...]) -> None:
     click.echo(render_kinds(catalog(kinds)))
 
 
+@cli.command(name="schema", help="""Print a JSON Schema of the spec format, generated from the layer
+registry: every layer kind with its arguments, their types, defaults and docs. With an editor
+that runs the YAML language server (VS Code's YAML extension, ...), specs then complete kinds and
+arguments and underline mistakes as they are typed:
+
+\b
+  paramcalc schema > paramcalc.schema.json
+  # and as the first line of a spec (the path is relative to the spec):
+  # yaml-language-server: $schema=paramcalc.schema.json""")
+def schema_command() -> None:
+    from paramcalc.schema import render_schema
+
+    click.echo(render_schema())
+
+
 GRID_HELP = """\b
 Grid mode (no SPEC): every combination of
   --in N      input channels     --out M    output channels
