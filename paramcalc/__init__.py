@@ -13,12 +13,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # for type checkers and linters; at run time __getattr__ imports them on first use
-    from paramcalc.api import analyze
+    from paramcalc.api import analyze, load_spec, parse_spec
     from paramcalc.errors import SpecError
     from paramcalc.report import LayerRow as Layer
     from paramcalc.report import Report
     from paramcalc.schema import json_schema
-    from paramcalc.spec.loader import load_spec, parse_spec
 
 __version__ = "0.1.0"
 
@@ -30,8 +29,8 @@ _PUBLIC = {
     "Layer": ("paramcalc.report", "LayerRow"),
     "SpecError": ("paramcalc.errors", "SpecError"),
     "json_schema": ("paramcalc.schema", "json_schema"),
-    "load_spec": ("paramcalc.spec.loader", "load_spec"),
-    "parse_spec": ("paramcalc.spec.loader", "parse_spec"),
+    "load_spec": ("paramcalc.api", "load_spec"),
+    "parse_spec": ("paramcalc.api", "parse_spec"),
 }
 
 __all__ = ["__version__", "analyze", "Report", "Layer", "SpecError", "json_schema", "load_spec", "parse_spec"]

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from paramcalc.spec.model import Spec
 
 SpecSource = Union[str, "os.PathLike[str]", Mapping[str, Any], "Spec"]
-SET_BY = "analyze"  # how messages name a variable given here: `analyze(alpha=-1)`
+SET_BY = "analyze({name}={value!r})"  # how messages name a variable given here: `analyze(alpha=-1)`
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -54,6 +54,31 @@ def analyze(spec: SpecSource, /, *, convention: str = "paper", variables: Mappin
     except ParamcalcError as error:
         raise in_python_words(error) from None
     return report
+
+
+def load_spec(path: str | os.PathLike[str], overrides: Mapping[str, Any] | None = None,
+              max_layers: int = MAX_LAYERS, max_values: int = MAX_NODES) -> Spec:
+    """A spec file read and checked (without computing it); `overrides` set its variables. `analyze`
+    takes the result. Raises `SpecError`, as `analyze` does."""
+    from paramcalc.spec import loader
+
+    try:
+        return loader.load_spec(os.fspath(path), overrides, max_layers, max_values, "overrides[{name!r}] = {value!r}")
+    except ParamcalcError as error:
+        raise in_python_words(error) from None
+
+
+def parse_spec(text: str, source: str = "<spec>", default_name: str = "model",
+               overrides: Mapping[str, Any] | None = None, max_layers: int = MAX_LAYERS,
+               max_values: int = MAX_NODES) -> Spec:
+    """`load_spec` for YAML text; `source` names it in messages."""
+    from paramcalc.spec import loader
+
+    try:
+        return loader.parse_spec(text, source, default_name, overrides, max_layers, max_values,
+                                 "overrides[{name!r}] = {value!r}")
+    except ParamcalcError as error:
+        raise in_python_words(error) from None
 
 
 def check_convention(name: str) -> None:

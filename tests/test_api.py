@@ -232,3 +232,16 @@ def test_the_readme_python_session_runs_as_written(monkeypatch):
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     runner.run(test)
     assert runner.failures == 0 and runner.tries > 10
+
+
+def test_load_spec_takes_python_values_and_names_them_in_errors():
+    spec = paramcalc.load_spec(MOBILENET, overrides={"alpha": 0.5, "res": 160})  # a TypeError before
+    assert paramcalc.analyze(spec).total_macs == paramcalc.analyze(MOBILENET, alpha=0.5, res=160).total_macs
+    with pytest.raises(paramcalc.SpecError, match=r"overrides\['alfa'\] = 0.5: the spec has no variable `alfa`"):
+        paramcalc.load_spec(MOBILENET, overrides={"alfa": 0.5})
+    error = spec_error(paramcalc.load_spec(MOBILENET, overrides={"alpha": -1}))
+    assert error.errors[0].origin == "overrides['alpha'] = -1"
+    with pytest.raises(TypeError, match="variables cannot be set on a spec that is already loaded"):
+        paramcalc.analyze(spec, alpha=1)
+    text = (SPECS / "lenet5.yaml").read_text(encoding="utf-8")
+    assert paramcalc.analyze(paramcalc.parse_spec(text, "lenet.yaml")).total_params == 61706

@@ -21,12 +21,13 @@ TOP_LEVEL_KEYS = ("name", "description", "vars", "input", "inputs", "data_format
                   "expect")
 STDIN = "-"
 STDIN_NAME = "<stdin>"
-CLI = "--set"  # who sets variables from outside the spec, as messages name it: the CLI, or a Python call
+# How messages write a variable set from outside the spec, as its caller wrote it: the command
+# line's `--set alpha=0.5`, or a Python call's `analyze(alpha=0.5)` (a format of `name` and `value`).
+CLI = "--set {name}={value}"
 
 
 def given_text(name: str, value: Any, set_by: str = CLI) -> str:
-    """How the user wrote a value set from outside: `--set alpha=0.5`, or `analyze(alpha=0.5)`."""
-    return f"--set {name}={value}" if set_by == CLI else f"{set_by}({name}={value!r})"
+    return set_by.format(name=name, value=value)
 
 
 def read_source(path: str) -> tuple[str, str]:
@@ -214,7 +215,7 @@ def override_value(name: str, value: Any, env: dict[str, Any], set_by: str = CLI
         value = text
     if isinstance(value, (dict, list)):
         raise SpecError(f"variable `{name}` takes one value; got {text!r}", where,
-                        f"write e.g. {given_text(name, 0.5 if set_by != CLI else '0.5', set_by)}.")
+                        f"write e.g. {given_text(name, '0.5' if set_by == CLI else 0.5, set_by)}.")
     return value
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from paramcalc.errors import Location
@@ -14,6 +16,7 @@ DATA_FORMATS = (CHANNELS_LAST, CHANNELS_FIRST)
 DEFAULT_INPUT = "input"
 
 Shape = tuple[int, ...]
+_NO_ORIGINS: Mapping[Location, str] = MappingProxyType({})
 
 
 class LayerSpec(Record):
@@ -38,7 +41,7 @@ class LayerSpec(Record):
         self.explicit_name = explicit_name
         # Where values set from outside the spec (--set, analyze(alpha=...)) reach this layer's arguments:
         # the argument's location -> "--set alpha=-1", for the message of a value that does not fit.
-        self.origins: dict[Location, str] = {} if origins is None else origins
+        self.origins: Mapping[Location, str] = origins or _NO_ORIGINS  # (one shared empty mapping)
 
     def origin_of(self, loc: Location | None) -> str:
         return self.origins.get(loc, "") if self.origins and loc is not None else ""
