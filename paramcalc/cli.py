@@ -38,6 +38,11 @@ Counting conventions:
 EXIT_CODES = """\b
 Exit codes: 0 success; 2 the spec could not be read or does not fit together."""
 
+ALL_EXIT_CODES = """\b
+Exit codes: 0 success; 1 `paramcalc check` found a figure that differs from
+the spec's expect: block; 2 a spec could not be read or does not fit together
+(or the command line is wrong)."""
+
 CHECK_EXIT_CODES = """\b
 Exit codes: 0 every expectation holds; 1 at least one figure differs (or, with
 --strict, a spec has no expect: block); 2 a spec could not be read or computed."""
@@ -208,9 +213,19 @@ class SpecReader:
 
 
 def spec_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--set NAME=VALUE (repeatable; comma-separated values make a sweep), --input SHAPE and the size
-    limits. The command receives them as `reader`, a `SpecReader`."""
+    """--set NAME=VALUE (repeatable; one value each), --input SHAPE and the size limits. The command
+    receives them as `reader`, a `SpecReader`."""
+    return _spec_options(command, "Override a variable of the spec's vars: block (repeatable): --set alpha=0.5.")
 
+
+def sweep_spec_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`spec_options` whose --set also takes several values: a sweep."""
+    return _spec_options(command, "Override a variable of the spec's vars: block (repeatable). Several values, "
+                         "comma-separated or as a range start:stop:step (stop included), run a sweep over every "
+                         "combination: --set alpha=0.25:1:0.25 --set res=224,160.")
+
+
+def _spec_options(command: Callable[..., Any], set_help: str) -> Callable[..., Any]:
     @functools.wraps(command)
     def wrapper(*args: Any, sets: tuple[str, ...], max_layers: int, max_values: int, inputs: tuple[str, ...],
                 **kwargs: Any) -> Any:
@@ -225,10 +240,7 @@ def spec_options(command: Callable[..., Any]) -> Callable[..., Any]:
                            help="Replace the spec's input shape, without the batch dimension and in the spec's "
                            "data format: --input 3,224,224. A spec with several inputs takes NAME=SHAPE, once per "
                            "input to change.")(wrapper)
-    return click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
-                        help="Override a variable of the spec's vars: block (repeatable). Several values, "
-                        "comma-separated, run a sweep over every combination: --set alpha=1,0.5 --set res=224,160."
-                        )(wrapper)
+    return click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=set_help)(wrapper)
 
 
 def show(rendering: Any, terminal: Terminal) -> None:
@@ -268,7 +280,7 @@ YAML spec and the formulas alone (no framework, no tensors).
 
 {CONVENTIONS}
 
-{EXIT_CODES}""", context_settings={"help_option_names": ["-h", "--help"]})
+{ALL_EXIT_CODES}""", context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="paramcalc")
 @click.option("--traceback", is_flag=True, help="If paramcalc fails unexpectedly (a bug), show Python's traceback "
               "instead of one paragraph (also: PARAMCALC_TRACEBACK=1).")
@@ -304,7 +316,7 @@ framework floors the output size).
               show_default=True, help="Warnings under the table: short folds the ones of the same cause into one "
               "line naming the layers; full lists each with its arithmetic; off leaves them out (and CSV and "
               "Markdown no longer say on stderr that they were left out). JSON always has them all.")
-@spec_options
+@sweep_spec_options
 def summary(spec: str, fmt: ReportFormat, terminal: Terminal, by_type: bool, depth: int | None,
             all_conventions: bool, convention: str, batch: int | None, units: str, shown_warnings: str,
             reader: SpecReader) -> None:
@@ -313,6 +325,7 @@ def summary(spec: str, fmt: ReportFormat, terminal: Terminal, by_type: bool, dep
     if batch is not None and all_conventions:
         raise click.UsageError("--batch does not apply to --conventions, which compares the counts of one sample")
     sweep = reader.sweep()
+    refuse_mixed_views(count(sweep) > 1, by_type, all_conventions, depth, convention, fmt)
     view: Rendering
     warned = 0  # warnings that CSV and Markdown leave out
     if count(sweep) > 1:
@@ -327,6 +340,23 @@ def summary(spec: str, fmt: ReportFormat, terminal: Terminal, by_type: bool, dep
         them = "them" if warned > 1 else "it"
         click.echo(f"paramcalc: {warned} warning{'s' if warned > 1 else ''} left out of the {fmt.value} output; "
                    f"--format table or json shows {them} (--warnings off: no such note).", err=True)
+
+
+def refuse_mixed_views(sweep: bool, by_type: bool, all_conventions: bool, depth: int | None, convention: str,
+                       fmt: ReportFormat) -> None:
+    """Options that choose different views of `summary` do not combine: say so rather than drop one."""
+    chosen = [name for name, given in (("a sweep (--set with several values)", sweep), ("--by-type", by_type),
+                                       ("--conventions", all_conventions)) if given]
+    if len(chosen) > 1:
+        raise click.UsageError(f"{' and '.join(chosen)} are different views of the model: choose one")
+    if chosen and depth is not None:
+        raise click.UsageError(f"--depth folds the layer rows, which {chosen[0]} does not show")
+    if chosen and convention != "paper" and not by_type:
+        raise click.UsageError(f"--convention adds a column to the layer rows, which {chosen[0]} does not show"
+                               + (" (it shows every convention already)" if all_conventions else ""))
+    if depth is not None and fmt is ReportFormat.JSON:
+        raise click.UsageError("--depth folds the rows of a table; the JSON report lists every layer, each with "
+                               "its `block_path` (use --format table, csv or markdown)")
 
 
 def summary_view(report: Report, by_type: bool, depth: int | None, all_conventions: bool, convention: str,
@@ -471,6 +501,21 @@ def layers_command(kinds: tuple[str, ...]) -> None:
     from paramcalc.render.layers import render_kinds
 
     click.echo(render_kinds(catalog(kinds)))
+
+
+@cli.command(name="schema", help="""Print a JSON Schema of the spec format, generated from the layer
+registry: every layer kind with its arguments, their types, defaults and docs. With an editor
+that runs the YAML language server (VS Code's YAML extension, ...), specs then complete kinds and
+arguments and underline mistakes as they are typed:
+
+\b
+  paramcalc schema > paramcalc.schema.json
+  # and as the first line of a spec (the path is relative to the spec):
+  # yaml-language-server: $schema=paramcalc.schema.json""")
+def schema_command() -> None:
+    from paramcalc.schema import render_schema
+
+    click.echo(render_schema())
 
 
 GRID_HELP = """\b

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from paramcalc.errors import ParamcalcError, ShapeError, SpecErrors
+from paramcalc.errors import ParamcalcError, ShapeError, combined
 from paramcalc.layers import Context, lookup
 from paramcalc.layers.base import Derivation, LayerKind, LayerResult, Shape, format_shape
 from paramcalc.report import Diagnostic, LayerRow, Report
@@ -51,7 +51,7 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
                     memo[key] = computed
             row = make_row(layer, computed, inputs[0] if inputs else (), keep_formulas)
         except ParamcalcError as error:
-            errors.append(error)
+            errors.append(error.found_in(layer.name, layer.path, layer.origin_of(error.loc)))
             if len(errors) >= MAX_ERRORS:
                 break
             continue
@@ -62,7 +62,7 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
         rows.append(row)
         warnings.extend(Diagnostic(message, layer.name, layer.loc) for message in row.warnings)
     if errors:
-        raise errors[0] if len(errors) == 1 else SpecErrors(errors)
+        raise combined(errors)
     outputs = model_outputs(spec, shapes, several)
     return Report.build(spec.name, spec.source, spec.data_format, spec.inputs, outputs, rows, warnings)
 
@@ -173,7 +173,7 @@ def model_outputs(spec: Spec, shapes: dict[str, Shape], several: dict[str, Layer
             what, fix = reference_problem(name, shapes, several) or (f"`{name}`", "name a layer of the spec")
             errors.append(ShapeError(f"`outputs` names {what}", spec.output_locs.get(name), fix + "."))
     if errors:
-        raise errors[0] if len(errors) == 1 else SpecErrors(errors)
+        raise combined(errors)
     return outputs
 
 

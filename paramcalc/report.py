@@ -1,6 +1,9 @@
-"""The result of an analysis: plain records (treated as immutable), totals computed once, no rendering."""
+"""The result of an analysis: plain records (treated as immutable), totals computed once. No rendering
+here: `Report.table()`, `to_dict()` and `_repr_html_()` ask the renderers, imported when called."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from paramcalc.errors import Location
 from paramcalc.layers.base import Derivation, LayerKind, Structure
@@ -58,6 +61,10 @@ class LayerRow(Record):
     def output_shapes(self) -> tuple[tuple[int | None, ...], ...]:
         """Every output, output 0 first."""
         return (self.output_shape, *self.extra_outputs)
+
+    def __repr__(self) -> str:
+        return (f"<Layer {self.name!r} ({self.type}): output {self.output_shape}, {_count(self.params)} params, "
+                f"{_count(self.macs)} MACs>")
 
     @property
     def activations(self) -> int:
@@ -118,6 +125,52 @@ class Report(Record):
         self.convention_total = total_macs if convention_total is None else convention_total
 
     @property
+    def layers(self) -> tuple[LayerRow, ...]:
+        """The layers, in order: each has `name`, `type`, `output_shape`, `params`, `macs`, ..."""
+        return self.rows
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as `paramcalc summary --format json` prints it (JSON types only)."""
+        import json
+
+        from paramcalc.render.json_report import render_json
+
+        return dict(json.loads(render_json(self)))
+
+    def table(self, width: int | None = None) -> str:
+        """The summary table as plain text, `width` characters at most (default: as wide as it needs)."""
+        from io import StringIO
+
+        from rich.console import Console
+
+        from paramcalc.render.table import render_table
+
+        counted_by = ""
+        if self.convention != "paper":
+            from paramcalc.conventions import CONVENTIONS
+
+            counted_by = CONVENTIONS[self.convention].tool
+        out = StringIO()
+        Console(file=out, width=width or 200, color_system=None, force_terminal=False, highlight=False,
+                soft_wrap=False).print(render_table(self, counted_by=counted_by))
+        return "\n".join(line.rstrip() for line in out.getvalue().splitlines())
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def __repr__(self) -> str:
+        return (f"<Report {self.name!r}: {len(self.rows):,} layers, {_count(self.total_params)} params, "
+                f"{_count(self.total_macs)} MACs>")
+
+    def _repr_html_(self) -> str:  # Jupyter shows this
+        from paramcalc.render.html import render_html
+
+        return render_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's terminal shows this
+        printer.text(repr(self) if cycle else self.table())
+
+    @property
     def convention_label(self) -> str:
         """What the convention's figures are called: 'MACs (fvcore)', 'FLOPs (flop-counter)'."""
         return f"{self.convention_unit} ({self.convention})"
@@ -176,6 +229,10 @@ class Report(Record):
             total_macs=sum(r.macs for r in rows),
             activations=sum(r.activations for r in rows),
         )
+
+
+def _count(n: Any) -> str:
+    return f"{n:,}" if isinstance(n, int) else str(n)
 
 
 class DisplayRow(Record):

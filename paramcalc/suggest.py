@@ -16,6 +16,18 @@ def closest(word: str, choices: Iterable[str], limit: int = 3) -> list[str]:
     return [by_lower[m] for m in matches]
 
 
+def closest_spellings(word: str, choices: Iterable[str], limit: int = 3) -> list[str]:
+    """Like `closest`, but names that differ only in case are all kept (`Conv2D` and `Conv2d` are
+    different layers), in the order of `choices`."""
+    import difflib
+
+    groups: dict[str, list[str]] = {}
+    for choice in choices:
+        groups.setdefault(choice.lower(), []).append(choice)
+    matches = difflib.get_close_matches(word.lower(), list(groups), n=limit, cutoff=0.6)
+    return [name for match in matches for name in groups[match]][:limit]
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """' Did you mean `a` or `b`?' or an empty string."""
     found = closest(word, choices)

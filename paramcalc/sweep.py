@@ -32,18 +32,62 @@ def split_values(text: str) -> list[str]:
 
 
 def parse_sets(items: tuple[str, ...]) -> dict[str, list[str]]:
-    """--set NAME=VALUE[,VALUE...] options -> {name: [values]}; a bad one raises SpecError."""
+    """--set NAME=VALUE[,VALUE...] options -> {name: [values]}; a value may be a range
+    start:stop[:step] (stop included), as `compare` takes them. A bad one raises SpecError."""
     found: dict[str, list[str]] = {}
     for item in items:
         name, sep, value = item.partition("=")
         name = name.strip()
         if not sep or not name or not value.strip():
             raise SpecError(f"--set {item!r} is not NAME=VALUE", Location("--set"), "write e.g. --set alpha=0.5.")
-        values = [v for v in split_values(value) if v]
+        values = [each for v in split_values(value) if v for each in expand_range(v, name)]
         if not values:
             raise SpecError(f"--set {name} has no value", Location("--set"), "write e.g. --set alpha=0.5.")
+        if name in found:
+            raise SpecError(f"--set {name} is given twice", Location(f"--set {item}"),
+                            f"give all its values in one option: --set {name}=A,B.")
         found[name] = values
     return found
+
+
+MAX_RANGE = 10_000  # values one range may give, as `compare` allows
+
+
+def expand_range(text: str, name: str) -> list[str]:
+    """'0.25:1:0.25' -> ['0.25', '0.5', '0.75', '1'] (exact: decimal steps do not drift); other
+    values as they are. A range is numbers only: `a:b` with names is not one."""
+    from fractions import Fraction
+
+    parts = text.split(":")
+    if len(parts) not in (2, 3):
+        return [text]
+    try:
+        start, stop, *rest = (Fraction(part.strip()) for part in parts)
+    except ValueError:
+        if len(parts) == 2 or not all(p.strip() for p in parts):
+            return [text]
+        raise SpecError(f"`{text}` is not a range of numbers", Location(f"--set {name}={text}"),
+                        "write a range as start:stop:step, e.g. --set alpha=0.25:1:0.25.") from None
+    step = rest[0] if rest else Fraction(1)
+    where = Location(f"--set {name}={text}")
+    if step <= 0 or stop < start:
+        raise SpecError("a range needs start <= stop and a positive step", where,
+                        "write it as start:stop:step, e.g. --set alpha=0.25:1:0.25.")
+    count = int((stop - start) / step) + 1
+    if count > MAX_RANGE:
+        raise SpecError(f"the range gives {count:,} values; at most {MAX_RANGE:,} are allowed", where,
+                        "use a larger step.")
+    return [_decimal(start + i * step) for i in range(count)]
+
+
+def _decimal(value: object) -> str:
+    """An exact Fraction as --set would write it: 1, 0.25, or a fraction's float for 1/3 steps."""
+    from fractions import Fraction
+
+    assert isinstance(value, Fraction)
+    if value.denominator == 1:
+        return str(value.numerator)
+    return repr(float(value))
 
 
 class SweepRow(Record):

@@ -162,7 +162,7 @@ def test_depth_folds_blocks_into_rows_that_sum_them():
     report = run_text(BLOCKS)
     stage = sum(r.params for r in report.rows if r.path and r.path[0][0] == "stage")
     macs = sum(r.macs for r in report.rows if r.path and r.path[0][0] == "stage")
-    assert f"stage,stage block,\"(None, 8, 8, 16)\",{stage},,,{macs}" in data_rows
+    assert f"stage,stage block,None x 8 x 8 x 16,{stage},,,{macs},false" in data_rows
     table = invoke("summary", "--depth", "1", "-", input=BLOCKS).stdout
     assert "stage.conv_bn_1 (conv_bn block)" in table
 

@@ -342,7 +342,7 @@ def test_csv_markdown_and_table_keep_macs_apart_from_the_convention():
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     header, total = lines[0].split(","), lines[-1].split(",")
-    assert header[-2:] == ["macs", "convention_count"]
+    assert header[-3:] == ["macs", "convention_count", "is_total"] and total[-1] == "true"
     assert (int(total[header.index("macs")]), int(total[header.index("convention_count")])) == (macs, tool)
     markdown = invoke("summary", "--format", "markdown", "--convention", "flop-counter", MOBILENET).stdout
     assert "| MACs | FLOPs (flop-counter) |" in markdown and f"**{macs:,}** | **{tool:,}**" in markdown

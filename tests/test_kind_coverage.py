@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from paramcalc.layers.base import LayerKind
-from paramcalc.layers.registry import all_kinds
+from paramcalc.layers.registry import all_kinds, canonical
 from tests.conftest import FIXTURES
 
 REGISTRY = all_kinds()
@@ -28,8 +28,8 @@ MODEL_FIXTURES = {"keras_applications.json": "cases", "torchvision_models.json":
 
 
 def spec_kinds(layers: list[Any]) -> set[str]:
-    """The kinds a spec's layer list names: `- Flatten` or `- Conv2D: {...}`."""
-    return {item if isinstance(item, str) else next(iter(item)) for item in layers}
+    """The kinds a spec's layer list names: `- Flatten` or `- Conv2D: {...}` (an alias as its kind)."""
+    return {canonical(item if isinstance(item, str) else next(iter(item))) for item in layers}
 
 
 def fixtured_kinds() -> dict[str, set[str]]:

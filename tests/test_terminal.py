@@ -134,7 +134,7 @@ def test_connected_to_is_left_out_with_a_note_naming_the_width_that_shows_it():
     assert "Connected to" in table(ok("summary", "--width", str(needed), RESNET50))[0]
     assert "Connected to" not in table(ok("summary", "--width", str(needed - 1), RESNET50))[0]
     csv = ok("summary", "--format", "csv", RESNET50).splitlines()
-    assert csv[0].endswith(",inputs") and csv[-2].endswith(",avg_pool")  # what the note promises
+    assert csv[0].endswith(",inputs,is_total") and csv[-2].endswith(",avg_pool,false")  # what the note promises
 
 
 def test_connected_to_wraps_between_names_when_it_is_shown():
@@ -344,7 +344,7 @@ def test_a_bad_input_is_refused_with_the_fix(args, message):
 def test_input_applies_to_explain_compare_and_sweeps():
     assert "(28 - 5 + 0)/1 + 1 = 24" in ok("explain", "--input", "28,28,1", LENET, "conv2d")
     pairs = json.loads(ok("compare", "--format", "json", "--input", "28,28,1", LENET))["rows"]
-    assert pairs[0]["D"] == "24"
+    assert pairs[0]["D"] == 24
     mobilenet = str(SPECS / "mobilenet_v1.yaml")
     swept = json.loads(ok("summary", "--format", "json", "--input", "160,160,3", mobilenet, "--set", "alpha=1,0.5"))
     fixed = json.loads(ok("summary", "--format", "json", mobilenet, "--set", "alpha=1,0.5", "--set", "res=160"))

@@ -12,6 +12,7 @@ from paramcalc.layers.args import (
     choice,
     fraction,
     is_int,
+    keras_activation,
     number,
     optional,
     positive,
@@ -70,7 +71,7 @@ _elementwise("Dropout", "keras", Cost.DROPOUT, Arg("rate", fraction, 0.5), Arg("
              Arg("noise_shape", anything, None), Arg("seed", anything, None), INPLACE)
 
 # Keras only. `Activation` is whatever function it names: its softmax is counted as one (compute).
-_elementwise("Activation", "keras", Cost.ACTIVATION, Arg("activation", text), example="{activation: relu}")
+_elementwise("Activation", "keras", Cost.ACTIVATION, Arg("activation", keras_activation), example="{activation: relu}")
 _elementwise("SpatialDropout1D", "keras", Cost.DROPOUT, Arg("rate", fraction), Arg("seed", anything, None),
              example="{rate: 0.1}")
 _elementwise("SpatialDropout2D", "keras", Cost.DROPOUT, Arg("rate", fraction), DATA_FORMAT,

@@ -24,6 +24,28 @@ class BadValue(Exception):
 
 Parser = Callable[[Any], Any]
 _REQUIRED = object()
+JsonSchema = dict[str, Any]
+
+
+def typed(schema: JsonSchema, name: str = "") -> Callable[[Parser], Parser]:
+    """Declare what a parser accepts as a JSON Schema (for `paramcalc schema` and editors). The plain
+    type only: the schema generator adds that a variable or an expression may stand for any value.
+    A `name` makes it one definition that every argument refers to (for long ones, such as a list)."""
+
+    def declare(parse: Parser) -> Parser:
+        setattr(parse, "json_schema", {**schema, "title": name} if name else schema)  # noqa: B010 - mypy refuses
+        return parse
+
+    return declare
+
+
+def schema_of(parse: Parser) -> JsonSchema | None:
+    """The JSON Schema a parser declared, or None (then any value is let through to the parser)."""
+    return getattr(parse, "json_schema", None)
+
+
+def _int_schema(minimum: int) -> JsonSchema:
+    return {"type": "integer", "minimum": minimum}
 
 
 class Arg(Record):
@@ -49,6 +71,7 @@ def is_int(value: Any) -> bool:
 def integer(minimum: int = 0) -> Parser:
     what = "a positive integer" if minimum == 1 else f"an integer of at least {minimum}"
 
+    @typed(_int_schema(minimum))
     def parse(value: Any) -> int:
         if not is_int(value) or value < minimum:
             raise BadValue(what)
@@ -67,6 +90,8 @@ def ints(rank: int, minimum: int = 1) -> Parser:
     one = "a positive integer" if minimum == 1 else f"an integer of at least {minimum}"
     what = f"1 or {rank} {each}" if rank > 1 else one
 
+    @typed({"anyOf": [_int_schema(minimum), {"type": "array", "items": _int_schema(minimum), "minItems": rank,
+                                             "maxItems": rank}]})
     def parse(value: Any) -> tuple[int, ...]:
         if is_int(value) and value >= minimum:
             return (value,) * rank
@@ -78,24 +103,29 @@ def ints(rank: int, minimum: int = 1) -> Parser:
 
 
 def optional(parser: Parser) -> Parser:
+    inner = schema_of(parser)
+
     def parse(value: Any) -> Any:
         return None if value is None else parser(value)
 
-    return parse
+    return parse if inner is None else typed({"anyOf": [inner, {"type": "null"}]})(parse)
 
 
+@typed({"type": "boolean"})
 def boolean(value: Any) -> bool:
     if not isinstance(value, bool):
         raise BadValue("true or false")
     return value
 
 
+@typed({"type": "number"})
 def number(value: Any) -> float | int:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise BadValue("a number")
     return value
 
 
+@typed({"type": "number", "minimum": 0, "maximum": 1})
 def fraction(value: Any) -> float | int:
     """A rate in [0, 1] (dropout)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
@@ -103,23 +133,28 @@ def fraction(value: Any) -> float | int:
     return value
 
 
+@typed({"type": "string"})
 def text(value: Any) -> str:
     if not isinstance(value, str):
         raise BadValue("a word")
     return value
 
 
-def choice(*options: str) -> Parser:
+def choice(*options: str, any_case: bool = False) -> Parser:
+    """One of the words; `any_case`: in capitals too, as Keras takes `padding: SAME` (it lowercases)."""
     what = "one of " + ", ".join(repr(o) for o in options)
 
+    @typed({"enum": list(options)})
     def parse(value: Any) -> str:
-        if value not in options:
+        word = value.lower() if any_case and isinstance(value, str) else value
+        if word not in options:
             raise BadValue(what)
-        return value
+        return word
 
     return parse
 
 
+@typed({})
 def anything(value: Any) -> Any:
     """Accepted and ignored for counting (initializers, regularizers, activations...)."""
     return value
@@ -128,6 +163,8 @@ def anything(value: Any) -> Any:
 def int_or_none_list(rank: int) -> Parser:
     """Adaptive pooling output size: an int, or `rank` entries each an int or null (keep)."""
 
+    @typed({"anyOf": [_int_schema(1), {"type": "array", "minItems": rank, "maxItems": rank,
+                                       "items": {"anyOf": [_int_schema(1), {"type": "null"}]}}]})
     def parse(value: Any) -> tuple[int | None, ...]:
         if is_int(value) and value >= 1:
             return (value,) * rank
@@ -143,6 +180,7 @@ def pairs(rank: int) -> Parser:
     what = (f"a non-negative integer, a list of {rank} of them, or a list of {rank} [before, after] pairs"
             if rank > 1 else "a non-negative integer or a [before, after] pair")
 
+    @typed(_pairs_schema(rank))
     def parse(value: Any) -> tuple[tuple[int, int], ...]:
         if is_int(value) and value >= 0:
             return ((value, value),) * rank
@@ -164,15 +202,26 @@ def pairs(rank: int) -> Parser:
     return parse
 
 
-def padding(rank: int, modes: tuple[str, ...]) -> Parser:
-    """'valid' / 'same' (and 'causal' where allowed), or explicit zero padding as PyTorch means it."""
+def _pairs_schema(rank: int) -> JsonSchema:
+    pair = {"type": "array", "items": _int_schema(0), "minItems": 2, "maxItems": 2}
+    if rank == 1:
+        return {"anyOf": [_int_schema(0), pair]}
+    return {"anyOf": [_int_schema(0), {"type": "array", "minItems": rank, "maxItems": rank,
+                                       "items": {"anyOf": [_int_schema(0), pair]}}]}
+
+
+def padding(rank: int, modes: tuple[str, ...], any_case: bool = True) -> Parser:
+    """'valid' / 'same' (and 'causal' where allowed), or explicit zero padding as PyTorch means it.
+    Keras lowercases the word (`SAME` is `same`); PyTorch takes it as written (`any_case=False`)."""
     explicit = pairs(rank)
     words = " or ".join(repr(m) for m in modes)
 
+    @typed({"anyOf": [{"enum": list(modes)}, _pairs_schema(rank)]})
     def parse(value: Any) -> str | tuple[tuple[int, int], ...]:
         if isinstance(value, str):
-            if value in modes:
-                return value
+            word = value.lower() if any_case else value
+            if word in modes:
+                return word
             raise BadValue(f"{words}, or explicit zero padding as an integer or a list of {rank}")
         try:
             return explicit(value)
@@ -182,9 +231,31 @@ def padding(rank: int, modes: tuple[str, ...]) -> Parser:
     return parse
 
 
+@typed({"type": "array", "minItems": 1, "items": {"anyOf": [_int_schema(1), {"const": -1}]}})
 def shape_list(value: Any) -> tuple[int, ...]:
     """A target shape: a list of positive ints with at most one -1."""
     if (isinstance(value, list) and value and all(is_int(v) and (v >= 1 or v == -1) for v in value)
             and value.count(-1) <= 1):
         return tuple(value)
     raise BadValue("a list of positive integers, with at most one -1 for 'whatever is left'")
+
+
+# The names `keras.activations.get` accepts, exactly as written (Keras 3.15; tests/fixtures/names.json).
+KERAS_ACTIVATIONS = (
+    "celu", "elu", "exponential", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish",
+    "hard_tanh", "leaky_relu", "linear", "log_sigmoid", "log_softmax", "mish", "relu", "relu6", "selu",
+    "sigmoid", "silu", "soft_shrink", "softmax", "softplus", "softsign", "sparse_plus", "sparse_sigmoid",
+    "sparsemax", "squareplus", "swish", "tanh", "tanh_shrink", "threshold",
+)
+
+
+@typed({"anyOf": [{"enum": list(KERAS_ACTIVATIONS)}, {"type": "null"}, {"type": "object"}]}, "keras_activation")
+def keras_activation(value: Any) -> Any:
+    """A Keras activation: one of its names, None (linear), or a serialized config (a mapping)."""
+    if value is None or isinstance(value, dict) or value in KERAS_ACTIVATIONS:
+        return value
+    from paramcalc.suggest import closest  # the error path only
+
+    found = closest(str(value), KERAS_ACTIVATIONS, 1)
+    raise BadValue(f"one of Keras's {len(KERAS_ACTIVATIONS)} activation names, as keras.activations writes them "
+                   "(relu, sigmoid, tanh, softmax, gelu, swish, linear, ...)", found[0] if found else "relu")

@@ -289,7 +289,9 @@ class LayerKind:
         for key, value in raw.items():
             arg = known.get(key)
             if arg is None:
-                hint = did_you_mean(key, known) or (
+                from paramcalc.layers.registry import unknown_argument_hint  # the error path only
+
+                hint = unknown_argument_hint(cls, key) or did_you_mean(key, known) or (
                     f"{cls.name} takes {', '.join(a.name for a in cls.arguments()) or 'no arguments'}.")
                 raise ArgumentError(f"{cls.name} has no argument `{key}`", ctx.arg_locs.get(key, ctx.loc), hint)
             values[key] = _parse_one(cls.name, arg, value, ctx.arg_locs.get(key, ctx.loc))

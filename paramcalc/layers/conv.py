@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from paramcalc.layers import sym
-from paramcalc.layers.args import Arg, anything, boolean, choice, ints, optional, padding, positive
+from paramcalc.layers.args import Arg, anything, boolean, choice, ints, keras_activation, optional, padding, positive
 from paramcalc.layers.base import (
     DEPTHWISE_MACS,
     DEPTHWISE_PARAMS,
@@ -218,7 +218,7 @@ class KerasConv(KerasConvBase):
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:
         return (Arg("filters", positive), Arg("kernel_size", ints(cls.rank)), *_keras_window_args(cls.rank),
-                Arg("groups", positive, 1), Arg("activation", anything, None), Arg("use_bias", boolean, True),
+                Arg("groups", positive, 1), Arg("activation", keras_activation, None), Arg("use_bias", boolean, True),
                 Arg("lora_rank", anything, None))
 
     @classmethod
@@ -242,7 +242,7 @@ class KerasDepthwiseConv(KerasConvBase):
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:
         return (Arg("kernel_size", ints(cls.rank)), *_keras_window_args(cls.rank),
-                Arg("depth_multiplier", positive, 1), Arg("activation", anything, None),
+                Arg("depth_multiplier", positive, 1), Arg("activation", keras_activation, None),
                 Arg("use_bias", boolean, True))
 
     @classmethod
@@ -260,7 +260,7 @@ class KerasSeparableConv(KerasConvBase):
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:
         return (Arg("filters", positive), Arg("kernel_size", ints(cls.rank)), *_keras_window_args(cls.rank),
-                Arg("depth_multiplier", positive, 1), Arg("activation", anything, None),
+                Arg("depth_multiplier", positive, 1), Arg("activation", keras_activation, None),
                 Arg("use_bias", boolean, True))
 
     @classmethod
@@ -278,11 +278,11 @@ class KerasConvTranspose(KerasConvBase):
         modes = ("valid", "same")
         return (Arg("filters", positive), Arg("kernel_size", ints(cls.rank)),
                 Arg("strides", ints(cls.rank), 1),
-                Arg("padding", choice(*modes), "valid"),
+                Arg("padding", choice(*modes, any_case=True), "valid"),
                 Arg("output_padding", optional(ints(cls.rank, 0)), None),
                 DATA_FORMAT,
                 Arg("dilation_rate", ints(cls.rank), 1),
-                Arg("activation", anything, None), Arg("use_bias", boolean, True))
+                Arg("activation", keras_activation, None), Arg("use_bias", boolean, True))
 
     @classmethod
     def plan(cls, a: dict[str, Any], channels: int, ctx: Context) -> ConvPlan:
@@ -305,7 +305,7 @@ class TorchConvBase(LayerKind):
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:
         r = cls.rank
-        pad = (ints(r, 0) if cls.transposed else padding(r, ("valid", "same")))
+        pad = (ints(r, 0) if cls.transposed else padding(r, ("valid", "same"), any_case=False))
         args = [Arg("out_channels", positive), Arg("in_channels", optional(positive), None),
                 Arg("kernel_size", ints(r)), Arg("stride", ints(r), 1), Arg("padding", pad, 0)]
         if cls.transposed:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from paramcalc.layers.args import Arg, anything, boolean, optional, positive
+from paramcalc.layers.args import Arg, anything, boolean, keras_activation, optional, positive
 from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape, Structure, Variant, trainable_split
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import BIAS_ADDS
@@ -31,7 +31,7 @@ class Dense(LayerKind):
     cost = Cost.DENSE
     example, example_rank = "{units: 10}", 1
     doc = "Fully connected (Keras), applied to the last axis."
-    args = (Arg("units", positive), Arg("activation", anything, None), Arg("use_bias", boolean, True),
+    args = (Arg("units", positive), Arg("activation", keras_activation, None), Arg("use_bias", boolean, True),
             Arg("lora_rank", anything, None), Arg("lora_alpha", anything, None))
 
     @classmethod

@@ -117,12 +117,6 @@ class GroupedQueryAttention(LayerKind):
         return LayerResult(query, trainable, frozen, macs, steps, ops={BIAS_ADDS: biases, SOFTMAX: scores.value})
 
 
-@register
-class GroupQueryAttention(GroupedQueryAttention):
-    name = "GroupQueryAttention"
-    doc = "GroupedQueryAttention as `keras.layers` exports it (same arguments and figures)."
-
-
 def attention_inputs(shapes: list[Shape], names: list[str], ctx: Context, feature_broadcast: bool
                      ) -> tuple[Shape, Shape, Shape]:
     """[query, value] or [query, value, key] of Keras's Attention and AdditiveAttention, checked.

@@ -29,6 +29,7 @@ from paramcalc.layers.args import (
     choice,
     fraction,
     ints,
+    keras_activation,
     non_negative,
     number,
     optional,
@@ -156,7 +157,7 @@ def sequence(shape: Shape, ctx: Context) -> tuple[Any, Any]:
 # ---- Keras ---------------------------------------------------------------------------------------------
 
 KERAS_ARGS = (
-    Arg("units", positive), Arg("activation", anything, "tanh"), Arg("use_bias", boolean, True),
+    Arg("units", positive), Arg("activation", keras_activation, "tanh"), Arg("use_bias", boolean, True),
     Arg("return_sequences", boolean, False, "true: the output at every step (T, units), else the last (units,)"),
     Arg("return_state", boolean, False), Arg("go_backwards", boolean, False), Arg("stateful", boolean, False),
     Arg("unroll", boolean, False), Arg("dropout", number, 0.0), Arg("recurrent_dropout", number, 0.0),
@@ -347,6 +348,12 @@ class Shared(LayerKind):
                    ctx: Context) -> dict[str, Any]:
         chosen = cls.vocabulary(raw, has_positional, ctx)
         return {**chosen.parse_args(raw, positional, has_positional, ctx), KIND: chosen}
+
+    @classmethod
+    @functools.cache
+    def required_args(cls) -> tuple[Arg, ...]:
+        # Either vocabulary's required arguments (`units` or `hidden_size`): parse_args checks which.
+        return ()
 
     @classmethod
     def type_label(cls, args: Mapping[str, Any]) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from paramcalc.errors import ArgumentError, ParamcalcError
 from paramcalc.layers import sym
-from paramcalc.layers.args import Arg, BadValue, anything, boolean, number, optional, positive
+from paramcalc.layers.args import Arg, BadValue, anything, boolean, keras_activation, number, optional, positive
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, format_shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import BIAS_ADDS, LAYER_NORM, LAYER_NORM_AFFINE, SDPA_MACS, SOFTMAX
@@ -430,7 +430,7 @@ class Transformer(LayerKind):
 # ---- shared names: keras_hub's TransformerEncoder / TransformerDecoder, or PyTorch's stacks -----------
 
 KERAS_HUB_ARGS = (Arg("intermediate_dim", optional(positive), None), Arg("num_heads", optional(positive), None),
-                  Arg("dropout", number, 0), Arg("activation", anything, "relu"),
+                  Arg("dropout", number, 0), Arg("activation", keras_activation, "relu"),
                   Arg("layer_norm_epsilon", number, 1e-5), Arg("normalize_first", boolean, False))
 
 

@@ -9,8 +9,13 @@ from paramcalc.render.tabular import Column, Tabular, signed
 from paramcalc.report import BYTES_PER_VALUE, Report
 
 
-def dims(values: tuple[int, ...]) -> str:
-    return str(values[0]) if len(set(values)) == 1 else "x".join(str(v) for v in values)
+def dims(values: tuple[int, ...]) -> int | list[int]:
+    """A kernel or map size: one number when square, else one per dimension."""
+    return values[0] if len(set(values)) == 1 else list(values)
+
+
+def dims_text(value: Any) -> str:
+    return "" if value is None else "x".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
 def text(value: Any) -> str:
@@ -33,8 +38,8 @@ def percent(value: Any) -> str:
 # weights, the saving (1 / ratio) and how the layer is written.
 PAIR_COLUMNS = [
     Column("layer", "Layer", numeric=False), Column("form", "Written as", numeric=False, drop=5),
-    Column("K", "K", show=text), Column("N", "N", show=text), Column("M", "M", show=text),
-    Column("D", "D", show=text),
+    Column("K", "K", show=dims_text), Column("N", "N", show=text), Column("M", "M", show=text),
+    Column("D", "D", show=dims_text),
     Column("standard_macs", "Standard MACs"), Column("separable_macs", "Separable MACs"),
     Column("ratio", "Ratio", show=ratio), Column("closed_form", "1/M + 1/K^2", show=ratio, drop=1),
     Column("saving", "Saving", show=times, drop=4),
@@ -59,7 +64,8 @@ NOTE = ("Weights are kernel weights (no biases), as in the paper's formulas: sta
 def pairs_table(title: str, pairs: list[ConvPair], sort: str | None = None, descending: bool = False) -> Tabular:
     rows = [pair_row(p) for p in pairs]
     if sort:
-        rows.sort(key=lambda r: r[sort], reverse=descending)
+        rows.sort(key=lambda r: r[sort] if not isinstance(r[sort], (int, list)) else
+                  (r[sort],) if isinstance(r[sort], int) else tuple(r[sort]), reverse=descending)
     return Tabular(title, PAIR_COLUMNS, rows, notes=[NOTE])
 
 

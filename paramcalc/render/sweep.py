@@ -9,6 +9,16 @@ from paramcalc.report import BYTES_PER_VALUE
 from paramcalc.sweep import SweepRow
 
 
+def number(text: str) -> int | float | str:
+    """A --set value as the number it is (JSON and CSV then hold 0.25, not "0.25"); other text as written."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def sweep_table(rows: list[SweepRow], names: list[str]) -> Tabular:
     # In a narrow terminal the figures that follow from others go first: bytes, FLOPs, trainable.
     columns = [Column(name, name, numeric=True, show=str) for name in names] + [
@@ -21,7 +31,8 @@ def sweep_table(rows: list[SweepRow], names: list[str]) -> Tabular:
     table_rows = []
     for row in rows:
         r = row.report
-        table_rows.append({**row.values, "params": r.total_params, "trainable_params": r.trainable_params,
+        values = {name: number(text) for name, text in row.values.items()}
+        table_rows.append({**values, "params": r.total_params, "trainable_params": r.trainable_params,
                            "macs": r.total_macs, "flops": r.total_flops, "activations": r.activations,
                            "activation_bytes": r.activations * BYTES_PER_VALUE, "output_shape": list(r.output_shape)})
     name = rows[0].report.name if rows else ""

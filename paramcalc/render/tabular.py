@@ -1,6 +1,10 @@
 """A table of plain values rendered four ways: rich (people), CSV, Markdown and JSON (programs).
 
-Cells hold raw values (ints stay exact); each column says how to show its values to people."""
+Cells hold raw values (ints stay exact, numbers are numbers, a shape is a list); each column says how
+to show its values to people. For programs, every command writes them the same way: JSON has a
+`schema_version` and numbers as numbers; CSV writes a list (a shape) as `None x 28 x 28 x 6` and,
+when the table has totals, marks their rows in an `is_total` column, so that summing the others
+does not count them twice."""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ from typing import Any
 
 from paramcalc.render.layout import Fit
 from paramcalc.render.numbers import formula, short, thousands
+
+TABLE_SCHEMA_VERSION = 1  # the JSON of every table (sweeps, compare, --by-type, --conventions)
 
 
 def plain(value: Any) -> str:
@@ -88,9 +94,11 @@ class Tabular:
     def csv(self) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow([c.key for c in self.columns])
-        for row in self.rows + self.footer:
-            writer.writerow(["" if row.get(c.key) is None else row.get(c.key) for c in self.columns])
+        marked = bool(self.footer)  # totals are marked, so that summing the other rows does not double
+        writer.writerow([c.key for c in self.columns] + (["is_total"] if marked else []))
+        for rows, total in ((self.rows, "false"), (self.footer, "true")):
+            for row in rows:
+                writer.writerow([csv_cell(row.get(c.key)) for c in self.columns] + ([total] if marked else []))
         return out.getvalue().rstrip("\n")
 
     def markdown(self) -> str:
@@ -106,8 +114,22 @@ class Tabular:
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "columns": [c.key for c in self.columns], "rows": self.rows,
-                "totals": self.footer, "notes": self.notes}
+        return {"schema_version": TABLE_SCHEMA_VERSION, "title": self.title, "columns": [c.key for c in self.columns],
+                "rows": self.rows, "totals": self.footer, "notes": self.notes}
 
     def json(self) -> str:
-        return json.dumps(self.as_dict(), indent=2)
+        return json.dumps(self.as_dict(), indent=2, default=formula)
+
+
+def csv_cell(value: Any) -> Any:
+    """A value as CSV writes it: numbers as they are, a list (a shape) as `None x 28 x 28 x 6`, and the
+    shapes of a layer with several outputs one after the other: `None x 2 x 6 x 6; None x 6 x 6 x 6`."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, (list, tuple)) for v in value):
+        return "; ".join(str(csv_cell(v)) for v in value)
+    if isinstance(value, (list, tuple)):
+        return " x ".join("None" if v is None else str(csv_cell(v)) for v in value)
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    return formula(value)  # a formula of free dimensions

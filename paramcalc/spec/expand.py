@@ -47,11 +47,11 @@ class BlockDef(Record):
 class Scope:
     """Where items are being expanded: the top level, or one block instance."""
 
-    __slots__ = ("env", "input", "prefix", "path", "local", "counters", "previous", "ahead", "arg_locs")
+    __slots__ = ("env", "input", "prefix", "path", "local", "counters", "previous", "ahead", "arg_locs", "given")
 
     def __init__(self, env: dict[str, Any], input: str | None, prefix: str = "",
                  path: tuple[tuple[str, str], ...] = (), previous: str | None = None,
-                 arg_locs: dict[str, Location] | None = None) -> None:
+                 arg_locs: dict[str, Location] | None = None, given: dict[str, str] | None = None) -> None:
         self.env = env
         self.input = input  # what `input` means here
         self.prefix = prefix  # full-name prefix of this block instance ("" at top level)
@@ -62,6 +62,8 @@ class Scope:
         self.ahead: set[str] = set()  # names defined further down (forward references)
         # Block arguments -> where their values are written (the instance's line, for a missing layer).
         self.arg_locs: dict[str, Location] = {} if arg_locs is None else arg_locs
+        # Names whose value comes from outside the spec, directly or through others: name -> "--set alpha=-1".
+        self.given: dict[str, str] = {} if given is None else given
 
 
 def resolve(node: Node, env: dict[str, Any]) -> Any:
@@ -76,6 +78,37 @@ def resolve(node: Node, env: dict[str, Any]) -> Any:
     if isinstance(value, str) and ((expr.is_identifier(value) and value in env) or expr.is_expression(value, env)):
         return to_plain(evaluate(value, env, node.loc))
     return value
+
+
+def names_in(node: Node, env: dict[str, Any]) -> set[str]:
+    """The names a value reads where it is written: `int(filters * alpha)` -> {filters, alpha}."""
+    value = node.value
+    if isinstance(value, list):
+        return set().union(*(names_in(item, env) for item in value))
+    if isinstance(value, dict):
+        return set().union(*(names_in(item, env) for item in value.values()))
+    if isinstance(value, str):
+        if expr.is_identifier(value):
+            return {value} if value in env else set()
+        if expr.is_expression(value, env):
+            return expr.names_used(value)
+    return set()
+
+
+def origin(node: Node, env: dict[str, Any], given: dict[str, str]) -> str:
+    """Where the values a node reads come from, when some come from outside the spec: "--set alpha=-1"."""
+    if not given:
+        return ""
+    return " and ".join(sorted({given[name] for name in names_in(node, env) if name in given}))
+
+
+def resolve_from(node: Node, env: dict[str, Any], given: dict[str, str]) -> Any:
+    """`resolve`, with an error saying which outside value (--set) the expression was given."""
+    try:
+        return resolve(node, env)
+    except SpecError as error:
+        error.origin = error.origin or origin(node, env, given)
+        raise
 
 
 def evaluate(text: str, env: dict[str, Any], loc: Location) -> Any:
@@ -93,9 +126,14 @@ def to_plain(value: Any) -> Any:
 
 class Expander:
     def __init__(self, blocks: dict[str, BlockDef], global_env: dict[str, Any], max_layers: int = MAX_LAYERS,
-                 reads_nothing: Callable[[str], bool] | None = None) -> None:
+                 reads_nothing: Callable[[str], bool] | None = None, global_given: dict[str, str] | None = None,
+                 canonical: Callable[[str], str] = str) -> None:
         self.blocks = blocks
+        # The kind a spelling stands for (`MaxPool2D` -> `MaxPooling2D`), from the loader: layers are named
+        # and shown under the framework's class name, as Keras names them.
+        self.canonical = canonical
         self.global_env = global_env
+        self.global_given: dict[str, str] = {} if global_given is None else global_given  # see Scope.given
         self.max_layers = max_layers
         self.layers: list[LayerSpec] = []
         self.taken: dict[str, Location] = {}  # full names -> where they come from
@@ -117,7 +155,7 @@ class Expander:
             templated = declared is not None and isinstance(declared.value, str) and "{" in declared.value
             if declared is not None and isinstance(declared.value, str):
                 scope.ahead.discard(declared.value)
-            repeat = self._count(control["repeat"], scope.env) if "repeat" in control else None
+            repeat = self._count(control["repeat"], scope) if "repeat" in control else None
             for index in range(repeat if repeat is not None else 1):
                 env = scope.env if repeat is None else {**scope.env, "i": index}
                 if "when" in control and not evaluate_condition(control["when"], env):
@@ -141,14 +179,18 @@ class Expander:
                 scope.previous = last
         return scope.previous
 
-    def _count(self, node: Node, env: dict[str, Any]) -> int:
-        value = resolve(node, env)
+    def _count(self, node: Node, scope: Scope) -> int:
+        value = resolve_from(node, scope.env, scope.given)
+        error = None
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise SpecError(f"`repeat` must be a whole number of at least 0; got {value!r}", node.loc,
-                            "write e.g. `repeat: 3`.")
-        if value > self.max_layers:
-            raise SpecError(f"`repeat: {value:,}` is more than the limit of {self.max_layers:,} layers", node.loc,
-                            "use a smaller count, or raise the limit with --max-layers.")
+            error = SpecError(f"`repeat` must be a whole number of at least 0; got {value!r}", node.loc,
+                              "write e.g. `repeat: 3`.")
+        elif value > self.max_layers:
+            error = SpecError(f"`repeat: {value:,}` is more than the limit of {self.max_layers:,} layers", node.loc,
+                              "use a smaller count, or raise the limit with --max-layers.")
+        if error is not None:
+            error.origin = origin(node, scope.env, scope.given)
+            raise error
         return value
 
     def _name(self, node: Node | None, env: dict[str, Any], index: int | None) -> str | None:
@@ -239,25 +281,31 @@ class Expander:
         if kind in REFUSED:  # before its arguments, which hold code (`function: "lambda x: x / 255"`)
             message, hint = REFUSED[kind]
             raise UnknownLayerError(message, kind_loc, hint)
+        kind = self.canonical(kind)
         args: dict[str, Any] = {}
         arg_locs: dict[str, Location] = {}
+        origins: dict[Location, str] = {}
         positional: Any = None
         has_positional = False
         if body is not None and isinstance(body.value, dict):
             key_locs = body.key_locs
             for key, node in body.value.items():
                 if key not in CONTROL_KEYS:
-                    args[key] = resolve(node, env)
+                    args[key] = resolve_from(node, env, scope.given)
                     arg_locs[key] = key_locs[key]
+                    if scope.given and (given := origin(node, env, scope.given)):
+                        origins[key_locs[key]] = given
         elif body is not None and body.value is not None:
-            positional, has_positional = resolve(body, env), True
+            positional, has_positional = resolve_from(body, env, scope.given), True
+            if scope.given and (given := origin(body, env, scope.given)):
+                origins[kind_loc] = given
         explicit = name is not None
         full = self._full_name(name, kind, scope, kind_loc)
         if len(self.layers) >= self.max_layers:
             raise SpecError(f"the spec expands to more than {self.max_layers:,} layers", kind_loc,
                             "use smaller repeat counts, or raise the limit with --max-layers.")
         self.layers.append(LayerSpec(kind, args, positional, has_positional, full, inputs, kind_loc, arg_locs,
-                                     scope.path, explicit))
+                                     scope.path, explicit, origins))
         return full
 
     def _full_name(self, name: str | None, kind: str, scope: Scope, loc: Location) -> str:
@@ -298,6 +346,8 @@ class Expander:
                             f"write `- {kind}: {{{', '.join(block.params) or '...'}}}`.")
         bound: dict[str, Any] = {}
         arg_locs: dict[str, Location] = {}
+        # Inside, the spec's variables (unless an argument hides one) and the arguments given from outside.
+        inner_given = {name: text for name, text in self.global_given.items() if name not in block.params}
         for key, node in given.items():
             if key in CONTROL_KEYS:
                 continue
@@ -305,7 +355,9 @@ class Expander:
                 raise SpecError(f"block `{kind}` has no argument `{key}`", body.key_locs[key] if body else kind_loc,
                                 did_you_mean(key, block.params) or
                                 f"its arguments are {', '.join(block.params) or 'none'}.")
-            bound[key] = resolve(node, env)
+            bound[key] = resolve_from(node, env, scope.given)
+            if scope.given and (found := origin(node, env, scope.given)):
+                inner_given[key] = found
             # An argument passed on from an enclosing block (`skip: skip`) was written at that block's instance.
             arg_locs[key] = scope.arg_locs.get(node.value, node.loc) if isinstance(node.value, str) else node.loc
         # A block sees the spec's variables and its own arguments; defaults may use both.
@@ -314,11 +366,13 @@ class Expander:
             if key not in bound:
                 if default is None:
                     raise SpecError(f"block `{kind}` needs `{key}`", kind_loc, f"add `{key}: ...` to its arguments.")
-                block_env[key] = resolve(default, block_env)
+                block_env[key] = resolve_from(default, block_env, inner_given)
                 arg_locs[key] = default.loc
+                if inner_given and (found := origin(default, block_env, inner_given)):
+                    inner_given[key] = found
         full = name if name is not None else scope.prefix + self._instance_name(kind, scope)
         inner = Scope(block_env, inputs[0], prefix=f"{full}.", path=(*scope.path, (full, kind)),
-                      previous=inputs[0], arg_locs=arg_locs)
+                      previous=inputs[0], arg_locs=arg_locs, given=inner_given)
         self.block_stack.append(kind)
         last = self.expand(block.layers, inner)
         self.block_stack.pop()

@@ -144,6 +144,15 @@ def parse(text: str) -> ast.expr:
     return tree.body
 
 
+def names_used(text: str) -> set[str]:
+    """The names an expression reads (`int(filters * alpha)` -> filters, alpha); none if unreadable."""
+    try:
+        tree = parse(text)
+    except ExpressionError:
+        return set()
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} - set(_BOOLEAN_WORDS)
+
+
 def evaluate(text: str, names: Mapping[str, Value]) -> Value:
     """The value of `text` with `names` bound; ints stay ints, exact fractions otherwise."""
     if text in names and text not in _BOOLEAN_WORDS:  # a bare variable (`filters: width`): no parsing

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
 
 from paramcalc.errors import Location, ParamcalcError, SpecError, SpecErrors
 from paramcalc.spec import expr
-from paramcalc.spec.expand import MAX_LAYERS, BlockDef, Expander, Scope, resolve
+from paramcalc.spec.expand import MAX_LAYERS, BlockDef, Expander, Scope, origin, resolve_from
 from paramcalc.spec.expect import parse_expect
 from paramcalc.spec.model import (
     CHANNELS_FIRST,
@@ -28,6 +29,13 @@ TOP_LEVEL_KEYS = ("name", "description", "vars", "input", "inputs", "data_format
                   "expect")
 STDIN = "-"
 STDIN_NAME = "<stdin>"
+# How messages write a variable set from outside the spec, as its caller wrote it: the command
+# line's `--set alpha=0.5`, or a Python call's `analyze(alpha=0.5)` (a format of `name` and `value`).
+CLI = "--set {name}={value}"
+
+
+def given_text(name: str, value: Any, set_by: str = CLI) -> str:
+    return set_by.format(name=name, value=value)
 
 
 def read_source(path: str) -> tuple[str, str]:
@@ -55,28 +63,29 @@ def read_source(path: str) -> tuple[str, str]:
     return decode(data, name), name
 
 
-def load_spec(path: str, overrides: dict[str, str] | None = None, max_layers: int = MAX_LAYERS,
-              max_values: int = MAX_NODES) -> Spec:
-    """Read and check a spec file (or '-' for standard input); `overrides` are --set NAME=VALUE."""
+def load_spec(path: str, overrides: Mapping[str, Any] | None = None, max_layers: int = MAX_LAYERS,
+              max_values: int = MAX_NODES, set_by: str = CLI) -> Spec:
+    """Read and check a spec file (or '-' for standard input). `overrides` give variables values
+    (numbers, or text as --set NAME=VALUE writes it); `set_by` is how messages name who gave them."""
     text, source = read_source(path)
     default_name = "model" if source == STDIN_NAME else os.path.splitext(os.path.basename(source))[0]
-    return parse_spec(text, source, default_name, overrides, max_layers, max_values)
+    return parse_spec(text, source, default_name, overrides, max_layers, max_values, set_by)
 
 
 def parse_spec(text: str, source: str = "<spec>", default_name: str = "model",
-               overrides: dict[str, str] | None = None, max_layers: int = MAX_LAYERS,
-               max_values: int = MAX_NODES) -> Spec:
+               overrides: Mapping[str, Any] | None = None, max_layers: int = MAX_LAYERS,
+               max_values: int = MAX_NODES, set_by: str = CLI) -> Spec:
     """Check a spec given as YAML text."""
     root = parse_yaml(text, source, max_values)
     if root is None:
         raise SpecError("the spec is empty", Location(source, 1, 1),
                         "start from an example (`paramcalc zoo lenet5` prints one): a spec needs `input:` and "
                         "`layers:`.")
-    return spec_from_node(root, default_name, overrides, max_layers)
+    return spec_from_node(root, default_name, overrides, max_layers, set_by)
 
 
-def spec_from_node(root: Node, default_name: str = "model", overrides: dict[str, str] | None = None,
-                   max_layers: int = MAX_LAYERS) -> Spec:
+def spec_from_node(root: Node, default_name: str = "model", overrides: Mapping[str, Any] | None = None,
+                   max_layers: int = MAX_LAYERS, set_by: str = CLI) -> Spec:
     if not root.is_map:
         raise SpecError("a spec must be a mapping with `input:` and `layers:` at the top level",
                         root.loc, "see the layout of an example: `paramcalc zoo lenet5` prints one.")
@@ -122,12 +131,12 @@ def spec_from_node(root: Node, default_name: str = "model", overrides: dict[str,
     else:
         input_nodes = list(top["inputs"].value.values()) if top["inputs"].is_map else []
     free = free_dimensions(input_nodes, top.get("vars"))
-    env = variables(top.get("vars"), overrides or {}, root.loc, free)
+    env, given = variables(top.get("vars"), overrides or {}, root.loc, free, set_by)
     if "input" in top:
-        inputs = {DEFAULT_INPUT: input_shape(top["input"], env, "input", free)}
+        inputs = {DEFAULT_INPUT: input_shape(top["input"], env, "input", free, given)}
         input_locs = {DEFAULT_INPUT: top["input"].loc}
     else:
-        inputs, input_locs = named_inputs(top["inputs"], env, free)
+        inputs, input_locs = named_inputs(top["inputs"], env, free, given)
     blocks = block_defs(top.get("blocks"))
 
     layers_node = top["layers"]
@@ -136,11 +145,13 @@ def spec_from_node(root: Node, default_name: str = "model", overrides: dict[str,
                         "write one layer per line, each starting with `- `, e.g. `- Dense: 10`.")
     if not layers_node.value:
         raise SpecError("`layers` is empty", layers_node.loc, "add at least one layer, e.g. `- Flatten`.")
-    expander = Expander(blocks, env, max_layers, takes_no_input)
+    from paramcalc.layers.registry import canonical
+
+    expander = Expander(blocks, env, max_layers, takes_no_input, given, canonical)
     for input_name, loc in input_locs.items():
         expander.taken[input_name] = loc
     single = next(iter(inputs)) if len(inputs) == 1 else None
-    last = expander.expand(layers_node.value, Scope(env, single, previous=single))
+    last = expander.expand(layers_node.value, Scope(env, single, previous=single, given=given))
     if not expander.layers:
         raise SpecError("no layer is left once `when:` conditions and `repeat: 0` are applied", layers_node.loc,
                         "check the conditions and counts.")
@@ -169,22 +180,24 @@ def free_dimensions(shapes: Any, vars_node: Node | None) -> set[str]:
             if isinstance(item.value, str) and expr.is_identifier(item.value) and item.value not in declared}
 
 
-def variables(node: Node | None, overrides: dict[str, str], where: Location,
-              free: set[str] | None = None) -> dict[str, Any]:
-    """`vars:` evaluated in order (later ones may use earlier ones), with --set overrides (which may
-    also give values to free input dimensions)."""
+def variables(node: Node | None, overrides: Mapping[str, Any], where: Location,
+              free: set[str] | None = None, set_by: str = CLI) -> tuple[dict[str, Any], dict[str, str]]:
+    """`vars:` evaluated in order (later ones may use earlier ones), with the overrides (which may
+    also give values to free input dimensions); and the names whose value comes from an override,
+    directly or through an expression, each with the override that sets it (for messages)."""
     env: dict[str, Any] = {}
+    given = {name: given_text(name, value, set_by) for name, value in overrides.items()}
     declared = node.value if node is not None and node.is_map else {}
     if node is not None and not node.is_map:
         raise SpecError("`vars` must map names to values", node.loc, "write e.g. `vars: {alpha: 1.0, res: 224}`.")
     for name in sorted(free or ()):
         if name in overrides:
-            env[name] = override_value(name, overrides[name], env)
+            env[name] = override_value(name, overrides[name], env, set_by)
     for name in overrides:
         if name in (free or ()):
             continue
         if name not in declared:
-            raise SpecError(f"--set {name}: the spec has no variable `{name}`", node.loc if node else where,
+            raise SpecError(f"{given[name]}: the spec has no variable `{name}`", node.loc if node else where,
                             did_you_mean(name, declared) or f"declare it under `vars:` (the spec has "
                             f"{', '.join(declared) or 'none'}).")
     for name, value_node in declared.items():
@@ -192,15 +205,21 @@ def variables(node: Node | None, overrides: dict[str, str], where: Location,
             raise SpecError(f"`{name}` is not a usable variable name", node.key_locs[name],  # type: ignore[union-attr]
                             "use letters, digits and underscores, starting with a letter.")
         if name in overrides:
-            env[name] = override_value(name, overrides[name], env)
+            env[name] = override_value(name, overrides[name], env, set_by)
         else:
-            env[name] = resolve(value_node, env)
-    return env
+            env[name] = resolve_from(value_node, env, given)
+            if given and (found := origin(value_node, env, given)):
+                given[name] = found
+    return env, given
 
 
-def override_value(name: str, text: str, env: dict[str, Any]) -> Any:
-    """--set NAME=VALUE: a YAML scalar (1, 0.5, true, same) or an expression over the variables."""
-    where = Location(f"--set {name}={text}")
+def override_value(name: str, value: Any, env: dict[str, Any], set_by: str = CLI) -> Any:
+    """A variable set from outside: a Python number (or true/false), or text as --set NAME=VALUE
+    writes it, a YAML scalar (1, 0.5, true, same) or an expression over the variables."""
+    where = Location(given_text(name, value, set_by))
+    if not isinstance(value, str):
+        return python_value(name, value, where)
+    text = value
     if expr.is_expression(text, env) and not _is_number(text):
         try:
             return expr.evaluate(text, env)
@@ -211,8 +230,25 @@ def override_value(name: str, text: str, env: dict[str, Any]) -> Any:
     except yaml.YAMLError:
         value = text
     if isinstance(value, (dict, list)):
-        raise SpecError(f"--set {name} takes one value; got {text!r}", where, "write e.g. --set alpha=0.5.")
+        raise SpecError(f"variable `{name}` takes one value; got {text!r}", where,
+                        f"write e.g. {given_text(name, '0.5' if set_by == CLI else 0.5, set_by)}.")
     return value
+
+
+def python_value(name: str, value: Any, where: Location) -> Any:
+    """A variable's value given in Python: numbers as they are (exact ints, floats, fractions)."""
+    import numbers
+
+    if isinstance(value, (bool, int, float)) or value is None:
+        return value
+    if isinstance(value, numbers.Integral):  # numpy's integers, ...
+        return int(value)
+    if isinstance(value, numbers.Rational):
+        return expr.Fraction(int(value.numerator), int(value.denominator))
+    if isinstance(value, numbers.Real):
+        return float(value)
+    raise SpecError(f"variable `{name}` takes a number, true or false, or a word; got a {type(value).__name__}",
+                    where, f"give `{name}` one number, e.g. {name}=0.5.")
 
 
 def _is_number(text: str) -> bool:
@@ -223,7 +259,8 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def input_shape(node: Node, env: dict[str, Any], what: str, free: set[str] | None = None) -> tuple[Any, ...]:
+def input_shape(node: Node, env: dict[str, Any], what: str, free: set[str] | None = None,
+                given: dict[str, str] | None = None) -> tuple[Any, ...]:
     hint = f"write the {what} shape without the batch dimension, e.g. `{what}: [32, 32, 1]`."
     if not node.is_list or not node.value:
         raise SpecError(f"`{what}` must be a non-empty list of dimensions", node.loc, hint)
@@ -234,21 +271,26 @@ def input_shape(node: Node, env: dict[str, Any], what: str, free: set[str] | Non
 
             dims.append(sympy.Symbol(item.value, integer=True, positive=True))
             continue
-        value = resolve(item, env)
+        value = resolve_from(item, env, given or {})
+        error = None
         if isinstance(value, bool) or not isinstance(value, int):
             shown = repr(value) if not isinstance(value, float) else str(value)
-            raise SpecError(f"every {what} dimension must be a whole number; got {shown}", item.loc, hint)
-        if value <= 0:
-            raise SpecError(f"every {what} dimension must be at least 1; got {value}", item.loc, hint)
+            error = SpecError(f"every {what} dimension must be a whole number; got {shown}", item.loc, hint)
+        elif value <= 0:
+            error = SpecError(f"every {what} dimension must be at least 1; got {value}", item.loc, hint)
+        if error is not None:
+            error.origin = origin(item, env, given or {})
+            raise error
         dims.append(value)
     return tuple(dims)
 
 
-def named_inputs(node: Node, env: dict[str, Any], free: set[str]) -> tuple[dict[str, tuple[Any, ...]], dict[str, Any]]:
+def named_inputs(node: Node, env: dict[str, Any], free: set[str],
+                 given: dict[str, str] | None = None) -> tuple[dict[str, tuple[Any, ...]], dict[str, Any]]:
     if not node.is_map or not node.value:
         raise SpecError("`inputs` must map input names to shapes", node.loc,
                         "write e.g. `inputs: {image: [224, 224, 3], meta: [10]}`.")
-    shapes = {name: input_shape(shape, env, f"inputs.{name}", free) for name, shape in node.value.items()}
+    shapes = {name: input_shape(shape, env, f"inputs.{name}", free, given) for name, shape in node.value.items()}
     return shapes, {name: node.key_locs[name] for name in node.value}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from paramcalc.errors import Location
@@ -14,6 +16,7 @@ DATA_FORMATS = (CHANNELS_LAST, CHANNELS_FIRST)
 DEFAULT_INPUT = "input"
 
 Shape = tuple[int, ...]
+_NO_ORIGINS: Mapping[Location, str] = MappingProxyType({})
 
 
 def split_reference(name: str) -> tuple[str, int | None]:
@@ -33,11 +36,12 @@ class LayerSpec(Record):
     """One layer after expansion: arguments resolved to plain values, inputs to full names."""
 
     __slots__ = ("kind", "args", "positional", "has_positional", "name", "inputs", "loc", "arg_locs", "path",
-                 "explicit_name")
+                 "explicit_name", "origins")
 
     def __init__(self, kind: str, args: dict[str, Any], positional: Any, has_positional: bool, name: str,
                  inputs: tuple[str, ...], loc: Location, arg_locs: dict[str, Location] | None = None,
-                 path: tuple[tuple[str, str], ...] = (), explicit_name: bool = False) -> None:
+                 path: tuple[tuple[str, str], ...] = (), explicit_name: bool = False,
+                 origins: dict[Location, str] | None = None) -> None:
         self.kind = kind
         self.args = args
         self.positional = positional  # `- Dense: 10` -> the layer kind's first argument
@@ -48,6 +52,12 @@ class LayerSpec(Record):
         self.arg_locs: dict[str, Location] = {} if arg_locs is None else arg_locs
         self.path = path  # enclosing block instances, outermost first: (name, block)
         self.explicit_name = explicit_name
+        # Where values set from outside the spec (--set, analyze(alpha=...)) reach this layer's arguments:
+        # the argument's location -> "--set alpha=-1", for the message of a value that does not fit.
+        self.origins: Mapping[Location, str] = origins or _NO_ORIGINS  # (one shared empty mapping)
+
+    def origin_of(self, loc: Location | None) -> str:
+        return self.origins.get(loc, "") if self.origins and loc is not None else ""
 
 
 class Spec(Record):
