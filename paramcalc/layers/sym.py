@@ -100,6 +100,15 @@ def _decimal(factor: float) -> Any:
     return sympy.Rational(repr(float(factor)))
 
 
+def _evaluate_floor_times(cls: Any, n: Any, factor: Any) -> Any:
+    """floor(float(n) * float(factor)) once n is a whole number; None keeps it a formula."""
+    import sympy
+
+    if n.is_Integer:
+        return sympy.Integer(math.floor(float(n) * float(factor)))
+    return None
+
+
 @functools.cache
 def _floor_times_function() -> Any:
     import sympy
@@ -110,11 +119,8 @@ def _floor_times_function() -> Any:
         is_integer = True
         is_nonnegative = True
 
-        @classmethod
-        def eval(cls, n: Any, factor: Any) -> Any:
-            if n.is_Integer:
-                return sympy.Integer(math.floor(float(n) * float(factor)))
-            return None
+        # sympy's hook for evaluating a function on its arguments (its name, not Python's eval builtin).
+        eval = classmethod(_evaluate_floor_times)
 
         def _sympystr(self, printer: Any) -> str:
             n, factor = self.args
