@@ -34,7 +34,7 @@ BIG = 64  # an input every drawn window fits: a refusal at a small size must be 
 # Kinds whose arguments name concrete sizes of the input itself, so that a free dimension cannot
 # be checked against them and the symbolic run refuses: the refusal says so.
 # Kinds whose arguments name the input's own sizes (or need them as numbers) refuse free dimensions there.
-NAMES_INPUT_SIZES = {"LayerNorm": "normalized_shape", "RMSNorm": "normalized_shape",
+NAMES_INPUT_SIZES = {"LayerNorm": "normalized_shape", "RMSNorm": "normalized_shape", "LayerScale": "projection_dim",
                      "Reshape": "depends on the free dimensions",
                      **dict.fromkeys(("MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer",
                                       "TransformerEncoder", "TransformerDecoder", "Transformer"),

@@ -271,6 +271,9 @@ class LayerScale(LayerKind):
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
         dim, last = a["projection_dim"], shape[-1]
+        if sym.is_symbolic(last):  # projection_dim names the last axis's size: it must be known
+            raise ctx.fail(f"`projection_dim` is {dim} but the input's last axis is {last}, a formula",
+                           "give the input's last dimension as a number.", "projection_dim")
         if dim != last and dim != 1:
             raise ctx.arg_error("projection_dim", f"is {dim} but the input's last axis has {last}: x * gamma "
                                 "cannot broadcast", f"set projection_dim: {last}.")
