@@ -127,3 +127,11 @@ def test_a_tie_to_nothing_is_refused(tmp_path):
 def test_no_tie_no_shared_weights():
     got = report(str(SPECS / "lenet5.yaml"))
     assert got["shared_weights"] == [] and got["params_with_tied_listed"] == got["total_params"]
+
+
+def test_explain_shows_the_shared_matrix():
+    result = CliRunner().invoke(cli, ["explain", str(SPECS / "gpt2.yaml")])
+    assert result.exit_code == 0, result.output
+    shared = HF["gpt2/small"]["params_with_tied_listed"] - HF["gpt2/small"]["params"]
+    line = f"shared weights  in x units = 768 x 50257 = {shared:,}  (tied to `wte`, counted there once)"
+    assert line in result.stdout

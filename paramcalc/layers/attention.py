@@ -62,7 +62,10 @@ class Embedding(SharedName):
             rows, width = a["num_embeddings"], a["embedding_dim"]
         else:
             rows, width = a["input_dim"], a["output_dim"]
-        params = ZERO if a["tie"] else Q.of(rows, "vocabulary") * Q.of(width, "dim")  # a tied table is counted once
+        table = Q.of(rows, "vocabulary") * Q.of(width, "dim")
+        if a["tie"]:  # a tied table is counted once, at the Embedding that owns it
+            ctx.note("shared weights", table, f"(tied to `{a['tie']}`, counted there once)")
+        params = ZERO if a["tie"] else table
         trainable, frozen = (ZERO, params) if a["_freeze"] else trainable_split(params, ZERO, a)
         return LayerResult((*shape, width), trainable, frozen)
 

@@ -19,6 +19,12 @@ TIE = Arg("tie", optional(text), None, "the name of a layer above whose weight m
           "(a tied head: no weight params of its own, its bias stays its own)")
 
 
+def note_tie(a: dict[str, Any], rows: Q, columns: Q, ctx: Context) -> None:
+    """`explain` shows the shared matrix, counted at the layer that owns it."""
+    if a.get("tie"):
+        ctx.note("shared weights", rows * columns, f"(tied to `{a['tie']}`, counted there once)")
+
+
 def dense_result(shape: Shape, units: int, use_bias: bool, a: dict[str, Any]) -> LayerResult:
     inputs = Q.of(shape[-1], "in")
     out = Q.of(units, "units")
@@ -43,6 +49,7 @@ class Dense(LayerKind):
 
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
+        note_tie(a, Q.of(shape[-1], "in"), Q.of(a["units"], "units"), ctx)
         return dense_result(shape, a["units"], a["use_bias"], a)
 
 
@@ -59,4 +66,5 @@ class Linear(LayerKind):
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
         check_stated(a, "in_features", shape[-1], ctx)
+        note_tie(a, Q.of(shape[-1], "in"), Q.of(a["out_features"], "units"), ctx)
         return dense_result(shape, a["out_features"], a["bias"], a)
