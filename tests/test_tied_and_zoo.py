@@ -1,7 +1,8 @@
 """Weight-tied layers and the GPT-2 zoo spec (issue 14) through the command line: `tie:` on Linear /
 Dense (a head reusing the token table: its MACs count, no weight of its own, its bias stays its own)
 and on Embedding (a table reused); the JSON report's `shared_weights` and `params_with_tied_listed`;
-specs/gpt2.yaml at its four sizes through `--set`.
+specs/gpt2.yaml at its four sizes through `--set`, and specs/bert_base.yaml (BERT-base with its
+masked-LM head, whose decoder keeps its own bias).
 
 Every figure compared is a framework's, read from tests/fixtures/hf_models.json (transformers'
 GPT2LMHeadModel built from GPT2Config, and small plain-PyTorch tied models: sum(p.numel()) over
@@ -135,3 +136,21 @@ def test_explain_shows_the_shared_matrix():
     shared = HF["gpt2/small"]["params_with_tied_listed"] - HF["gpt2/small"]["params"]
     line = f"shared weights  in x units = 768 x 50257 = {shared:,}  (tied to `wte`, counted there once)"
     assert line in result.stdout
+
+
+def test_bert_base_masked_lm():
+    case = HF["bert/base_masked_lm"]
+    got = report(str(SPECS / "bert_base.yaml"))
+    assert got["total_params"] == case["params"]
+    assert got["total_macs"] == case["macs"]
+    assert got["output_shape"] == case["output_shape"]
+    decoder = {row["name"]: row for row in got["layers"]}["decoder"]
+    assert decoder["params"] == case["decoder_bias"] == case["config"]["vocab_size"]
+    assert got["shared_weights"] == [{"layer": "decoder", "tied_to": "word_embeddings",
+                                      "params": case["config"]["vocab_size"] * case["config"]["hidden_size"]}]
+    # Hugging Face names two tensors twice: the word table (the tie) and the decoder's bias, which it
+    # also lists as cls.predictions.bias; the tie alone is what `params_with_tied_listed` adds.
+    assert ["cls.predictions.bias", "cls.predictions.decoder.bias"] in case["tied"]
+    assert got["params_with_tied_listed"] == case["params_with_tied_listed"] - case["decoder_bias"]
+    result = CliRunner().invoke(cli, ["check", str(SPECS / "bert_base.yaml")])
+    assert result.exit_code == 0, result.output
