@@ -82,9 +82,20 @@ def note_table(layer: LayerSpec, row: LayerRow, tables: dict[str, tuple[int, int
         return
     tie = layer.args.get("tie")
     if tie is not None:
-        check_tie(layer, str(tie), table, tables)
-        row.tied = (str(tie), table[0] * table[1])
+        tie = tied_name(layer.name, str(tie), tables)
+        check_tie(layer, tie, table, tables)
+        row.tied = (tie, table[0] * table[1])
     tables[layer.name] = table
+
+
+def tied_name(name: str, tie: str, tables: dict[str, tuple[int, int]]) -> str:
+    """Inside a block, `tie: e` names the block's own `e` (`stage1.e`), as `inputs:` does; else the
+    enclosing blocks' and the spec's, innermost first."""
+    parts = name.split(".")[:-1]
+    for depth in range(len(parts), 0, -1):
+        if (local := ".".join([*parts[:depth], tie])) in tables:
+            return local
+    return tie
 
 
 def check_tie(layer: LayerSpec, tie: str, table: tuple[int, int], tables: dict[str, tuple[int, int]]) -> None:

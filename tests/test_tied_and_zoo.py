@@ -154,3 +154,15 @@ def test_bert_base_masked_lm():
     assert got["params_with_tied_listed"] == case["params_with_tied_listed"] - case["decoder_bias"]
     result = CliRunner().invoke(cli, ["check", str(SPECS / "bert_base.yaml")])
     assert result.exit_code == 0, result.output
+
+
+def test_a_tie_inside_a_block_names_the_block_own_layer(tmp_path):
+    case = HF["tie/linear_head"]
+    spec = toy_spec(case)
+    embed, head = spec["layers"]
+    spec["blocks"] = {"lm": {"layers": [{"Embedding": {**embed["Embedding"], "inputs": "input"}}, head]}}
+    spec["layers"] = [{"lm": {"inputs": "ids"}}]
+    got = report(str(write(tmp_path, spec)))
+    assert got["total_params"] == case["params"]
+    assert got["params_with_tied_listed"] == case["params_with_tied_listed"]
+    assert [(w["layer"], w["tied_to"]) for w in got["shared_weights"]] == [("lm.head", "lm.embed")]
