@@ -32,6 +32,7 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
     # Layers are pure functions of (kind, arguments, input shapes): a repeated layer (the 16 identical
     # blocks of a ResNet stage, the 96 of GPT-3) is computed once and its result reused.
     memo: dict[tuple[Any, ...], Computed] = {}
+    tables: dict[str, tuple[int, int]] = {}  # weight matrices a later layer may `tie:` to, (rows, columns)
     for layer in spec.layers:
         try:
             found = [shapes.get(name) for name in layer.inputs]
@@ -50,6 +51,7 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
                 if key is not None:
                     memo[key] = computed
             row = make_row(layer, computed, inputs[0] if inputs else (), keep_formulas)
+            note_table(layer, row, tables)
         except ParamcalcError as error:
             errors.append(error.found_in(layer.name, layer.path, layer.origin_of(error.loc)))
             if len(errors) >= MAX_ERRORS:
@@ -65,6 +67,49 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
         raise combined(errors)
     outputs = model_outputs(spec, shapes, several)
     return Report.build(spec.name, spec.source, spec.data_format, spec.inputs, outputs, rows, warnings)
+
+
+def note_table(layer: LayerSpec, row: LayerRow, tables: dict[str, tuple[int, int]]) -> None:
+    """Remember the weight matrix of an Embedding (vocabulary x dim) or a Dense/Linear (PyTorch's
+    out x in), and check a `tie:` against the named layer's: a tied layer reuses that very matrix."""
+    if layer.kind == "Embedding":
+        width = cast(int, row.output_shape[-1])
+        given = [int(layer.args[n]) for n in ("num_embeddings", "input_dim") if layer.args.get(n) is not None]
+        table = (given[0] if given else row.params // width, width)
+    elif layer.kind in ("Dense", "Linear"):
+        table = (cast(int, row.output_shape[-1]), cast(int, row.input_shape[-1]))
+    else:
+        return
+    tie = layer.args.get("tie")
+    if tie is not None:
+        tie = tied_name(layer.name, str(tie), tables)
+        check_tie(layer, tie, table, tables)
+        row.tied = (tie, table[0] * table[1])
+    tables[layer.name] = table
+
+
+def tied_name(name: str, tie: str, tables: dict[str, tuple[int, int]]) -> str:
+    """Inside a block, `tie: e` names the block's own `e` (`stage1.e`), as `inputs:` does; else the
+    enclosing blocks' and the spec's, innermost first."""
+    parts = name.split(".")[:-1]
+    for depth in range(len(parts), 0, -1):
+        if (local := ".".join([*parts[:depth], tie])) in tables:
+            return local
+    return tie
+
+
+def check_tie(layer: LayerSpec, tie: str, table: tuple[int, int], tables: dict[str, tuple[int, int]]) -> None:
+    loc = layer.arg_locs.get("tie", layer.loc)
+    what = "table" if layer.kind == "Embedding" else "weight matrix (out x in, as PyTorch stores it)"
+    if tie not in tables:
+        raise ShapeError(f"{layer.kind} `tie: {tie}` names no Embedding, Dense or Linear above it", loc,
+                         "name a layer above with the matching weight matrix, e.g. the token embedding "
+                         f"({', '.join(f'`{n}`' for n in tables) or 'none so far'}).")
+    if tables[tie] != table:
+        rows, cols = tables[tie]
+        raise ShapeError(f"{layer.kind} `tie: {tie}` shares a {rows} x {cols} matrix, but this layer's {what} is "
+                         f"{table[0]} x {table[1]}", loc,
+                         "tie to a layer whose matrix has the same (transposed for a head) shape, or drop `tie`.")
 
 
 # What computing one layer gives: its result and what it said along the way (warnings, and the

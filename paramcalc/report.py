@@ -25,7 +25,7 @@ class LayerRow(Record):
 
     __slots__ = ("name", "type", "output_shape", "params", "trainable_params", "non_trainable_params", "macs",
                  "loc", "derivations", "structure", "input_shape", "warnings", "inputs", "path", "ops", "args",
-                 "convention_count", "extra_outputs")
+                 "convention_count", "extra_outputs", "tied")
 
     def __init__(self, name: str, type: str, output_shape: tuple[int | None, ...], params: int,
                  trainable_params: int, non_trainable_params: int, macs: int, loc: Location,
@@ -33,7 +33,7 @@ class LayerRow(Record):
                  input_shape: tuple[int | None, ...] = (), warnings: tuple[str, ...] = (),
                  inputs: tuple[str, ...] = (), path: tuple[tuple[str, str], ...] = (),
                  ops: dict | None = None, args: dict | None = None, convention_count: int | None = None,
-                 extra_outputs: tuple[tuple[int | None, ...], ...] = ()) -> None:
+                 extra_outputs: tuple[tuple[int | None, ...], ...] = (), tied: tuple[str, int] | None = None) -> None:
         self.name = name
         self.type = type
         self.output_shape = output_shape  # batch first, as None
@@ -56,6 +56,8 @@ class LayerRow(Record):
         # Outputs 1, 2, ... of a layer with several (Split, an RNN's states), batch first; `output_shape`
         # is output 0. A spec reads output k as `name[k]`.
         self.extra_outputs = extra_outputs
+        # (the layer whose weight matrix it shares, that matrix's size) for a `tie:`, counted once there.
+        self.tied = tied
 
     @property
     def output_shapes(self) -> tuple[tuple[int | None, ...], ...]:
@@ -174,6 +176,16 @@ class Report(Record):
     def convention_label(self) -> str:
         """What the convention's figures are called: 'MACs (fvcore)', 'FLOPs (flop-counter)'."""
         return f"{self.convention_unit} ({self.convention})"
+
+    @property
+    def shared_weights(self) -> list[dict[str, Any]]:
+        """Layers that reuse another's weight matrix (`tie:`): the total counts each matrix once."""
+        return [{"layer": r.name, "tied_to": r.tied[0], "params": r.tied[1]} for r in self.rows if r.tied]
+
+    @property
+    def params_with_tied_listed(self) -> int:
+        """The count a framework listing every named parameter shows: a tied matrix once per user."""
+        return self.total_params + sum(r.tied[1] for r in self.rows if r.tied)
 
     @property
     def total_flops(self) -> int:

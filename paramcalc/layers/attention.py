@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from paramcalc.layers import sym
-from paramcalc.layers.args import Arg, BadValue, anything, boolean, choice, is_int, number, optional, positive
+from paramcalc.layers.args import Arg, BadValue, anything, boolean, choice, is_int, number, optional, positive, text
 from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape, format_shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import BIAS_ADDS, SOFTMAX
@@ -15,7 +15,7 @@ from paramcalc.layers.traits import Cost
 
 TORCH_EMBEDDING = ("num_embeddings", "embedding_dim", "padding_idx", "max_norm", "norm_type", "scale_grad_by_freq",
                    "_freeze", "device")
-SHARED_EMBEDDING = ("sparse", "dtype")
+SHARED_EMBEDDING = ("sparse", "dtype", "tie")
 
 
 def whole(value: Any) -> int:
@@ -50,7 +50,9 @@ class Embedding(SharedName):
             Arg("padding_idx", optional(whole), None), Arg("max_norm", optional(number), None),
             Arg("norm_type", number, 2.0), Arg("scale_grad_by_freq", boolean, False),
             Arg("_freeze", boolean, False, "true: the table is not trained (requires_grad False)"),
-            Arg("device", anything, None))
+            Arg("device", anything, None),
+            Arg("tie", optional(text), None, "the name of an Embedding above whose table this one reuses (T5's "
+                "decoder): no params of its own"))
     required = {"Keras": ("input_dim", "output_dim"), "PyTorch": ("num_embeddings", "embedding_dim")}
 
     @classmethod
@@ -60,7 +62,10 @@ class Embedding(SharedName):
             rows, width = a["num_embeddings"], a["embedding_dim"]
         else:
             rows, width = a["input_dim"], a["output_dim"]
-        params = Q.of(rows, "vocabulary") * Q.of(width, "dim")
+        table = Q.of(rows, "vocabulary") * Q.of(width, "dim")
+        if a["tie"]:  # a tied table is counted once, at the Embedding that owns it
+            ctx.note("shared weights", table, f"(tied to `{a['tie']}`, counted there once)")
+        params = ZERO if a["tie"] else table
         trainable, frozen = (ZERO, params) if a["_freeze"] else trainable_split(params, ZERO, a)
         return LayerResult((*shape, width), trainable, frozen)
 

@@ -44,6 +44,10 @@ def report_dict(report: Report) -> dict[str, Any]:
         "trainable_params": report.trainable_params,
         "non_trainable_params": report.non_trainable_params,
         "param_bytes": report.total_params * BYTES_PER_VALUE,
+        # `tie:`: which layers reuse another's weight matrix; the total above counts it once, this one
+        # once per layer (as summing a framework's named parameters without removing duplicates does).
+        "shared_weights": report.shared_weights,
+        "params_with_tied_listed": report.params_with_tied_listed,
         "total_macs": report.total_macs,
         "total_flops": report.total_flops,
         "convention": {"name": report.convention, "unit": report.convention_unit, "total": report.convention_total},
