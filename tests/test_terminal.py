@@ -19,7 +19,7 @@ from paramcalc.cli import cli
 from paramcalc.render.check_report import render_check
 from paramcalc.render.formats import CheckFormat
 from paramcalc.render.layout import FLOOR, Fit, FitColumn, frame, layout, needs
-from paramcalc.render.numbers import shape_text, short
+from paramcalc.render.numbers import shapes_text, short
 from tests.conftest import ROOT, SPECS
 
 LENET = str(SPECS / "lenet5.yaml")
@@ -70,12 +70,20 @@ def figure_rows(out: str) -> list[dict[str, str]]:
     """The summary's layer rows by column title: the line of each row that holds its figures (a
     figure is never wrapped, so a row's figures are on one line)."""
     titles, body = table(out)
-    rows = [dict(zip(titles, cells)) for cells in body]
-    return [row for row in rows if row["Output Shape"]]
+    rows: list[dict[str, str]] = []
+    for cells in body:
+        row = dict(zip(titles, cells))
+        if rows and not row["Param #"] and row["Output Shape"]:
+            # several outputs wrapped between whole shapes: the rest of the row above's cell
+            rows[-1]["Output Shape"] += " " + row["Output Shape"]
+        elif row["Output Shape"]:
+            rows.append(row)
+    return rows
 
 
 def expected_rows(report: dict) -> list[dict[str, str]]:
-    return [{"Output Shape": shape_text(tuple(layer["output_shape"])), "Param #": f"{layer['params']:,}",
+    return [{"Output Shape": shapes_text(tuple(tuple(shape) for shape in layer["output_shapes"])),
+             "Param #": f"{layer['params']:,}",
              "MACs": f"{layer['macs']:,}"} for layer in report["layers"]]
 
 

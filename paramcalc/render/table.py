@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.text import Text
 
@@ -13,7 +14,7 @@ from paramcalc.render.layout import Fit, FitColumn
 from paramcalc.render.numbers import readable_bytes, shape_text, shapes_text, short, thousands
 from paramcalc.render.tabular import Column, Tabular
 from paramcalc.render.warnings import WarningsShown, warning_lines
-from paramcalc.report import BYTES_PER_VALUE, Report, display_rows
+from paramcalc.report import BYTES_PER_VALUE, DisplayRow, Report, display_rows
 
 NAME_MINIMUM = 20  # the layer column narrows to this before a column is left out
 MORE = "--width {width} or --format csv shows {them}"
@@ -33,7 +34,7 @@ def render_table(report: Report, depth: int | None = None, counted_by: str = "",
     graph = not report.is_chain
     counted = report.convention != "paper"
     shown = display_rows(report, depth)
-    columns = [FitColumn("Layer (type)", Fit.NAME, minimum=NAME_MINIMUM), FitColumn("Output Shape"),
+    columns = [FitColumn("Layer (type)", Fit.NAME, minimum=NAME_MINIMUM), shapes_column(shown),
                FitColumn("Param #", right=True), FitColumn("MACs", right=True, drop=3)]
     if counted:  # the convention's own figure, beside the MACs rather than instead of them
         columns.append(FitColumn(report.convention_label, right=True, drop=2))
@@ -52,6 +53,15 @@ def render_table(report: Report, depth: int | None = None, counted_by: str = "",
         rows.append(Row(cells))
     table = FitTable(columns, rows, title=Text(f'Model: "{report.name}"', style="bold"), more=MORE)
     return Group(table, footer(report, counted_by, short_units), *warnings_part(report, warnings))
+
+
+def shapes_column(shown: Sequence[DisplayRow]) -> FitColumn:
+    """Output Shape: figures, never cut; a layer with several outputs (ShuffleNet's Chunk) may put
+    them on several lines, between whole shapes, rather than crowd the MACs out of the table."""
+    if not any(row.extra_outputs for row in shown):
+        return FitColumn("Output Shape")
+    widest = max(cell_len(shape_text(shape)) for row in shown for shape in row.output_shapes)
+    return FitColumn("Output Shape", Fit.LIST, minimum=widest + 2)  # + 2: a "[" and a ","
 
 
 def footer(report: Report, counted_by: str = "", short_units: bool = False) -> Prose:
