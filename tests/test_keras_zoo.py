@@ -23,7 +23,9 @@ def zoo_case(case_id: str) -> dict[str, Any]:
     return next(c for c in cases if c["id"] == case_id)
 
 
-ZOO = [("efficientnet_b0.yaml", {}, "zoo/EfficientNetB0")]
+ZOO = [("efficientnet_b0.yaml", {}, "zoo/EfficientNetB0"), ("mobilenet_v3_large.yaml", {}, "zoo/MobileNetV3Large"),
+       ("mobilenet_v3_small.yaml", {}, "zoo/MobileNetV3Small"),
+       ("mobilenet_v3_small.yaml", {"alpha": 0.75}, "zoo/MobileNetV3Small_alpha=0.75")]
 
 
 def run(spec: str, variables: dict[str, Any]):
