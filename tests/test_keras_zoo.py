@@ -25,7 +25,8 @@ def zoo_case(case_id: str) -> dict[str, Any]:
 
 ZOO = [("efficientnet_b0.yaml", {}, "zoo/EfficientNetB0"), ("mobilenet_v3_large.yaml", {}, "zoo/MobileNetV3Large"),
        ("mobilenet_v3_small.yaml", {}, "zoo/MobileNetV3Small"),
-       ("mobilenet_v3_small.yaml", {"alpha": 0.75}, "zoo/MobileNetV3Small_alpha=0.75")]
+       ("mobilenet_v3_small.yaml", {"alpha": 0.75}, "zoo/MobileNetV3Small_alpha=0.75"),
+       ("convnext_tiny.yaml", {}, "zoo/ConvNeXtTiny")]
 
 
 def run(spec: str, variables: dict[str, Any]):
