@@ -19,7 +19,7 @@ from paramcalc.cli import cli
 from paramcalc.render.check_report import render_check
 from paramcalc.render.formats import CheckFormat
 from paramcalc.render.layout import FLOOR, Fit, FitColumn, frame, layout, needs
-from paramcalc.render.numbers import shape_text, short
+from paramcalc.render.numbers import shape_text, shapes_text, short
 from tests.conftest import ROOT, SPECS
 
 LENET = str(SPECS / "lenet5.yaml")
@@ -75,8 +75,15 @@ def figure_rows(out: str) -> list[dict[str, str]]:
 
 
 def expected_rows(report: dict) -> list[dict[str, str]]:
-    return [{"Output Shape": shape_text(tuple(layer["output_shape"])), "Param #": f"{layer['params']:,}",
-             "MACs": f"{layer['macs']:,}"} for layer in report["layers"]]
+    return [{"Output Shape": shown_shapes(layer), "Param #": f"{layer['params']:,}", "MACs": f"{layer['macs']:,}"}
+            for layer in report["layers"]]
+
+
+def shown_shapes(layer: dict) -> str:
+    """A layer's output shape, or the list of its outputs' when it has several (an LSTM's states)."""
+    if len(layer["output_shapes"]) > 1:
+        return shapes_text(tuple(tuple(shape) for shape in layer["output_shapes"]))
+    return shape_text(tuple(layer["output_shape"]))
 
 
 @pytest.mark.parametrize("name", BUNDLED)
