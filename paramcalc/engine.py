@@ -226,7 +226,7 @@ def compute(layer: LayerSpec, kind: type[LayerKind], args: dict[str, Any], ctx: 
             inputs: list[Shape]) -> Computed:
     if kind.no_input:  # the spec gives it no inputs (spec/expand.py)
         result = kind.compute(args, (), ctx)
-    elif kind.multi_input:
+    elif kind.multi_input or (kind.state_inputs and len(inputs) > 1):
         result = kind.compute_many(args, inputs, list(layer.inputs), ctx)
     elif len(inputs) != 1:
         listed = ", ".join(f"{n} {format_shape(s)}" for n, s in zip(layer.inputs, inputs))

@@ -174,18 +174,6 @@ def test_keras_cells_and_rnn_are_not_pytorch_layers():
     assert "RNN `cell` is Keras's" in refusal("input: [5, 10]\nlayers:\n  - RNN: {cell: lstm}\n")
 
 
-# ---- several outputs: refused, located, for now --------------------------------------------------------------
-
-def test_return_state_is_refused_where_it_is_written():
-    text = refusal("input: [5, 10]\nlayers:\n  - LSTM: {units: 8, return_state: true}\n")
-    assert text.startswith("<stdin>:3:22: error: LSTM `return_state` is not supported yet")
-
-
-def test_merge_mode_null_is_refused():
-    text = refusal("input: [5, 10]\nlayers:\n  - Bidirectional: {layer: {LSTM: 8}, merge_mode: null}\n")
-    assert "<stdin>:3:39: error: Bidirectional `merge_mode` null is not supported yet" in text
-
-
 # ---- wrappers ---------------------------------------------------------------------------------------------
 
 def test_an_inner_item_error_is_located_at_its_line():
@@ -200,8 +188,8 @@ def test_an_inner_layers_shape_error_names_it():
     text = refusal("input: [5, 10]\nlayers:\n  - TimeDistributed: {layer: {Conv2D: {filters: 2, kernel_size: 3}}}\n")
     assert text.startswith("<stdin>:3:23: error: Conv2D (at each step of TimeDistributed): expects a 3-D input (H, W, "
                            "C) but gets (10,)")
-    text = refusal("input: [5, 10]\nlayers:\n  - Bidirectional: {layer: {LSTM: {units: 4, return_state: true}}}\n")
-    assert text.startswith("<stdin>:3:21: error: LSTM (forward in Bidirectional) `return_state` is not supported yet")
+    text = refusal("input: [10]\nlayers:\n  - Bidirectional: {layer: {LSTM: {units: 4}}}\n")
+    assert text.startswith("<stdin>:3:21: error: LSTM (forward in Bidirectional): expects a sequence (T, F)")
 
 
 def test_bidirectional_wraps_keras_recurrent_layers_only():

@@ -213,6 +213,8 @@ class LayerKind:
     doc: ClassVar[str] = ""
     framework: ClassVar[str] = "keras"  # whose semantics the layer follows: keras | torch
     multi_input: ClassVar[bool] = False  # merge layers (Add, Concatenate, ...) read several inputs
+    # Reads one input, and may be given more after it (an RNN's initial states): `compute_many` then gets them all.
+    state_inputs: ClassVar[bool] = False
     # Works on feature maps whose channel axis the data format places (convolution, pooling, padding,
     # upsampling, batch norm): such layers decide, by their spelling, how a spec that states no
     # `data_format` reads its shapes. Layers on the last axis (Dense, LayerNorm, attention) do not.

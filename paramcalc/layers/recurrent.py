@@ -145,6 +145,40 @@ def merged(*parts: Mapping[str, Any]) -> dict[str, Any]:
     return total
 
 
+def check_states(given: list[Shape], names: list[str], wanted: tuple[Shape, ...], what: str,
+                 ctx: Context) -> None:
+    """The initial states after the sequence (`inputs: [seq, h0, c0]`): as many as the layer has, each of
+    the shape the framework requires. They change no count."""
+    want = ", ".join(format_shape(shape) for shape in wanted)
+    if len(given) != len(wanted):
+        got = ", ".join(f"{n} {format_shape(s)}" for n, s in zip(names, given))
+        raise ctx.fail(f"takes its initial states after the sequence, {len(wanted)} of them ({what}: {want}), but "
+                       f"is given {len(given)}: {got}", f"list the sequence then {what} in `inputs:`, or the "
+                       "sequence alone (the states then start at zero).")
+    for name, shape, expected, state in zip(names, given, wanted, what.split(", ")):
+        if len(shape) != len(expected) or any(sym.certainly_different(x, y) for x, y in zip(shape, expected)):
+            raise ctx.fail(f"its initial state {state} must be {format_shape(expected)} (the batch left out), but "
+                           f"`{name}` is {format_shape(shape)}", f"give {state} the shape {format_shape(expected)}.")
+
+
+class Stateful(LayerKind):
+    """A recurrent kind that may be given its initial states after its input: `inputs: [seq, h0(, c0)]`."""
+
+    state_inputs = True
+
+    @classmethod
+    def state_shapes(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> tuple[tuple[Shape, ...], str]:
+        """The shapes of its states (as it takes them and returns them), and their names."""
+        raise NotImplementedError
+
+    @classmethod
+    def compute_many(cls, a: dict[str, Any], shapes: list[Shape], names: list[str], ctx: Context) -> LayerResult:
+        result = cls.compute(a, shapes[0], ctx)  # checks the sequence first
+        wanted, what = cls.state_shapes(a, shapes[0], ctx)
+        check_states(shapes[1:], names[1:], wanted, what, ctx)
+        return result
+
+
 def sequence(shape: Shape, ctx: Context) -> tuple[Any, Any]:
     """(T, F) of a sequence input; anything else is an error, as in both frameworks."""
     if len(shape) != 2:
@@ -167,8 +201,10 @@ KERAS_ARGS = (
 GATED_ARGS = (Arg("recurrent_activation", anything, "sigmoid"), Arg("use_cudnn", anything, "auto"))
 
 
-class KerasRecurrent(LayerKind):
-    """Keras's recurrent layers: one direction, one layer, the last step's output or every step's."""
+class KerasRecurrent(Stateful):
+    """Keras's recurrent layers: one direction, one layer, the last step's output or every step's. With
+    `return_state`, its outputs are [output, h] (an LSTM's [output, h, c]), each state (units,); its
+    initial states (`initial_state`) are the inputs after the sequence, of the same shapes."""
 
     cost = Cost.RECURRENT
     cell: ClassVar[str]
@@ -179,12 +215,14 @@ class KerasRecurrent(LayerKind):
         return Recurrence(cls.cell, Q.of(features, "in"), Q.of(a["units"], "units"), int(a["use_bias"]))
 
     @classmethod
+    def state_shapes(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> tuple[tuple[Shape, ...], str]:
+        if cls.cell == LONG:
+            return ((a["units"],), (a["units"],)), "h, c"
+        return ((a["units"],),), "h"
+
+    @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
         steps, features = sequence(shape, ctx)
-        if a["return_state"]:
-            raise ctx.arg_error("return_state", "is not supported yet: the layer then returns its output and its "
-                                "final states, several outputs, and paramcalc's layers have one",
-                                "leave return_state out (the output and the counts are the same without it).")
         r = cls.recurrence(a, features)
         params, macs = r.params(), Q.of(steps, "T") * r.step_macs()
         trainable, frozen = trainable_split(params, ZERO, a)
@@ -192,7 +230,8 @@ class KerasRecurrent(LayerKind):
         if cls.cell == LONG:
             ops[FUSED_LSTM_MACS] = macs.value  # counted as PyTorch's nn.LSTM of its shape, which runs fused
         out = (steps, a["units"]) if a["return_sequences"] else (a["units"],)
-        return LayerResult(out, trainable, frozen, macs, steps=r.gate_steps(), ops=ops)
+        states = cls.state_shapes(a, shape, ctx)[0] if a["return_state"] else ()
+        return LayerResult(out, trainable, frozen, macs, steps=r.gate_steps(), ops=ops, extra_outputs=states)
 
 
 @register
@@ -231,15 +270,23 @@ TORCH_ARGS = (
 NONLINEARITY = Arg("nonlinearity", choice("tanh", "relu"), "tanh")
 
 
-class TorchRecurrent(LayerKind):
-    """PyTorch's recurrent layers: num_layers stacked, each in one or two directions. The output is the
-    first of PyTorch's outputs, every step's (T, directions x hidden_size); the final states, its second,
-    are not available yet (they need layers with several outputs)."""
+class TorchRecurrent(Stateful):
+    """PyTorch's recurrent layers: num_layers stacked, each in one or two directions. Output 0 is PyTorch's
+    `output`, every step's (T, directions x hidden_size); outputs 1 (and 2) its final states h_n (and an
+    LSTM's c_n), (directions x num_layers, hidden_size), the shape PyTorch gives an unbatched input (a
+    batched one has the batch in the middle, (D x num_layers, N, H): paramcalc leaves it out). The initial
+    states h_0 (c_0) are the inputs after the sequence, of the same shapes."""
 
     framework = "torch"
     cost = Cost.RECURRENT
     cell: ClassVar[str]
     example, example_rank = "{hidden_size: 8}", 1
+
+    @classmethod
+    def state_shapes(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> tuple[tuple[Shape, ...], str]:
+        stack = (2 if a["bidirectional"] else 1) * a["num_layers"]
+        h = (stack, a.get("proj_size", 0) or a["hidden_size"])
+        return ((h, (stack, a["hidden_size"])), "h_0, c_0") if cls.cell == LONG else ((h,), "h_0")
 
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
@@ -274,7 +321,8 @@ class TorchRecurrent(LayerKind):
         if layers > 1:
             figures += (Derivation("first layer params", both(first.params(), directions)),
                         Derivation("upper layer params", both(upper.params(), directions), "(each)"))
-        return LayerResult((steps, directions * width), params, ZERO, macs, steps=figures, ops=ops)
+        return LayerResult((steps, directions * width), params, ZERO, macs, steps=figures, ops=ops,
+                           extra_outputs=cls.state_shapes(a, shape, ctx)[0])
 
 
 def both(q: Q, directions: int) -> Q:
@@ -324,7 +372,7 @@ class RNN(TorchRNN):
 # ---- names both frameworks use ----------------------------------------------------------------------
 
 
-class Shared(LayerKind):
+class Shared(Stateful):
     """A name of both frameworks: Keras's layer with Keras's arguments, PyTorch's with PyTorch's."""
 
     cost = Cost.RECURRENT
@@ -394,6 +442,11 @@ class Shared(LayerKind):
         kind: type[LayerKind] = a[KIND]
         return kind.compute(a, shape, ctx)
 
+    @classmethod
+    def compute_many(cls, a: dict[str, Any], shapes: list[Shape], names: list[str], ctx: Context) -> LayerResult:
+        kind: type[LayerKind] = a[KIND]
+        return kind.compute_many(a, shapes, names, ctx)
+
 
 @register
 class LSTM(Shared):
@@ -415,9 +468,9 @@ CELL_ARGS = (Arg("hidden_size", positive), Arg("input_size", optional(positive),
              Arg("device", anything, None), Arg("dtype", anything, None))
 
 
-class TorchCell(LayerKind):
-    """One step of a PyTorch cell on (F,), the batch omitted: the new hidden state (H,). (LSTMCell's
-    second output, its cell state, is not available yet.)"""
+class TorchCell(Stateful):
+    """One step of a PyTorch cell on (F,), the batch omitted: the new hidden state h' (H,), and LSTMCell's
+    cell state c' (H,) as output 1. The previous state h (and c) may follow the input: `inputs: [x, h, c]`."""
 
     framework = "torch"
     cost = Cost.RECURRENT_CELL
@@ -443,7 +496,12 @@ class TorchCell(LayerKind):
         check_stated(a, "input_size", shape[0], ctx)
         r = Recurrence(cls.cell, Q.of(shape[0], "in"), Q.of(a["hidden_size"], "hidden"), 2 if a["bias"] else 0)
         return LayerResult((a["hidden_size"],), r.params(), ZERO, r.step_macs(), steps=r.gate_steps(),
-                           ops=scaled(r.step_ops(), 1))
+                           ops=scaled(r.step_ops(), 1), extra_outputs=cls.state_shapes(a, shape, ctx)[0][1:])
+
+    @classmethod
+    def state_shapes(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> tuple[tuple[Shape, ...], str]:
+        h = (a["hidden_size"],)
+        return ((h, h), "h, c") if cls.cell == LONG else ((h,), "h")
 
 
 @register
@@ -456,7 +514,7 @@ class RNNCell(TorchCell):
 @register
 class LSTMCell(TorchCell):
     name, cell = "LSTMCell", LONG
-    doc = "One step of an LSTM (PyTorch): 4 gates, two bias vectors each; outputs h'."
+    doc = "One step of an LSTM (PyTorch): 4 gates, two bias vectors each; outputs h' and c' (output 1)."
     args = CELL_ARGS
 
 
@@ -472,7 +530,8 @@ class GRUCell(TorchCell):
 class ConvLSTM(LayerKind):
     """An LSTM whose four gates are convolutions: the step's input through the layer's window (its
     strides, padding and dilation), the previous state (H' x W' x filters) through a 'same' window of
-    stride 1. Input (T, *spatial, C) in the spec's data format."""
+    stride 1. Input (T, *spatial, C) in the spec's data format. With `return_state`, its final states h
+    and c, each the shape of one step's output, are outputs 1 and 2."""
 
     rank: ClassVar[int]
     cost = Cost.RECURRENT
@@ -500,10 +559,6 @@ class ConvLSTM(LayerKind):
         if len(shape) != cls.rank + 2:
             raise ctx.fail(f"expects a sequence of {cls.rank}-D feature maps, {cls.rank + 2}-D (T, ..., C), but gets "
                            f"{format_shape(shape)}", f"give it (time steps, {cls.rank} spatial dims, channels).")
-        if a["return_state"]:
-            raise ctx.arg_error("return_state", "is not supported yet: the layer then returns its output and its "
-                                "final states, several outputs, and paramcalc's layers have one",
-                                "leave return_state out (the output and the counts are the same without it).")
         steps = shape[0]
         spatial, channels = ctx.split_channels(shape[1:], cls.rank)
         names, floors = dim_names(cls.rank), list[Floor]()
@@ -532,7 +587,7 @@ class ConvLSTM(LayerKind):
             for letter, what, act in GATE_NAMES[LONG])
         out = ctx.join_channels(tuple(q.value for q in lengths), a["filters"])
         return LayerResult((steps, *out) if a["return_sequences"] else out, trainable, frozen, macs, steps=figures,
-                           ops=ops)
+                           ops=ops, extra_outputs=(out, out) if a["return_state"] else ())  # Keras's h and c
 
 
 for _rank in (1, 2, 3):

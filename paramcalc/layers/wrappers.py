@@ -149,6 +149,10 @@ class TimeDistributed(LayerKind):
                            "give it at least 2 dimensions (the batch left out), or use the inner layer alone.")
         inner: Inner = a["layer"]
         result = run(inner, shape[1:], ctx)
+        if result.extra_outputs:  # Keras's TimeDistributed stacks one output per step, and fails on several
+            raise ctx.fail(f"its {inner.kind.name} gives {len(result.output_shapes)} outputs (return_state), but "
+                           "TimeDistributed applies a layer of one output", "leave return_state out of the inner "
+                           "layer.", "layer")
         steps = Q.of(shape[0], "T")
         figures = result.steps + ((Derivation("MACs per step", result.macs),) if result.macs.value != 0 else ())
         return LayerResult((shape[0], *result.output_shape), result.trainable, result.non_trainable,
@@ -176,7 +180,8 @@ class Bidirectional(LayerKind):
     cost = Cost.RECURRENT
     doc = ("Runs a Keras recurrent layer (`layer: {LSTM: {units: 64}}`) forward and a copy of it backward "
            "(or `backward_layer`), merging their outputs by merge_mode: concat doubles the features; sum, mul, "
-           "ave keep them.")
+           "ave keep them; null returns both apart (outputs 0 and 1). With return_state, the forward layer's "
+           "states follow, then the backward's.")
     example, example_rank = "{layer: {LSTM: {units: 8}}}", 1
     args = (Arg("layer", layer_item, doc="the recurrent layer run forward, as in `layers:`"),
             Arg("merge_mode", optional(choice("concat", "sum", "mul", "ave")), "concat"),
@@ -187,10 +192,6 @@ class Bidirectional(LayerKind):
                    ctx: Context) -> dict[str, Any]:
         values = super().parse_args(raw, positional, has_positional, ctx)
         refuse_frozen_wrapper(values, ctx)
-        if values["merge_mode"] is None:
-            raise ctx.arg_error("merge_mode", "null is not supported yet: the layer then returns the forward and "
-                                "the backward outputs apart, two outputs, and paramcalc's layers have one",
-                                "merge them: concat (the default), sum, mul or ave.")
         forward = recurrent(prepare(values["layer"], "layer", ctx, "forward in Bidirectional"), "layer", ctx)
         backward = None
         if values["backward_layer"] is not None:
@@ -212,6 +213,10 @@ class Bidirectional(LayerKind):
         out = forward.output_shape
         if a["merge_mode"] == "concat":
             out = (*out[:-1], 2 * out[-1])
+        # Keras's outputs: the merged output (or, merge_mode null, the forward and the backward ones), then
+        # the forward layer's final states and the backward layer's (return_state).
+        sequences = (out,) if a["merge_mode"] is not None else (out, out)
+        states = forward.extra_outputs + (forward if backward is None else backward).extra_outputs
         if backward is None:  # a copy of the forward layer, run backward
             dirs = Q.of(2, "dirs")
             trained, frozen, macs = times(forward.trainable, dirs), times(forward.non_trainable, dirs), times(
@@ -225,9 +230,10 @@ class Bidirectional(LayerKind):
             ops = {key: forward.ops.get(key, 0) + backward.ops.get(key, 0) for key in {*forward.ops, *backward.ops}}
             figures = (Derivation("forward params", pair(forward.trainable, forward.non_trainable)),
                        Derivation("backward params", pair(backward.trainable, backward.non_trainable)))
-        if a["merge_mode"] != "concat":
+        if a["merge_mode"] not in ("concat", None):
             ops[ELEMENTWISE] = elements(out)  # adds or multiplies the two outputs, value by value
-        return LayerResult(out, trained, frozen, macs, steps=figures, ops=ops)
+        return LayerResult(out, trained, frozen, macs, steps=figures, ops=ops,
+                           extra_outputs=(*sequences[1:], *states), main_output=a["merge_mode"] is not None)
 
 
 def pair(a: Q, b: Q) -> Q:
