@@ -251,7 +251,7 @@ NESTED = [
     ("inner argument wrong", "layer: {TransformerEncoderLayer: {d_model: 12, nhead: 5}}", "layer",
      ["TransformerEncoder `layer`: TransformerEncoderLayer `nhead` must divide d_model (12)"]),
     ("not an item", "layer: [TransformerEncoderLayer]", "layer",
-     ["`layer` must be a layer written as in a spec's list of layers"]),
+     ["`layer` must be a layer written as in `layers:`"]),
     ("both names", "layer: {TransformerEncoderLayer: {d_model: 12, nhead: 3}}, encoder_layer: "
      "{TransformerEncoderLayer: {d_model: 12, nhead: 3}}", "encoder_layer", ["repeats `layer`"]),
     ("no layer", "norm: {LayerNorm: 12}", "TransformerEncoder", ["(PyTorch) needs `layer`"]),

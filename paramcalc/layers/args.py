@@ -7,7 +7,7 @@ was received and the location, so every message reads the same way:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from paramcalc.record import Record
@@ -259,3 +259,31 @@ def keras_activation(value: Any) -> Any:
     found = closest(str(value), KERAS_ACTIVATIONS, 1)
     raise BadValue(f"one of Keras's {len(KERAS_ACTIVATIONS)} activation names, as keras.activations writes them "
                    "(relu, sigmoid, tanh, softmax, gelu, swish, linear, ...)", found[0] if found else "relu")
+
+
+class LayerItem(Record):
+    """A layer written inside another layer's argument (`layer: {LSTM: {units: 64}}`, `norm: {LayerNorm:
+    512}`), as in a spec's list of layers: its kind, and its arguments (named, or the one a scalar sets)."""
+
+    __slots__ = ("kind", "args", "positional", "has_positional")
+
+    def __init__(self, kind: str, args: Mapping[str, Any], positional: Any = None,
+                 has_positional: bool = False) -> None:
+        self.kind = kind
+        self.args = args
+        self.positional = positional
+        self.has_positional = has_positional
+
+
+def layer_item(value: Any) -> LayerItem:
+    """`Flatten`, `{Dense: 10}` or `{LSTM: {units: 64, return_sequences: true}}`; a `name` is the framework's
+    own name for the inner layer and changes nothing."""
+    if isinstance(value, str) and value:
+        return LayerItem(value, {})
+    if isinstance(value, dict) and len(value) == 1:
+        ((kind, body),) = value.items()
+        if isinstance(kind, str) and isinstance(body, dict):
+            return LayerItem(kind, {key: v for key, v in body.items() if key != "name"})
+        if isinstance(kind, str):
+            return LayerItem(kind, {}) if body is None else LayerItem(kind, {}, body, True)
+    raise BadValue("a layer written as in `layers:`, a kind with its arguments", "{LSTM: {units: 64}}")

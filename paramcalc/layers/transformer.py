@@ -15,7 +15,17 @@ from typing import Any
 
 from paramcalc.errors import ArgumentError, ParamcalcError
 from paramcalc.layers import sym
-from paramcalc.layers.args import Arg, BadValue, anything, boolean, keras_activation, number, optional, positive
+from paramcalc.layers.args import (
+    Arg,
+    LayerItem,
+    anything,
+    boolean,
+    keras_activation,
+    layer_item,
+    number,
+    optional,
+    positive,
+)
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, format_shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import BIAS_ADDS, LAYER_NORM, LAYER_NORM_AFFINE, SDPA_MACS, SOFTMAX
@@ -29,32 +39,6 @@ KERAS_HUB = "keras_hub"
 
 
 # ---- a layer item as an argument (`layer: {TransformerEncoderLayer: {...}}`) --------------------------
-
-class LayerItem(Record):
-    """A layer written inside another layer's argument, as in a spec's list: a kind, with its arguments
-    (a mapping) or its first argument (a scalar), or alone."""
-
-    __slots__ = ("kind", "args", "positional", "has_positional")
-
-    def __init__(self, kind: str, args: dict[str, Any], positional: Any = None, has_positional: bool = False) -> None:
-        self.kind = kind
-        self.args = args
-        self.positional = positional
-        self.has_positional = has_positional
-
-
-def layer_item(value: Any) -> LayerItem:
-    if isinstance(value, str):
-        return LayerItem(value, {})
-    if isinstance(value, dict) and len(value) == 1:
-        kind, body = next(iter(value.items()))
-        if isinstance(kind, str):
-            if isinstance(body, dict):
-                return LayerItem(kind, body)
-            return LayerItem(kind, {}) if body is None else LayerItem(kind, {}, body, True)
-    raise BadValue("a layer written as in a spec's list of layers: a kind with its arguments",
-                   "{TransformerEncoderLayer: {d_model: 512, nhead: 8}}")
-
 
 def run_item(item: LayerItem, arg: str, shapes: list[Shape], ctx: Context,
              kinds: tuple[str, ...] | None = None) -> LayerResult:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from paramcalc.errors import ArgumentError, Location, ParamcalcError
-from paramcalc.layers.args import Arg, BadValue, anything, choice, optional
+from paramcalc.layers.args import Arg, BadValue, LayerItem, anything, choice, layer_item, optional
 from paramcalc.layers.base import (
     Context,
     Derivation,
@@ -27,32 +27,6 @@ from paramcalc.layers.traits import Cost
 from paramcalc.record import Record
 
 CHANNELS_LAST = "channels_last"
-
-
-class LayerItem(Record):
-    """A layer as written in a spec: its kind, and its arguments (named, or the one a scalar sets)."""
-
-    __slots__ = ("kind", "args", "positional", "has_positional")
-
-    def __init__(self, kind: str, args: Mapping[str, Any], positional: Any = None, has_positional: bool = False):
-        self.kind = kind
-        self.args = args
-        self.positional = positional
-        self.has_positional = has_positional
-
-
-def layer_item(value: Any) -> LayerItem:
-    """`Flatten`, `{Dense: 10}` or `{LSTM: {units: 64, return_sequences: true}}`; a `name` is Keras's own
-    name for the inner layer and changes nothing."""
-    if isinstance(value, str) and value:
-        return LayerItem(value, {})
-    if isinstance(value, dict) and len(value) == 1:
-        ((kind, body),) = value.items()
-        if isinstance(kind, str) and isinstance(body, dict):
-            return LayerItem(kind, {key: v for key, v in body.items() if key != "name"})
-        if isinstance(kind, str):
-            return LayerItem(kind, {}) if body is None else LayerItem(kind, {}, body, True)
-    raise BadValue("a layer written as in `layers:`, a kind with its arguments", "{LSTM: {units: 64}}")
 
 
 class Inner(Record):
