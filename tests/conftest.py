@@ -124,3 +124,24 @@ def snapshot(request: pytest.FixtureRequest) -> Snapshot:
     """`snapshot("name", "summary", "--width", "120", "specs/lenet5.yaml")` runs the command and
     compares its transcript with tests/golden/name.txt (`pytest --update-snapshots` rewrites it)."""
     return Snapshot(GOLDEN, bool(request.config.getoption("--update-snapshots")))
+
+
+def refusal(path: Path) -> str:
+    """The one-paragraph located error of a spec file paramcalc refuses: exit 2, no traceback, `FILE:L:C:`."""
+    from click.testing import CliRunner
+
+    from paramcalc.cli import cli
+
+    result = CliRunner().invoke(cli, ["summary", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and (result.exception is None or isinstance(result.exception, SystemExit))
+    message = result.stderr.strip()
+    assert message.startswith(f"{path}:") and ": error: " in message and "Fix: " in message, message
+    assert "\n" not in message, message  # one paragraph
+    return message
+
+
+def located_text(path: Path, message: str) -> str:
+    """The spec text at the line and column the error names."""
+    line, column = (int(n) for n in message[len(str(path)) + 1:].split(":")[:2])
+    return path.read_text().splitlines()[line - 1][column - 1:]

@@ -21,7 +21,7 @@ from paramcalc.errors import ParamcalcError
 from paramcalc.layers.base import LayerKind, LayerResult
 from paramcalc.layers.registry import REGISTRY
 from paramcalc.layers.traits import Cost
-from tests.conftest import FIXTURES, run_text
+from tests.conftest import FIXTURES, located_text, run_text
 
 
 @cache
@@ -58,11 +58,6 @@ def refusal(path: Path) -> str:
     assert message.startswith(f"{path}:") and ": error: " in message and "Fix: " in message, message
     assert "\n" not in message, message
     return message
-
-
-def located_text(path: Path, message: str) -> str:
-    line, column = (int(n) for n in message[len(str(path)) + 1:].split(":")[:2])
-    return path.read_text().splitlines()[line - 1][column - 1:]
 
 
 # -- against PyTorch and fvcore ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import yaml
 from click.testing import CliRunner
 
 from paramcalc.cli import cli
-from tests.conftest import FIXTURES, SPECS
+from tests.conftest import FIXTURES, SPECS, located_text, refusal
 
 
 @cache
@@ -50,22 +50,6 @@ def invoke(*args: str) -> Any:
 
 def summary(tmp_path: Path, spec: dict[str, Any] | str, *options: str) -> dict[str, Any]:
     return json.loads(invoke("summary", "--format", "json", *options, str(write(tmp_path, spec))).stdout)
-
-
-def refusal(path: Path) -> str:
-    result = CliRunner().invoke(cli, ["summary", str(path)])
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output and (result.exception is None or isinstance(result.exception, SystemExit))
-    message = result.stderr.strip()
-    assert message.startswith(f"{path}:") and ": error: " in message and "Fix: " in message, message
-    assert "\n" not in message, message  # one paragraph
-    return message
-
-
-def located_text(path: Path, message: str) -> str:
-    """The spec text at the line and column the error names."""
-    line, column = (int(n) for n in message[len(str(path)) + 1:].split(":")[:2])
-    return path.read_text().splitlines()[line - 1][column - 1:]
 
 
 def totals(data: dict[str, Any]) -> tuple:
