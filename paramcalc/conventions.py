@@ -112,7 +112,7 @@ def _fvcore_norm(row: LayerRow) -> Any:
 def _fvcore_attention(row: LayerRow) -> Any:
     # PyTorch's transformer layers run QK^T and AV in scaled_dot_product_attention, for which fvcore 0.1.5
     # has no handle (it counts 0); their LayerNorms count as fvcore counts LayerNorm.
-    return row.macs - _get(row, op.SDPA_MACS) + _fvcore_norm(row)
+    return row.macs - _get(row, op.SDPA_MACS) - _get(row, op.BADDBMM_MACS) + _fvcore_norm(row)
 
 
 def _fvcore_pool(row: LayerRow) -> Any:

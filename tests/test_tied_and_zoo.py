@@ -1,7 +1,7 @@
 """Weight-tied layers and the GPT-2 zoo spec (issue 14) through the command line: `tie:` on Linear /
 Dense (a head reusing the token table: its MACs count, no weight of its own, its bias stays its own)
 and on Embedding (a table reused); the JSON report's `shared_weights` and `params_with_tied_listed`;
-specs/gpt2.yaml at its four sizes through `--set`, and specs/bert_base.yaml (BERT-base with its
+specs/gpt2.yaml at its four sizes through `--set`, and specs/bert_base.yaml with `--set head=mlm` (BERT-base with its
 masked-LM head, whose decoder keeps its own bias).
 
 Every figure compared is a framework's, read from tests/fixtures/hf_models.json (transformers'
@@ -140,7 +140,7 @@ def test_explain_shows_the_shared_matrix():
 
 def test_bert_base_masked_lm():
     case = HF["bert/base_masked_lm"]
-    got = report(str(SPECS / "bert_base.yaml"))
+    got = report(str(SPECS / "bert_base.yaml"), "--set", "head=mlm")  # the default head is BertModel's pooler
     assert got["total_params"] == case["params"]
     assert got["total_macs"] == case["macs"]
     assert got["output_shape"] == case["output_shape"]

@@ -31,6 +31,9 @@ RMS_NORM = "rms_norm"  # values normalised by their root mean square (no counter
 # Multiply-accumulates (already in MACs) of the attention products that PyTorch's transformer layers run
 # inside scaled_dot_product_attention, for which fvcore 0.1.5 has no handle: it counts them 0.
 SDPA_MACS = "sdpa_macs"
+# The score products (already in MACs) of a PyTorch MultiheadAttention given an attn_mask and returning its
+# weights: it runs them as torch.baddbmm(mask, q, k^T), for which fvcore 0.1.5 has no handle either.
+BADDBMM_MACS = "baddbmm_macs"
 
 LRN = "local_response_norm"  # values normalised across channels
 LRN_PADDED = "local_response_norm_padded"  # the same, over channels padded by size - 1

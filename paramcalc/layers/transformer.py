@@ -28,7 +28,7 @@ from paramcalc.layers.args import (
 )
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, format_shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
-from paramcalc.layers.ops import BIAS_ADDS, LAYER_NORM, LAYER_NORM_AFFINE, SDPA_MACS, SOFTMAX
+from paramcalc.layers.ops import BADDBMM_MACS, BIAS_ADDS, LAYER_NORM, LAYER_NORM_AFFINE, SDPA_MACS, SOFTMAX
 from paramcalc.layers.registry import lookup, register
 from paramcalc.layers.shapes import VOCABULARY, SharedName
 from paramcalc.layers.traits import Cost
@@ -205,12 +205,16 @@ class MultiheadAttention(LayerKind):
     multi_input = True
     doc = ("Multi-head attention (PyTorch). One input is self-attention; `inputs: [query, key, value]` (two: "
            "[query, key], the value being the key). head size = embed_dim / num_heads; `kdim`/`vdim` are the key's "
-           "and value's features; add_bias_kv and add_zero_attn append a key/value position each.")
+           "and value's features; add_bias_kv and add_zero_attn append a key/value position each. A fourth input is "
+           "`attn_mask`, added to the scores: (Tq, Tk) or one per head, (heads, Tq, Tk) (PyTorch's (N x heads, Tq, "
+           "Tk) without the batch; T5's RelativePositionBias); it changes no count. `need_weights: false`, as the "
+           "forward call passes it (torchvision's ViT), runs the products in scaled_dot_product_attention, which "
+           "fvcore does not count.")
     example, example_rank = "{embed_dim: 8, num_heads: 2}", 1
     args = (Arg("embed_dim", positive), Arg("num_heads", positive), Arg("dropout", number, 0.0),
             Arg("bias", boolean, True), Arg("add_bias_kv", boolean, False), Arg("add_zero_attn", boolean, False),
             Arg("kdim", optional(positive), None), Arg("vdim", optional(positive), None),
-            Arg("batch_first", boolean, False), *TORCH_COMMON)
+            Arg("batch_first", boolean, False), Arg("need_weights", boolean, True), *TORCH_COMMON)
 
     @classmethod
     def example_spec(cls) -> str:
@@ -218,10 +222,12 @@ class MultiheadAttention(LayerKind):
 
     @classmethod
     def compute_many(cls, a: dict[str, Any], shapes: list[Shape], names: list[str], ctx: Context) -> LayerResult:
-        count_inputs(shapes, 1, 3, "query, key, value", ctx)
+        count_inputs(shapes, 1, 4, "query, key, value, attn_mask", ctx)
         query = shapes[0]
         key = shapes[1] if len(shapes) > 1 else query
         value = shapes[2] if len(shapes) > 2 else key
+        if len(shapes) == 4:
+            attn_mask(shapes[3], query, key, a["num_heads"], ctx)
         for shape, role in ((query, "the query"), (key, "the key"), (value, "the value")):
             sequence(shape, role, ctx)
         divides(a, "embed_dim", "num_heads", ctx)
@@ -239,8 +245,22 @@ class MultiheadAttention(LayerKind):
                        Q.of(kdim, "kdim" if kdim != E else "E"), Q.of(vdim, "vdim" if vdim != E else "E"), e,
                        a["num_heads"], e, a["bias"], len(shapes) == 1)
         extra = [Q.of(1) for flag in ("add_bias_kv", "add_zero_attn") if a[flag]]
-        attention(p, at, False, Q.of(2) * e if a["add_bias_kv"] else None, Q.total(extra) if extra else None)
+        # need_weights=False (a forward argument: torchvision's ViT) runs the products in scaled_dot_product_attention
+        attention(p, at, not a["need_weights"], Q.of(2) * e if a["add_bias_kv"] else None,
+                  Q.total(extra) if extra else None)
+        if len(shapes) == 4 and a["need_weights"]:  # the scores as torch.baddbmm(attn_mask, q, k^T)
+            p.op(BADDBMM_MACS, query[0] * (key[0] + len(extra)) * E)
         return p.result(query)
+
+
+def attn_mask(mask: Shape, query: Shape, key: Shape, heads: int, ctx: Context) -> None:
+    """PyTorch's attn_mask, added to the scores: (Tq, Tk), or (N x heads, Tq, Tk), here (heads, Tq, Tk)."""
+    want = [(query[0], key[0]), (heads, query[0], key[0])]
+    if not any(len(mask) == len(w) and not any(sym.certainly_different(m, n) for m, n in zip(mask, w)) for w in want):
+        raise ctx.fail(f"takes its fourth input, attn_mask, as (Tq, Tk) = {format_shape(want[0])} or one per head, "
+                       f"(heads, Tq, Tk) = {format_shape(want[1])}; got {format_shape(mask)}",
+                       "give a mask of the scores' shape (a RelativePositionBias on [query, key] has it), or "
+                       "list only [query, key, value].")
 
 
 LAYER_ARGS = (Arg("d_model", positive), Arg("nhead", positive), Arg("dim_feedforward", positive, 2048),
