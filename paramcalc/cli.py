@@ -288,6 +288,9 @@ def cli(traceback: bool) -> None:
     pass  # --traceback is read by `Commands.invoke`
 
 
+KV_DTYPES = ("float32", "float16", "bfloat16", "float8", "int8", "float64")  # generation.DTYPE_BYTES
+
+
 @cli.command(help=f"""Print the Keras-style summary of SPEC (a YAML file, or - for standard input):
 every layer's output shape, Param # and MACs, then total / trainable / non-trainable params,
 MACs and FLOPs, activation memory, and warnings (e.g. when a stride does not divide evenly and the
@@ -312,14 +315,19 @@ framework floors the output size).
               "activations are for the whole batch (JSON too); params are the same. Without it every count is "
               "per sample and the batch is None (null in JSON).")
 @units_option
+@click.option("--context", type=click.IntRange(1), default=None, metavar="N",
+              help="For a decoder-only transformer: also the MACs of generating one token at context length N "
+              "with a KV cache, and the cache's size per token and at N tokens (JSON: `generation`).")
+@click.option("--kv-dtype", type=click.Choice(KV_DTYPES), default="float16", show_default=True,
+              help="The dtype the KV cache of --context is stored in (its bytes per value).")
 @click.option("--warnings", "shown_warnings", type=click.Choice(["short", "full", "off"]), default="short",
               show_default=True, help="Warnings under the table: short folds the ones of the same cause into one "
               "line naming the layers; full lists each with its arithmetic; off leaves them out (and CSV and "
               "Markdown no longer say on stderr that they were left out). JSON always has them all.")
 @sweep_spec_options
 def summary(spec: str, fmt: ReportFormat, terminal: Terminal, by_type: bool, depth: int | None,
-            all_conventions: bool, convention: str, batch: int | None, units: str, shown_warnings: str,
-            reader: SpecReader) -> None:
+            all_conventions: bool, convention: str, batch: int | None, units: str, context: int | None,
+            kv_dtype: str, shown_warnings: str, reader: SpecReader) -> None:
     from paramcalc.sweep import count
 
     if batch is not None and all_conventions:
@@ -329,10 +337,14 @@ def summary(spec: str, fmt: ReportFormat, terminal: Terminal, by_type: bool, dep
     view: Rendering
     warned = 0  # warnings that CSV and Markdown leave out
     if count(sweep) > 1:
+        if context is not None:
+            raise click.UsageError("--context gives one model's generation figures: give each --set one value")
         view = sweep_view(spec, sweep, reader, batch)
     else:
         report = reader.report(spec, {name: values[0] for name, values in sweep.items()})
         view = summary_view(report, by_type, depth, all_conventions, convention, batch, shown_warnings)
+        if context is not None:  # issue 14: generating one token with a KV cache (paramcalc/generation.py)
+            view = generation_view(view, report, context, kv_dtype)
         warned = len(report.warnings) if shown_warnings != "off" else 0
     view.short_units = units == "short"
     show(render_report(view, fmt), terminal)
@@ -340,6 +352,17 @@ def summary(spec: str, fmt: ReportFormat, terminal: Terminal, by_type: bool, dep
         them = "them" if warned > 1 else "it"
         click.echo(f"paramcalc: {warned} warning{'s' if warned > 1 else ''} left out of the {fmt.value} output; "
                    f"--format table or json shows {them} (--warnings off: no such note).", err=True)
+
+
+def generation_view(view: Rendering, report: Report, context: int, kv_dtype: str) -> Rendering:
+    """The summary with the figures of generating at `context` (of one sequence: `report` is before --batch)."""
+    from paramcalc.generation import generation
+    from paramcalc.render.sequence import GenerationView
+
+    if not isinstance(view, SummaryView):
+        raise click.UsageError("--context adds to the layer table or the JSON report, which --by-type and "
+                               "--conventions do not show")
+    return GenerationView(view, generation(report, context, kv_dtype))
 
 
 def refuse_mixed_views(sweep: bool, by_type: bool, all_conventions: bool, depth: int | None, convention: str,

@@ -6,9 +6,9 @@ from typing import Any
 
 from paramcalc.layers import sym
 from paramcalc.layers.args import Arg, BadValue, anything, boolean, choice, is_int, number, optional, positive, text
-from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape, format_shape, trainable_split
+from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, format_shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
-from paramcalc.layers.ops import BIAS_ADDS, SOFTMAX
+from paramcalc.layers.ops import ATTENTION_SCORE_MACS, ATTENTION_VALUE_MACS, BIAS_ADDS, KV_CACHE_VALUES, SOFTMAX
 from paramcalc.layers.registry import register
 from paramcalc.layers.shapes import VOCABULARY, SharedName
 from paramcalc.layers.traits import Cost
@@ -200,12 +200,18 @@ class MultiHeadAttention(LayerKind):
         params = Q.total([projection(dq, k), projection(dk, k), projection(dv, v),
                           h * v * do + do if bias else h * v * do])
         scores = G * T * S * h if others else T * S * h
-        macs = Q.total([T_all * dq * h * k, S_all * dk * h * k, S_all * dv * h * v, scores * k, scores * v,
-                        T_all * h * v * do])
+        # Each part on its own line in `explain`: the projections, then the two products (quadratic in the length).
+        parts = [("projection MACs", Q.total([T_all * dq * h * k, S_all * dk * h * k, S_all * dv * h * v,
+                                              T_all * h * v * do]), "(query, key, value, output)"),
+                 ("QK product MACs", scores * k, "(QK^T: every query position with every key position, per head)"),
+                 ("AV product MACs", scores * v, "(attention weights x V)")]
+        macs = Q.total([q for _, q, _ in parts])
         trainable, frozen = trainable_split(params, ZERO, a)
         biases = (T_all * h * k + S_all * h * k + S_all * h * v + T_all * do).value if bias else 0
-        ops = {BIAS_ADDS: biases, SOFTMAX: scores.value}
-        return LayerResult((*query[:-1], *out_dims), trainable, frozen, macs, ops=ops)
+        ops = {BIAS_ADDS: biases, SOFTMAX: scores.value, ATTENTION_SCORE_MACS: (scores * k).value,
+               ATTENTION_VALUE_MACS: (scores * v).value, KV_CACHE_VALUES: (h * k + h * v).value}
+        steps = tuple(Derivation(label, q, note) for label, q, note in parts)
+        return LayerResult((*query[:-1], *out_dims), trainable, frozen, macs, steps, ops=ops)
 
 
 def check_inputs(query: Shape, value: Shape, key: Shape, names: list[str], ctx: Context) -> None:

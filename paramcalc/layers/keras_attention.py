@@ -21,7 +21,7 @@ from paramcalc.layers.base import (
     trainable_split,
 )
 from paramcalc.layers.formula import ZERO, Q
-from paramcalc.layers.ops import BIAS_ADDS, SOFTMAX
+from paramcalc.layers.ops import ATTENTION_SCORE_MACS, ATTENTION_VALUE_MACS, BIAS_ADDS, KV_CACHE_VALUES, SOFTMAX
 from paramcalc.layers.registry import register
 from paramcalc.layers.traits import Cost
 
@@ -114,7 +114,9 @@ class GroupedQueryAttention(LayerKind):
         biases = 0
         if bias:  # one addition per projected value: query (and gate), key, value, output
             biases = (Tq * hq * hd).value * (1 + int(gate)) + 2 * (Tk * hkv * hd).value + (Tq * dq).value
-        return LayerResult(query, trainable, frozen, macs, steps, ops={BIAS_ADDS: biases, SOFTMAX: scores.value})
+        ops = {BIAS_ADDS: biases, SOFTMAX: scores.value, ATTENTION_SCORE_MACS: (scores * hd).value,
+               ATTENTION_VALUE_MACS: (scores * hd).value, KV_CACHE_VALUES: 2 * (hkv * hd).value}
+        return LayerResult(query, trainable, frozen, macs, steps, ops=ops)
 
 
 def attention_inputs(shapes: list[Shape], names: list[str], ctx: Context, feature_broadcast: bool
@@ -164,9 +166,12 @@ def attention_products(query: Shape, value: Shape, key: Shape, scored: bool
     Tq, Tk = Q.of(query[-2], "Tq"), Q.of(value[-2], "Tk")
     scores = G * Tq * Tk if leading else Tq * Tk
     d = Q.of(query[-1], "dq") if query[-1] != 1 else Q.of(key[-1], "dk")
-    steps, macs = explained_macs([(QK_MACS, scores * d if scored else ZERO),
-                                  (AV_MACS, scores * Q.of(value[-1], "dv"))])
-    return (*query[:-1], value[-1]), steps, macs, {SOFTMAX: scores.value}
+    qk, av = scores * d if scored else ZERO, scores * Q.of(value[-1], "dv")
+    steps, macs = explained_macs([(QK_MACS, qk), (AV_MACS, av)])
+    # Without projections, a cache keeps the key and value inputs themselves.
+    ops = {SOFTMAX: scores.value, ATTENTION_SCORE_MACS: qk.value, ATTENTION_VALUE_MACS: av.value,
+           KV_CACHE_VALUES: key[-1] + value[-1]}
+    return (*query[:-1], value[-1]), steps, macs, ops
 
 
 @register

@@ -58,3 +58,15 @@ def elements(shape: tuple[Any, ...]) -> Any:
 def norm_ops(kind: str, shape: tuple[Any, ...], affine: bool) -> dict[str, Any]:
     count = elements(shape)
     return {kind: count, f"{kind}_affine": count if affine else 0}
+
+
+# Attention, for the sequence-model figures (paramcalc/generation.py). The MACs of the two products (QK^T and
+# the attention weights times V; already in the layer's MACs), the part quadratic in the length, and the
+# values a KV cache keeps per key position (keys and values, every attention block of the layer).
+ATTENTION_SCORE_MACS = "attention_score_macs"
+ATTENTION_VALUE_MACS = "attention_value_macs"
+KV_CACHE_VALUES = "kv_cache_values"
+# Params of a layer made of parts (a transformer layer), by component, for the params-by-component figure.
+ATTENTION_PARAMS = "attention_params"
+MLP_PARAMS = "mlp_params"
+NORM_PARAMS = "norm_params"

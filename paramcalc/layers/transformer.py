@@ -28,7 +28,20 @@ from paramcalc.layers.args import (
 )
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, format_shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
-from paramcalc.layers.ops import BADDBMM_MACS, BIAS_ADDS, LAYER_NORM, LAYER_NORM_AFFINE, SDPA_MACS, SOFTMAX
+from paramcalc.layers.ops import (
+    ATTENTION_PARAMS,
+    ATTENTION_SCORE_MACS,
+    ATTENTION_VALUE_MACS,
+    BADDBMM_MACS,
+    BIAS_ADDS,
+    KV_CACHE_VALUES,
+    LAYER_NORM,
+    LAYER_NORM_AFFINE,
+    MLP_PARAMS,
+    NORM_PARAMS,
+    SDPA_MACS,
+    SOFTMAX,
+)
 from paramcalc.layers.registry import lookup, register
 from paramcalc.layers.shapes import VOCABULARY, SharedName
 from paramcalc.layers.traits import Cost
@@ -127,6 +140,7 @@ def attention(p: Parts, at: Attention, sdpa: bool, extra_params: Q | None = None
               [projection(at.dq, at.width), projection(at.dk, at.width), projection(at.dv, at.width)])
     params = [*inputs, projection(at.width, at.d_out)]
     p.param(at.who, Q.total([*params, extra_params] if extra_params is not None else params))
+    p.op(ATTENTION_PARAMS, p.params[-1].value)
     macs = ([Q.of(3) * at.tq * at.dq * at.width] if same and at.self_attention else
             [at.tq * at.dq * at.width, at.tk * at.dk * at.width, at.tk * at.dv * at.width])
     p.mac(f"{at.who} projection", Q.total([*macs, at.tq * at.width * at.d_out]), "(query, key, value, output)")
@@ -137,12 +151,16 @@ def attention(p: Parts, at: Attention, sdpa: bool, extra_params: Q | None = None
     if at.bias:
         p.op(BIAS_ADDS, (at.tq.value + 2 * at.tk.value) * at.width.value + at.tq.value * at.d_out.value)
     p.op(SOFTMAX, at.heads * at.tq.value * keys.value)
+    p.op(ATTENTION_SCORE_MACS, scores.value)
+    p.op(ATTENTION_VALUE_MACS, values.value)
+    p.op(KV_CACHE_VALUES, 2 * at.width.value)  # a key and a value of the attention's width per position
     if sdpa:
         p.op(SDPA_MACS, scores.value + values.value)
 
 
 def feed_forward(p: Parts, t: Q, d: Q, ff: Q, bias: bool) -> None:
     p.param("feed-forward", (d + 1) * ff + (ff + 1) * d if bias else d * ff + ff * d)
+    p.op(MLP_PARAMS, p.params[-1].value)
     p.mac("feed-forward", t * d * ff + t * ff * d)
     if bias:
         p.op(BIAS_ADDS, t.value * (ff.value + d.value))
@@ -152,6 +170,7 @@ def norms(p: Parts, count: int, t: Q, d: Q, bias: bool) -> None:
     """`count` LayerNorms over the model width: a scale (and a shift) per feature each."""
     per = Q.of(2) * d if bias else d
     p.param("norm", Q.of(count) * per, f"({count} LayerNorms)")
+    p.op(NORM_PARAMS, p.params[-1].value)
     p.op(LAYER_NORM, count * t.value * d.value)
     p.op(LAYER_NORM_AFFINE, count * t.value * d.value)
 
@@ -350,6 +369,7 @@ def stack(p: Parts, layer: LayerResult, count: int, norm: LayerResult | None, wo
     if norm is not None:
         norm_params = norm.trainable + norm.non_trainable if norm.non_trainable.value else norm.trainable
         p.param(f"{prefix}final norm", norm_params)
+        p.op(NORM_PARAMS, norm_params.value)
         if norm.macs.value:
             p.mac(f"{prefix}final norm", norm.macs)
         for kind, value in norm.ops.items():

@@ -48,6 +48,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         # once per layer (as summing a framework's named parameters without removing duplicates does).
         "shared_weights": report.shared_weights,
         "params_with_tied_listed": report.params_with_tied_listed,
+        **sequence_keys(report),  # attention_products, params_by_component (render/sequence.py)
         "total_macs": report.total_macs,
         "total_flops": report.total_flops,
         "convention": {"name": report.convention, "unit": report.convention_unit, "total": report.convention_total},
@@ -56,6 +57,12 @@ def report_dict(report: Report) -> dict[str, Any]:
         "warnings": [{"layer": w.layer, "line": w.loc.line if w.loc else None, "message": w.message}
                      for w in report.warnings],
     }
+
+
+def sequence_keys(report: Report) -> dict[str, Any]:
+    from paramcalc.render.sequence import json_keys
+
+    return json_keys(report)
 
 
 def render_json(report: Report) -> str:

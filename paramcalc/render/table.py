@@ -87,6 +87,9 @@ def footer(report: Report, counted_by: str = "", short_units: bool = False) -> P
     if report.convention != "paper":
         lines.append([(f" Total {report.convention_label}: {both(report.convention_total)}", "bold"),
                       (f"  (as {counted_by} counts)" if counted_by else "", "dim")])
+    from paramcalc.render.sequence import footer_lines
+
+    lines += footer_lines(report)  # attention products and params by component, for a model with attention
     inputs = ", ".join(shape_text(shape) for shape in report.inputs.values())
     lines.append([(f" Activations: {both(report.activations)} values {per} "
                    f"({readable_bytes(report.activations * BYTES_PER_VALUE)} at float32)", ""),

@@ -272,6 +272,11 @@ def input_shape(node: Node, env: dict[str, Any], what: str, free: set[str] | Non
             dims.append(sympy.Symbol(item.value, integer=True, positive=True))
             continue
         value = resolve_from(item, env, given or {})
+        if isinstance(value, str) and expr.is_identifier(value) and item.value in (given or {}):
+            import sympy  # `--set tokens=L`: a name given for a dimension leaves it free, as `input: [L]` does
+
+            dims.append(sympy.Symbol(value, integer=True, positive=True))
+            continue
         error = None
         if isinstance(value, bool) or not isinstance(value, int):
             shown = repr(value) if not isinstance(value, float) else str(value)
