@@ -2,8 +2,9 @@
 
 Grammar (parsed with `ast`, then walked over a whitelist of node types): numbers, 'quoted words', names, the
 operators + - * / // % **, comparisons, `and` / `or` / `not`, `a if cond else b`, parentheses,
-and the functions int, round, min, max, ceil, floor, abs and make_divisible (MobileNetV2's
-round-to-a-multiple-of-8). Arithmetic is exact (fractions), so `int(0.75 * 1024)` is 768.
+and the functions int, round, min, max, ceil, floor, abs, make_divisible (MobileNetV2's
+round-to-a-multiple-of-8), and index_of / pick (a lookup table over a family's members).
+Arithmetic is exact (fractions), so `int(0.75 * 1024)` is 768.
 """
 
 from __future__ import annotations
@@ -60,6 +61,23 @@ def make_divisible(value: Number, divisor: Number = 8, min_value: Number | None 
     return int(rounded)
 
 
+def index_of(key: Value, *choices: Value) -> int:
+    """The position of `key` among `choices` (from 0): with `pick`, a lookup table over a family's
+    members, `pick(index_of(model, 'y_400mf', 'y_800mf'), 48, 64)`."""
+    if key not in choices:
+        listed = ", ".join(repr(c) if isinstance(c, str) else str(c) for c in choices)
+        raise ExpressionError(f"{key!r} is none of the choices", f"write one of {listed}.")
+    return choices.index(key)
+
+
+def pick(index: Number, *values: Number) -> Number:
+    """The value at position `index` (from 0) of `values`."""
+    if Fraction(index).denominator != 1 or not 0 <= index < len(values):
+        raise ExpressionError(f"pick() has no value at position {index}",
+                              f"give a whole number from 0 to {len(values) - 1}.")
+    return values[int(index)]
+
+
 def _round(value: Number, digits: int | None = None) -> Number:
     return round(Fraction(value)) if digits is None else round(Fraction(value), int(digits))
 
@@ -73,7 +91,10 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "floor": lambda x: math.floor(Fraction(x)),
     "abs": abs,
     "make_divisible": make_divisible,
+    "index_of": index_of,
+    "pick": pick,
 }
+_WORD_ARGUMENTS = {"index_of"}  # takes words as well as numbers
 
 _BINARY = {
     ast.Add: lambda a, b: a + b,
@@ -253,7 +274,10 @@ class _Evaluator(ast.NodeVisitor):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
             raise ExpressionError(f"`{ast.unparse(node.func)}(...)` is not an allowed function",
                                   f"the functions are {', '.join(FUNCTIONS)}.")
-        args = [self._numeric(a) for a in node.args]
+        if node.func.id in _WORD_ARGUMENTS:
+            args = [self.visit(a) for a in node.args]
+        else:
+            args = [self._numeric(a) for a in node.args]
         try:
             return normalize(FUNCTIONS[node.func.id](*args))
         except TypeError:
