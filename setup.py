@@ -8,5 +8,5 @@ from setuptools import find_packages, setup
 setup(
     packages=[*find_packages(include=["paramcalc", "paramcalc.*"]), "paramcalc.zoo"],
     package_dir={"paramcalc.zoo": "specs"},
-    package_data={"paramcalc.zoo": ["*.yaml"]},
+    package_data={"paramcalc.zoo": ["*.yaml"], "paramcalc": ["data/*.json"]},  # data/: the --device presets
 )

@@ -136,6 +136,67 @@ def units_option(command: Callable[..., Any]) -> Callable[..., Any]:
                         "JSON are always exact.")(command)
 
 
+# The names of paramcalc.memory.DTYPES and OPTIMIZERS, spelled out so that --help does not import the engine.
+DTYPE_NAMES = ["float32", "float16", "bfloat16", "float8", "int8", "int4"]
+OPTIMIZER_NAMES = ["sgd", "momentum", "adam", "adamw"]
+
+
+def cost_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--dtype, --weights-dtype, --activations-dtype, --optimizer, --mixed-precision, --device, --peak,
+    --bandwidth: the command receives them as `costs` (paramcalc.memory.Costs, None when none is given)."""
+    @functools.wraps(command)
+    def wrapper(*args: Any, dtype: str | None, weights_dtype: str | None, activations_dtype: str | None,
+                optimizer: str | None, mixed_precision: bool, device: str | None, peak: str | None,
+                bandwidth: str | None, **kwargs: Any) -> Any:
+        given = (dtype, weights_dtype, activations_dtype, optimizer, mixed_precision or None, device, peak, bandwidth)
+        costs = None
+        if any(option is not None for option in given):
+            costs = make_costs(dtype, weights_dtype, activations_dtype, optimizer, mixed_precision, device, peak,
+                               bandwidth)
+        return command(*args, costs=costs, **kwargs)
+
+    options = [
+        click.option("--dtype", type=click.Choice(DTYPE_NAMES), default=None,
+                     help="The dtype of weights and activations for every byte figure (default float32)."),
+        click.option("--weights-dtype", type=click.Choice(DTYPE_NAMES), default=None,
+                     help="The weights' dtype, if not --dtype (e.g. int4 weights, float16 activations)."),
+        click.option("--activations-dtype", type=click.Choice(DTYPE_NAMES), default=None,
+                     help="The activations' dtype, if not --dtype."),
+        click.option("--optimizer", type=click.Choice(OPTIMIZER_NAMES), default=None,
+                     help="The optimizer whose state training memory counts (default adam): sgd none, momentum one "
+                     "value per trainable parameter, adam and adamw two."),
+        click.option("--mixed-precision", is_flag=True,
+                     help="Training keeps float32 master weights and optimizer state beside the --dtype weights."),
+        click.option("--device", metavar="NAME", default=None,
+                     help="Estimate each layer's time on a device (`paramcalc devices` lists them): the roofline "
+                     "max(FLOPs / peak, bytes / bandwidth), and whether compute or memory bounds it."),
+        click.option("--peak", metavar="RATE", default=None,
+                     help="A device's peak operations per second, e.g. 312T (with --bandwidth: a device of your own; "
+                     "with --device: replaces its peak)."),
+        click.option("--bandwidth", metavar="RATE", default=None,
+                     help="A device's memory bandwidth in bytes per second, e.g. 2.0T."),
+    ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def make_costs(dtype: str | None, weights_dtype: str | None, activations_dtype: str | None, optimizer: str | None,
+               mixed_precision: bool, device: str | None, peak: str | None, bandwidth: str | None) -> Any:
+    from paramcalc.memory import Costs, Precision
+
+    precision = Precision(weights_dtype or dtype or "float32", activations_dtype or dtype or "float32")
+    if mixed_precision and precision.weights not in ("float16", "bfloat16"):
+        raise click.UsageError("--mixed-precision keeps float32 master copies of float16 or bfloat16 weights: give "
+                               "--dtype float16 or --dtype bfloat16 with it")
+    found = None
+    if device is not None or peak is not None or bandwidth is not None:
+        from paramcalc.roofline import device_for
+
+        found = device_for(device, peak, bandwidth)
+    return Costs(precision, optimizer or "adam", mixed_precision, found)
+
+
 class Terminal(NamedTuple):
     """How to draw a table: --width (None: the terminal's, or 200 when piped) and --no-color."""
 
@@ -324,10 +385,11 @@ framework floors the output size).
               show_default=True, help="Warnings under the table: short folds the ones of the same cause into one "
               "line naming the layers; full lists each with its arithmetic; off leaves them out (and CSV and "
               "Markdown no longer say on stderr that they were left out). JSON always has them all.")
+@cost_options
 @sweep_spec_options
 def summary(spec: str, fmt: ReportFormat, terminal: Terminal, by_type: bool, depth: int | None,
             all_conventions: bool, convention: str, batch: int | None, units: str, context: int | None,
-            kv_dtype: str, shown_warnings: str, reader: SpecReader) -> None:
+            kv_dtype: str, shown_warnings: str, reader: SpecReader, costs: Any = None) -> None:
     from paramcalc.sweep import count
 
     if batch is not None and all_conventions:
@@ -342,7 +404,7 @@ def summary(spec: str, fmt: ReportFormat, terminal: Terminal, by_type: bool, dep
         view = sweep_view(spec, sweep, reader, batch)
     else:
         report = reader.report(spec, {name: values[0] for name, values in sweep.items()})
-        view = summary_view(report, by_type, depth, all_conventions, convention, batch, shown_warnings)
+        view = summary_view(report, by_type, depth, all_conventions, convention, batch, shown_warnings, costs)
         if context is not None:  # issue 14: generating one token with a KV cache (paramcalc/generation.py)
             view = generation_view(view, report, context, kv_dtype)
         warned = len(report.warnings) if shown_warnings != "off" else 0
@@ -383,7 +445,7 @@ def refuse_mixed_views(sweep: bool, by_type: bool, all_conventions: bool, depth:
 
 
 def summary_view(report: Report, by_type: bool, depth: int | None, all_conventions: bool, convention: str,
-                 batch: int | None = None, shown_warnings: str = "short") -> Rendering:
+                 batch: int | None = None, shown_warnings: str = "short", costs: Any = None) -> Rendering:
     """What `summary` shows of one model: every layer (by default), its totals under every
     convention, or its figures by layer type; for one sample, or for a batch of `batch`."""
     if all_conventions:
@@ -403,7 +465,7 @@ def summary_view(report: Report, by_type: bool, depth: int | None, all_conventio
         from paramcalc.render.compare import by_type_table
 
         return by_type_table(report)
-    return SummaryView(report, depth, counted_by, warnings=shown_warnings)
+    return SummaryView(report, depth, counted_by, warnings=shown_warnings, costs=costs)
 
 
 def sweep_view(spec: str, values: dict[str, list[str]], reader: SpecReader | None = None,
@@ -514,6 +576,16 @@ def zoo_command(model: str | None, fmt: ReportFormat, terminal: Terminal) -> Non
         click.echo(text, nl=False)
         return
     show(render_report(modelzoo.zoo_table(modelzoo.entries()), fmt), terminal)
+
+
+@cli.command(name="devices", help="""The device presets of `--device`: each one's published peak
+operations per second by dtype, its memory bandwidth and where the figures come from
+(paramcalc/data/devices.json). Any other device: --peak 312T --bandwidth 2.0T.""")
+@output_options(ReportFormat, help="table for people; json, csv and markdown for programs and documents.")
+def devices_command(fmt: ReportFormat, terminal: Terminal) -> None:
+    from paramcalc.render.costs import devices_table
+
+    show(render_report(devices_table(), fmt), terminal)
 
 
 @cli.command(name="layers", help="""List the supported layer kinds with their arguments, defaults and

@@ -23,7 +23,7 @@ from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import ACTIVATION, PLAIN_RELU, SOFTMAX, elements
 from paramcalc.layers.registry import register
 from paramcalc.layers.shapes import DATA_FORMAT
-from paramcalc.layers.traits import Cost
+from paramcalc.layers.traits import Cost, Saves
 
 
 class Elementwise(LayerKind):
@@ -52,26 +52,40 @@ _OPS: dict[Cost, str | None] = {Cost.RECTIFIER: ACTIVATION, Cost.ACTIVATION: ACT
                                 Cost.DROPOUT: None}
 
 
-def _elementwise(name: str, framework: str, cost: Cost, *args: Arg, example: str = "{}") -> type[LayerKind]:
+def _elementwise(name: str, framework: str, cost: Cost, *args: Arg, example: str = "{}", saves: Saves | None = None,
+                 view: bool = False, saves_of: Any = None) -> type[LayerKind]:
     attrs = {"name": name, "framework": framework, "cost": cost, "args": args, "example": example,
-             "__module__": __name__}
+             "saves": saves, "view": view, "__module__": __name__}
+    if saves_of is not None:  # what it keeps depends on its arguments
+        attrs["saves_of"] = classmethod(saves_of)
     return register(type(name, (Elementwise,), attrs))
 
 
 INPLACE = Arg("inplace", boolean, False)
 
 # Names Keras and PyTorch share take both spellings (PyTorch's `inplace`, `dim`, `p` included).
+# What the backward pass keeps (paramcalc/memory.py): ReLU, ELU, sigmoid and tanh their output (so an in-place
+# ReLU keeps nothing new); the others their input (an in-place one a copy of it).
 _elementwise("ReLU", "keras", Cost.RECTIFIER, Arg("max_value", optional(number), None),
-             Arg("negative_slope", number, 0.0), Arg("threshold", number, 0.0), INPLACE)
+             Arg("negative_slope", number, 0.0), Arg("threshold", number, 0.0), INPLACE, saves=Saves.OUTPUT)
 _elementwise("LeakyReLU", "keras", Cost.RECTIFIER, Arg("negative_slope", number, 0.3),
              Arg("alpha", optional(number), None), INPLACE)
-_elementwise("ELU", "keras", Cost.RECTIFIER, Arg("alpha", number, 1.0), INPLACE)
+_elementwise("ELU", "keras", Cost.RECTIFIER, Arg("alpha", number, 1.0), INPLACE, saves=Saves.OUTPUT)
 _elementwise("Softmax", "keras", Cost.SOFTMAX, Arg("axis", anything, -1), Arg("dim", anything, None))
 _elementwise("Dropout", "keras", Cost.DROPOUT, Arg("rate", fraction, 0.5), Arg("p", optional(fraction), None),
              Arg("noise_shape", anything, None), Arg("seed", anything, None), INPLACE)
 
 # Keras only. `Activation` is whatever function it names: its softmax is counted as one (compute).
-_elementwise("Activation", "keras", Cost.ACTIVATION, Arg("activation", keras_activation), example="{activation: relu}")
+KEEPS_OUTPUT = frozenset({"relu", "elu", "sigmoid", "tanh", "softmax", "log_softmax", "exponential"})
+
+
+def _activation_saves(cls: type[LayerKind], a: dict[str, Any]) -> Saves:
+    """`Activation` keeps what the function it names keeps."""
+    return Saves.OUTPUT if a.get("activation") in KEEPS_OUTPUT else Saves.INPUT
+
+
+_elementwise("Activation", "keras", Cost.ACTIVATION, Arg("activation", keras_activation), example="{activation: relu}",
+             saves_of=_activation_saves)
 _elementwise("SpatialDropout1D", "keras", Cost.DROPOUT, Arg("rate", fraction), Arg("seed", anything, None),
              example="{rate: 0.1}")
 _elementwise("SpatialDropout2D", "keras", Cost.DROPOUT, Arg("rate", fraction), DATA_FORMAT,
@@ -79,17 +93,17 @@ _elementwise("SpatialDropout2D", "keras", Cost.DROPOUT, Arg("rate", fraction), D
 _elementwise("SpatialDropout3D", "keras", Cost.DROPOUT, Arg("rate", fraction), DATA_FORMAT,
              Arg("seed", anything, None), example="{rate: 0.1}")
 _elementwise("GaussianNoise", "keras", Cost.DROPOUT, Arg("stddev", number), Arg("seed", anything, None),
-             example="{stddev: 0.1}")
+             example="{stddev: 0.1}", saves=Saves.NOTHING)
 _elementwise("GaussianDropout", "keras", Cost.DROPOUT, Arg("rate", fraction), Arg("seed", anything, None),
              example="{rate: 0.1}")
 _elementwise("AlphaDropout", "keras", Cost.DROPOUT, Arg("rate", fraction), Arg("noise_shape", anything, None),
              Arg("seed", anything, None), example="{rate: 0.1}")
-_elementwise("Identity", "keras", Cost.DROPOUT)
+_elementwise("Identity", "keras", Cost.DROPOUT, saves=Saves.NOTHING, view=True)
 
 # PyTorch only
 _elementwise("ReLU6", "torch", Cost.RECTIFIER, INPLACE)
 for _name in ("Sigmoid", "Tanh", "SiLU", "Hardswish", "Hardsigmoid", "Mish"):
-    _elementwise(_name, "torch", Cost.ACTIVATION, INPLACE)
+    _elementwise(_name, "torch", Cost.ACTIVATION, INPLACE, saves=Saves.OUTPUT if _name in ("Sigmoid", "Tanh") else None)
 _elementwise("GELU", "torch", Cost.ACTIVATION, Arg("approximate", text, "none"))
 _elementwise("LogSoftmax", "torch", Cost.SOFTMAX, Arg("dim", optional(anything), None))
 for _name in ("Dropout1d", "Dropout2d", "Dropout3d"):
@@ -166,6 +180,7 @@ _elementwise("Softplus", "torch", Cost.ACTIVATION, Arg("beta", number, 1.0), Arg
 class StochasticDepth(Elementwise):
     name = "StochasticDepth"
     cost = Cost.DROPOUT
+    saves = Saves.SAMPLE_MASK  # torchvision multiplies by a [N, 1, 1, 1] noise tensor
     example = "{p: 0.1, mode: row}"
     doc = ("Drops a residual branch at random while training; the identity at inference. torchvision's "
            "ops.StochasticDepth (p and mode) or Keras ConvNeXt's StochasticDepth (drop_path_rate).")
@@ -186,4 +201,4 @@ class StochasticDepth(Elementwise):
 
 
 _elementwise("DropPath", "keras", Cost.DROPOUT, Arg("drop_prob", fraction, 0.0), Arg("scale_by_keep", boolean, True),
-             Arg("seed", anything, None))
+             Arg("seed", anything, None), saves=Saves.SAMPLE_MASK)

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from paramcalc.errors import ArgumentError, Location, ShapeError
 from paramcalc.layers.args import Arg, BadValue, anything, boolean
 from paramcalc.layers.formula import ZERO, Q
-from paramcalc.layers.traits import Cost
+from paramcalc.layers.traits import SAVES, Cost, Saves
 from paramcalc.record import Record
 from paramcalc.suggest import did_you_mean
 
@@ -222,6 +222,10 @@ class LayerKind:
     # Makes its output from its own weights and reads nothing (Parameter): it takes no `inputs:` nor the
     # layer above, and its `compute` gets the empty shape ().
     no_input: ClassVar[bool] = False
+    # What its backward pass keeps (layers/traits.py `Saves`); None: its category's usual (traits.SAVES).
+    saves: ClassVar[Saves | None] = None
+    # Its output is a view of its input (same storage, no copy: Flatten, Chunk, Identity), as in PyTorch.
+    view: ClassVar[bool] = False
     example: ClassVar[str] = "{}"  # arguments of a typical use, as YAML (shown by `paramcalc layers`)
     example_rank: ClassVar[int] = 2  # spatial dims of the example input (0: a flat vector)
 
@@ -230,6 +234,11 @@ class LayerKind:
         """The category of one layer of this kind, from its arguments as written: the kind's own,
         except for a wrapper (TimeDistributed), which computes what its inner layer computes."""
         return cls.cost
+
+    @classmethod
+    def saves_of(cls, args: Mapping[str, Any]) -> Saves:
+        """What one layer of this kind keeps for the backward pass (paramcalc/memory.py)."""
+        return cls.saves or SAVES[cls.cost_of(args)]
 
     @classmethod
     def example_input(cls, channels_last: bool) -> Shape:

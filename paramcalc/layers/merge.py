@@ -12,7 +12,7 @@ from paramcalc.layers.base import JOINED_AXIS, Context, Derivation, LayerKind, L
 from paramcalc.layers.formula import Q
 from paramcalc.layers.ops import ELEMENTWISE, elements
 from paramcalc.layers.registry import register
-from paramcalc.layers.traits import Cost
+from paramcalc.layers.traits import Cost, Saves
 
 
 def _describe(names: list[str], shapes: list[Shape]) -> str:
@@ -100,4 +100,6 @@ class Concatenate(LayerKind):
 
 for _name, _exactly in (("Add", None), ("Subtract", 2), ("Multiply", None), ("Average", None), ("Maximum", None),
                         ("Minimum", None)):
-    register(type(_name, (Elementwise,), {"name": _name, "exactly": _exactly, "__module__": __name__}))
+    # A product, maximum or minimum keeps its inputs for the backward pass; a sum or an average nothing.
+    _saves = Saves.INPUT if _name in ("Multiply", "Maximum", "Minimum") else None
+    register(type(_name, (Elementwise,), {"name": _name, "exactly": _exactly, "saves": _saves, "__module__": __name__}))

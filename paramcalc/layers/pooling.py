@@ -14,7 +14,7 @@ from paramcalc.layers.formula import Q
 from paramcalc.layers.ops import AVG_POOL_OUTPUT, GLOBAL_AVG_POOL_2D, POOL_INPUT, POOL_WINDOW, elements
 from paramcalc.layers.registry import define_ranked
 from paramcalc.layers.shapes import DATA_FORMAT, Floor, dim_names, floor_warning, window_length
-from paramcalc.layers.traits import Cost
+from paramcalc.layers.traits import Cost, Saves
 
 
 def window_result(shape: Shape, ctx: Context, rank: int, lengths_of: Any, window: int = 1,
@@ -40,9 +40,15 @@ def window_result(shape: Shape, ctx: Context, rank: int, lengths_of: Any, window
                        ops=ops)
 
 
+def window_saves(cls: type[LayerKind], a: Any) -> Saves:
+    """Max pooling keeps its input and the int64 index of each maximum; average pooling its input."""
+    return Saves.INPUT_AND_INDICES if "Max" in cls.name else Saves.INPUT
+
+
 class KerasPooling(LayerKind):
     rank: ClassVar[int]
     cost = Cost.POOL
+    saves_of = classmethod(window_saves)  # type: ignore[assignment]
     example = "{pool_size: 2}"
     doc = "Pooling (Keras): 'valid' gives floor((N - F)/S) + 1, 'same' gives ceil(N/S); strides default to pool_size."
 
@@ -67,6 +73,7 @@ class KerasPooling(LayerKind):
 class TorchPooling(LayerKind):
     rank: ClassVar[int]
     cost = Cost.POOL
+    saves_of = classmethod(window_saves)  # type: ignore[assignment]
     example = "{kernel_size: 3, stride: 2, ceil_mode: true}"
     framework = "torch"
     average: ClassVar[bool] = False
@@ -120,6 +127,11 @@ class GlobalPooling(LayerKind):
     args = (DATA_FORMAT, Arg("keepdims", boolean, False))
 
     @classmethod
+    def saves_of(cls, args: Any) -> Saves:
+        """A mean needs only the input's size; a maximum (amax) keeps its input and output."""
+        return Saves.NOTHING if "Average" in cls.name else Saves.INPUT_AND_OUTPUT
+
+    @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:
         _, channels = ctx.split_channels(shape, cls.rank)
         out = ctx.join_channels((1,) * cls.rank, channels) if a["keepdims"] else (channels,)
@@ -136,6 +148,15 @@ class AdaptivePooling(LayerKind):
     @classmethod
     def arguments(cls) -> tuple[Arg, ...]:
         return (Arg("output_size", int_or_none_list(cls.rank)), Arg("return_indices", boolean, False))
+
+    @classmethod
+    def saves_of(cls, args: Any) -> Saves:
+        """PyTorch runs an adaptive average to size 1 as a mean, which keeps nothing."""
+        if "Max" in cls.name:
+            return Saves.INPUT_AND_INDICES
+        size = args.get("output_size")
+        ones = size == 1 or (isinstance(size, (list, tuple)) and all(s == 1 for s in size))
+        return Saves.NOTHING if ones else Saves.INPUT
 
     @classmethod
     def compute(cls, a: dict[str, Any], shape: Shape, ctx: Context) -> LayerResult:

@@ -39,6 +39,7 @@ from paramcalc.layers.traits import Cost
 @register
 class Flatten(LayerKind):
     name = "Flatten"
+    view = True  # a view of the input in PyTorch: no copy
     cost = Cost.RESHAPE
     doc = "Flattens all axes after the batch into one (PyTorch: from start_dim to end_dim)."
     args = (DATA_FORMAT, Arg("start_dim", integer(-100), 1), Arg("end_dim", integer(-100), -1))
@@ -60,6 +61,7 @@ class Flatten(LayerKind):
 @register
 class Reshape(LayerKind):
     name = "Reshape"
+    view = True  # a view of the input in PyTorch: no copy
     cost = Cost.RESHAPE
     example = "{target_shape: [-1]}"
     doc = "Reshapes to target_shape (without the batch); one -1 takes whatever is left."
@@ -338,6 +340,7 @@ def axis_list(value: Any) -> tuple[int, ...]:
 @register
 class Permute(LayerKind):
     name = "Permute"
+    view = True  # a view of the input in PyTorch: no copy
     cost = Cost.RESHAPE
     example = "{dims: [3, 1, 2]}"
     doc = ("Reorders the axes. Keras numbers `dims` from 1 after the batch ([2, 1]); torchvision's ops.Permute "
@@ -395,6 +398,7 @@ def unflattened_size(value: Any) -> tuple[int, ...]:
 @register
 class Unflatten(LayerKind):
     name = "Unflatten"
+    view = True  # a view of the input in PyTorch: no copy
     cost = Cost.RESHAPE
     example = "{dim: 1, unflattened_size: [2, 2]}"
     framework = "torch"

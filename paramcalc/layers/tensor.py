@@ -16,7 +16,7 @@ from paramcalc.layers.args import Arg, BadValue, boolean, is_int, positive
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, format_shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.registry import register
-from paramcalc.layers.traits import Cost
+from paramcalc.layers.traits import Cost, Saves
 
 PIECE_SIZE, PIECES, VALUES_AVERAGED = "piece size", "pieces", "values averaged"
 MAX_OUTPUTS = 10_000  # outputs of one layer: more is no model, and each is a name to keep and a shape to show
@@ -98,6 +98,7 @@ def pieces(shape: Shape, index: int, sizes: list[int], steps: tuple[Derivation, 
 @register
 class Split(LayerKind):
     name = "Split"
+    view = True  # PyTorch returns views of the input
     cost = Cost.RESHAPE
     framework = "torch"
     doc = ("torch.split: pieces of `split_size_or_sections` along `dim` (the last one smaller), or of each listed "
@@ -124,6 +125,7 @@ class Split(LayerKind):
 @register
 class Chunk(LayerKind):
     name = "Chunk"
+    view = True  # PyTorch returns views of the input
     cost = Cost.RESHAPE
     framework = "torch"
     doc = ("torch.chunk: `chunks` pieces of ceil(N/chunks) along `dim` (the last smaller; fewer pieces when the "
@@ -143,6 +145,7 @@ class Chunk(LayerKind):
 @register
 class Unbind(LayerKind):
     name = "Unbind"
+    view = True  # PyTorch returns views of the input
     cost = Cost.RESHAPE
     framework = "torch"
     doc = "torch.unbind: one output per position along `dim`, without that axis; read output k as `name[k]`."
@@ -180,6 +183,7 @@ class Parameter(LayerKind):
 @register
 class Mean(LayerKind):
     name = "Mean"
+    saves = Saves.NOTHING  # the backward pass needs only the input's size
     cost = Cost.POOL
     framework = "torch"
     doc = "x.mean(dim, keepdim): averages over the axes `dim` (the batch is 0), which go away unless keepdim."
@@ -211,6 +215,7 @@ def select(shape: Shape, index: int, position: int, ctx: Context) -> LayerResult
 @register
 class Select(LayerKind):
     name = "Select"
+    view = True  # PyTorch returns views of the input
     cost = Cost.RESHAPE
     framework = "torch"
     doc = "torch.select(x, dim, index), `x[:, index]` for dim 1: the values at one position of `dim`, which goes away."
@@ -225,6 +230,7 @@ class Select(LayerKind):
 @register
 class SelectToken(LayerKind):
     name = "SelectToken"
+    view = True  # PyTorch returns views of the input
     cost = Cost.RESHAPE
     framework = "torch"
     doc = ("`x[:, index]` on a sequence (N, T, D): the vector at position `index` (0: a class token, -1: the last); "

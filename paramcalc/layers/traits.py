@@ -9,9 +9,9 @@ list of kind names.
 tests/test_traits.py fails for a kind without a category and for a convention without a recipe
 for some category, so adding a kind (or a category) cannot leave a consumer guessing.
 
-When training memory arrives, what a layer saves for its backward pass (a convolution its input,
-ReLU the sign of its output, dropout its mask, BatchNorm its normalised input) belongs here too:
-a table keyed by `Cost`, like the conventions' recipes, checked complete by the same test."""
+What a layer keeps for its backward pass (`Saves`, read by paramcalc/memory.py) is a table keyed by
+`Cost` (`SAVES`, checked complete by the same test); a kind whose behaviour differs from its
+category's declares its own (`LayerKind.saves`, or `saves_of` when it depends on the arguments)."""
 
 from __future__ import annotations
 
@@ -45,3 +45,26 @@ class Cost(Enum):
 
 
 _VALUE_KEEPING = frozenset({Cost.NORM, Cost.RECTIFIER, Cost.ACTIVATION, Cost.SOFTMAX, Cost.DROPOUT})
+
+
+class Saves(Enum):
+    """What PyTorch's autograd keeps of a layer for the backward pass (paramcalc/memory.py sizes it)."""
+
+    NOTHING = "nothing"  # add, concatenate, reshape, mean, upsampling: sizes are enough
+    INPUT = "input"  # its input(s): convolution, linear, most activations, average pooling
+    OUTPUT = "output"  # its output: ReLU, sigmoid, tanh, ELU, softmax
+    INPUT_AND_OUTPUT = "input and output"  # global max pooling (amax)
+    INPUT_AND_INDICES = "input and int64 indices"  # max pooling: one int64 index per output value
+    INPUT_AND_STATS = "input and statistics"  # normalisation: input, and a mean and 1/std per group (float32)
+    MASK = "mask"  # dropout: one mask value per output value
+    SAMPLE_MASK = "mask per sample"  # stochastic depth: one value (in the activation dtype) per sample
+
+
+# The category's usual behaviour; kinds that differ say so themselves (`LayerKind.saves`).
+SAVES: dict[Cost, Saves] = {
+    Cost.CONV: Saves.INPUT, Cost.DENSE: Saves.INPUT, Cost.ATTENTION: Saves.INPUT, Cost.EMBEDDING: Saves.INPUT,
+    Cost.NORM: Saves.INPUT_AND_STATS, Cost.RECTIFIER: Saves.INPUT, Cost.ACTIVATION: Saves.INPUT,
+    Cost.SOFTMAX: Saves.OUTPUT, Cost.DROPOUT: Saves.MASK, Cost.POOL: Saves.INPUT, Cost.UPSAMPLE: Saves.NOTHING,
+    Cost.RESHAPE: Saves.NOTHING, Cost.MERGE: Saves.NOTHING, Cost.RECURRENT: Saves.INPUT,
+    Cost.RECURRENT_CELL: Saves.INPUT,
+}

@@ -12,6 +12,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 if TYPE_CHECKING:
+    from paramcalc.memory import Costs
     from paramcalc.report import Report
 
 
@@ -77,26 +78,28 @@ class SummaryView:
     """A model's summary: the Keras-style table, the full JSON report, or its layer rows (csv,
     markdown). Each format imports its renderer only when asked for (JSON never loads rich)."""
 
-    __slots__ = ("report", "depth", "counted_by", "short_units", "warnings")
+    __slots__ = ("report", "depth", "counted_by", "short_units", "warnings", "costs")
 
     def __init__(self, report: Report, depth: int | None = None, counted_by: str = "", short_units: bool = False,
-                 warnings: str = "short") -> None:
+                 warnings: str = "short", costs: Costs | None = None) -> None:
         self.report = report
         self.depth = depth  # fold layers nested deeper than this into their block's row
         self.counted_by = counted_by  # the tool whose count a non-paper convention reproduces
         self.short_units = short_units  # --units short: counts as 4.09 G in the table and Markdown
         self.warnings = warnings  # --warnings: short, full or off (under the table)
+        self.costs = costs  # --dtype, --optimizer, --device...: memory and time (None: not asked for)
 
     def rich(self) -> Any:
         from paramcalc.render.table import render_table
         from paramcalc.render.warnings import WarningsShown
 
-        return render_table(self.report, self.depth, self.counted_by, self.short_units, WarningsShown(self.warnings))
+        return render_table(self.report, self.depth, self.counted_by, self.short_units, WarningsShown(self.warnings),
+                            self.costs)
 
     def json(self) -> str:
         from paramcalc.render.json_report import render_json
 
-        return render_json(self.report)
+        return render_json(self.report, self.costs)
 
     def csv(self) -> str:
         from paramcalc.render.table import rows_table

@@ -5,14 +5,20 @@ convention's own figures are `convention_count` per layer and `convention.total`
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paramcalc.render.numbers import formula
 from paramcalc.report import BYTES_PER_VALUE, SCHEMA_VERSION, Report
 
+if TYPE_CHECKING:
+    from paramcalc.memory import Costs
 
-def report_dict(report: Report) -> dict[str, Any]:
-    return {
+
+def report_dict(report: Report, costs: Costs | None = None) -> dict[str, Any]:
+    """`costs`: the dtypes, optimizer and device of the `memory` object and roofline (paramcalc/memory.py)."""
+    from paramcalc.memory import attach_costs
+
+    data = {
         "schema_version": SCHEMA_VERSION,
         "name": report.name,
         "source": report.source,
@@ -57,6 +63,8 @@ def report_dict(report: Report) -> dict[str, Any]:
         "warnings": [{"layer": w.layer, "line": w.loc.line if w.loc else None, "message": w.message}
                      for w in report.warnings],
     }
+    attach_costs(data, report, costs)
+    return data
 
 
 def sequence_keys(report: Report) -> dict[str, Any]:
@@ -65,9 +73,9 @@ def sequence_keys(report: Report) -> dict[str, Any]:
     return json_keys(report)
 
 
-def render_json(report: Report) -> str:
+def render_json(report: Report, costs: Costs | None = None) -> str:
     # Counts are ints; with free input dimensions some are formulas, written as strings.
     # Indented for people; past a few thousand layers, compact (the indenting encoder is pure Python
     # and would take most of the time).
     indent = 2 if len(report.rows) <= 2000 else None
-    return json.dumps(report_dict(report), indent=indent, default=formula)
+    return json.dumps(report_dict(report, costs), indent=indent, default=formula)

@@ -4,17 +4,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.text import Text
 
+from paramcalc.render.costs import costs_part, layer_times
 from paramcalc.render.fit import FitTable, Prose, Row
 from paramcalc.render.layout import Fit, FitColumn
 from paramcalc.render.numbers import readable_bytes, shape_text, shapes_text, short, thousands
 from paramcalc.render.tabular import Column, Tabular
 from paramcalc.render.warnings import WarningsShown, warning_lines
 from paramcalc.report import BYTES_PER_VALUE, DisplayRow, Report, display_rows
+
+if TYPE_CHECKING:
+    from paramcalc.memory import Costs
 
 NAME_MINIMUM = 20  # the layer column narrows to this before a column is left out
 MORE = "--width {width} or --format csv shows {them}"
@@ -27,7 +32,7 @@ def batch_of(report: Report) -> int | None:
 
 
 def render_table(report: Report, depth: int | None = None, counted_by: str = "", short_units: bool = False,
-                 warnings: WarningsShown = WarningsShown.SHORT) -> RenderableType:
+                 warnings: WarningsShown = WarningsShown.SHORT, costs: Costs | None = None) -> RenderableType:
     """`counted_by`: the tool whose count a non-paper convention reproduces, named in the footer;
     `short_units`: counts in the table as 4.09 G, 25.6 M (the footer gives both)."""
     count: Callable[[int], str] = short if short_units else thousands
@@ -38,6 +43,9 @@ def render_table(report: Report, depth: int | None = None, counted_by: str = "",
                FitColumn("Param #", right=True), FitColumn("MACs", right=True, drop=3)]
     if counted:  # the convention's own figure, beside the MACs rather than instead of them
         columns.append(FitColumn(report.convention_label, right=True, drop=2))
+    times = layer_times(report, shown, costs)  # --device: each row's roofline time
+    if times:
+        columns.append(FitColumn("Time (roofline)", right=True, drop=2))
     if graph:  # Keras adds this column to functional models
         columns.append(FitColumn("Connected to", Fit.LIST, drop=1))
     rows = []
@@ -48,11 +56,14 @@ def render_table(report: Report, depth: int | None = None, counted_by: str = "",
         cells: list[Text | str] = [layer, outputs, count(row.params), count(row.macs)]
         if counted:
             cells.append(count(row.convention_count))
+        if times:
+            cells.append(times[row.name])
         if graph:
             cells.append(", ".join(row.inputs))
         rows.append(Row(cells))
     table = FitTable(columns, rows, title=Text(f'Model: "{report.name}"', style="bold"), more=MORE)
-    return Group(table, footer(report, counted_by, short_units), *warnings_part(report, warnings))
+    return Group(table, footer(report, counted_by, short_units), *costs_part(report, costs),
+                 *warnings_part(report, warnings))
 
 
 def shapes_column(shown: Sequence[DisplayRow]) -> FitColumn:

@@ -1,0 +1,302 @@
+"""Memory, by formula: bytes at any dtype and batch, the inference peak of live activations, and
+the memory of training (parameters, gradients, optimizer state, activations kept for backward).
+
+The written model (README, "Memory and time"):
+
+- A tensor's bytes are its values x the bits of its dtype / 8 (int4: two values a byte, rounded up).
+  Weights (parameters and buffers) are at the weights dtype, activations at the activations dtype.
+- Storage: each layer's outputs are one new tensor, except a view (`LayerKind.view`: Flatten, Chunk,
+  Identity, ...), an in-place layer (`inplace: true`) and, at inference, dropout (the identity), whose
+  output is its input's storage, as in PyTorch.
+- Inference liveness: walking the layers in order, a tensor lives from the layer that makes it until
+  its last reader has run (a model output until the end); the model inputs count until their last
+  reader. The peak is the largest total of live bytes while a layer runs (its inputs and its output).
+- Training keeps, per layer, what its kind declares (`LayerKind.saves_of`, layers/traits.py `Saves`);
+  a storage kept by several layers counts once; an in-place layer that keeps its input keeps a copy
+  (its input is overwritten); max pooling adds an int64 index per output value; dropout a mask (one
+  byte a value, as CUDA's fused kernel: `mask_bits`); normalisation a float32 mean and 1/std per group.
+
+Pure functions over a `Report` (ints, or sympy expressions with free input dimensions)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+from paramcalc.layers.ops import BATCH_NORM, GROUP_NORM, LAYER_NORM, RMS_NORM, elements
+from paramcalc.layers.traits import Cost, Saves
+from paramcalc.report import LayerRow, Report, batch_size
+from paramcalc.spec.model import CHANNELS_LAST, split_reference
+
+Number = Any  # an int, or a sympy expression when the input has free dimensions
+
+# Bits per value of each dtype `--dtype` takes.
+DTYPES: dict[str, int] = {"float32": 32, "float16": 16, "bfloat16": 16, "float8": 8, "int8": 8, "int4": 4}
+# Optimizer state: values kept per trainable parameter.
+OPTIMIZERS: dict[str, int] = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
+INDEX_BITS = 64  # max pooling's indices are int64
+STAT_BITS = 32  # normalisation statistics stay float32 (cuDNN and PyTorch's CPU kernels alike)
+MASK_BITS = 8  # dropout's mask: bool on CUDA (PyTorch on the CPU keeps it in the activation dtype)
+
+
+class Precision(NamedTuple):
+    """The dtypes: weights (parameters, buffers, gradients) and activations."""
+
+    weights: str = "float32"
+    activations: str = "float32"
+
+    @property
+    def weight_bits(self) -> int:
+        return DTYPES[self.weights]
+
+    @property
+    def activation_bits(self) -> int:
+        return DTYPES[self.activations]
+
+    @property
+    def compute(self) -> str:
+        """The dtype the arithmetic runs in: the wider of the two (int4 weights with float16
+        activations are dequantised to float16), a float when they are as wide."""
+        a, w = self.activations, self.weights
+        if DTYPES[a] != DTYPES[w]:
+            return a if DTYPES[a] > DTYPES[w] else w
+        return a if not a.startswith("int") else w
+
+
+def nbytes(values: Number, bits: int) -> Number:
+    """Bytes of `values` values of `bits` bits each (rounded up to whole bytes)."""
+    if isinstance(values, int):
+        return -(-values * bits // 8)
+    return values * bits / 8
+
+
+def total(numbers: Iterable[Number]) -> Number:
+    return sum(numbers, 0)
+
+
+# ---- storages ---------------------------------------------------------------------------------------
+
+def in_place(row: LayerRow) -> bool:
+    return row.args.get("inplace") is True
+
+
+def aliases_input(row: LayerRow, training: bool) -> bool:
+    """The layer's output is its (first) input's storage: a view, an in-place layer, or at inference
+    a dropout (the identity)."""
+    kind = row.kind
+    dropout = kind.cost_of(row.args) is Cost.DROPOUT
+    return bool(row.inputs) and (kind.view or in_place(row) or (not training and dropout))
+
+
+def base_name(name: str) -> str:
+    return split_reference(name)[0]
+
+
+class Storages(NamedTuple):
+    """Which storage each readable name holds, and each storage's bytes."""
+
+    size: list[Number]  # storage id -> bytes
+    of: dict[str, int]  # layer or input name -> storage id
+    rows: list[int]  # row index -> the storage of its output
+    inputs: set[int]  # the model inputs' storages
+
+    def read(self, row: LayerRow) -> list[int]:
+        return [self.of[base_name(n)] for n in row.inputs]
+
+
+def storages(report: Report, bits: int, training: bool = False) -> Storages:
+    batch = batch_size(report.input_shape)
+    size: list[Number] = []
+    of: dict[str, int] = {}
+    for name, shape in report.inputs.items():
+        of[name] = len(size)
+        size.append(nbytes(elements(shape[1:]) * batch, bits))
+    inputs = set(of.values())
+    rows: list[int] = []
+    for row in report.rows:
+        if aliases_input(row, training):
+            sid = of[base_name(row.inputs[0])]
+        else:
+            sid = len(size)
+            size.append(nbytes(output_values(row, batch), bits))
+        of[row.name] = sid
+        rows.append(sid)
+    return Storages(size, of, rows, inputs)
+
+
+def output_values(row: LayerRow, batch: int) -> Number:
+    return total(elements(shape[1:]) for shape in row.output_shapes) * batch
+
+
+# ---- inference: liveness ----------------------------------------------------------------------------
+
+class Peak(NamedTuple):
+    bytes: Number
+    layer: str | None  # where it occurs (None when that depends on free dimensions)
+
+
+def inference_peak(report: Report, bits: int = 32, count_inputs: bool = True) -> Peak:
+    """The largest total of live activation bytes while a layer runs, and that layer. A tensor lives
+    until its last reader has run; `count_inputs=False` leaves the model inputs out (held by the caller)."""
+    s = storages(report, bits)
+    end = len(report.rows)
+    last: dict[int, int] = {}
+    for i, row in enumerate(report.rows):
+        for sid in s.read(row):
+            last[sid] = i
+    for name in report.outputs:
+        last[s.of[base_name(name)]] = end
+    counted = (lambda sid: True) if count_inputs else (lambda sid: sid not in s.inputs)
+    live: set[int] = {sid for sid in s.inputs if count_inputs and sid in last}
+    now: Number = total(s.size[sid] for sid in live)
+    candidates: list[tuple[Number, str]] = []
+    for i, row in enumerate(report.rows):
+        sid = s.rows[i]
+        if sid not in live and counted(sid):
+            live.add(sid)
+            now += s.size[sid]
+        candidates.append((now, row.name))
+        for done in {*s.read(row), sid}:
+            if done in live and last.get(done, i) <= i:
+                live.discard(done)
+                now -= s.size[done]
+    return largest(candidates)
+
+
+def largest(candidates: list[tuple[Number, str]]) -> Peak:
+    if not candidates:
+        return Peak(0, None)
+    if all(isinstance(n, int) for n, _ in candidates):
+        best = max(n for n, _ in candidates)
+        return Peak(best, next(name for n, name in candidates if n == best))
+    import sympy
+
+    first: dict[Any, str] = {}
+    for n, name in candidates:
+        first.setdefault(sympy.expand(n), name)
+    peak = sympy.Max(*first)
+    return Peak(peak, first.get(peak))
+
+
+# ---- training ---------------------------------------------------------------------------------------
+
+def saved_activation_bytes(report: Report, bits: int = 32, mask_bits: int = MASK_BITS) -> Number:
+    """Bytes of the activations the backward pass needs, as PyTorch's autograd keeps them (module doc)."""
+    s = storages(report, bits, training=True)
+    batch = batch_size(report.input_shape)
+    kept: set[int] = set()
+    extra: list[Number] = []
+    for i, row in enumerate(report.rows):
+        saves = row.kind.saves_of(row.args)
+        read = s.read(row)
+        if saves in (Saves.INPUT, Saves.INPUT_AND_OUTPUT, Saves.INPUT_AND_INDICES, Saves.INPUT_AND_STATS):
+            if in_place(row):  # its input is overwritten: autograd keeps a copy
+                extra.append(s.size[read[0]])
+            else:
+                kept.update(read)
+        if saves in (Saves.OUTPUT, Saves.INPUT_AND_OUTPUT):
+            kept.add(s.rows[i])
+        if saves is Saves.INPUT_AND_INDICES:
+            extra.append(nbytes(output_values(row, batch), INDEX_BITS))
+        if saves is Saves.INPUT_AND_STATS:
+            extra.append(nbytes(2 * statistics(row, report.data_format, batch), STAT_BITS))
+        if saves is Saves.MASK:
+            extra.append(nbytes(output_values(row, batch), mask_bits))
+        if saves is Saves.SAMPLE_MASK:
+            extra.append(nbytes(batch, bits))
+    return total(s.size[sid] for sid in sorted(kept)) + total(extra)
+
+
+def statistics(row: LayerRow, data_format: str, batch: int) -> Number:
+    """Groups a normalisation layer keeps a mean and 1/std for: batch norm one per channel; layer and
+    RMS norm one per normalised vector; group norm one per group and sample."""
+    shape = row.output_shape[1:]
+    if not shape:
+        return 0
+    channels_last = row.args.get("data_format", data_format) == CHANNELS_LAST or not row.kind.spatial
+    channels = shape[-1] if channels_last else shape[0]
+    if BATCH_NORM in row.ops:
+        return channels
+    if GROUP_NORM in row.ops:
+        return batch * int(row.args.get("num_groups", row.args.get("groups", 1)))
+    if LAYER_NORM in row.ops or RMS_NORM in row.ops:
+        return batch * elements(shape) // channels if isinstance(channels, int) else batch * elements(shape) / channels
+    return 0
+
+
+class Training(NamedTuple):
+    optimizer: str
+    mixed_precision: bool
+    parameter_bytes: Number
+    gradient_bytes: Number
+    optimizer_bytes: Number
+    saved_activation_bytes: Number
+
+    @property
+    def total_bytes(self) -> Number:
+        return self.parameter_bytes + self.gradient_bytes + self.optimizer_bytes + self.saved_activation_bytes
+
+
+def training_memory(report: Report, precision: Precision, optimizer: str = "adam", mixed_precision: bool = False,
+                    mask_bits: int = MASK_BITS) -> Training:
+    """Parameters (all, at the weights dtype), gradients (trainable ones, same dtype), optimizer state
+    (momentum one value, Adam two, per trainable parameter: float32 with mixed precision, which also
+    keeps a float32 master copy of the trainable weights, counted here as ZeRO counts it; else at the
+    weights dtype) and the activations kept for the backward pass."""
+    w = precision.weight_bits
+    state_bits = 32 if mixed_precision else w
+    trainable = report.trainable_params
+    state = OPTIMIZERS[optimizer] * nbytes(trainable, state_bits) + (nbytes(trainable, 32) if mixed_precision else 0)
+    return Training(optimizer, mixed_precision, nbytes(report.total_params, w), nbytes(trainable, w), state,
+                    saved_activation_bytes(report, precision.activation_bits, mask_bits))
+
+
+def memory_dict(report: Report, precision: Precision, optimizer: str = "adam",
+                mixed_precision: bool = False) -> dict[str, Any]:
+    """The JSON report's `memory` object."""
+    peak = inference_peak(report, precision.activation_bits)
+    training = training_memory(report, precision, optimizer, mixed_precision)
+    return {
+        "batch": batch_size(report.input_shape),
+        "weights_dtype": precision.weights,
+        "activations_dtype": precision.activations,
+        "param_bytes": nbytes(report.total_params, precision.weight_bits),
+        # The download: every parameter and buffer at each dtype.
+        "file_bytes": {dtype: nbytes(report.total_params, bits) for dtype, bits in DTYPES.items()},
+        "peak_activation_bytes": peak.bytes,
+        "peak_activation_layer": peak.layer,
+        "training": {
+            "optimizer": optimizer,
+            "mixed_precision": mixed_precision,
+            "parameter_bytes": training.parameter_bytes,
+            "gradient_bytes": training.gradient_bytes,
+            "optimizer_bytes": training.optimizer_bytes,
+            "saved_activation_bytes": training.saved_activation_bytes,
+            "total_bytes": training.total_bytes,
+        },
+    }
+
+
+class Costs(NamedTuple):
+    """What `summary` was asked to cost: the dtypes, the optimizer, and a device for the roofline."""
+
+    precision: Precision = Precision()
+    optimizer: str = "adam"
+    mixed_precision: bool = False
+    device: Any = None  # a roofline.Device, or None for no time estimate
+
+
+def attach_costs(data: dict[str, Any], report: Report, costs: Costs | None) -> None:
+    """Add to the JSON report (`data`) the `memory` object and, with a device, each layer's
+    `roofline`, the report's `roofline_seconds` and the `device` they assume."""
+    costs = costs or Costs()
+    data["memory"] = memory_dict(report, costs.precision, costs.optimizer, costs.mixed_precision)
+    if costs.device is None:
+        return
+    from paramcalc.roofline import device_dict, roofline, total_seconds
+
+    times = roofline(report, costs.device, costs.precision)
+    for layer, time in zip(data["layers"], times):
+        layer["roofline"] = time.as_dict()
+    data["roofline_seconds"] = total_seconds(times)
+    data["device"] = device_dict(costs.device, costs.precision)

@@ -1,0 +1,126 @@
+"""The summary table's memory and time lines (`--dtype`, `--optimizer`, `--device`, ...), and its
+per-layer time column: words around the figures of paramcalc/memory.py and paramcalc/roofline.py."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from paramcalc.render.fit import Prose
+from paramcalc.render.numbers import formula, readable_bytes
+
+if TYPE_CHECKING:
+    from paramcalc.memory import Costs
+    from paramcalc.report import DisplayRow, Report
+
+_TIME_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
+
+
+def seconds_text(seconds: Any) -> str:
+    """1.23 ms, 45.6 µs: three significant digits; a formula as it is."""
+    if not isinstance(seconds, (int, float)):
+        return f"{formula(seconds)} s"
+    if seconds == 0:
+        return "0 s"
+    scale, unit = next((pair for pair in _TIME_UNITS if seconds >= pair[0]), _TIME_UNITS[-1])
+    value = seconds / scale
+    return f"{value:.3g} {unit}" if value >= 1 else f"{value:.2g} {unit}"
+
+
+def rate_text(rate: float, unit: str) -> str:
+    for scale, prefix in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if rate >= scale:
+            return f"{rate / scale:.4g} {prefix}{unit}"
+    return f"{rate:.4g} {unit}"
+
+
+def layer_times(report: Report, shown: Sequence[DisplayRow], costs: Costs | None) -> dict[str, str]:
+    """Each shown row's roofline time (a folded block: the sum of its layers'), or {} without a device."""
+    if costs is None or costs.device is None:
+        return {}
+    from paramcalc.roofline import roofline
+
+    times = roofline(report, costs.device, costs.precision)
+    by_name: dict[str, Any] = {}
+    for row, time in zip(report.rows, times):
+        by_name[row.name] = time.seconds
+        for instance, _ in row.path:  # what a block folded by --depth adds up to
+            by_name[instance] = by_name.get(instance, 0) + time.seconds
+    bound = {row.name: time.bound for row, time in zip(report.rows, times)}
+    return {row.name: seconds_text(by_name.get(row.name, 0))
+            + (f" {bound[row.name][0]}" if row.name in bound and time_shown(by_name[row.name]) else "")
+            for row in shown}
+
+
+def time_shown(seconds: Any) -> bool:
+    return not isinstance(seconds, (int, float)) or seconds > 0
+
+
+def costs_part(report: Report, costs: Costs | None) -> list[Prose]:
+    """The memory lines, and the roofline's total with a device."""
+    if costs is None:
+        return []
+    from paramcalc.memory import DTYPES, inference_peak, nbytes, training_memory
+    from paramcalc.report import batch_size
+
+    p = costs.precision
+    batch = batch_size(report.input_shape)
+    dtypes = p.weights if p.weights == p.activations else f"weights {p.weights}, activations {p.activations}"
+    peak = inference_peak(report, p.activation_bits)
+    train = training_memory(report, p, costs.optimizer, costs.mixed_precision)
+    files = ", ".join(f"{d} {readable_bytes(nbytes(report.total_params, bits))}" for d, bits in DTYPES.items()
+                      if d != p.weights and d not in ("bfloat16", "float8"))
+    optimizer = costs.optimizer + (", mixed precision with float32 master weights" if costs.mixed_precision else "")
+    where = f", while {peak.layer} runs" if peak.layer else ""
+    lines = [
+        [],
+        [(f" Memory (batch {batch:,}, {dtypes}):", "bold")],
+        [(f"  Parameters: {readable_bytes(nbytes(report.total_params, p.weight_bits))}", ""),
+         (f"  (the file; {files})", "dim")],
+        [(f"  Peak activations, inference: {readable_bytes(peak.bytes)}{where}", ""),
+         ("  (tensors alive until their last reader has run)", "dim")],
+        [(f"  Training ({optimizer}): {readable_bytes(train.total_bytes)}", "bold"),
+         (f"  = parameters {readable_bytes(train.parameter_bytes)} + gradients {readable_bytes(train.gradient_bytes)}"
+          f" + optimizer state {readable_bytes(train.optimizer_bytes)} + activations kept for backward "
+          f"{readable_bytes(train.saved_activation_bytes)}", "")],
+    ]
+    if costs.device is not None:
+        lines.extend(roofline_lines(report, costs))
+    return [Prose(lines)]
+
+
+def roofline_lines(report: Report, costs: Costs) -> list[list[tuple[str, str]]]:
+    from paramcalc.roofline import roofline, total_seconds
+
+    device, p = costs.device, costs.precision
+    times = roofline(report, device, p)
+    peak, listed = device.rate(p.compute)
+    seconds = total_seconds(times)
+    rate = f"{rate_text(peak, 'op/s')} at {listed}, {rate_text(device.bandwidth, 'B/s')}"
+    lines = [[(f" Time on {device.name}: {seconds_text(seconds)}", "bold"),
+              (f"  (roofline lower bound, {rate}; per layer max(FLOPs / peak, bytes / bandwidth))", "dim")]]
+    if isinstance(seconds, float) and seconds > 0:
+        memory = [t for t in times if t.bound == "memory" and t.seconds > 0]
+        share = sum(t.seconds for t in memory) / seconds
+        lines.append([(f"  {len(memory):,} of {sum(1 for t in times if t.seconds > 0):,} layers are memory-bound, "
+                       f"{share:.0%} of the time (m / c after each layer's time)", "")])
+    return lines
+
+
+def devices_table() -> Any:
+    """`paramcalc devices`: every preset, its peaks by dtype, bandwidth and source."""
+    from paramcalc.memory import DTYPES
+    from paramcalc.render.tabular import Column, Tabular
+    from paramcalc.roofline import devices
+
+    def rate(value: Any) -> str:
+        return "" if value is None else rate_text(value, "")
+
+    columns = [Column("device", "--device", numeric=False), Column("name", "Device", numeric=False),
+               *(Column(d, f"{d} op/s", show=rate) for d in DTYPES),
+               Column("bandwidth", "Bandwidth B/s", show=rate), Column("source", "Source", numeric=False)]
+    rows = [{"device": d.key, "name": d.name, **{k: d.peak.get(k) for k in DTYPES}, "bandwidth": d.bandwidth,
+             "source": d.source} for d in devices().values()]
+    return Tabular("Device presets (dense peaks, as published)", columns, rows,
+                   notes=["A dtype left blank runs at the next wider one listed. Any other device: "
+                          "--peak 312T --bandwidth 2.0T (op/s, bytes/s; K M G T P suffixes)."])
