@@ -712,6 +712,21 @@ def compare_two_specs(paths: tuple[str, ...], reader: SpecReader, convention: st
     return two_specs_table(a, b)
 
 
+@cli.command(name="import", help=f"""Turn a model file into a spec: a Keras 3 model's JSON (`model.to_json()`)
+or `.keras` archive (only its config.json is read, never the weights), an ONNX file (with the extra:
+pip install 'paramcalc[onnx]') or a Hugging Face config.json of a family in the zoo. The spec keeps
+the model's layer names and edges; it is checked by computing it before it is written.
+
+{EXIT_CODES}""")
+@click.argument("file", metavar="FILE")
+@click.option("-o", "--output", "output", metavar="SPEC", default=None,
+              help="Write the spec to this file (default: standard output).")
+def import_command(file: str, output: str | None) -> None:
+    from paramcalc.importers.command import run_import
+
+    click.echo(run_import(file, output), nl=False)
+
+
 def main() -> None:
     """Console-script entry point: no traceback ever reaches the user (unless asked for)."""
     # A short-lived process that builds many small objects and few cycles: the cyclic garbage

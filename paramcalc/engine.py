@@ -7,11 +7,13 @@ layer's main output, else a mistake that the engine names with every output's sh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 
 from paramcalc.errors import ParamcalcError, ShapeError, combined
 from paramcalc.layers import Context, lookup
 from paramcalc.layers.base import Derivation, LayerKind, LayerResult, Shape, format_shape
+from paramcalc.layers.formula import ZERO
 from paramcalc.report import Diagnostic, LayerRow, Report
 from paramcalc.spec.model import CHANNELS_LAST, LayerSpec, Spec, split_reference
 
@@ -33,6 +35,7 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
     # blocks of a ResNet stage, the 96 of GPT-3) is computed once and its result reused.
     memo: dict[tuple[Any, ...], Computed] = {}
     tables: dict[str, tuple[int, int]] = {}  # weight matrices a later layer may `tie:` to, (rows, columns)
+    by_name: dict[str, LayerSpec] = {}  # the layers computed so far, for `shares:`
     for layer in spec.layers:
         try:
             found = [shapes.get(name) for name in layer.inputs]
@@ -50,6 +53,8 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
                 computed = compute(layer, kind, args, ctx, inputs)
                 if key is not None:
                     memo[key] = computed
+            if "shares" in layer.args:
+                computed = shared_call(layer, computed, by_name)
             row = make_row(layer, computed, inputs[0] if inputs else (), keep_formulas)
             note_table(layer, row, tables)
         except ParamcalcError as error:
@@ -57,6 +62,7 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
             if len(errors) >= MAX_ERRORS:
                 break
             continue
+        by_name[layer.name] = layer
         shapes[layer.name] = cast(Shape, row.output_shape[1:])  # past the batch's None, sizes only
         if row.extra_outputs or not computed[0].main_output:  # several outputs, or pieces (perhaps one)
             name_outputs(layer.name, computed[0], shapes)
@@ -88,7 +94,27 @@ def note_table(layer: LayerSpec, row: LayerRow, tables: dict[str, tuple[int, int
     tables[layer.name] = table
 
 
-def tied_name(name: str, tie: str, tables: dict[str, tuple[int, int]]) -> str:
+def shared_call(layer: LayerSpec, computed: Computed, by_name: dict[str, LayerSpec]) -> Computed:
+    """`shares: NAME`: another call of the layer NAME above (a Keras shared layer), the same kind with
+    the same arguments, whose weights are counted there once: this call has its MACs and no params."""
+    loc = layer.arg_locs.get("shares", layer.loc)
+    target = tied_name(layer.name, str(layer.args["shares"]), by_name)
+    first = by_name.get(target)
+    if first is None:
+        raise ShapeError(f"{layer.kind} `shares: {target}` names no layer above it", loc,
+                         "name the layer above whose weights this call reuses.")
+    mine = {k: v for k, v in layer.args.items() if k != "shares"}
+    if first.kind != layer.kind or mine != first.args or layer.positional != first.positional:
+        raise ShapeError(f"{layer.kind} `shares: {target}` must be the same layer as `{target}` (kind and "
+                         "arguments), as a shared layer is one layer called twice", loc,
+                         f"give it exactly the kind and arguments of `{target}`, or drop `shares`.")
+    result, warnings, notes = computed
+    weights = result.trainable + result.non_trainable
+    note = Derivation("shared weights", weights, f"(the weights of `{target}`, counted there once)")
+    return result.replace(trainable=ZERO, non_trainable=ZERO), warnings, (*notes, note)
+
+
+def tied_name(name: str, tie: str, tables: Mapping[str, Any]) -> str:
     """Inside a block, `tie: e` names the block's own `e` (`stage1.e`), as `inputs:` does; else the
     enclosing blocks' and the spec's, innermost first."""
     parts = name.split(".")[:-1]
@@ -142,7 +168,8 @@ def prepare(layer: LayerSpec, channels_last: bool) -> tuple[type[LayerKind], dic
     """The layer's kind and checked arguments: everything that does not depend on shapes."""
     kind = lookup(layer.kind, layer.loc)
     ctx = Context(channels_last, layer.kind, layer.loc, layer.arg_locs)
-    args = kind.parse_args(layer.args, layer.positional, layer.has_positional, ctx)
+    raw = layer.args if "shares" not in layer.args else {k: v for k, v in layer.args.items() if k != "shares"}
+    args = kind.parse_args(raw, layer.positional, layer.has_positional, ctx)
     if args.get("data_format"):  # a layer may override the spec's data format, as in Keras
         ctx.channels_last = args["data_format"] == CHANNELS_LAST
     return kind, args, ctx

@@ -104,6 +104,8 @@ def control_keys() -> dict[str, Any]:
         "repeat": {"anyOf": [{"type": "integer", "minimum": 0}, EXPRESSION],
                    "description": "repeat it in a chain, with `i` = 0, 1, ..."},
         "when": {"anyOf": [{"type": "boolean"}, EXPRESSION], "description": "keep it only if this holds"},
+        "shares": {"type": "string", "description": "another call of the named layer above (a Keras shared layer): "
+                   "the same weights, counted once there"},
     }
 
 

@@ -93,6 +93,9 @@ def spec_from_node(root: Node, default_name: str = "model", overrides: Mapping[s
     for key, key_loc in root.key_locs.items():
         if key not in TOP_LEVEL_KEYS:
             hint = did_you_mean(key, TOP_LEVEL_KEYS) or f"the top-level keys are {_listing(TOP_LEVEL_KEYS)}."
+            if "class_name" in top and "config" in top:  # a Keras model's JSON (YAML reads JSON too)
+                hint = ("this is a Keras model's JSON (`model.to_json()`), not a spec: convert it with "
+                        "`paramcalc import FILE -o model.yaml`, then use the spec.")
             raise SpecError(f"unknown top-level key `{key}`", key_loc, hint)
     if "input" in top and "inputs" in top:
         raise SpecError("give either `input:` (one input) or `inputs:` (several, by name), not both",

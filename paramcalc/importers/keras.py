@@ -1,0 +1,373 @@
+"""Keras 3 models to specs: the JSON of `model.to_json()` and `.keras` archives (their config.json).
+
+Only the configuration is read (no Keras, no weights). Sequential and Functional models map layer
+by layer: each Keras layer becomes the spec layer of the same class, under its Keras name, with the
+arguments that change a shape or a count (initialisers, regularisers, dtypes and values equal to
+the default are left out); a Functional model's edges become `inputs:`. A nested model becomes a
+block used once. A shared layer (called more than once) becomes one layer per call, the later
+calls with `shares:` naming the first, so that its weights count once, as Keras counts them.
+A run of identical layers with Keras's numbered names (dense_1, dense_2, ...) folds into `repeat:`.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+from paramcalc.errors import Location
+from paramcalc.importers import ImportError_, read_json
+from paramcalc.importers.specwriter import spec_text
+
+MODELS = ("Sequential", "Functional", "Model")
+# Arguments Keras writes that never change a shape or a count.
+NEUTRAL = {"name", "dtype", "activity_regularizer", "seed", "sparse", "ragged", "optional"}
+NEUTRAL_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
+# Keras's spelling of a value that paramcalc's default (None) means for a channels-last spec.
+SAME_AS_DEFAULT = {("activation", "linear"), ("data_format", "channels_last"), ("axis", -1)}
+MIN_RUN = 3  # identical layers folded into `repeat:` from this many on
+Layer = tuple[str, dict[str, Any]]  # (kind, arguments as the spec writes them)
+
+
+def import_keras_archive(path: str) -> str:
+    """A `.keras` archive: its config.json, never its weights."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "config.json" not in archive.namelist():
+                raise ImportError_(f"{path} has no config.json", Location(path),
+                                   "give a `.keras` archive written by Keras 3's `model.save`.")
+            data = archive.read("config.json")
+    except zipfile.BadZipFile:
+        raise ImportError_(f"{path} is not a `.keras` archive (not a zip file)", Location(path),
+                           "give a file written by Keras 3's `model.save('model.keras')`.") from None
+    return import_keras(path, read_json(f"{path}:config.json", data))
+
+
+def import_keras(path: str, data: Any) -> str:
+    """The spec (YAML text) of a Keras model's serialised configuration."""
+    reader = Reader(path)
+    model = reader.model(data, top=True)
+    header = [f"{model.name}: imported by `paramcalc import` from {path.rsplit('/', 1)[-1]} (Keras "
+              f"{data.get('class_name')}).", "Layer names and edges are Keras's."]
+    top: dict[str, Any] = {"name": model.name}
+    if list(model.inputs) == ["input"]:
+        top["input"] = next(iter(model.inputs.values()))
+    else:
+        top["inputs"] = model.inputs
+    if reader.channels_first:
+        top["data_format"] = "channels_first"
+    tail: dict[str, Any] = {}
+    last = model.layers[-1][1].get("name") if model.layers else None
+    if model.outputs != [last]:
+        tail["outputs"] = model.outputs
+    return spec_text(header, top, reader.blocks, fold_runs(model.layers), tail)
+
+
+class Graph:
+    """One model: its inputs (name -> shape), its layers in order, its outputs."""
+
+    def __init__(self, name: str, inputs: dict[str, list[int | None]], layers: list[Layer], outputs: list[str]):
+        self.name = name
+        self.inputs = inputs
+        self.layers = layers
+        self.outputs = outputs
+
+
+class Reader:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.blocks: dict[str, dict[str, Any]] = {}
+        self.channels_first = False
+
+    def fail(self, message: str, where: str, hint: str) -> ImportError_:
+        return ImportError_(f"{message} (Keras layer `{where}`)" if where else message, Location(self.path), hint)
+
+    def model(self, data: Any, top: bool = False) -> Graph:
+        if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
+            raise self.fail("not a Keras model configuration (no `config` object)", "", "give the JSON of "
+                            "`model.to_json()` or a `.keras` archive.")
+        kind, config = data.get("class_name"), data["config"]
+        name = str(config.get("name") or "model")
+        if kind == "Sequential":
+            return self.sequential(name, config, data)
+        if kind in ("Functional", "Model") and "input_layers" in config:
+            return self.functional(name, config)
+        raise self.fail(f"a Keras `{kind}` is not a Sequential or Functional model: a subclassed model's "
+                        "configuration does not hold its layers", name,
+                        "rebuild it as a Functional model (keras.Model(inputs, outputs)) and save that, or write "
+                        "the spec by hand.")
+
+    # ---- Sequential -------------------------------------------------------------------------------
+
+    def sequential(self, name: str, config: dict[str, Any], data: dict[str, Any]) -> Graph:
+        items = list(config.get("layers") or [])
+        shape = None
+        if items and items[0].get("class_name") == "InputLayer":
+            shape = batchless(items.pop(0)["config"].get("batch_shape"))
+        if shape is None:
+            shape = batchless(config.get("build_input_shape") or (data.get("build_config") or {}).get("input_shape"))
+        if shape is None:
+            raise self.fail("the Sequential model has no input shape", name, "build it with `keras.Input(shape)` as "
+                            "its first layer (or call `model.build(input_shape)`) before saving.")
+        layers: list[Layer] = []
+        for item in items:
+            layers.extend(self.layer(item, inputs=None))
+        return Graph(name, {"input": shape}, layers, [layers[-1][1]["name"]] if layers else ["input"])
+
+    # ---- Functional -------------------------------------------------------------------------------
+
+    def functional(self, name: str, config: dict[str, Any]) -> Graph:
+        items = {item.get("name") or item["config"]["name"]: item for item in config.get("layers") or []}
+        inputs: dict[str, list[int | None]] = {}
+        for layer_name, item in items.items():
+            if item.get("class_name") == "InputLayer":
+                shape = batchless(item["config"].get("batch_shape"))
+                if shape is None:
+                    raise self.fail("the input has no shape", layer_name, "give keras.Input a shape.")
+                inputs[layer_name] = shape
+        calls = {layer_name: len(item.get("inbound_nodes") or []) for layer_name, item in items.items()}
+        layers: list[Layer] = []
+        for layer_name, item in items.items():
+            if item.get("class_name") == "InputLayer":
+                continue
+            nodes = item.get("inbound_nodes") or []
+            if not nodes:
+                raise self.fail("the layer is never called", layer_name, "remove it from the model.")
+            for index, node in enumerate(nodes):
+                refs = [self.reference(history, calls, items, layer_name) for history in node_tensors(node)]
+                if not refs:
+                    raise self.fail("a call of the layer reads no tensor", layer_name, "check the model file.")
+                call_name = call_of(layer_name, index)
+                made = self.layer(item, refs, call_name)
+                if index > 0:
+                    kind, args = made[-1]
+                    if kind in self.blocks:
+                        raise self.fail("a nested model called more than once (shared weights) cannot be imported",
+                                        layer_name, "call it once, or write the spec by hand.")
+                    args["shares"] = layer_name
+                layers.extend(made)
+        outputs = [self.reference(history, calls, items, name) for history in tensor_list(config.get("output_layers"))]
+        return Graph(name, inputs, topological(layers, set(inputs), self), outputs)
+
+    def reference(self, history: Any, calls: dict[str, int], items: dict[str, Any], where: str) -> str:
+        """A tensor, `[layer, node, index]`, as the spec reads it: `layer`, `layer[k]`, or a later call's name."""
+        if not (isinstance(history, list) and len(history) == 3):
+            raise self.fail(f"cannot read the tensor reference {history!r}", where, "check the model file.")
+        layer, node, index = history
+        if layer not in items:
+            raise self.fail(f"reads `{layer}`, which is not a layer of the model", where, "check the model file.")
+        name = call_of(layer, node) if calls.get(layer, 0) > 1 else layer
+        return f"{name}[{index}]" if index else name
+
+    # ---- one layer --------------------------------------------------------------------------------
+
+    def layer(self, item: dict[str, Any], inputs: list[str] | None, name: str | None = None) -> list[Layer]:
+        """The spec layer of one Keras layer (a nested model: its block, and the block used once)."""
+        kind = item.get("class_name")
+        config = item.get("config") or {}
+        name = name or str(config.get("name") or item.get("name") or "")
+        if not isinstance(kind, str) or not name:
+            raise self.fail("a layer without a class name or a name", name, "check the model file.")
+        if kind in MODELS:
+            return [self.nested(item, inputs, name)]
+        found = spec_kind(kind, self.path, name)
+        args: dict[str, Any] = {"name": name}
+        if inputs is not None and not (len(inputs) == 1 and inputs[0] == "__previous__"):
+            args["inputs"] = inputs[0] if len(inputs) == 1 else inputs
+        args.update(self.arguments(found, kind, config, name))
+        return [(kind, args)]
+
+    def arguments(self, found: Any, kind: str, config: dict[str, Any], where: str) -> dict[str, Any]:
+        known = found.known_args()
+        defaults = found.parsed_defaults()
+        out: dict[str, Any] = {}
+        for key, value in config.items():
+            if key in NEUTRAL or key.endswith(NEUTRAL_SUFFIXES) or (key, plain(value)) in SAME_AS_DEFAULT:
+                continue
+            if key == "data_format" and value == "channels_first":
+                self.channels_first = True
+                continue
+            if key == "trainable" and value is True:
+                continue
+            if key not in known:
+                if value is None or value is False:
+                    continue  # an option Keras writes switched off
+                raise self.fail(f"`{kind}` has an argument `{key}: {value!r}` that paramcalc does not know", where,
+                                f"paramcalc's {kind} takes {', '.join(a.name for a in found.own_args())}; write the "
+                                "spec by hand if the argument changes nothing that is counted.")
+            if key == "strides" and value == config.get("pool_size"):
+                continue  # a pooling layer's default stride is its pool size
+            try:
+                if key in defaults and known[key].parse(value) == defaults[key]:
+                    continue
+            except Exception:  # noqa: BLE001 - a value paramcalc refuses: keep it, the spec check names it
+                pass
+            out[key] = simplify(plain(value))
+        return out
+
+    def nested(self, item: dict[str, Any], inputs: list[str] | None, name: str) -> Layer:
+        inner = self.model({"class_name": item["class_name"], "config": item["config"],
+                            "build_config": item.get("build_config")})
+        if len(inner.inputs) != 1 or len(inner.outputs) != 1:
+            raise self.fail("a nested model with several inputs or outputs cannot be imported yet", name,
+                            "flatten it into the outer model (call its layers there), or write the spec by hand.")
+        own_input = next(iter(inner.inputs))
+        layers = [(kind, rename_input(args, own_input)) for kind, args in inner.layers]
+        block = name if name not in self.blocks else f"{name}_block"
+        output = inner.outputs[0] if inner.outputs[0] != layers[-1][1]["name"] else None
+        self.blocks[block] = {"layers": fold_runs(layers), "output": output}
+        args: dict[str, Any] = {"name": name}
+        if inputs is not None:
+            args["inputs"] = inputs[0] if len(inputs) == 1 else inputs
+        return block, args
+
+
+def spec_kind(kind: str, path: str, where: str) -> Any:
+    """The paramcalc kind of a Keras class name, or a located refusal."""
+    from paramcalc.layers.registry import FAMILY_OF, KERAS_ALIASES, lookup
+
+    name = KERAS_ALIASES.get(kind, kind)
+    if name not in FAMILY_OF:
+        raise ImportError_(f"Keras layer `{where}` is a `{kind}`, which paramcalc has no layer kind for",
+                           Location(path), "run `paramcalc layers` for the supported kinds; a custom layer's "
+                           "counts cannot be read from its configuration.")
+    found = lookup(name, Location(path))
+    if found.framework != "keras" and name not in ("ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "Dropout",
+                                                   "Flatten", "Identity", "Embedding"):
+        raise ImportError_(f"Keras layer `{where}` is a `{kind}`, which is PyTorch's layer in paramcalc",
+                           Location(path), "write the spec by hand.")
+    return found
+
+
+def node_tensors(node: Any) -> Iterator[Any]:
+    """The `keras_history` of every tensor a call reads, args first, then keyword tensors."""
+    def walk(value: Any) -> Iterator[Any]:
+        if isinstance(value, dict):
+            if value.get("class_name") == "__keras_tensor__":
+                yield value["config"]["keras_history"]
+            return
+        if isinstance(value, (list, tuple)):
+            for item in value:
+                yield from walk(item)
+
+    if isinstance(node, dict):
+        yield from walk(node.get("args"))
+        for key in ("value", "key"):  # attention's other inputs, in paramcalc's order
+            yield from walk((node.get("kwargs") or {}).get(key))
+    else:  # an older list form [[layer, node, index, kwargs], ...]
+        for entry in node:
+            yield entry[:3]
+
+
+def tensor_list(value: Any) -> list[Any]:
+    """`output_layers` (and `input_layers`): a list of [layer, node, index], or one of them alone."""
+    if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
+        return [value]
+    return list(value or [])
+
+
+def call_of(layer: str, index: int) -> str:
+    """The spec name of call `index` of a layer: its own name, then `name_call2`, ... for a shared layer."""
+    return layer if index == 0 else f"{layer}_call{index + 1}"
+
+
+def batchless(shape: Any) -> list[int | None] | None:
+    if not isinstance(shape, (list, tuple)) or not shape:
+        return None
+    return list(shape[1:])
+
+
+def plain(value: Any) -> Any:
+    """JSON lists as tuples, so that values compare and hash."""
+    if isinstance(value, list):
+        return tuple(plain(v) for v in value)
+    return value
+
+
+def simplify(value: Any) -> Any:
+    """[5, 5] -> 5 and [[3, 3], [3, 3]] -> 3, as people write them; other values as lists."""
+    if isinstance(value, tuple):
+        items = [simplify(v) for v in value]
+        if items and all(v == items[0] for v in items) and not isinstance(items[0], (list, str)):
+            return items[0]
+        return items
+    return value
+
+
+def rename_input(args: dict[str, Any], own_input: str) -> dict[str, Any]:
+    """Inside a block, the nested model's input layer is the block's `input`."""
+    ins = args.get("inputs")
+    if ins is None:
+        return args
+    fixed = [("input" if ref == own_input else ref) for ref in ([ins] if isinstance(ins, str) else ins)]
+    return {**args, "inputs": fixed[0] if len(fixed) == 1 else fixed}
+
+
+def topological(layers: list[Layer], known: set[str], reader: Reader) -> list[Layer]:
+    """Layers in an order where each reads layers above it (Keras lists them so already, mostly);
+    an input that reads the layer just above is left implicit."""
+    ready = set(known)
+    left = list(layers)
+    ordered: list[Layer] = []
+    while left:
+        for index, (_kind, args) in enumerate(left):
+            if all(ref.split("[")[0] in ready for ref in as_list(args.get("inputs"))):
+                ordered.append(left.pop(index))
+                ready.add(args["name"])
+                break
+        else:
+            raise reader.fail("the graph has a cycle or reads a layer that does not exist", left[0][1]["name"],
+                              "check the model file.")
+    previous = next(iter(known)) if len(known) == 1 else None
+    for _kind, args in ordered:
+        if as_list(args.get("inputs")) == [previous] and previous is not None:
+            del args["inputs"]
+        previous = args["name"]
+    return ordered
+
+
+def as_list(value: Any) -> list[str]:
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
+
+
+_NUMBERED = re.compile(r"(.*)_(\d+)$")
+
+
+def fold_runs(layers: list[Layer]) -> list[Layer]:
+    """Runs of MIN_RUN or more identical chained layers named `base_k`, `base_k+1`, ... become one
+    item with `repeat:` and the name template `base_{i + k}` (the same names, now generated)."""
+    out: list[Layer] = []
+    index = 0
+    while index < len(layers):
+        run = run_at(layers, index)
+        if run >= MIN_RUN:
+            kind, args = layers[index]
+            match = _NUMBERED.match(args["name"])
+            assert match is not None
+            base, start = match.group(1), int(match.group(2))
+            folded = {"name": f"{base}_{{i + {start}}}" if start else f"{base}_{{i}}",
+                      **{k: v for k, v in args.items() if k != "name"}, "repeat": run}
+            out.append((kind, folded))
+            index += run
+        else:
+            out.append(layers[index])
+            index += 1
+    return out
+
+
+def run_at(layers: list[Layer], start: int) -> int:
+    """How many layers from `start` on are the same layer, chained, with consecutive numbered names."""
+    kind, args = layers[start]
+    match = _NUMBERED.match(str(args.get("name")))
+    if match is None or "shares" in args or "inputs" in args:
+        return 1
+    base, first = match.group(1), int(match.group(2))
+    same = {k: v for k, v in args.items() if k not in ("name", "inputs")}
+    length = 1
+    for other_kind, other in layers[start + 1:]:
+        if (other_kind != kind or other.get("name") != f"{base}_{first + length}" or "inputs" in other
+                or {k: v for k, v in other.items() if k not in ("name", "inputs")} != same):
+            break
+        length += 1
+    return length

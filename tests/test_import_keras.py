@@ -1,0 +1,165 @@
+"""`paramcalc import` of Keras 3 files (issue 18): real `model.to_json()` files and `.keras` archives
+(tests/fixtures/import/, written by tests/fixtures/make_import_fixtures.py with Keras), imported,
+computed, and compared with Keras's own figures stored beside them."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from paramcalc.cli import cli
+from paramcalc.engine import analyze
+from paramcalc.importers import import_file
+from paramcalc.report import Report
+from paramcalc.spec.loader import parse_spec
+from tests.conftest import FIXTURES
+
+IMPORTS = FIXTURES / "import"
+KERAS = json.loads((IMPORTS / "keras_import.json").read_text())["cases"]
+ARCHIVES = sorted(p.stem for p in IMPORTS.glob("*.keras"))
+
+
+def imported(path: Path) -> tuple[str, Report]:
+    text = import_file(str(path))
+    return text, analyze(parse_spec(text, "imported.yaml"))
+
+
+def top_level(report: Report, name: str) -> tuple[Any, int]:
+    """(output shape, params) of a top-level Keras layer: its row, or the rows of a nested model's block."""
+    rows = [r for r in report.rows if r.name == name]
+    if not rows:
+        rows = [r for r in report.rows if r.path and r.path[0][0] == name]
+    assert rows, f"no row for Keras layer {name}"
+    return list(rows[-1].output_shape), sum(r.params for r in rows)
+
+
+@pytest.mark.parametrize("case", sorted(KERAS))
+def test_imported_keras_json_computes_keras_own_figures(case: str) -> None:
+    keras = KERAS[case]
+    _, report = imported(IMPORTS / f"{case}.json")
+    assert report.total_params == keras["params"]
+    assert report.trainable_params == keras["trainable_params"]
+    assert report.non_trainable_params == keras["non_trainable_params"]
+    outputs = [list(shape) for shape in report.outputs.values()]
+    assert outputs == (keras["output_shape"] if isinstance(keras["output_shape"][0], list) else [keras["output_shape"]])
+    for layer in keras["layers"]:  # every Keras layer under its own name, with its shape and params
+        shape, params = top_level(report, layer["name"])
+        assert (shape, params) == (layer["output_shape"], layer["params"]), layer["name"]
+
+
+@pytest.mark.parametrize("case", ARCHIVES)
+def test_a_keras_archive_imports_as_its_json_does_from_config_json_alone(case: str) -> None:
+    with zipfile.ZipFile(IMPORTS / f"{case}.keras") as archive:
+        assert "config.json" in archive.namelist()
+        assert not [n for n in archive.namelist() if n.endswith((".h5", ".npz"))]  # no weights to lean on
+    body = [import_file(str(IMPORTS / f"{case}.{ext}")).split("\n", 1)[1] for ext in ("keras", "json")]
+    assert body[0] == body[1]  # the same spec; the first comment line names the file
+
+
+def test_the_spec_reads_as_a_person_writes_it() -> None:
+    text, _ = imported(IMPORTS / "lenet5.json")
+    assert "  - Conv2D: {name: conv2d, filters: 6, kernel_size: 5, activation: tanh}\n" in text
+    assert "initializer" not in text and "dtype" not in text and "strides" not in text  # defaults left out
+    assert "  - AveragePooling2D: {name: average_pooling2d, pool_size: 2}\n" in text
+
+
+def test_a_run_of_identical_layers_folds_into_repeat_with_the_same_names() -> None:
+    text, report = imported(IMPORTS / "mlp_repeated.json")
+    assert "repeat: 6" in text and text.count("- Dense") == 2
+    assert [r.name for r in report.rows] == [layer["name"] for layer in KERAS["mlp_repeated"]["layers"]]
+
+
+def test_functional_edges_and_names_are_keras_own() -> None:
+    text, report = imported(IMPORTS / "branches.json")
+    assert "inputs: {image: [28, 28, 3], meta: [10]}" in text and "outputs: [cls, reg]" in text
+    rows = {r.name: r for r in report.rows}
+    assert rows["add"].inputs == ("branch_a", "branch_b") and rows["concat"].inputs == ("gap", "meta_dense")
+    assert rows["branch_b"].inputs == ("stem_relu",) and rows["reg"].inputs == ("drop",)
+
+
+def test_resnet50_keeps_its_residual_edges() -> None:
+    _, report = imported(IMPORTS / "resnet50.json")
+    rows = {r.name: r for r in report.rows}
+    assert rows["conv2_block1_add"].inputs == ("conv2_block1_0_bn", "conv2_block1_3_bn")
+    assert rows["conv2_block2_add"].inputs == ("conv2_block1_out", "conv2_block2_3_bn")
+
+
+def test_a_nested_model_is_a_block_and_a_shared_layer_counts_once() -> None:
+    text, report = imported(IMPORTS / "nested_functional.json")
+    assert "blocks:\n  residual:" in text and "- residual: {name: residual}" in text
+    assert [r.name for r in report.rows][:2] == ["residual.res_conv", "residual.res_add"]
+    text, report = imported(IMPORTS / "shared_layer.json")
+    assert "shares: encoder" in text
+    rows = {r.name: r for r in report.rows}
+    assert rows["encoder"].params == 672 and rows["encoder_call2"].params == 0  # 20 x 32 + 32, once
+    assert rows["encoder_call2"].macs == rows["encoder"].macs and rows["encoder_call2"].inputs == ("right",)
+
+
+def invoke(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_import_command_writes_the_spec_and_summary_reads_it(tmp_path: Path) -> None:
+    out = tmp_path / "lenet5.yaml"
+    result = invoke("import", str(IMPORTS / "lenet5.keras"), "-o", str(out))
+    assert result.exit_code == 0 and f"wrote {out}" in result.stderr
+    summary = invoke("summary", "--format", "json", str(out))
+    assert json.loads(summary.stdout)["total_params"] == KERAS["lenet5"]["params"]
+    assert invoke("import", str(IMPORTS / "lenet5.keras")).stdout == out.read_text()  # stdout: the same text
+
+
+def test_summary_of_a_keras_json_says_to_import_it() -> None:
+    result = invoke("summary", str(IMPORTS / "lenet5.json"))
+    assert result.exit_code == 2
+    assert "unknown top-level key" in result.stderr and "paramcalc import FILE" in result.stderr
+
+
+def refused(tmp_path: Path, data: Any, name: str = "model.json") -> str:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    result = invoke("import", str(path))
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    message = result.stderr.strip()
+    assert message.startswith(f"{path}: error: ") and "Fix: " in message and "\n" not in message, message
+    return message
+
+
+def with_layer(layer: dict[str, Any]) -> dict[str, Any]:
+    data = json.loads((IMPORTS / "lenet5.json").read_text())
+    data["config"]["layers"].insert(2, layer)
+    return data
+
+
+def test_what_cannot_be_mapped_is_refused_with_the_file_and_the_layer(tmp_path: Path) -> None:
+    custom = {"module": None, "class_name": "MyBlock", "config": {"name": "my_block", "units": 3}}
+    assert "`my_block` is a `MyBlock`" in refused(tmp_path, with_layer(custom))
+    odd = {"class_name": "Dense", "config": {"name": "odd", "units": 3, "quantization_mode": "int8"}}
+    message = refused(tmp_path, with_layer(odd))
+    assert "`quantization_mode" in message and "`odd`" in message
+    assert "subclassed" in refused(tmp_path, {"class_name": "MyModel", "config": {"name": "m"}})
+    assert "neither a Keras" in refused(tmp_path, {})
+    assert "not a JSON file" in refused(tmp_path, "{nope")
+    assert "neither a Keras" in refused(tmp_path, {"layers": []})
+    assert "not a `.keras` archive" in refused(tmp_path, "plain text", "model.keras")
+    result = invoke("import", str(tmp_path / "missing.json"))
+    assert result.exit_code == 2 and "no such file" in result.stderr
+
+
+def test_a_layer_paramcalc_computes_differently_is_refused_not_written(tmp_path: Path) -> None:
+    wide = {"class_name": "Conv2D", "config": {"name": "too_big", "filters": 4, "kernel_size": [99, 99]}}
+    message = refused(tmp_path, with_layer(wide))
+    assert "does not compute" in message and "too_big" in message
+
+
+def test_shares_must_name_the_same_layer_above(spec_file: Any) -> None:
+    bad = spec_file("inputs: {a: [4], b: [4]}\nlayers:\n  - Dense: {name: d, units: 3, inputs: a}\n"
+                    "  - Dense: {name: e, units: 5, inputs: b, shares: d}\n")
+    result = invoke("summary", bad)
+    assert result.exit_code == 2 and "`shares: d` must be the same layer" in result.stderr
+    missing = spec_file("input: [4]\nlayers:\n  - Dense: {name: e, units: 5, shares: nowhere}\n")
+    assert "names no layer above" in invoke("summary", missing).stderr
