@@ -70,12 +70,15 @@ def build_diagram(report: Report, depth: int | None = None, shade: str = "macs",
             owner[row.name] = row.path[depth][0]
             box_groups[row.path[depth][0]] = instances[:depth]
     total = report.total_macs if shade == "macs" else report.total_params if shade == "params" else 0
+    if not isinstance(total, int):  # a formula of free input dimensions: no share to shade by
+        total = 0
     nodes = [Node(name, "Input", shape_text(shape), 0, 0, (), 0.0, is_input=True)
              for name, shape in report.inputs.items()]
     for item in shown:
         figure = item.macs if shade == "macs" else item.params
         nodes.append(Node(item.name, item.type, shape_text(item.output_shape), item.params, item.macs,
-                          box_groups[item.name], figure / total if total else 0.0, is_block=item.is_block))
+                          box_groups[item.name], figure / total if total and isinstance(figure, int) else 0.0,
+                          is_block=item.is_block))
     index = {node.name: i for i, node in enumerate(nodes)}
     edges: list[tuple[int, int]] = []
     for row in report.rows:
