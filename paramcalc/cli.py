@@ -496,6 +496,56 @@ def sweep_rows(spec: str, values: dict[str, list[str]], adjust: Callable[[Spec],
         return run_sweep(spec, values, lambda done: bar.update(task, completed=done), adjust=adjust)
 
 
+@cli.command(help=f"""Draw SPEC: one box per layer (name, type, output shape, params; MACs with
+--macs), arrows from its inputs, blocks as labelled groups (--depth folds them into one box), the
+heavy layers shaded by their share of MACs (or params). SVG needs no other program; DOT is for
+Graphviz (dot -Tpng model.dot -o model.png), Mermaid for Markdown (GitHub draws it).
+
+\b
+  paramcalc draw zoo:resnet50 -o resnet50.svg
+  paramcalc draw zoo:resnet50 --depth 1 --format mermaid
+
+{EXIT_CODES}""")
+@click.argument("spec", metavar="SPEC")
+@click.option("-o", "--output", default=None, metavar="FILE",
+              help="Write to FILE (default: standard output). Its suffix chooses the format when --format is not "
+              "given: .dot/.gv, .mmd/.mermaid, else SVG.")
+@click.option("--format", "fmt", type=click.Choice(["svg", "dot", "mermaid"]), default=None,
+              help="svg (default), dot or mermaid.")
+@click.option("--depth", type=click.IntRange(0), default=None,
+              help="Fold layers nested deeper than N blocks into one box per block (0: top-level items only).")
+@click.option("--macs", "show_macs", is_flag=True, help="Write each box's MACs too.")
+@click.option("--shade", type=click.Choice(["macs", "params", "none"]), default="macs", show_default=True,
+              help="Shade each box by its share of the model's MACs or params.")
+@spec_options
+def draw(spec: str, output: str | None, fmt: str | None, depth: int | None, show_macs: bool, shade: str,
+         reader: SpecReader) -> None:
+    from paramcalc.render.diagram import build_diagram, render_diagram
+
+    fmt = fmt or format_of(output)
+    text = render_diagram(build_diagram(reader.report(spec), depth, shade, show_macs), fmt)
+    write_output(text, output)
+
+
+def format_of(output: str | None, default: str = "svg") -> str:
+    """The drawing format an output file's suffix names."""
+    suffix = os.path.splitext(output or "")[1].lower()
+    return {".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid"}.get(suffix, default)
+
+
+def write_output(text: str, output: str | None) -> None:
+    """`text` to the file `output`, or to stdout; a file that cannot be written is one paragraph, exit 2."""
+    if output is None or output == "-":
+        click.echo(text, nl=False)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as error:
+        raise Paragraph(f"error: cannot write {output}: {error.strerror or error}. Fix: choose a path in a folder "
+                        "that exists and that you can write to.") from None
+
+
 @cli.command(help=f"""Compare each spec's computed figures with its expect: block. PATHS are spec
 files, bundled specs (zoo:NAME) or folders, searched recursively for specs: hidden folders are
 skipped, and so are YAML files that are plainly not specs (no input:, inputs: or layers: at the top).

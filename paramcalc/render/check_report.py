@@ -30,6 +30,10 @@ def render_check(run: CheckRun, fmt: CheckFormat, tty: bool) -> Any:
         return render_junit(run)
     if fmt is CheckFormat.GITHUB:
         return render_github(run)
+    if fmt is CheckFormat.HTML:
+        from paramcalc.render.html_report import check_page
+
+        return check_page(run)
     unreachable(fmt)
 
 

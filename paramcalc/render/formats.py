@@ -30,6 +30,7 @@ class ReportFormat(Format):
     JSON = "json"
     CSV = "csv"
     MARKDOWN = "markdown"
+    HTML = "html"  # one self-contained page (render/html_report.py)
 
 
 class CheckFormat(Format):
@@ -39,6 +40,7 @@ class CheckFormat(Format):
     JSON = "json"
     JUNIT = "junit"
     GITHUB = "github"
+    HTML = "html"
 
 
 def unreachable(value: NoReturn) -> NoReturn:
@@ -60,6 +62,8 @@ class Rendering(Protocol):
 
     def markdown(self) -> str: ...
 
+    def html(self) -> str: ...
+
 
 def render_report(view: Rendering, fmt: ReportFormat) -> Any:
     """`view` in `fmt`: text for programs, or a rich renderable for the table."""
@@ -71,6 +75,8 @@ def render_report(view: Rendering, fmt: ReportFormat) -> Any:
         return view.csv()
     if fmt is ReportFormat.MARKDOWN:
         return view.markdown()
+    if fmt is ReportFormat.HTML:
+        return view.html()
     unreachable(fmt)
 
 
@@ -112,3 +118,8 @@ class SummaryView:
         table = rows_table(self.report, self.depth)
         table.short_units = self.short_units
         return table.markdown()
+
+    def html(self) -> str:
+        from paramcalc.render.html_report import summary_page
+
+        return summary_page(self.report, self.depth, self.counted_by, self.warnings)

@@ -113,6 +113,11 @@ class Tabular:
         lines += ["", *self.notes] if self.notes else []
         return "\n".join(lines)
 
+    def html(self) -> str:
+        from paramcalc.render.html_report import tabular_page
+
+        return tabular_page(self)
+
     def as_dict(self) -> dict[str, Any]:
         return {"schema_version": TABLE_SCHEMA_VERSION, "title": self.title, "columns": [c.key for c in self.columns],
                 "rows": self.rows, "totals": self.footer, "notes": self.notes}
