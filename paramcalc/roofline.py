@@ -38,6 +38,9 @@ ELEMENTWISE_FLOPS: dict[str, int] = {
     op.GLOBAL_AVG_POOL_2D: 0, op.AVG_POOL_OUTPUT: 1, op.UPSAMPLE: 1, op.ELEMENTWISE: 1,
     op.GATE_VALUES: 1, op.GATE_PRODUCTS: 1, op.CELL_STATE: 1,
     op.SDPA_MACS: 0, op.PROJECTION_MACS: 0, op.UNPROJECTED_MACS: 0, op.FUSED_LSTM_MACS: 0,
+    op.BADDBMM_MACS: 0, op.ATTENTION_SCORE_MACS: 0, op.ATTENTION_VALUE_MACS: 0,
+    # Figures of other reports (the KV cache, params by component), not work done by the forward pass.
+    op.KV_CACHE_VALUES: 0, op.ATTENTION_PARAMS: 0, op.MLP_PARAMS: 0, op.NORM_PARAMS: 0,
 }
 
 # Where a device lists no rate for a dtype, the arithmetic runs in the first of these it lists.

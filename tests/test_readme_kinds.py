@@ -20,6 +20,7 @@ KIND_LIKE = re.compile(r"`([A-Z][A-Za-z0-9]+(?:/\d[Dd][A-Za-z]*)*)`")
 # Capitalised names in backticks that are not layer kinds.
 NOT_KINDS = {"SPEC", "MACs", "FLOPs", "VGG16", "ResNet50", "MobileNet", "MobileNetV2", "DenseNet121",
              "EfficientNetB0", "MobileNetV3Large", "MobileNetV3Small", "ConvNeXtTiny",  # keras.applications models
+             "GPT2LMHeadModel",  # a transformers model class
              "Report", "Layer", "SpecError", "ValueError", "None", "SAME"}  # (the Python API's, a padding word)
 
 
