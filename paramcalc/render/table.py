@@ -82,6 +82,7 @@ def footer(report: Report, counted_by: str = "", short_units: bool = False) -> P
     lines = [params("Total params", report.total_params, "bold"),
              params("Trainable params", report.trainable_params),
              params("Non-trainable params", report.non_trainable_params),
+             *active_line(report),
              [*macs, ("  (multiply-accumulates of conv, dense and attention products)", "dim")],
              [(f" Total FLOPs: {both(report.total_flops)}", ""), ("  (= 2 x MACs)", "dim")]]
     if report.convention != "paper":
@@ -93,6 +94,15 @@ def footer(report: Report, counted_by: str = "", short_units: bool = False) -> P
                   (f"  (all layer outputs; input {inputs} = {thousands(report.input_values)} "
                    "values)", "dim")])
     return Prose(lines)
+
+
+def active_line(report: Report) -> list[list[tuple[str, str]]]:
+    """With a mixture of experts: the params one token uses (router + top_k experts of each)."""
+    if not report.has_experts:
+        return []
+    return [[(f" Active params per token: {thousands(report.active_params)} "
+              f"({readable_bytes(report.active_params * BYTES_PER_VALUE)})", ""),
+             ("  (a mixture of experts' router and top_k experts, and every other layer)", "dim")]]
 
 
 def warnings_part(report: Report, shown: WarningsShown) -> list[Prose]:
