@@ -221,3 +221,30 @@ def test_check_reads_active_params(tmp_path):
     assert "1 passed" in invoke("check", str(write(tmp_path, spec))).output
     spec["expect"] = {"active_params": active + 1}
     assert "1 failed" in invoke("check", str(write(tmp_path, spec)), code=1).output
+
+
+def test_csv_and_markdown_gain_an_active_column_only_with_experts():
+    case = HF["mixtral/small"]
+    name, sets = MODELS["mixtral/small"]
+    options = [arg for value in sets for arg in ("--set", value)]
+    csv = invoke("summary", "--format", "csv", str(SPECS / f"{name}.yaml"), *options).stdout.splitlines()
+    header = csv[0].split(",")
+    total = dict(zip(header, csv[-1].split(",")))
+    assert int(total["active_params"]) == case["active_params"] and int(total["params"]) == case["params"]
+    rows = [dict(zip(header, line.split(","))) for line in csv[1:-1]]
+    moe = [row for row in rows if row["type"] == "MixtureOfExperts"]
+    assert len(moe) == 2 and all(int(row["active_params"]) < int(row["params"]) for row in moe)
+    assert all(row["active_params"] == row["params"] for row in rows if row["type"] != "MixtureOfExperts")
+    folded = invoke("summary", "--format", "markdown", "--depth", "0", str(SPECS / f"{name}.yaml"), *options).stdout
+    assert "| Active |" in folded and f"**{case['active_params']:,}**" in folded
+    assert "active" not in invoke("summary", "--format", "csv", str(SPECS / "llama2_7b.yaml")).stdout.splitlines()[0]
+
+
+@pytest.mark.parametrize("case_id", [i for i in MODELS if "flop_counter" in HF[i]])
+def test_the_flop_counter_convention_equals_flopcountermode(case_id):
+    """`--convention flop-counter` reproduces FlopCounterMode's own total (its mm and bmm FLOPs)."""
+    name, sets = MODELS[case_id]
+    got = report(str(SPECS / f"{name}.yaml"), "--convention", "flop-counter",
+                 *(arg for value in sets for arg in ("--set", value)))
+    total = sum(HF[case_id]["flop_counter"].values())
+    assert got["convention"] == {"name": "flop-counter", "unit": "FLOPs", "total": total}

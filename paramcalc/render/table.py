@@ -126,6 +126,17 @@ def _outputs_cell(value: tuple[int | None, ...] | list[tuple[int | None, ...]]) 
     return shapes_text(tuple(value)) if isinstance(value, list) else shape_text(value)
 
 
+def experts_skipped(report: Report, depth: int | None) -> dict[str, int]:
+    """The params a token leaves unused, by shown row (a mixture of experts, or a block folded at `depth`
+    that holds some): the `Active` column is the row's params less these."""
+    skipped: dict[str, int] = {}
+    for row in report.rows:
+        if row.active_params is not None:
+            shown = row.path[depth][0] if depth is not None and len(row.path) > depth else row.name
+            skipped[shown] = skipped.get(shown, 0) + row.params - row.active_params
+    return skipped
+
+
 def rows_table(report: Report, depth: int | None = None) -> Tabular:
     """The layer rows as a plain table, for CSV and Markdown (folded as --depth asks). A graph's rows
     say what each layer reads (`inputs`, the table's `Connected to`)."""
@@ -135,6 +146,9 @@ def rows_table(report: Report, depth: int | None = None) -> Tabular:
                Column("non_trainable_params", "Non-trainable"), Column("macs", "MACs")]
     if report.convention != "paper":
         columns.append(Column("convention_count", report.convention_label))
+    skipped = experts_skipped(report, depth) if report.has_experts else None
+    if skipped is not None:
+        columns.append(Column("active_params", "Active"))
     graph = not report.is_chain
     if graph:
         columns.append(Column("inputs", "Connected to", numeric=False))
@@ -148,8 +162,9 @@ def rows_table(report: Report, depth: int | None = None) -> Tabular:
                      "params": shown.params, "macs": shown.macs, "convention_count": shown.convention_count,
                      "trainable_params": layer.trainable_params if layer else None,
                      "non_trainable_params": layer.non_trainable_params if layer else None,
-                     "inputs": " ".join(shown.inputs)})
+                     "inputs": " ".join(shown.inputs),
+                     "active_params": shown.params - skipped.get(shown.name, 0) if skipped is not None else None})
     footer = [{"name": "total", "params": report.total_params, "trainable_params": report.trainable_params,
                "non_trainable_params": report.non_trainable_params, "macs": report.total_macs,
-               "convention_count": report.convention_total}]
+               "convention_count": report.convention_total, "active_params": report.active_params}]
     return Tabular(f'Model "{report.name}"', columns, rows, footer)
