@@ -248,3 +248,18 @@ def test_the_flop_counter_convention_equals_flopcountermode(case_id):
                  *(arg for value in sets for arg in ("--set", value)))
     total = sum(HF[case_id]["flop_counter"].values())
     assert got["convention"] == {"name": "flop-counter", "unit": "FLOPs", "total": total}
+
+
+def test_the_python_api_gives_active_params():
+    import paramcalc
+
+    case = HF["mixtral/small"]
+    values = dict(value.split("=") for value in MODELS["mixtral/small"][1])
+    report = paramcalc.analyze(str(SPECS / "mixtral_8x7b.yaml"), **{k: int(v) for k, v in values.items()})
+    assert (report.total_params, report.active_params) == (case["params"], case["active_params"])
+    layers = {layer.name: layer for layer in report.layers}
+    moe = layers["decoder_layer.block_sparse_moe"]
+    assert moe.active_params is not None and moe.active_params < moe.params
+    assert layers["lm_head"].active_params is None
+    dense = paramcalc.analyze(str(SPECS / "llama2_7b.yaml"), num_hidden_layers=2)
+    assert dense.active_params == dense.total_params == HF["llama2_7b/2_layers"]["params"]
