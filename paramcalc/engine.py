@@ -166,8 +166,13 @@ def run_block(item: Any, shape: Shape, ctx: Context) -> LayerResult:
             ops[kind] = ops.get(kind, 0) + count
     ctx.warnings.extend(f"its block `{item.kind}`: {warning}" for warning in report.warnings)
     out = next(iter(report.outputs.values()))
-    return LayerResult(cast(Shape, out[1:]), Q.of(report.trainable_params), Q.of(report.non_trainable_params),
-                       Q.of(report.total_macs), ops=ops)
+
+    def layers_sum(values: list[Any]) -> Q:  # `explain` shows the block's figure as its layers' sum
+        return Q.total([Q.of(v) for v in values if v != 0] or [Q.of(0)])
+
+    trainable = layers_sum([r.trainable_params for r in report.rows])
+    frozen = layers_sum([r.non_trainable_params for r in report.rows])
+    return LayerResult(cast(Shape, out[1:]), trainable, frozen, layers_sum([r.macs for r in report.rows]), ops=ops)
 
 
 def name_outputs(name: str, result: LayerResult, shapes: dict[str, Shape]) -> None:

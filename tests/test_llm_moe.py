@@ -167,6 +167,7 @@ def test_explain_shows_router_experts_and_active_params(tmp_path):
     for label in ("router params", "expert params", "router MACs", "expert MACs", "active params"):
         assert label in out
     assert f"router_params + experts x expert_params = {case['params'] - 8 * 1152} + 8 x 1152" in out
+    assert "384 + 384 + 384 = 1,152  (one expert, its `swiglu` block's layers)" in out  # w1, w3, w2: 16 x 24 each
 
 
 # ---- mistakes ---------------------------------------------------------------------------------------------

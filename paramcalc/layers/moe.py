@@ -56,9 +56,11 @@ class MixtureOfExperts(LayerKind):
         experts, top_k = Q.of(n, "experts"), Q.of(k, "top_k")
         router_params, expert_params = params_of(router), params_of(expert)
         one = Q.of(expert_params.value, "expert_params")
-        steps = [Derivation("router params", router_params), Derivation("expert params", expert_params, "(one expert)"),
-                 Derivation("router MACs", router.macs), Derivation("expert MACs", expert.macs,
-                                                                     "(one expert on every position)")]
+        block = "" if isinstance(a["expert"], LayerItem) else f", its `{a['expert'].kind}` block's layers"
+        steps = [Derivation("router params", router_params), Derivation("expert params", expert_params,
+                                                                         f"(one expert{block})"),
+                 Derivation("router MACs", router.macs),
+                 Derivation("expert MACs", expert.macs, f"(one expert on every position{block})")]
         router_params = Q.of(router_params.value, "router_params")
         params = router_params + experts * one
         active = router_params + top_k * one
