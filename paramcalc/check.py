@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 
 from paramcalc.errors import Location, ParamcalcError, SpecError
-from paramcalc.report import Report
+from paramcalc.report import LayerRow, Report
 from paramcalc.spec.expect import Expectation
 
 
@@ -119,6 +119,8 @@ def actual_value(report: Report, expectation: Expectation) -> Actual:
         figure = "total_params" if expectation.layer is None else "params"
     elif figure == "macs":  # `check --convention NAME`: as that convention counts (the MACs under `paper`)
         figure = "convention_total" if expectation.layer is None else "convention_count"
+    elif figure == "active_params" and isinstance(source, LayerRow):  # a layer without experts uses all
+        return source.params if source.active_params is None else source.active_params
     elif figure == "flops":  # always 2 x MACs
         return 2 * (report.total_macs if expectation.layer is None else source.macs)  # type: ignore[attr-defined]
     return getattr(source, figure)

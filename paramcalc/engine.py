@@ -168,11 +168,38 @@ def prepare(layer: LayerSpec, channels_last: bool) -> tuple[type[LayerKind], dic
     """The layer's kind and checked arguments: everything that does not depend on shapes."""
     kind = lookup(layer.kind, layer.loc)
     ctx = Context(channels_last, layer.kind, layer.loc, layer.arg_locs)
+    ctx.run_block = run_block
     raw = layer.args if "shares" not in layer.args else {k: v for k, v in layer.args.items() if k != "shares"}
     args = kind.parse_args(raw, layer.positional, layer.has_positional, ctx)
     if args.get("data_format"):  # a layer may override the spec's data format, as in Keras
         ctx.channels_last = args["data_format"] == CHANNELS_LAST
     return kind, args, ctx
+
+
+def run_block(item: Any, shape: Shape, ctx: Context) -> LayerResult:
+    """A block of the spec written in a layer's argument (`expert: {swiglu: {ff: 14336}}`, layers/args.py
+    BlockItem), computed as a model of its own on `shape`, every layer by its kind: its totals as one result.
+    (Layers compute no graph: the engine lends them this through their context.)"""
+    from paramcalc.layers.formula import Q
+    from paramcalc.spec.model import CHANNELS_FIRST, DEFAULT_INPUT
+
+    spec = Spec(source=ctx.loc.file, name=item.kind, inputs={DEFAULT_INPUT: shape}, input_locs={},
+                data_format=CHANNELS_LAST if ctx.channels_last else CHANNELS_FIRST, layers=item.layers,
+                outputs=(item.output,))
+    report = analyze(spec, keep_formulas=False)
+    ops: dict[str, Any] = {}
+    for row in report.rows:
+        for kind, count in row.ops.items():
+            ops[kind] = ops.get(kind, 0) + count
+    ctx.warnings.extend(f"its block `{item.kind}`: {warning}" for warning in report.warnings)
+    out = next(iter(report.outputs.values()))
+
+    def layers_sum(values: list[Any]) -> Q:  # `explain` shows the block's figure as its layers' sum
+        return Q.total([Q.of(v) for v in values if v != 0] or [Q.of(0)])
+
+    trainable = layers_sum([r.trainable_params for r in report.rows])
+    frozen = layers_sum([r.non_trainable_params for r in report.rows])
+    return LayerResult(cast(Shape, out[1:]), trainable, frozen, layers_sum([r.macs for r in report.rows]), ops=ops)
 
 
 def name_outputs(name: str, result: LayerResult, shapes: dict[str, Shape]) -> None:
@@ -274,4 +301,5 @@ def make_row(layer: LayerSpec, computed: Computed, first_input: Shape, keep_form
         derivations=result.derivations + notes if keep_formulas else (),
         structure=result.structure, input_shape=(None, *first_input), warnings=warnings,
         inputs=layer.inputs, path=layer.path, ops=result.ops, args=layer.args,
-        extra_outputs=tuple((None, *shape) for shape in result.extra_outputs) if result.extra_outputs else ())
+        extra_outputs=tuple((None, *shape) for shape in result.extra_outputs) if result.extra_outputs else (),
+        active_params=result.active_params.value if result.active_params is not None else None)

@@ -25,7 +25,7 @@ class LayerRow(Record):
 
     __slots__ = ("name", "type", "output_shape", "params", "trainable_params", "non_trainable_params", "macs",
                  "loc", "derivations", "structure", "input_shape", "warnings", "inputs", "path", "ops", "args",
-                 "convention_count", "extra_outputs", "tied")
+                 "convention_count", "extra_outputs", "tied", "active_params")
 
     def __init__(self, name: str, type: str, output_shape: tuple[int | None, ...], params: int,
                  trainable_params: int, non_trainable_params: int, macs: int, loc: Location,
@@ -33,7 +33,8 @@ class LayerRow(Record):
                  input_shape: tuple[int | None, ...] = (), warnings: tuple[str, ...] = (),
                  inputs: tuple[str, ...] = (), path: tuple[tuple[str, str], ...] = (),
                  ops: dict | None = None, args: dict | None = None, convention_count: int | None = None,
-                 extra_outputs: tuple[tuple[int | None, ...], ...] = (), tied: tuple[str, int] | None = None) -> None:
+                 extra_outputs: tuple[tuple[int | None, ...], ...] = (), tied: tuple[str, int] | None = None,
+                 active_params: int | None = None) -> None:
         self.name = name
         self.type = type
         self.output_shape = output_shape  # batch first, as None
@@ -58,6 +59,8 @@ class LayerRow(Record):
         self.extra_outputs = extra_outputs
         # (the layer whose weight matrix it shares, that matrix's size) for a `tie:`, counted once there.
         self.tied = tied
+        # The params one token uses when fewer than `params` (a mixture of experts); None: all of them.
+        self.active_params = active_params
 
     @property
     def output_shapes(self) -> tuple[tuple[int | None, ...], ...]:
@@ -186,6 +189,17 @@ class Report(Record):
     def params_with_tied_listed(self) -> int:
         """The count a framework listing every named parameter shows: a tied matrix once per user."""
         return self.total_params + sum(r.tied[1] for r in self.rows if r.tied)
+
+    @property
+    def has_experts(self) -> bool:
+        """Some layer uses only part of its params for each token (a mixture of experts)."""
+        return any(r.active_params is not None for r in self.rows)
+
+    @property
+    def active_params(self) -> int:
+        """The params one token uses: every layer's, a mixture of experts' router and top_k experts only
+        (Mixtral 8x7B: 12,879,925,248 of 46,702,792,704). `total_params` for a model without experts."""
+        return self.total_params - sum(r.params - r.active_params for r in self.rows if r.active_params is not None)
 
     @property
     def total_flops(self) -> int:

@@ -275,9 +275,29 @@ class LayerItem(Record):
         self.has_positional = has_positional
 
 
+class BlockItem(Record):
+    """A block of the spec's `blocks:` written inside a layer's argument (`expert: {swiglu: {ff: 14336}}`),
+    expanded by the spec loader into its layers (spec/expand.py): they read `input` and `output` is the
+    full name of the one whose output the block gives. Only the kinds that say so take one
+    (`layer_or_block_item`); the engine computes it as a small model of its own (engine.run_block)."""
+
+    __slots__ = ("kind", "layers", "output")
+
+    def __init__(self, kind: str, layers: tuple[Any, ...], output: str) -> None:
+        self.kind = kind  # the block's name
+        self.layers = layers  # its LayerSpecs, in order
+        self.output = output
+
+    def __repr__(self) -> str:  # as written, for messages (its layers are long)
+        return f"{{{self.kind}: ...}}"
+
+
 def layer_item(value: Any) -> LayerItem:
     """`Flatten`, `{Dense: 10}` or `{LSTM: {units: 64, return_sequences: true}}`; a `name` is the framework's
     own name for the inner layer and changes nothing."""
+    if isinstance(value, BlockItem):
+        raise BadValue(f"a layer kind with its arguments, not a block (`{value.kind}` is a block of the spec's "
+                       "`blocks:`, which only MixtureOfExperts `expert:` and `router:` take)", "{Dense: 10}")
     if isinstance(value, str) and value:
         return LayerItem(value, {})
     if isinstance(value, dict) and len(value) == 1:
@@ -287,3 +307,8 @@ def layer_item(value: Any) -> LayerItem:
         if isinstance(kind, str):
             return LayerItem(kind, {}) if body is None else LayerItem(kind, {}, body, True)
     raise BadValue("a layer written as in `layers:`, a kind with its arguments", "{LSTM: {units: 64}}")
+
+
+def layer_or_block_item(value: Any) -> LayerItem | BlockItem:
+    """A layer item, or a block of the spec's `blocks:` with its arguments (`{swiglu: {ff: 14336}}`)."""
+    return value if isinstance(value, BlockItem) else layer_item(value)

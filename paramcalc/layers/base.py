@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any, ClassVar
 
@@ -112,12 +112,12 @@ class LayerResult(Record):
     split), so that a spec must say which (the engine refuses the bare name, listing the outputs)."""
 
     __slots__ = ("output_shape", "trainable", "non_trainable", "macs", "steps", "structure", "ops",
-                 "extra_outputs", "main_output")
+                 "extra_outputs", "main_output", "active_params")
 
     def __init__(self, output_shape: Shape, trainable: Q = ZERO, non_trainable: Q = ZERO, macs: Q = ZERO,
                  steps: tuple[Derivation, ...] = (), structure: Structure | None = None,
                  ops: dict[str, Any] | None = None, extra_outputs: tuple[Shape, ...] = (),
-                 main_output: bool = True) -> None:
+                 main_output: bool = True, active_params: Q | None = None) -> None:
         self.output_shape = output_shape
         self.trainable = trainable
         self.non_trainable = non_trainable
@@ -127,6 +127,8 @@ class LayerResult(Record):
         self.ops: dict[str, Any] = {} if ops is None else ops  # operations other than MACs, by kind (ops.py)
         self.extra_outputs = extra_outputs  # outputs 1, 2, ... (empty: one output, as almost every layer)
         self.main_output = main_output  # False: the outputs are peers, a bare reference must say which
+        # The params one token uses, when fewer than all (a mixture of experts: router + top_k experts).
+        self.active_params = active_params
 
     @property
     def output_shapes(self) -> tuple[Shape, ...]:
@@ -142,7 +144,7 @@ class LayerResult(Record):
 class Context:
     """What a layer needs to know besides its arguments: data format and where it is written."""
 
-    __slots__ = ("channels_last", "kind", "loc", "arg_locs", "warnings", "notes", "formulas")
+    __slots__ = ("channels_last", "kind", "loc", "arg_locs", "warnings", "notes", "formulas", "run_block")
 
     def __init__(self, channels_last: bool, kind: str, loc: Location,
                  arg_locs: Mapping[str, Location] | None = None, formulas: bool = True) -> None:
@@ -153,6 +155,9 @@ class Context:
         self.warnings: list[str] = []
         self.notes: list[Derivation] = []  # extra explained figures (padding added, ...)
         self.formulas = formulas  # False: skip figures that only `explain` shows
+        # How a block of the spec written in an argument is computed (`expert: {swiglu: {...}}`): the engine
+        # gives it (engine.run_block), as layers compute no graph themselves. (BlockItem, shape, ctx) -> result.
+        self.run_block: Callable[[Any, Shape, Context], LayerResult] | None = None
 
     def fail(self, message: str, hint: str, arg: str | None = None) -> ShapeError:
         """A shape error at the argument responsible, or at the layer."""

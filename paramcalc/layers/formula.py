@@ -69,6 +69,9 @@ SYMBOLS: dict[str, str] = {
     "proj": "projected output size (LSTM proj_size)",
     "dirs": "directions (2 for a bidirectional layer)",
     "layers": "stacked recurrent layers (num_layers)",
+    "experts": "experts (num_experts)", "top_k": "experts each token goes through (top_k)",
+    "router_params": "params of the router", "expert_params": "params of one expert",
+    "router_MACs": "MACs of the router", "expert_MACs": "MACs of one expert on every position",
 }
 
 # How the operations read, for the legends (+ and - need no words).

@@ -68,6 +68,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
     ),
     "wrappers": ("TimeDistributed", "Bidirectional"),
+    "moe": ("MixtureOfExperts",),
 }
 # Kind -> its family, in registration order (which decides between Conv2D and Conv2d in hints).
 FAMILY_OF = {kind: family for family, kinds in FAMILIES.items() for kind in kinds}

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from paramcalc.errors import ArgumentError
+from paramcalc.errors import ArgumentError, ParamcalcError
 from paramcalc.layers import sym
-from paramcalc.layers.args import Arg, choice, optional
-from paramcalc.layers.base import Context, LayerKind, Shape, format_shape
+from paramcalc.layers.args import Arg, BlockItem, LayerItem, choice, optional
+from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape, format_shape
 from paramcalc.layers.formula import Q
+from paramcalc.layers.registry import lookup
 
 Pads = tuple[int, int]  # zeros added (before, after) along one dimension
 
@@ -211,3 +212,48 @@ class SharedName(LayerKind):
 
 def _some(names: tuple[str, ...]) -> str:
     return ", ".join((*names[:2], "..."))
+
+
+# ---- a layer item as an argument (`layer: {TransformerEncoderLayer: {...}}`, `expert: {swiglu: {...}}`) ----
+
+def run_item(item: LayerItem | BlockItem, arg: str, shapes: list[Shape], ctx: Context,
+             kinds: tuple[str, ...] | None = None) -> LayerResult:
+    """The figures of the layer written in argument `arg`, on `shapes`; its mistakes are reported at
+    that argument, naming it. A block of the spec (BlockItem, for the kinds that take one) is computed
+    by the engine, through the context, as a model of its own on the first shape."""
+    if isinstance(item, BlockItem):
+        return run_block_item(item, arg, shapes[0], ctx)
+    loc = ctx.arg_locs.get(arg, ctx.loc)
+    try:
+        kind = lookup(item.kind, loc)
+        if kinds is not None and kind.name not in kinds:
+            raise ctx.arg_error(arg, f"must be a {' or '.join(kinds)}; got {kind.name}",
+                                f"write `{arg}: {{{kinds[0]}: {{...}}}}`.")
+        inner = Context(ctx.channels_last, item.kind, loc, formulas=ctx.formulas)
+        inner.run_block = ctx.run_block
+        a = kind.parse_args(item.args, item.positional, item.has_positional, inner)
+        if kind.multi_input:
+            result = kind.compute_many(a, shapes, [f"input {i + 1}" for i in range(len(shapes))], inner)
+        else:
+            result = kind.compute(a, shapes[0], inner)
+    except ParamcalcError as error:
+        if error.message.startswith(f"{ctx.kind} `{arg}`"):
+            raise
+        raise type(error)(f"{ctx.kind} `{arg}`: {error.message}", error.loc, error.hint) from None
+    ctx.warnings.extend(inner.warnings)
+    return result
+
+
+def run_block_item(item: BlockItem, arg: str, shape: Shape, ctx: Context) -> LayerResult:
+    """A block written in argument `arg`: its mistakes are reported at their line in the block, naming
+    the argument; what it warns about goes to `ctx`."""
+    if ctx.run_block is None:  # a layer computed outside the engine (inside a wrapper's own context)
+        raise ctx.arg_error(arg, f"is the block `{item.kind}`, which cannot be computed here",
+                            f"write the layer itself in `{arg}`, or the {ctx.kind} at the top of `layers:`.")
+    try:
+        return ctx.run_block(item, shape, ctx)
+    except ParamcalcError as error:
+        for each in error.each():
+            if not each.message.startswith(f"{ctx.kind} `{arg}`"):
+                each.message = f"{ctx.kind} `{arg}` (block `{item.kind}`): {each.message}"
+        raise

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from paramcalc.errors import ArgumentError, ParamcalcError
+from paramcalc.errors import ArgumentError
 from paramcalc.layers import sym
 from paramcalc.layers.args import (
     Arg,
-    LayerItem,
     anything,
     boolean,
     keras_activation,
@@ -43,38 +42,12 @@ from paramcalc.layers.ops import (
     SOFTMAX,
 )
 from paramcalc.layers.registry import lookup, register
-from paramcalc.layers.shapes import VOCABULARY, SharedName
+from paramcalc.layers.shapes import VOCABULARY, SharedName, run_item
 from paramcalc.layers.traits import Cost
 from paramcalc.record import Record
 
 TORCH = "PyTorch"
 KERAS_HUB = "keras_hub"
-
-
-# ---- a layer item as an argument (`layer: {TransformerEncoderLayer: {...}}`) --------------------------
-
-def run_item(item: LayerItem, arg: str, shapes: list[Shape], ctx: Context,
-             kinds: tuple[str, ...] | None = None) -> LayerResult:
-    """The figures of the layer written in argument `arg`, on `shapes`; its mistakes are reported at
-    that argument, naming it."""
-    loc = ctx.arg_locs.get(arg, ctx.loc)
-    try:
-        kind = lookup(item.kind, loc)
-        if kinds is not None and kind.name not in kinds:
-            raise ctx.arg_error(arg, f"must be a {' or '.join(kinds)}; got {kind.name}",
-                                f"write `{arg}: {{{kinds[0]}: {{...}}}}`.")
-        inner = Context(ctx.channels_last, item.kind, loc, formulas=ctx.formulas)
-        a = kind.parse_args(item.args, item.positional, item.has_positional, inner)
-        if kind.multi_input:
-            result = kind.compute_many(a, shapes, [f"input {i + 1}" for i in range(len(shapes))], inner)
-        else:
-            result = kind.compute(a, shapes[0], inner)
-    except ParamcalcError as error:
-        if error.message.startswith(f"{ctx.kind} `{arg}`"):
-            raise
-        raise type(error)(f"{ctx.kind} `{arg}`: {error.message}", error.loc, error.hint) from None
-    ctx.warnings.extend(inner.warnings)
-    return result
 
 
 # ---- the parts of a transformer layer ---------------------------------------------------------------

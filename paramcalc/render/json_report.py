@@ -43,6 +43,8 @@ def report_dict(report: Report, costs: Costs | None = None) -> dict[str, Any]:
                 "inputs": list(row.inputs),
                 "block_path": [instance for instance, _ in row.path],
                 "line": row.loc.line,
+                # A mixture of experts: the params one token uses (router + top_k experts).
+                **({"active_params": row.active_params} if row.active_params is not None else {}),
             }
             for row in report.rows
         ],
@@ -55,6 +57,8 @@ def report_dict(report: Report, costs: Costs | None = None) -> dict[str, Any]:
         "shared_weights": report.shared_weights,
         "params_with_tied_listed": report.params_with_tied_listed,
         **sequence_keys(report),  # attention_products, params_by_component (render/sequence.py)
+        # The params one token uses: total_params, less the experts a mixture of experts leaves out.
+        "active_params": report.active_params,
         "total_macs": report.total_macs,
         "total_flops": report.total_flops,
         "convention": {"name": report.convention, "unit": report.convention_unit, "total": report.convention_total},

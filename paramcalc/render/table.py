@@ -93,6 +93,7 @@ def footer(report: Report, counted_by: str = "", short_units: bool = False) -> P
     lines = [params("Total params", report.total_params, "bold"),
              params("Trainable params", report.trainable_params),
              params("Non-trainable params", report.non_trainable_params),
+             *active_line(report),
              [*macs, ("  (multiply-accumulates of conv, dense and attention products)", "dim")],
              [(f" Total FLOPs: {both(report.total_flops)}", ""), ("  (= 2 x MACs)", "dim")]]
     if report.convention != "paper":
@@ -107,6 +108,15 @@ def footer(report: Report, counted_by: str = "", short_units: bool = False) -> P
                   (f"  (all layer outputs; input {inputs} = {thousands(report.input_values)} "
                    "values)", "dim")])
     return Prose(lines)
+
+
+def active_line(report: Report) -> list[list[tuple[str, str]]]:
+    """With a mixture of experts: the params one token uses (router + top_k experts of each)."""
+    if not report.has_experts:
+        return []
+    return [[(f" Active params per token: {thousands(report.active_params)} "
+              f"({readable_bytes(report.active_params * BYTES_PER_VALUE)})", ""),
+             ("  (a mixture of experts' router and top_k experts, and every other layer)", "dim")]]
 
 
 def warnings_part(report: Report, shown: WarningsShown) -> list[Prose]:
@@ -130,6 +140,17 @@ def _outputs_cell(value: tuple[int | None, ...] | list[tuple[int | None, ...]]) 
     return shapes_text(tuple(value)) if isinstance(value, list) else shape_text(value)
 
 
+def experts_skipped(report: Report, depth: int | None) -> dict[str, int]:
+    """The params a token leaves unused, by shown row (a mixture of experts, or a block folded at `depth`
+    that holds some): the `Active` column is the row's params less these."""
+    skipped: dict[str, int] = {}
+    for row in report.rows:
+        if row.active_params is not None:
+            shown = row.path[depth][0] if depth is not None and len(row.path) > depth else row.name
+            skipped[shown] = skipped.get(shown, 0) + row.params - row.active_params
+    return skipped
+
+
 def rows_table(report: Report, depth: int | None = None) -> Tabular:
     """The layer rows as a plain table, for CSV and Markdown (folded as --depth asks). A graph's rows
     say what each layer reads (`inputs`, the table's `Connected to`)."""
@@ -139,6 +160,9 @@ def rows_table(report: Report, depth: int | None = None) -> Tabular:
                Column("non_trainable_params", "Non-trainable"), Column("macs", "MACs")]
     if report.convention != "paper":
         columns.append(Column("convention_count", report.convention_label))
+    skipped = experts_skipped(report, depth) if report.has_experts else None
+    if skipped is not None:
+        columns.append(Column("active_params", "Active"))
     graph = not report.is_chain
     if graph:
         columns.append(Column("inputs", "Connected to", numeric=False))
@@ -152,8 +176,9 @@ def rows_table(report: Report, depth: int | None = None) -> Tabular:
                      "params": shown.params, "macs": shown.macs, "convention_count": shown.convention_count,
                      "trainable_params": layer.trainable_params if layer else None,
                      "non_trainable_params": layer.non_trainable_params if layer else None,
-                     "inputs": " ".join(shown.inputs)})
+                     "inputs": " ".join(shown.inputs),
+                     "active_params": shown.params - skipped.get(shown.name, 0) if skipped is not None else None})
     footer = [{"name": "total", "params": report.total_params, "trainable_params": report.trainable_params,
                "non_trainable_params": report.non_trainable_params, "macs": report.total_macs,
-               "convention_count": report.convention_total}]
+               "convention_count": report.convention_total, "active_params": report.active_params}]
     return Tabular(f'Model "{report.name}"', columns, rows, footer)

@@ -127,11 +127,15 @@ def to_plain(value: Any) -> Any:
 class Expander:
     def __init__(self, blocks: dict[str, BlockDef], global_env: dict[str, Any], max_layers: int = MAX_LAYERS,
                  reads_nothing: Callable[[str], bool] | None = None, global_given: dict[str, str] | None = None,
-                 canonical: Callable[[str], str] = str) -> None:
+                 canonical: Callable[[str], str] = str, block_item: Callable[[str, tuple[LayerSpec, ...], str], Any]
+                 | None = None) -> None:
         self.blocks = blocks
         # The kind a spelling stands for (`MaxPool2D` -> `MaxPooling2D`), from the loader: layers are named
         # and shown under the framework's class name, as Keras names them.
         self.canonical = canonical
+        # What a block written in a layer's argument becomes (the loader gives layers/args.py BlockItem: the
+        # expander knows no layers); None: such an argument stays a plain value.
+        self.block_item = block_item
         self.global_env = global_env
         self.global_given: dict[str, str] = {} if global_given is None else global_given  # see Scope.given
         self.max_layers = max_layers
@@ -291,7 +295,8 @@ class Expander:
             key_locs = body.key_locs
             for key, node in body.value.items():
                 if key not in CONTROL_KEYS:
-                    args[key] = resolve_from(node, env, scope.given)
+                    block = self._block_item(node, env, scope)
+                    args[key] = block if block is not None else resolve_from(node, env, scope.given)
                     arg_locs[key] = key_locs[key]
                     if scope.given and (given := origin(node, env, scope.given)):
                         origins[key_locs[key]] = given
@@ -307,6 +312,22 @@ class Expander:
         self.layers.append(LayerSpec(kind, args, positional, has_positional, full, inputs, kind_loc, arg_locs,
                                      scope.path, explicit, origins))
         return full
+
+    def _block_item(self, node: Node, env: dict[str, Any], scope: Scope) -> Any:
+        """An argument written as a block of the spec with its arguments (`expert: {swiglu: {ff: 14336}}`),
+        expanded here on its own: its layers read `input` and are named inside it (`swiglu.gate_proj`).
+        The kind decides whether it takes one (layers/args.py BlockItem); None for any other value."""
+        if (self.block_item is None or not node.is_map or len(node.value) != 1
+                or next(iter(node.value)) not in self.blocks):
+            return None
+        sub = Expander(self.blocks, self.global_env, self.max_layers, self.takes_no_input, self.global_given,
+                       self.canonical, self.block_item)
+        sub.block_stack = list(self.block_stack)  # a block used inside itself is still refused
+        sub.taken[DEFAULT_INPUT] = node.loc
+        last = sub.expand([node], Scope(env, DEFAULT_INPUT, previous=DEFAULT_INPUT, arg_locs=scope.arg_locs,
+                                        given=scope.given))
+        assert last is not None
+        return self.block_item(next(iter(node.value)), tuple(sub.layers), last)
 
     def _full_name(self, name: str | None, kind: str, scope: Scope, loc: Location) -> str:
         if name is None:

@@ -24,7 +24,8 @@ from paramcalc.suggest import did_you_mean
 if TYPE_CHECKING:
     from decimal import Decimal
 
-COUNT_FIGURES = ("params", "trainable_params", "non_trainable_params", "macs", "flops", "activations")
+COUNT_FIGURES = ("params", "trainable_params", "non_trainable_params", "macs", "flops", "activations",
+                 "active_params")  # active_params: what one token uses (a mixture of experts' top_k experts)
 FIGURES = (*COUNT_FIGURES, "output_shape")
 EXPECT_KEYS = (*FIGURES, "layers", "tolerance")
 LAYER_KEYS = FIGURES

@@ -148,9 +148,10 @@ def spec_from_node(root: Node, default_name: str = "model", overrides: Mapping[s
                         "write one layer per line, each starting with `- `, e.g. `- Dense: 10`.")
     if not layers_node.value:
         raise SpecError("`layers` is empty", layers_node.loc, "add at least one layer, e.g. `- Flatten`.")
+    from paramcalc.layers.args import BlockItem
     from paramcalc.layers.registry import canonical
 
-    expander = Expander(blocks, env, max_layers, takes_no_input, given, canonical)
+    expander = Expander(blocks, env, max_layers, takes_no_input, given, canonical, BlockItem)
     for input_name, loc in input_locs.items():
         expander.taken[input_name] = loc
     single = next(iter(inputs)) if len(inputs) == 1 else None
