@@ -65,6 +65,13 @@ def test_hugging_face_models(case_id, spec, sets, hidden, output):
     other = "encoder_last_hidden_state" if case_id.startswith("t5") else "last_hidden_state"
     if other in case["outputs"]:
         assert rows(got)[hidden]["output_shape"] == case["outputs"][other]
+    if "fvcore" in case:  # fvcore's FlopCountAnalysis of the same forward (its linears, matmuls and LayerNorms)
+        assert report(SPECS / spec, *sets, convention="fvcore")["convention"]["total"] == case["fvcore"]
+
+
+def test_fvcore_was_measured_on_each_base_model():
+    assert {i for i in HF if "fvcore" in HF[i] and not i.startswith("mha/")} == {
+        "bert/base", "distilbert/base", "roberta/base", "t5/small"}
 
 
 def test_the_issue_figures_are_the_frameworks():
@@ -111,11 +118,6 @@ def test_t5_relative_bias_only_in_each_stack_first_layer():
                for row in biases.values())
     # T5 has no biases and a scale-only norm: every Linear and attention is bias-free, every norm d_model
     assert all(row["params"] == config["d_model"] for row in got.values() if row["type"] == "RMSNorm")
-
-
-def test_t5_fvcore_convention_is_fvcore():
-    got = report(SPECS / "t5_small.yaml", convention="fvcore")
-    assert got["convention"]["total"] == HF["t5/small"]["fvcore"]
 
 
 def test_vit_b_16():
