@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sympy
 import yaml
 from click.testing import CliRunner
 
@@ -67,6 +68,43 @@ def test_hugging_face_models(case_id, spec, sets, hidden, output):
         assert rows(got)[hidden]["output_shape"] == case["outputs"][other]
     if "fvcore" in case:  # fvcore's FlopCountAnalysis of the same forward (its linears, matmuls and LayerNorms)
         assert report(SPECS / spec, *sets, convention="fvcore")["convention"]["total"] == case["fvcore"]
+
+
+# ---- other lengths: the MACs as a formula in the length, against the framework at several lengths ---
+
+LENGTH_VARS = {"input_ids": "tokens", "decoder_input_ids": "decoder_tokens"}
+SPEC_OF = {"bert": "bert_base.yaml", "distilbert": "distilbert.yaml", "t5": "t5_small.yaml"}
+AT_LENGTHS = [i for i in HF if "@" in i]
+
+
+def length_sets(case: dict[str, Any]) -> dict[str, int]:
+    return {LENGTH_VARS[name]: length for name, length in case["inputs"].items() if name in LENGTH_VARS}
+
+
+@pytest.mark.parametrize("case_id", AT_LENGTHS)
+def test_other_lengths(case_id):
+    case = HF[case_id]
+    spec = SPECS / SPEC_OF[case_id.split("/")[0]]
+    got = report(spec, *(f"{name}={value}" for name, value in length_sets(case).items()))
+    assert got["total_params"] == case["params"]
+    assert got["total_macs"] == case["macs"]
+
+
+@pytest.mark.parametrize("model", ["distilbert", "bert", "t5"])
+def test_a_free_length_gives_the_macs_as_a_formula(tmp_path, model):
+    """The spec with its lengths left free (no `tokens` var): MACs a formula in the lengths, quadratic
+    through the attention products, that gives the framework's count at every measured length."""
+    spec = yaml.safe_load((SPECS / SPEC_OF[model]).read_text())
+    for name in LENGTH_VARS.values():
+        spec["vars"].pop(name, None)
+    del spec["expect"]
+    got = report(write(tmp_path, spec))
+    formula = sympy.sympify(got["total_macs"].replace("^", "**"))
+    measured = [HF[i] for i in HF if i.split("@")[0] in (f"{model}/base", f"{model}/small")]
+    assert len(measured) >= 2 and sympy.Poly(formula, *formula.free_symbols).total_degree() == 2
+    for case in measured:
+        values = {sympy.Symbol(name): length for name, length in length_sets(case).items()}
+        assert formula.subs(values) == case["macs"], case["id"]
 
 
 def test_fvcore_was_measured_on_each_base_model():
