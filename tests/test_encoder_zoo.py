@@ -206,6 +206,11 @@ def test_the_zoo_lists_them():
     assert listed["zoo:t5_small"]["params"] == HF["t5/small"]["params"]
     assert listed["zoo:vit_b_16"]["macs"] == VIT["macs"]
     assert listed["zoo:keras_text_transformer"]["params"] == KERAS["params"]
+    # a sequence model has no layout: its layers say whose it is
+    frameworks = {name: listed[f"zoo:{name}"]["framework"] for name in
+                  ("bert_base", "distilbert", "roberta_base", "t5_small", "vit_b_16", "keras_text_transformer")}
+    assert frameworks == {"bert_base": "PyTorch", "distilbert": "PyTorch", "roberta_base": "PyTorch",
+                          "t5_small": "PyTorch", "vit_b_16": "PyTorch", "keras_text_transformer": "Keras"}
 
 
 # ---- MultiheadAttention: attn_mask (a fourth input) and need_weights -----------------------------------
