@@ -6,8 +6,9 @@ roberta_base.yaml, t5_small.yaml, vit_b_16.yaml and keras_text_transformer.yaml;
 Every figure compared is a framework's, read from the stored fixtures: tests/fixtures/hf_encoders.json
 (transformers' models built from their configs: sum(p.numel()), FlopCounterMode / 2 with the eager attention,
 fvcore; plain nn.MultiheadAttention cases), torchvision_vit.json (torchvision's vit_b_16: FlopCounterMode /
-2 with the math kernel, fvcore, torchvision's own GFLOPS) and keras_text_transformer.json (Keras 3's
-count_params(), and the dot_generals of the JAX forward)."""
+2 with the math kernel, fvcore, torchvision's own GFLOPS) and keras_sequence_zoo.json (Keras 3's
+count_params(), and the dot_generals of the JAX forward, a recurrent loop's once per step), which also
+checks the keras.io LSTM specs' MACs (imdb_lstm.yaml, lstm_seq2seq.yaml)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def cases(name: str) -> dict[str, dict[str, Any]]:
 
 HF = cases("hf_encoders.json")
 VIT = cases("torchvision_vit.json")["torchvision/vit_b_16"]
-KERAS = cases("keras_text_transformer.json")["keras_io/text_classification_with_transformer"]
+KERAS_ZOO = cases("keras_sequence_zoo.json")
+KERAS = KERAS_ZOO["keras_io/text_classification_with_transformer"]
 BERT_LARGE = ("layers=24", "hidden=1024", "heads=16")
 
 
@@ -170,6 +172,13 @@ def test_vit_b_16():
     assert layer["class_token"]["output_shape"] == [None, 197, 768]
 
 
+def test_vit_fast_path_hides_the_whole_attention_from_flop_counter():
+    # the spec's comment: with the fused fast path FlopCounterMode misses every attention row's MACs
+    attention = sum(row["macs"] for row in report(SPECS / "vit_b_16.yaml")["layers"]
+                    if row["type"] == "MultiheadAttention")
+    assert VIT["macs"] - attention == VIT["flop_counter_fastpath"]["macs"]
+
+
 def test_vit_b_16_fvcore_convention_is_fvcore():
     # torchvision calls its attention with need_weights=False: scaled_dot_product_attention, which fvcore
     # does not count; fvcore adds the LayerNorms.
@@ -192,9 +201,20 @@ def test_keras_text_transformer():
     assert ours["transformer_block.att"]["macs"] == sum(KERAS["dot_general_macs"][:6])
 
 
+@pytest.mark.parametrize(("case_id", "spec"), [("keras_io/bidirectional_lstm_imdb", "imdb_lstm.yaml"),
+                                              ("keras_io/lstm_seq2seq", "lstm_seq2seq.yaml")])
+def test_keras_io_lstm_models(case_id, spec):
+    case = KERAS_ZOO[case_id]
+    got = report(SPECS / spec)
+    assert got["total_params"] == case["params"]
+    assert got["total_macs"] == case["macs"]
+    assert got["output_shape"] == case["output_shape"]
+
+
 def test_the_new_specs_check_strictly():
     specs = [str(SPECS / name) for name in ("bert_base.yaml", "distilbert.yaml", "roberta_base.yaml",
-                                            "t5_small.yaml", "vit_b_16.yaml", "keras_text_transformer.yaml")]
+                                            "t5_small.yaml", "vit_b_16.yaml", "keras_text_transformer.yaml",
+                                            "lstm_seq2seq.yaml")]
     result = CliRunner().invoke(cli, ["check", "--strict", *specs])
     assert result.exit_code == 0, result.output
 
