@@ -149,6 +149,14 @@ def test_t5_shares_one_table_between_encoder_and_decoder():
     assert got["params_with_tied_listed"] + table == case["params_with_tied_listed"]
 
 
+def test_t5_small_has_nn_transformer_macs():
+    # the spec's comment: t5-small shares nn.Transformer()'s widths and depths (512, 8 heads, 2048, 6 + 6),
+    # and biases and norms add no products
+    torch_transformer = cases("torch_transformer.json")["model/transformer_pytorch"]
+    assert torch_transformer["macs"] == HF["t5/small"]["macs"]
+    assert report(SPECS / "transformer_pytorch.yaml")["total_macs"] == report(SPECS / "t5_small.yaml")["total_macs"]
+
+
 def test_t5_relative_bias_only_in_each_stack_first_layer():
     got = rows(report(SPECS / "t5_small.yaml"))
     biases = {name: row for name, row in got.items() if row["type"] == "RelativePositionBias"}
