@@ -14,6 +14,7 @@ from paramcalc.errors import Location, SpecError
 
 if TYPE_CHECKING:
     from paramcalc.render.tabular import Tabular
+    from paramcalc.spec.model import Spec
 
 PREFIX = "zoo:"
 SUFFIX = ".yaml"
@@ -55,11 +56,23 @@ class Entry(NamedTuple):
     """One bundled model as `paramcalc zoo` lists it."""
 
     model: str  # zoo:NAME
-    framework: str  # whose layout the spec uses: Keras (channels last) or PyTorch (channels first)
+    framework: str  # whose layers the spec writes: PyTorch (channels first, or any PyTorch layer), else Keras
     input_shape: tuple[int | None, ...]
     layers: int
     params: int
     macs: int
+
+
+def framework(spec: Spec) -> str:
+    """PyTorch for a spec in PyTorch's layout or with any layer of PyTorch's own (a sequence model has no
+    layout: BERT written with Linear and MultiheadAttention is PyTorch's); else Keras."""
+    from paramcalc.layers.registry import FAMILY_OF, lookup
+
+    if not spec.channels_last:
+        return "PyTorch"
+    torch = any(layer.kind in FAMILY_OF and lookup(layer.kind, Location("")).framework == "torch"
+                for layer in spec.layers)
+    return "PyTorch" if torch else "Keras"
 
 
 def entries() -> list[Entry]:
@@ -71,7 +84,7 @@ def entries() -> list[Entry]:
     for name in names():
         spec = load_spec(PREFIX + name)
         report = analyze(spec, keep_formulas=False)
-        found.append(Entry(PREFIX + name, "Keras" if spec.channels_last else "PyTorch", report.input_shape,
+        found.append(Entry(PREFIX + name, framework(spec), report.input_shape,
                            len(report.rows), report.total_params, report.total_macs))
     return found
 

@@ -6,8 +6,9 @@ roberta_base.yaml, t5_small.yaml, vit_b_16.yaml and keras_text_transformer.yaml;
 Every figure compared is a framework's, read from the stored fixtures: tests/fixtures/hf_encoders.json
 (transformers' models built from their configs: sum(p.numel()), FlopCounterMode / 2 with the eager attention,
 fvcore; plain nn.MultiheadAttention cases), torchvision_vit.json (torchvision's vit_b_16: FlopCounterMode /
-2 with the math kernel, fvcore, torchvision's own GFLOPS) and keras_text_transformer.json (Keras 3's
-count_params(), and the dot_generals of the JAX forward)."""
+2 with the math kernel, fvcore, torchvision's own GFLOPS) and keras_sequence_zoo.json (Keras 3's
+count_params(), and the dot_generals of the JAX forward, a recurrent loop's once per step), which also
+checks the keras.io LSTM specs' MACs (imdb_lstm.yaml, lstm_seq2seq.yaml)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sympy
 import yaml
 from click.testing import CliRunner
 
@@ -29,7 +31,8 @@ def cases(name: str) -> dict[str, dict[str, Any]]:
 
 HF = cases("hf_encoders.json")
 VIT = cases("torchvision_vit.json")["torchvision/vit_b_16"]
-KERAS = cases("keras_text_transformer.json")["keras_io/text_classification_with_transformer"]
+KERAS_ZOO = cases("keras_sequence_zoo.json")
+KERAS = KERAS_ZOO["keras_io/text_classification_with_transformer"]
 BERT_LARGE = ("layers=24", "hidden=1024", "heads=16")
 
 
@@ -65,6 +68,50 @@ def test_hugging_face_models(case_id, spec, sets, hidden, output):
     other = "encoder_last_hidden_state" if case_id.startswith("t5") else "last_hidden_state"
     if other in case["outputs"]:
         assert rows(got)[hidden]["output_shape"] == case["outputs"][other]
+    if "fvcore" in case:  # fvcore's FlopCountAnalysis of the same forward (its linears, matmuls and LayerNorms)
+        assert report(SPECS / spec, *sets, convention="fvcore")["convention"]["total"] == case["fvcore"]
+
+
+# ---- other lengths: the MACs as a formula in the length, against the framework at several lengths ---
+
+LENGTH_VARS = {"input_ids": "tokens", "decoder_input_ids": "decoder_tokens"}
+SPEC_OF = {"bert": "bert_base.yaml", "distilbert": "distilbert.yaml", "t5": "t5_small.yaml"}
+AT_LENGTHS = [i for i in HF if "@" in i]
+
+
+def length_sets(case: dict[str, Any]) -> dict[str, int]:
+    return {LENGTH_VARS[name]: length for name, length in case["inputs"].items() if name in LENGTH_VARS}
+
+
+@pytest.mark.parametrize("case_id", AT_LENGTHS)
+def test_other_lengths(case_id):
+    case = HF[case_id]
+    spec = SPECS / SPEC_OF[case_id.split("/")[0]]
+    got = report(spec, *(f"{name}={value}" for name, value in length_sets(case).items()))
+    assert got["total_params"] == case["params"]
+    assert got["total_macs"] == case["macs"]
+
+
+@pytest.mark.parametrize("model", ["distilbert", "bert", "t5"])
+def test_a_free_length_gives_the_macs_as_a_formula(tmp_path, model):
+    """The spec with its lengths left free (no `tokens` var): MACs a formula in the lengths, quadratic
+    through the attention products, that gives the framework's count at every measured length."""
+    spec = yaml.safe_load((SPECS / SPEC_OF[model]).read_text())
+    for name in LENGTH_VARS.values():
+        spec["vars"].pop(name, None)
+    del spec["expect"]
+    got = report(write(tmp_path, spec))
+    formula = sympy.sympify(got["total_macs"].replace("^", "**"))
+    measured = [HF[i] for i in HF if i.split("@")[0] in (f"{model}/base", f"{model}/small")]
+    assert len(measured) >= 2 and sympy.Poly(formula, *formula.free_symbols).total_degree() == 2
+    for case in measured:
+        values = {sympy.Symbol(name): length for name, length in length_sets(case).items()}
+        assert formula.subs(values) == case["macs"], case["id"]
+
+
+def test_fvcore_was_measured_on_each_base_model():
+    assert {i for i in HF if "fvcore" in HF[i] and not i.startswith("mha/")} == {
+        "bert/base", "distilbert/base", "roberta/base", "t5/small"}
 
 
 def test_the_issue_figures_are_the_frameworks():
@@ -102,6 +149,14 @@ def test_t5_shares_one_table_between_encoder_and_decoder():
     assert got["params_with_tied_listed"] + table == case["params_with_tied_listed"]
 
 
+def test_t5_small_has_nn_transformer_macs():
+    # the spec's comment: t5-small shares nn.Transformer()'s widths and depths (512, 8 heads, 2048, 6 + 6),
+    # and biases and norms add no products
+    torch_transformer = cases("torch_transformer.json")["model/transformer_pytorch"]
+    assert torch_transformer["macs"] == HF["t5/small"]["macs"]
+    assert report(SPECS / "transformer_pytorch.yaml")["total_macs"] == report(SPECS / "t5_small.yaml")["total_macs"]
+
+
 def test_t5_relative_bias_only_in_each_stack_first_layer():
     got = rows(report(SPECS / "t5_small.yaml"))
     biases = {name: row for name, row in got.items() if row["type"] == "RelativePositionBias"}
@@ -111,11 +166,6 @@ def test_t5_relative_bias_only_in_each_stack_first_layer():
                for row in biases.values())
     # T5 has no biases and a scale-only norm: every Linear and attention is bias-free, every norm d_model
     assert all(row["params"] == config["d_model"] for row in got.values() if row["type"] == "RMSNorm")
-
-
-def test_t5_fvcore_convention_is_fvcore():
-    got = report(SPECS / "t5_small.yaml", convention="fvcore")
-    assert got["convention"]["total"] == HF["t5/small"]["fvcore"]
 
 
 def test_vit_b_16():
@@ -128,6 +178,13 @@ def test_vit_b_16():
     assert layer["class_token"]["params"] == VIT["class_token"]
     assert layer["pos_embedding"]["params"] == VIT["pos_embedding"]
     assert layer["class_token"]["output_shape"] == [None, 197, 768]
+
+
+def test_vit_fast_path_hides_the_whole_attention_from_flop_counter():
+    # the spec's comment: with the fused fast path FlopCounterMode misses every attention row's MACs
+    attention = sum(row["macs"] for row in report(SPECS / "vit_b_16.yaml")["layers"]
+                    if row["type"] == "MultiheadAttention")
+    assert VIT["macs"] - attention == VIT["flop_counter_fastpath"]["macs"]
 
 
 def test_vit_b_16_fvcore_convention_is_fvcore():
@@ -152,9 +209,20 @@ def test_keras_text_transformer():
     assert ours["transformer_block.att"]["macs"] == sum(KERAS["dot_general_macs"][:6])
 
 
+@pytest.mark.parametrize(("case_id", "spec"), [("keras_io/bidirectional_lstm_imdb", "imdb_lstm.yaml"),
+                                              ("keras_io/lstm_seq2seq", "lstm_seq2seq.yaml")])
+def test_keras_io_lstm_models(case_id, spec):
+    case = KERAS_ZOO[case_id]
+    got = report(SPECS / spec)
+    assert got["total_params"] == case["params"]
+    assert got["total_macs"] == case["macs"]
+    assert got["output_shape"] == case["output_shape"]
+
+
 def test_the_new_specs_check_strictly():
     specs = [str(SPECS / name) for name in ("bert_base.yaml", "distilbert.yaml", "roberta_base.yaml",
-                                            "t5_small.yaml", "vit_b_16.yaml", "keras_text_transformer.yaml")]
+                                            "t5_small.yaml", "vit_b_16.yaml", "keras_text_transformer.yaml",
+                                            "lstm_seq2seq.yaml")]
     result = CliRunner().invoke(cli, ["check", "--strict", *specs])
     assert result.exit_code == 0, result.output
 
@@ -166,6 +234,11 @@ def test_the_zoo_lists_them():
     assert listed["zoo:t5_small"]["params"] == HF["t5/small"]["params"]
     assert listed["zoo:vit_b_16"]["macs"] == VIT["macs"]
     assert listed["zoo:keras_text_transformer"]["params"] == KERAS["params"]
+    # a sequence model has no layout: its layers say whose it is
+    frameworks = {name: listed[f"zoo:{name}"]["framework"] for name in
+                  ("bert_base", "distilbert", "roberta_base", "t5_small", "vit_b_16", "keras_text_transformer")}
+    assert frameworks == {"bert_base": "PyTorch", "distilbert": "PyTorch", "roberta_base": "PyTorch",
+                          "t5_small": "PyTorch", "vit_b_16": "PyTorch", "keras_text_transformer": "Keras"}
 
 
 # ---- MultiheadAttention: attn_mask (a fourth input) and need_weights -----------------------------------
