@@ -119,7 +119,8 @@ class Commands(click.Group):
 
 # The names of paramcalc.conventions.CONVENTIONS, spelled out so that --help does not import the
 # engine (tests/test_conventions.py checks that the two lists agree).
-CONVENTION_NAMES = ["paper", "fvcore", "torchinfo", "ptflops", "ptflops-aten", "thop", "flop-counter", "flops"]
+CONVENTION_NAMES = ["paper", "fvcore", "torchinfo", "ptflops", "ptflops-aten", "thop", "flop-counter",
+                    "flop-counter-sdpa", "flops"]
 
 
 def convention_option(command: Callable[..., Any]) -> Callable[..., Any]:
