@@ -335,6 +335,9 @@ def summary(spec: str, fmt: ReportFormat, terminal: Terminal, by_type: bool, dep
         raise click.UsageError("--batch does not apply to --conventions, which compares the counts of one sample")
     sweep = reader.sweep()
     refuse_mixed_views(count(sweep) > 1, by_type, all_conventions, depth, convention, fmt)
+    if context is not None and fmt in (ReportFormat.CSV, ReportFormat.MARKDOWN):
+        raise click.UsageError(f"--context adds figures under the table and to the JSON report, which the {fmt.value} "
+                               "layer rows do not show (use --format table or json)")
     view: Rendering
     warned = 0  # warnings that CSV and Markdown leave out
     if count(sweep) > 1:
