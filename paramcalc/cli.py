@@ -119,7 +119,8 @@ class Commands(click.Group):
 
 # The names of paramcalc.conventions.CONVENTIONS, spelled out so that --help does not import the
 # engine (tests/test_conventions.py checks that the two lists agree).
-CONVENTION_NAMES = ["paper", "fvcore", "torchinfo", "ptflops", "ptflops-aten", "thop", "flop-counter", "flops"]
+CONVENTION_NAMES = ["paper", "fvcore", "torchinfo", "ptflops", "ptflops-aten", "thop", "flop-counter",
+                    "flop-counter-sdpa", "flops"]
 
 
 def convention_option(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -396,6 +397,9 @@ def summary(spec: str, fmt: ReportFormat, terminal: Terminal, by_type: bool, dep
         raise click.UsageError("--batch does not apply to --conventions, which compares the counts of one sample")
     sweep = reader.sweep()
     refuse_mixed_views(count(sweep) > 1, by_type, all_conventions, depth, convention, fmt)
+    if context is not None and fmt in (ReportFormat.CSV, ReportFormat.MARKDOWN):
+        raise click.UsageError(f"--context adds figures under the table and to the JSON report, which the {fmt.value} "
+                               "layer rows do not show (use --format table or json)")
     view: Rendering
     warned = 0  # warnings that CSV and Markdown leave out
     if count(sweep) > 1:

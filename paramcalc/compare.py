@@ -236,6 +236,18 @@ class TypeShare:
     convention_count: int = 0  # as the report's counting convention counts (its MACs under the paper's)
 
 
+ATTENTION_PRODUCTS = "Attention QK^T, AV"  # by_type's row of the attention products (their layers' row: the rest)
+
+
+def attention_products(row: LayerRow) -> int:
+    """The MACs of a layer's attention products (for its batch, as its MACs), 0 for other layers."""
+    from paramcalc.layers.ops import ATTENTION_SCORE_MACS, ATTENTION_VALUE_MACS
+    from paramcalc.report import batch_size
+
+    per_sample = row.ops.get(ATTENTION_SCORE_MACS, 0) + row.ops.get(ATTENTION_VALUE_MACS, 0)
+    return int(per_sample * batch_size(row.output_shape))
+
+
 def by_type(report: Report) -> list[TypeShare]:
     """MACs and params per layer category, largest MACs first."""
     report.require_numbers("a breakdown by layer type")
@@ -247,5 +259,11 @@ def by_type(report: Report) -> list[TypeShare]:
         entry[2] += row.params
         entry[3] += weights(row.structure, row.params) if row.structure is not None else 0
         entry[4] += row.convention_count
+        products = attention_products(row)
+        if products:  # the attention products apart from the projections: the term quadratic in the length
+            entry[1] -= products
+            apart = totals.setdefault(ATTENTION_PRODUCTS, [0, 0, 0, 0, 0])
+            apart[0] += 1
+            apart[1] += products
     shares = [TypeShare(name, *values) for name, values in totals.items()]
     return sorted(shares, key=lambda t: (-t.macs, -t.params, t.category))

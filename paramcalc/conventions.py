@@ -135,6 +135,25 @@ def _torchinfo_conv(row: LayerRow) -> Any:
     return row.params * _out_positions(row)
 
 
+def _torchinfo_dense(row: LayerRow) -> Any:
+    # A tied head is a module of its own whose weight torchinfo counts (GPT-2's lm_head).
+    return row.trainable_params + (row.tied[1] if row.tied else 0)
+
+
+def _torch_attention(row: LayerRow) -> bool:
+    """PyTorch's own attention modules (MultiheadAttention, the transformer layers), which the counters
+    treat apart; Keras's attention layers are counted as the torch modules of their shape (Linear, matmul)."""
+    return row.kind.framework == "torch"
+
+
+def _torchinfo_attention(row: LayerRow) -> Any:
+    # nn.MultiheadAttention counts 0 (its projection weights are not a `weight` of a called submodule); the
+    # feed-forward Linears and the LayerNorms of a transformer layer count their parameters once.
+    if _torch_attention(row):
+        return row.trainable_params - _get(row, op.ATTENTION_PARAMS)
+    return row.trainable_params
+
+
 # ---- thop ------------------------------------------------------------------------------------------
 
 def _thop_conv(row: LayerRow) -> Any:
@@ -143,7 +162,8 @@ def _thop_conv(row: LayerRow) -> Any:
 
 
 def _thop_norm(row: LayerRow) -> Any:
-    return 2 * (_get(row, op.BATCH_NORM) + _get(row, op.BATCH_NORM_AFFINE))
+    return 2 * (_get(row, op.BATCH_NORM) + _get(row, op.BATCH_NORM_AFFINE)
+                + _get(row, op.LAYER_NORM) + _get(row, op.LAYER_NORM_AFFINE))
 
 
 def _thop_pool(row: LayerRow) -> Any:
@@ -159,15 +179,18 @@ def _thop_softmax(row: LayerRow) -> Any:
 
 
 def _thop_attention(row: LayerRow) -> Any:
+    if _torch_attention(row):  # no hook for nn.MultiheadAttention (0); a transformer layer's Linears and norms
+        return row.macs - _get(row, op.ATTENTION_MACS) + _thop_norm(row)
     return row.macs + _thop_softmax(row)
 
 
 # ---- ptflops ---------------------------------------------------------------------------------------
 
 def _ptflops_norm(row: LayerRow) -> Any:
-    # LocalResponseNorm: its own ops, plus the avg_pool3d it calls on the channel-padded input.
+    # LocalResponseNorm: its own ops, plus the avg_pool3d it calls on the channel-padded input. LayerNorm 1 per
+    # value: ptflops' norm hook doubles for `affine`, which nn.LayerNorm does not have (elementwise_affine).
     return (_get(row, op.BATCH_NORM) + _get(row, op.BATCH_NORM_AFFINE)
-            + 3 * _get(row, op.LRN) + _get(row, op.LRN_PADDED))
+            + 3 * _get(row, op.LRN) + _get(row, op.LRN_PADDED) + _get(row, op.LAYER_NORM))
 
 
 def _ptflops_rectifier(row: LayerRow) -> Any:
@@ -175,8 +198,10 @@ def _ptflops_rectifier(row: LayerRow) -> Any:
 
 
 def _ptflops_activation(row: LayerRow) -> Any:
-    # No module hook for Tanh, Sigmoid, GELU, ...; Keras `Activation` may still be a ReLU or a softmax.
-    return 2 * _get(row, op.ACTIVATION) * bool(_get(row, op.PLAIN_RELU)) + _get(row, op.SOFTMAX)
+    # No module hook for Tanh, Sigmoid, ...; Keras `Activation` may still be a ReLU or a softmax. nn.GELU 2 per
+    # value: its module hook (ReLU's) and the patched F.gelu it calls.
+    return (2 * _get(row, op.ACTIVATION) * bool(_get(row, op.PLAIN_RELU)) + _get(row, op.SOFTMAX)
+            + 2 * _get(row, op.GELU))
 
 
 def _ptflops_softmax(row: LayerRow) -> Any:
@@ -188,7 +213,19 @@ def _ptflops_pool(row: LayerRow) -> Any:
 
 
 def _ptflops_attention(row: LayerRow) -> Any:
-    return row.macs + _get(row, op.SOFTMAX)
+    if not _torch_attention(row):
+        return row.macs + _get(row, op.SOFTMAX)
+    # ptflops' nn.MultiheadAttention hook, per attention block: its MACs, one per query value (scaling), the
+    # in-projection biases, the softmax, and the output projection's bias (counted even without one).
+    outputs = _get(row, op.ATTENTION_OUTPUTS)
+    biases = _get(row, op.ATTENTION_BIAS_ADDS) or outputs
+    hooks = _get(row, op.ATTENTION_MACS) + _get(row, op.SOFTMAX) + outputs + biases
+    # A bare MultiheadAttention (need_weights=True) runs QK^T and AV as torch.bmm and a softmax, which ptflops'
+    # patched tensor ops count again; a transformer layer runs them in scaled_dot_product_attention, not patched.
+    again = 0 if _get(row, op.SDPA_MACS) else (_get(row, op.ATTENTION_SCORE_MACS) + _get(row, op.ATTENTION_VALUE_MACS)
+                                                + _get(row, op.SOFTMAX))
+    rest = row.macs - _get(row, op.ATTENTION_MACS) + _get(row, op.BIAS_ADDS) - _get(row, op.ATTENTION_BIAS_ADDS)
+    return hooks + again + rest + _get(row, op.LAYER_NORM)  # the feed-forward Linears, the LayerNorms
 
 
 # ---- recurrent layers --------------------------------------------------------------------------------
@@ -215,6 +252,16 @@ def _dispatched_macs(row: LayerRow) -> Any:
 
 def _flop_counter_recurrent(row: LayerRow) -> Any:
     return 2 * _dispatched_macs(row)
+
+
+def _aten_attention(row: LayerRow) -> Any:
+    # get_flops_aten puts the model in eval mode: PyTorch's transformer layers then run QK^T and AV in
+    # scaled_dot_product_attention's fused CPU kernel, which dispatches no aten product (0).
+    return row.macs - _get(row, op.SDPA_MACS) + _get(row, op.BIAS_ADDS)
+
+
+def _fused_sdpa_attention(row: LayerRow) -> Any:
+    return 2 * (row.macs - _get(row, op.ATTENTION_SCORE_MACS) - _get(row, op.ATTENTION_VALUE_MACS))
 
 
 def _aten_recurrent(row: LayerRow) -> Any:
@@ -299,19 +346,27 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                "parameter count once, whatever the positions (a Linear on a sequence counts as one position; "
                "BatchNorm adds 2 x C); a recurrent layer its parameter count times the time steps, a recurrent "
                "cell times its hidden size (torchinfo reads the cell's output (N, H) as N x steps); layers without "
-               "parameters 0.",
+               "parameters 0; a tied head its weight too (its own module); PyTorch's MultiheadAttention 0 (no called "
+               "submodule holds its weights), a transformer layer its feed-forward Linears and LayerNorms.",
                _table((_torchinfo_conv, C.CONV), (_torchinfo_recurrent, C.RECURRENT),
-                      (_torchinfo_cell, C.RECURRENT_CELL),
-                      (_params_once, C.DENSE, C.ATTENTION, C.EMBEDDING, C.NORM, C.RECTIFIER, C.ACTIVATION,
+                      (_torchinfo_cell, C.RECURRENT_CELL), (_torchinfo_dense, C.DENSE),
+                      (_torchinfo_attention, C.ATTENTION),
+                      (_params_once, C.EMBEDDING, C.NORM, C.RECTIFIER, C.ACTIVATION,
                        C.SOFTMAX, C.DROPOUT, C.POOL, C.UPSAMPLE, C.RESHAPE, C.MERGE))),
     Convention("ptflops", "ptflops (default 'pytorch' backend)", "MACs",
                "multiply-accumulates plus bias additions (a Linear's at every position: its module hook); "
                "BatchNorm 2 per value (1 without affine); ReLU6, PReLU, ELU and LeakyReLU 1 per value, nn.ReLU "
-               "twice (its module hook and its patched functional call both count), Tanh, Sigmoid and GELU 0; "
+               "twice (its module hook and its patched functional call both count), nn.GELU twice too, Tanh and "
+               "Sigmoid 0; LayerNorm 1 per value (the norm hook doubles for `affine`, which nn.LayerNorm lacks); "
                "max, average and adaptive pooling (2 per input value); softmax 1 per value; LocalResponseNorm 3 "
                "per value plus its channel-padded input; Dropout, additions and padding 0; a recurrent layer or cell, "
                "per step, its input and recurrent products (not an LSTM's projection), 1 per gate value, its "
-               "biases and the element-wise updates (GRU 4 per hidden unit, LSTM 6).",
+               "biases and the element-wise updates (GRU 4 per hidden unit, LSTM 6); PyTorch's MultiheadAttention by "
+               "its hook (its MACs, one per query value for the scaling, the in-projection biases, the softmax and an "
+               "output bias even without one), plus QK^T, AV and the softmax again when called bare "
+               "(need_weights=True: torch.bmm and F.softmax, which ptflops patches), a transformer layer its attention "
+               "hooks, "
+               "feed-forward Linears and LayerNorms.",
                _table((_macs_and_biases, C.CONV, C.DENSE), (_ptflops_attention, C.ATTENTION),
                       (_ptflops_recurrent, C.RECURRENT, C.RECURRENT_CELL),
                       (_ptflops_norm, C.NORM), (_ptflops_rectifier, C.RECTIFIER),
@@ -319,8 +374,10 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                       (nothing, C.EMBEDDING, C.DROPOUT, C.UPSAMPLE, C.RESHAPE, C.MERGE))),
     Convention("ptflops-aten", "ptflops backend='aten'", "MACs",
                "multiply-accumulates plus one per bias addition; an LSTM over a sequence without proj_size 0 (PyTorch "
-               "on CPU runs it as one oneDNN kernel, mkldnn_rnn, which dispatches no product).",
-               _table((_macs_and_biases, C.CONV, C.DENSE, C.ATTENTION),
+               "on CPU runs it as one oneDNN kernel, mkldnn_rnn, which dispatches no product); the attention products "
+               "of PyTorch's transformer layers 0 (ptflops runs the model in eval mode, where "
+               "scaled_dot_product_attention picks its fused CPU kernel).",
+               _table((_macs_and_biases, C.CONV, C.DENSE), (_aten_attention, C.ATTENTION),
                       (_aten_recurrent, C.RECURRENT, C.RECURRENT_CELL),
                       (nothing, C.EMBEDDING, C.NORM, C.RECTIFIER, C.ACTIVATION, C.SOFTMAX, C.DROPOUT, C.POOL,
                        C.UPSAMPLE, C.RESHAPE, C.MERGE))),
@@ -330,7 +387,8 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                "adaptive and global average pooling (window + 1) per output; softmax 3n - 1 per n values; "
                "activations, max pooling and additions 0; a recurrent layer or cell, per step, its products (an "
                "LSTM's proj_size ignored), 1 per gate value, its biases and 4 per hidden unit for the element-wise "
-               "updates of an LSTM or a GRU.",
+               "updates of an LSTM or a GRU; LayerNorm 4 per value (2 without affine); PyTorch's MultiheadAttention 0 "
+               "(no hook), a transformer layer its feed-forward products and LayerNorms.",
                _table((_thop_conv, C.CONV), (_macs, C.DENSE), (_thop_attention, C.ATTENTION), (_thop_norm, C.NORM),
                       (_thop_recurrent, C.RECURRENT, C.RECURRENT_CELL),
                       (_thop_pool, C.POOL), (_thop_softmax, C.SOFTMAX, C.ACTIVATION),  # Keras `Activation: softmax`
@@ -339,6 +397,15 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                "exactly 2 per multiply-accumulate, except an LSTM over a sequence without proj_size, 0 (on CPU one "
                "oneDNN kernel, mkldnn_rnn, which FlopCounterMode has no formula for).",
                _table((_twice_macs, C.CONV, C.DENSE, C.ATTENTION),
+                      (_flop_counter_recurrent, C.RECURRENT, C.RECURRENT_CELL),
+                      (nothing, C.EMBEDDING, C.NORM, C.RECTIFIER, C.ACTIVATION, C.SOFTMAX, C.DROPOUT, C.POOL,
+                       C.UPSAMPLE, C.RESHAPE, C.MERGE))),
+    Convention("flop-counter-sdpa", "PyTorch FlopCounterMode, fused SDPA kernel", "FLOPs",
+               "as flop-counter, for a model whose attention runs in scaled_dot_product_attention's fused kernel "
+               "(Hugging Face's default attn_implementation='sdpa', or PyTorch's transformer layers in eval mode, on "
+               "a CPU): the attention products QK^T and AV count 0 (FlopCounterMode has no formula for that "
+               "kernel), the projections 2 per multiply-accumulate.",
+               _table((_twice_macs, C.CONV, C.DENSE), (_fused_sdpa_attention, C.ATTENTION),
                       (_flop_counter_recurrent, C.RECURRENT, C.RECURRENT_CELL),
                       (nothing, C.EMBEDDING, C.NORM, C.RECTIFIER, C.ACTIVATION, C.SOFTMAX, C.DROPOUT, C.POOL,
                        C.UPSAMPLE, C.RESHAPE, C.MERGE))),

@@ -144,7 +144,8 @@ def test_context_is_refused_where_it_does_not_apply(spec, words):
     assert result.stderr.strip().startswith(str(SPECS / spec)) and "Fix: " in result.stderr
 
 
-@pytest.mark.parametrize("extra", [["--set", "n_head=4,12"], ["--by-type"], ["--conventions"]])
+@pytest.mark.parametrize("extra", [["--set", "n_head=4,12"], ["--by-type"], ["--conventions"], ["--format", "csv"],
+                                   ["--format", "markdown"]])
 def test_context_with_other_views_is_a_usage_error(extra):
     result = CliRunner().invoke(cli, ["summary", GPT2, "--context", "16", *extra])
     assert result.exit_code == 2 and "--context" in result.output
@@ -170,11 +171,22 @@ def one_products() -> int:
     return products["macs"]
 
 
-def test_grouped_query_attention_caches_its_key_value_heads(spec_file):
-    """2 x kv_heads x head_dim values per token and layer: 4 query heads share 2 key/value heads of 8."""
-    report = run_text("input: [6, 32]\nlayers:\n  - GroupedQueryAttention: {head_dim: 8, num_query_heads: 4, "
-                      "num_key_value_heads: 2}\n")
-    assert generation(report, 10)["kv_cache_values_per_token"] == 2 * 2 * 8
+GQA = DATA["gqa"]
+
+
+@pytest.mark.parametrize("point", GQA["points"], ids=lambda p: f"context-{p['context']}")
+def test_grouped_query_attention_generation_equals_hugging_face_llama(point):
+    """A tiny Llama (LlamaForCausalLM, 4 query heads sharing 2 key/value heads): the cache keeps 2 x layers x
+    kv_heads x head_dim values per token (128 here, not the 256 of full multi-head attention), and one
+    token's MACs at context n equal FlopCounterMode's / 2 (less the rotary embedding's product, 0 here)."""
+    report = analyze(str(FIXTURES.parent / "cases" / "llama_tiny.yaml"))
+    assert report.total_params == GQA["params"]
+    found = generation(report, point["context"], "float32")
+    assert found["macs_per_token"] == point["macs_per_token"] == point["flop_counter_macs"]
+    assert found["kv_cache_values"] == point["kv_cache_numel"]
+    assert found["kv_cache_bytes"] == point["kv_cache_bytes"]["float32"]
+    batch, kv_heads, _, head_dim = point["kv_cache_shape"]
+    assert found["kv_cache_values_per_token"] == 2 * GQA["config"]["num_hidden_layers"] * kv_heads * head_dim
 
 
 # ---- explain: each attention product and each RNN gate with its formula --------------------------------
@@ -208,3 +220,14 @@ def test_explain_shows_the_products_of_pytorch_attention_and_each_rnn_gate():
     for gate in ("i = sigmoid(", "f = sigmoid(", "g = tanh(", "o = sigmoid(", "z = sigmoid(", "r = sigmoid(",
                  "n = tanh("):
         assert gate in out, gate
+
+
+def test_by_type_shows_the_attention_products_apart():
+    """--by-type: the products in a row of their own (HF's aten.bmm, as above), the attention layers' row
+    the rest of their MACs; the rows still sum to the total."""
+    data = summary_json(GPT2, "--by-type")
+    rows = {row["type"]: row for row in data["rows"]}
+    products = rows["Attention QK^T, AV"]
+    assert 2 * products["macs"] == DATA["sdpa_kernels"]["eager"]["by_op"]["aten.bmm"]
+    assert products["params"] == 0 and products["layers"] == 12
+    assert sum(row["macs"] for row in data["rows"]) == data["totals"][0]["macs"] == 16_114_089_984

@@ -20,7 +20,7 @@ from paramcalc.layers.args import (
 )
 from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
-from paramcalc.layers.ops import ACTIVATION, PLAIN_RELU, SOFTMAX, elements
+from paramcalc.layers.ops import ACTIVATION, GELU, PLAIN_RELU, SOFTMAX, elements
 from paramcalc.layers.registry import register
 from paramcalc.layers.shapes import DATA_FORMAT
 from paramcalc.layers.traits import Cost, Saves
@@ -37,6 +37,8 @@ class Elementwise(LayerKind):
         ops = {kind: elements(shape)} if kind else {}
         if plain_relu(cls.name, a):
             ops[PLAIN_RELU] = elements(shape)
+        if cls.name == "GELU":  # PyTorch's nn.GELU (ptflops counts it twice)
+            ops[GELU] = elements(shape)
         return LayerResult(shape, ops=ops)
 
 

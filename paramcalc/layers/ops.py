@@ -70,3 +70,10 @@ KV_CACHE_VALUES = "kv_cache_values"
 ATTENTION_PARAMS = "attention_params"
 MLP_PARAMS = "mlp_params"
 NORM_PARAMS = "norm_params"
+# PyTorch's attention modules, for the counters' recipes: every MAC of the attention blocks (projections and
+# products), their bias additions, and their output values (the query positions x the output width: ptflops'
+# nn.MultiheadAttention hook counts one per value for scaling the queries, and one for the output bias).
+ATTENTION_MACS = "attention_macs"
+ATTENTION_BIAS_ADDS = "attention_bias_adds"
+ATTENTION_OUTPUTS = "attention_outputs"
+GELU = "gelu"  # values through GELU (ptflops counts nn.GELU twice: its module hook and the patched F.gelu)

@@ -28,6 +28,9 @@ from paramcalc.layers.args import (
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, format_shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import (
+    ATTENTION_BIAS_ADDS,
+    ATTENTION_MACS,
+    ATTENTION_OUTPUTS,
     ATTENTION_PARAMS,
     ATTENTION_SCORE_MACS,
     ATTENTION_VALUE_MACS,
@@ -121,8 +124,12 @@ def attention(p: Parts, at: Attention, sdpa: bool, extra_params: Q | None = None
     scores, values = at.tq * keys * at.width, at.tq * keys * at.width
     p.mac(f"{at.who} score", scores, "(QK^T: every query position with every key position)")
     p.mac(f"{at.who} value", values, "(attention weights x V)")
+    p.op(ATTENTION_MACS, Q.total([*macs, at.tq * at.width * at.d_out, scores, values]).value)
+    p.op(ATTENTION_OUTPUTS, at.tq.value * at.d_out.value)
     if at.bias:
-        p.op(BIAS_ADDS, (at.tq.value + 2 * at.tk.value) * at.width.value + at.tq.value * at.d_out.value)
+        biases = (at.tq.value + 2 * at.tk.value) * at.width.value + at.tq.value * at.d_out.value
+        p.op(BIAS_ADDS, biases)
+        p.op(ATTENTION_BIAS_ADDS, biases)
     p.op(SOFTMAX, at.heads * at.tq.value * keys.value)
     p.op(ATTENTION_SCORE_MACS, scores.value)
     p.op(ATTENTION_VALUE_MACS, values.value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from paramcalc.compare import ConvPair, SpecComparison, TypeShare, by_type
+from paramcalc.compare import ATTENTION_PRODUCTS, ConvPair, SpecComparison, TypeShare, by_type
 from paramcalc.render.tabular import Column, Tabular, signed
 from paramcalc.report import BYTES_PER_VALUE, Report
 
@@ -119,7 +119,10 @@ def by_type_table(report: Report) -> Tabular:
                    *TYPE_COLUMNS[4:]]
     return Tabular(f'Model "{report.name}": MACs and params by layer type', columns, rows, footer,
                    notes=["Weights % counts kernel weights only (no biases, no normalisation), as the MobileNet "
-                          "paper's Table 2 does. A 1x1 convolution on a 1x1 map counts as FC."])
+                          "paper's Table 2 does. A 1x1 convolution on a 1x1 map counts as FC."
+                          + (f" {ATTENTION_PRODUCTS}: the attention layers' products, quadratic in the length, apart "
+                             "from the rest of those layers (their own row)." if any(
+                                 t.category == ATTENTION_PRODUCTS for t in shares) else "")])
 
 
 def two_specs_table(a: Report, b: Report) -> Tabular:
