@@ -142,49 +142,65 @@ DTYPE_NAMES = ["float32", "float16", "bfloat16", "float8", "int8", "int4"]
 OPTIMIZER_NAMES = ["sgd", "momentum", "adam", "adamw"]
 
 
-def cost_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--dtype, --weights-dtype, --activations-dtype, --optimizer, --mixed-precision, --device, --peak,
-    --bandwidth: the command receives them as `costs` (paramcalc.memory.Costs, None when none is given)."""
-    @functools.wraps(command)
-    def wrapper(*args: Any, dtype: str | None, weights_dtype: str | None, activations_dtype: str | None,
-                optimizer: str | None, mixed_precision: bool, device: str | None, peak: str | None,
-                bandwidth: str | None, **kwargs: Any) -> Any:
-        given = (dtype, weights_dtype, activations_dtype, optimizer, mixed_precision or None, device, peak, bandwidth)
-        costs = None
-        if any(option is not None for option in given):
-            costs = make_costs(dtype, weights_dtype, activations_dtype, optimizer, mixed_precision, device, peak,
-                               bandwidth)
-        return command(*args, costs=costs, **kwargs)
+def cost_options(training: bool = True) -> Decorator:
+    """--dtype, --weights-dtype, --activations-dtype, (with `training`) --optimizer and --mixed-precision,
+    --device, --peak, --bandwidth: the command receives them as `costs` (paramcalc.memory.Costs, None
+    when none is given)."""
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(command)
+        def wrapper(*args: Any, dtype: str | None, weights_dtype: str | None, activations_dtype: str | None,
+                    device: str | None, peak: str | None, bandwidth: str | None, optimizer: str | None = None,
+                    mixed_precision: bool = False, memory_budget: str | None = None, **kwargs: Any) -> Any:
+            given = (dtype, weights_dtype, activations_dtype, optimizer, mixed_precision or None, device, peak,
+                     bandwidth, memory_budget)
+            costs = None
+            if any(option is not None for option in given):
+                costs = make_costs(dtype, weights_dtype, activations_dtype, optimizer, mixed_precision, device, peak,
+                                   bandwidth, memory_budget)
+            return command(*args, costs=costs, **kwargs)
 
-    options = [
-        click.option("--dtype", type=click.Choice(DTYPE_NAMES), default=None,
-                     help="The dtype of weights and activations for every byte figure (default float32)."),
-        click.option("--weights-dtype", type=click.Choice(DTYPE_NAMES), default=None,
-                     help="The weights' dtype, if not --dtype (e.g. int4 weights, float16 activations)."),
-        click.option("--activations-dtype", type=click.Choice(DTYPE_NAMES), default=None,
-                     help="The activations' dtype, if not --dtype."),
-        click.option("--optimizer", type=click.Choice(OPTIMIZER_NAMES), default=None,
-                     help="The optimizer whose state training memory counts (default adam): sgd none, momentum one "
-                     "value per trainable parameter, adam and adamw two."),
-        click.option("--mixed-precision", is_flag=True,
-                     help="Training keeps float32 master weights and optimizer state beside the --dtype weights."),
-        click.option("--device", metavar="NAME", default=None,
-                     help="Estimate each layer's time on a device (`paramcalc devices` lists them): the roofline "
-                     "max(FLOPs / peak, bytes / bandwidth), and whether compute or memory bounds it."),
-        click.option("--peak", metavar="RATE", default=None,
-                     help="A device's peak operations per second, e.g. 312T (with --bandwidth: a device of your own; "
-                     "with --device: replaces its peak)."),
-        click.option("--bandwidth", metavar="RATE", default=None,
-                     help="A device's memory bandwidth in bytes per second, e.g. 2.0T."),
-    ]
-    for option in reversed(options):
-        wrapper = option(wrapper)
-    return wrapper
+        options = [
+            click.option("--dtype", type=click.Choice(DTYPE_NAMES), default=None,
+                         help="The dtype of weights and activations for every byte figure (default float32)."),
+            click.option("--weights-dtype", type=click.Choice(DTYPE_NAMES), default=None,
+                         help="The weights' dtype, if not --dtype (e.g. int4 weights, float16 activations)."),
+            click.option("--activations-dtype", type=click.Choice(DTYPE_NAMES), default=None,
+                         help="The activations' dtype, if not --dtype."),
+        ]
+        if training:
+            options += [
+                click.option("--optimizer", type=click.Choice(OPTIMIZER_NAMES), default=None,
+                             help="The optimizer whose state training memory counts (default adam): sgd none, "
+                             "momentum one value per trainable parameter, adam and adamw two."),
+                click.option("--mixed-precision", is_flag=True,
+                             help="Training keeps float32 master weights and optimizer state beside the --dtype "
+                             "weights."),
+                click.option("--memory-budget", metavar="SIZE", default=None,
+                             help="Say whether the model fits this much memory (4G, 512M; base 1024): training's "
+                             "total with --optimizer, else inference's parameters + peak activations. A sweep "
+                             "gains a Fits column."),
+            ]
+        options += [
+            click.option("--device", metavar="NAME", default=None,
+                         help="Estimate each layer's time on a device (`paramcalc devices` lists them): the roofline "
+                         "max(FLOPs / peak, bytes / bandwidth), and whether compute or memory bounds it."),
+            click.option("--peak", metavar="RATE", default=None,
+                         help="A device's peak operations per second, e.g. 312T (with --bandwidth: a device of your "
+                         "own; with --device: replaces its peak)."),
+            click.option("--bandwidth", metavar="RATE", default=None,
+                         help="A device's memory bandwidth in bytes per second, e.g. 2.0T."),
+        ]
+        for option in reversed(options):
+            wrapper = option(wrapper)
+        return wrapper
+
+    return decorate
 
 
 def make_costs(dtype: str | None, weights_dtype: str | None, activations_dtype: str | None, optimizer: str | None,
-               mixed_precision: bool, device: str | None, peak: str | None, bandwidth: str | None) -> Any:
-    from paramcalc.memory import Costs, Precision
+               mixed_precision: bool, device: str | None, peak: str | None, bandwidth: str | None,
+               memory_budget: str | None = None) -> Any:
+    from paramcalc.memory import Costs, Precision, parse_bytes
 
     precision = Precision(weights_dtype or dtype or "float32", activations_dtype or dtype or "float32")
     if mixed_precision and precision.weights not in ("float16", "bfloat16"):
@@ -195,7 +211,9 @@ def make_costs(dtype: str | None, weights_dtype: str | None, activations_dtype: 
         from paramcalc.roofline import device_for
 
         found = device_for(device, peak, bandwidth)
-    return Costs(precision, optimizer or "adam", mixed_precision, found)
+    budget = parse_bytes(memory_budget) if memory_budget is not None else None
+    return Costs(precision, optimizer or "adam", mixed_precision, found, budget,
+                 training=optimizer is not None or mixed_precision)
 
 
 class Terminal(NamedTuple):
@@ -386,7 +404,7 @@ framework floors the output size).
               show_default=True, help="Warnings under the table: short folds the ones of the same cause into one "
               "line naming the layers; full lists each with its arithmetic; off leaves them out (and CSV and "
               "Markdown no longer say on stderr that they were left out). JSON always has them all.")
-@cost_options
+@cost_options()
 @sweep_spec_options
 def summary(spec: str, fmt: ReportFormat, terminal: Terminal, by_type: bool, depth: int | None,
             all_conventions: bool, convention: str, batch: int | None, units: str, context: int | None,
@@ -405,7 +423,7 @@ def summary(spec: str, fmt: ReportFormat, terminal: Terminal, by_type: bool, dep
     if count(sweep) > 1:
         if context is not None:
             raise click.UsageError("--context gives one model's generation figures: give each --set one value")
-        view = sweep_view(spec, sweep, reader, batch)
+        view = sweep_view(spec, sweep, reader, batch, costs)
     else:
         report = reader.report(spec, {name: values[0] for name, values in sweep.items()})
         view = summary_view(report, by_type, depth, all_conventions, convention, batch, shown_warnings, costs)
@@ -473,7 +491,7 @@ def summary_view(report: Report, by_type: bool, depth: int | None, all_conventio
 
 
 def sweep_view(spec: str, values: dict[str, list[str]], reader: SpecReader | None = None,
-               batch: int | None = None) -> Tabular:
+               batch: int | None = None, costs: Any = None) -> Tabular:
     """One row per combination of the --set values, with a progress bar on a terminal when long."""
     from paramcalc.render.sweep import sweep_table
 
@@ -482,7 +500,12 @@ def sweep_view(spec: str, values: dict[str, list[str]], reader: SpecReader | Non
         from paramcalc.inputs import with_batch
 
         rows = [row.replace(report=with_batch(row.report, batch)) for row in rows]
-    return sweep_table(rows, list(values))
+    table = sweep_table(rows, list(values))
+    if costs is not None:  # --dtype, --device, --memory-budget...: memory and time columns (render/costs.py)
+        from paramcalc.render.costs import add_sweep_costs
+
+        add_sweep_costs(table, rows, costs)
+    return table
 
 
 def sweep_rows(spec: str, values: dict[str, list[str]], adjust: Callable[[Spec], Spec] | None = None
@@ -703,17 +726,21 @@ ratio is 1/M + 1/K^2 (the seed's closed form). Weights exclude biases.
 @output_options(ReportFormat, help="table for people; csv, json, markdown for notebooks and papers.")
 @convention_option
 @units_option
+@cost_options(training=False)
 @spec_options
 def compare(specs: tuple[str, ...], ins: str | None, outs: str | None, kernels: str | None, sizes: str | None,
             stride: int, multiplier: int, sort: str | None, desc: bool, fmt: ReportFormat, terminal: Terminal,
-            convention: str, units: str, reader: SpecReader) -> None:
+            convention: str, units: str, reader: SpecReader, costs: Any = None) -> None:
     grid = (ins, outs, kernels, sizes)
+    if costs is not None and costs.device is None:
+        raise click.UsageError("compare uses --dtype for its time estimates: give a --device (or --peak and "
+                               "--bandwidth) with it")
     if any(grid):
         if specs:
             raise click.UsageError("give either SPEC files or the grid options (--in, --out, --kernel, --size)")
-        table = compare_grid(grid, stride, multiplier, sort, desc)
+        table = compare_grid(grid, stride, multiplier, sort, desc, costs)
     elif len(specs) == 1:
-        table = compare_convolutions(reader.report(specs[0]))
+        table = compare_convolutions(reader.report(specs[0]), costs)
     elif len(specs) == 2:
         table = compare_two_specs(specs, reader, convention)
     else:
@@ -726,7 +753,7 @@ GRID_LIMIT = 1_000_000  # combinations
 
 
 def compare_grid(options: tuple[str | None, ...], stride: int, multiplier: int, sort: str | None,
-                 descending: bool) -> Tabular:
+                 descending: bool, costs: Any = None) -> Tabular:
     """Grid mode: standard vs separable for every combination of --in, --out, --kernel and --size."""
     from paramcalc.compare import grid, parse_values
     from paramcalc.render.compare import pairs_table
@@ -744,15 +771,29 @@ def compare_grid(options: tuple[str | None, ...], stride: int, multiplier: int, 
     pairs: list[ConvPair] = grid(ins, outs, kernels, sizes, stride=stride, multiplier=multiplier)
     title = (f"Standard vs depthwise-separable, {combinations:,} combination{'s' if combinations > 1 else ''} "
              f"(stride {stride})")
-    return pairs_table(title, pairs, sort, descending)
+    times = None
+    if costs is not None:  # --device: each combination's time both ways, reading a size x size x N input
+        import itertools
+
+        from paramcalc.roofline import pair_seconds
+
+        inputs = [n * size * size for n, _, _, size in itertools.product(ins, outs, kernels, sizes)]
+        times = [pair_seconds(p, read, costs.device, costs.precision) for p, read in zip(pairs, inputs)]
+    return pairs_table(title, pairs, sort, descending, times)
 
 
-def compare_convolutions(report: Report) -> Tabular:
-    """One spec: each of its convolutions both ways, and the whole network in both forms."""
+def compare_convolutions(report: Report, costs: Any = None) -> Tabular:
+    """One spec: each of its convolutions both ways, and the whole network in both forms (and, with a
+    device, in time)."""
     from paramcalc.compare import compare_spec
     from paramcalc.render.compare import spec_table
 
-    return spec_table(compare_spec(report))
+    comparison = compare_spec(report)
+    if costs is None:
+        return spec_table(comparison)
+    from paramcalc.roofline import compare_times
+
+    return spec_table(comparison, compare_times(comparison, costs.device, costs.precision), costs.device.name)
 
 
 def compare_two_specs(paths: tuple[str, ...], reader: SpecReader, convention: str) -> Tabular:

@@ -284,6 +284,54 @@ class Costs(NamedTuple):
     optimizer: str = "adam"
     mixed_precision: bool = False
     device: Any = None  # a roofline.Device, or None for no time estimate
+    budget: int | None = None  # --memory-budget, in bytes
+    training: bool = False  # the budget is for training (an --optimizer was given), else for inference
+
+
+BYTE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
+
+
+def parse_bytes(text: str) -> int:
+    """--memory-budget: 4G, 512M, 1.5GB, 8GiB, 1000000: base-1024 units, as paramcalc prints bytes."""
+    import re
+
+    from paramcalc.errors import Location, SpecError
+
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGTP]?)(?:i?B)?\s*", text, re.IGNORECASE)
+    if not match or float(match.group(1)) <= 0:
+        raise SpecError(f"--memory-budget {text!r} is not a size", Location("--memory-budget"),
+                        "write a number of bytes with an optional K, M, G or T (base 1024), e.g. --memory-budget 4G.")
+    return int(float(match.group(1)) * BYTE_UNITS[match.group(2).upper()])
+
+
+def needed_bytes(report: Report, costs: Costs) -> Number:
+    """What the memory budget is held against: for training (an --optimizer given) the training total;
+    else inference, the parameters plus the peak of live activations."""
+    p = costs.precision
+    if costs.training:
+        return training_memory(report, p, costs.optimizer, costs.mixed_precision).total_bytes
+    return nbytes(report.total_params, p.weight_bits) + inference_peak(report, p.activation_bits).bytes
+
+
+def sweep_figures(report: Report, costs: Costs | None) -> dict[str, Any]:
+    """A sweep combination's memory and time figures, for sorting and filtering sweeps: the inference
+    `peak_activation_bytes`, the `training_bytes`, with a device `roofline_seconds`, and with a budget
+    `needed_bytes` and `fits`."""
+    costs = costs or Costs()
+    p = costs.precision
+    found: dict[str, Any] = {
+        "peak_activation_bytes": inference_peak(report, p.activation_bits).bytes,
+        "training_bytes": training_memory(report, p, costs.optimizer, costs.mixed_precision).total_bytes,
+    }
+    if costs.device is not None:
+        from paramcalc.roofline import roofline, total_seconds
+
+        found["roofline_seconds"] = total_seconds(roofline(report, costs.device, p))
+    if costs.budget is not None:
+        need = needed_bytes(report, costs)
+        found["needed_bytes"] = need
+        found["fits"] = bool(need <= costs.budget) if isinstance(need, int) else None
+    return found
 
 
 def attach_costs(data: dict[str, Any], report: Report, costs: Costs | None) -> None:

@@ -197,3 +197,59 @@ def device_dict(device: Device, precision: Precision) -> dict[str, Any]:
     peak, listed = device.rate(precision.compute)
     return {"key": device.key, "name": device.name, "compute_dtype": precision.compute, "peak_dtype": listed,
             "peak": peak, "bandwidth": device.bandwidth, "source": device.source}
+
+
+# ---- standard vs depthwise-separable, in time (`paramcalc compare --device`) ----------------------------
+
+def kernel_seconds(macs: int, weights: int, read: int, written: int, device: Device, precision: Precision) -> float:
+    """One convolution run as its own kernel: 2 x MACs FLOPs; its weights, input and output moved once."""
+    peak, _ = device.rate(precision.compute)
+    moved = nbytes(weights, precision.weight_bits) + nbytes(read + written, precision.activation_bits)
+    return float(estimate(2 * macs, moved, peak, device.bandwidth).seconds)
+
+
+def pair_seconds(pair: Any, input_values: int, device: Device, precision: Precision) -> tuple[float, float]:
+    """(standard, separable) time of a `compare.ConvPair` reading `input_values` values: the separable
+    form runs as two kernels, depthwise then pointwise, its N x m channel map written and read between."""
+    positions, mid = pair.positions, pair.n * pair.multiplier
+    standard = kernel_seconds(pair.standard_macs, pair.standard_weights, input_values, positions * pair.m,
+                              device, precision)
+    depthwise = kernel_seconds(positions * pair.area * mid, pair.area * mid, input_values, positions * mid,
+                               device, precision)
+    if pair.written == "depthwise only":
+        return standard, depthwise
+    pointwise = kernel_seconds(positions * mid * pair.m, mid * pair.m, positions * mid, positions * pair.m,
+                               device, precision)
+    return standard, depthwise + pointwise
+
+
+class CompareTimes(NamedTuple):
+    pairs: list[tuple[float, float]]  # (standard, separable) seconds per pair
+    as_written: float
+    all_standard: float
+    all_separable: float
+    depthwise_macs_share: float  # of the network's MACs, as written
+    depthwise_time_share: float  # of its estimated time, as written
+
+
+def compare_times(comparison: Any, device: Device, precision: Precision) -> CompareTimes:
+    """Times for `paramcalc compare SPEC --device`: each pair both ways, and the whole network as written,
+    with every pair standard, and with every pair separable (the other layers as written)."""
+    from paramcalc.layers.base import Variant
+
+    report = comparison.report
+    times = roofline(report, device, precision)
+    seconds = {row.name: float(t.seconds) for row, t in zip(report.rows, times)}
+    rows = {row.name: row for row in report.rows}
+    pairs, actual = [], 0.0
+    for pair in comparison.pairs:
+        names = pair.layer.split(" + ")
+        first = rows[names[0]]
+        pairs.append(pair_seconds(pair, elements(first.input_shape[1:]), device, precision))
+        actual += sum(seconds[name] for name in names)
+    written = sum(seconds.values())
+    depthwise = [row for row in report.rows if row.structure is not None and row.structure.variant is Variant.DEPTHWISE]
+    return CompareTimes(
+        pairs, written, written - actual + sum(s for s, _ in pairs), written - actual + sum(s for _, s in pairs),
+        sum(r.macs for r in depthwise) / report.total_macs if report.total_macs else 0.0,
+        sum(seconds[r.name] for r in depthwise) / written if written else 0.0)

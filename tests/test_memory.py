@@ -215,3 +215,50 @@ def test_every_kind_keeps_something_definite(name):
     row = run_text(kind.example_spec()).rows[-1]
     assert isinstance(row.kind.saves_of(row.args), Saves)
     assert isinstance(saved_activation_bytes(run_text(kind.example_spec())), int)
+
+
+# ---- memory budget and sweeps ------------------------------------------------------------------------
+
+def test_parse_bytes():
+    from paramcalc.memory import parse_bytes
+
+    assert [parse_bytes(t) for t in ("4G", "512M", "1.5GB", "8GiB", "1000")] == [
+        4 * 1024**3, 512 * 1024**2, 3 * 1024**3 // 2, 8 * 1024**3, 1000]
+
+
+def test_sweep_figures_and_budget_by_hand():
+    """The tiny chain: inference needs params 3,048 + peak 2,048 = 5,096 B; training (Adam) 14,752 B."""
+    from paramcalc.memory import Costs, sweep_figures
+
+    r = run_text(CHAIN)
+    assert sweep_figures(r, Costs(budget=5096)) == {"peak_activation_bytes": 2048, "training_bytes": 14752,
+                                                    "needed_bytes": 5096, "fits": True}
+    assert sweep_figures(r, Costs(budget=5095))["fits"] is False
+    assert sweep_figures(r, Costs(budget=14752, training=True))["fits"] is True
+
+
+def test_a_sweep_shows_where_the_model_stops_fitting(spec_file):
+    """At res 8 the chain needs 5,096 B for inference; at 16, four times the activations: conv 4 x 1,024
+    + relu 4 x 1,024 = 8,192 B of peak, and the Dense reads 256 values (2,570 params): far over 6 KB."""
+    from click.testing import CliRunner
+
+    from paramcalc.cli import cli
+
+    text = CHAIN.replace("input: [8, 8, 3]", "vars: {res: 8}\ninput: [res, res, 3]")
+    result = CliRunner().invoke(cli, ["summary", "--format", "json", "--set", "res=8,16", "--memory-budget", "6K",
+                                      spec_file(text)])
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(result.stdout)["rows"]
+    assert [(r["res"], r["peak_activation_bytes"], r["needed_bytes"], r["fits"]) for r in rows] == [
+        (8, 2048, 5096, True), (16, 8192, 8192 + 4 * (112 + 2570), False)]
+
+
+def test_the_summary_says_whether_it_fits(spec_file):
+    from click.testing import CliRunner
+
+    from paramcalc.cli import cli
+
+    result = CliRunner().invoke(cli, ["summary", "--memory-budget", "5K", spec_file(CHAIN)])
+    assert "Fits 5.00 KB: yes" in result.stdout and "needs 4.98 KB" in result.stdout
+    bad = CliRunner().invoke(cli, ["summary", "--memory-budget", "lots", spec_file(CHAIN)])
+    assert bad.exit_code == 2 and "--memory-budget 'lots' is not a size" in bad.stderr

@@ -149,3 +149,45 @@ def test_free_dimensions_give_a_formula(spec_file):
     time = data["layers"][0]["roofline"]
     assert time["flops"] == "20*N + 10" and time["bytes"] == "44*N + 80"
     assert "N" in time["seconds"] and time["bound"] in ("memory", "memory or compute")
+
+
+# ---- compare --device ------------------------------------------------------------------------------
+
+def test_compare_grid_time_by_hand():
+    """N=4, M=8, K=3, size 10 (D = 10, 100 positions) on 1 Gop/s and 1 GB/s, float32.
+    Standard: 100 x 9 x 4 x 8 = 28,800 MACs = 57,600 FLOPs -> 57.6 us; bytes 288 weights x 4 + (400 in +
+    800 out) x 4 = 5,952 -> 5.95 us: 57.6 us. Depthwise: 3,600 MACs -> 7.2 us (bytes 36 x 4 + 800 x 4 =
+    3,344 -> 3.34 us); pointwise: 3,200 MACs -> 6.4 us (bytes 32 x 4 + 1,200 x 4 = 4,928 -> 4.93 us).
+    Separable 13.6 us; ratio 13.6 / 57.6 = 0.236111 (the MACs' ratio is 0.236111 too: compute-bound)."""
+    code, out, err = invoke("compare", "--in", "4", "--out", "8", "--kernel", "3", "--size", "10",
+                            "--peak", "1G", "--bandwidth", "1G", "--format", "json")
+    assert code == 0, err
+    (row,) = json.loads(out)["rows"]
+    assert row["standard_seconds"] == pytest.approx(57.6e-6)
+    assert row["separable_seconds"] == pytest.approx(13.6e-6)
+    assert row["time_ratio"] == pytest.approx(0.236111)
+
+
+def test_compare_spec_in_time_agrees_with_summary():
+    """MobileNet v1 at 224 on an A100 in bfloat16: the network as written takes the summary's roofline
+    total; its depthwise layers are 3.1% of the MACs but a larger share of the time (memory-bound);
+    and all-separable saves far less time than MACs."""
+    from tests.conftest import SPECS
+
+    spec = str(SPECS / "mobilenet_v1.yaml")
+    options = ("--device", "a100-80gb", "--dtype", "bfloat16")
+    code, out, err = invoke("compare", spec, *options, "--format", "json")
+    assert code == 0, err
+    table = json.loads(out)
+    written, standard, separable = table["totals"]
+    assert written["standard_seconds"] == pytest.approx(summary_json(spec, *options)["roofline_seconds"])
+    assert separable["time_ratio"] > 4 * separable["ratio"]
+    note = next(n for n in table["notes"] if "Depthwise layers" in n)
+    assert "3.1% of the MACs" in note
+    share = float(note.split("MACs, ")[1].split("%")[0])
+    assert share > 10
+
+
+def test_compare_dtype_needs_a_device():
+    code, _, err = invoke("compare", "--in", "4", "--out", "8", "--kernel", "3", "--size", "10", "--dtype", "int8")
+    assert code == 2 and "--device" in err

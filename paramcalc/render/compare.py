@@ -61,18 +61,36 @@ NOTE = ("Weights are kernel weights (no biases), as in the paper's formulas: sta
         "separable D^2 K^2 N + D^2 N M; ratio = 1/M + 1/K^2 (x depth multiplier).")
 
 
-def pairs_table(title: str, pairs: list[ConvPair], sort: str | None = None, descending: bool = False) -> Tabular:
+TIME_COLUMNS = [Column("standard_seconds", "Standard time", show=lambda v: seconds(v)),
+                Column("separable_seconds", "Separable time", show=lambda v: seconds(v)),
+                Column("time_ratio", "Time ratio", show=ratio)]
+
+
+def seconds(value: Any) -> str:
+    from paramcalc.render.costs import seconds_text
+
+    return "" if value is None else seconds_text(value)
+
+
+def pairs_table(title: str, pairs: list[ConvPair], sort: str | None = None, descending: bool = False,
+                times: list[tuple[float, float]] | None = None) -> Tabular:
+    """`times`: each pair's (standard, separable) roofline seconds on a device (compare --device)."""
     rows = [pair_row(p) for p in pairs]
+    for row, (standard, separable) in zip(rows, times or []):
+        row.update(standard_seconds=standard, separable_seconds=separable,
+                   time_ratio=round(separable / standard, 6) if standard else None)
     if sort:
         rows.sort(key=lambda r: r[sort] if not isinstance(r[sort], (int, list)) else
                   (r[sort],) if isinstance(r[sort], int) else tuple(r[sort]), reverse=descending)
-    return Tabular(title, PAIR_COLUMNS, rows, notes=[NOTE])
+    columns = [*PAIR_COLUMNS[:9], *TIME_COLUMNS, *PAIR_COLUMNS[9:]] if times is not None else PAIR_COLUMNS
+    return Tabular(title, columns, rows, notes=[NOTE])
 
 
-def spec_table(comparison: SpecComparison) -> Tabular:
+def spec_table(comparison: SpecComparison, timing: Any = None, device: str = "") -> Tabular:
+    """`timing`: roofline.CompareTimes on `device` (compare --device), else MACs and weights only."""
     report = comparison.report
     table = pairs_table(f'Model "{report.name}": each convolution, standard vs depthwise-separable',
-                        list(comparison.pairs))
+                        list(comparison.pairs), times=timing.pairs if timing is not None else None)
     table.footer = [
         {"layer": "whole network as written", "standard_macs": comparison.macs_as_written,
          "standard_params": comparison.conv_dense_params},
@@ -82,6 +100,14 @@ def spec_table(comparison: SpecComparison) -> Tabular:
          "separable_params": comparison.params_separable,
          "ratio": round(comparison.macs_separable / comparison.macs_standard, 6) if comparison.macs_standard else None},
     ]
+    if timing is not None:
+        for row, value in zip(table.footer, (timing.as_written, timing.all_standard, timing.all_separable)):
+            row["standard_seconds" if row is not table.footer[2] else "separable_seconds"] = value
+        table.footer[2]["time_ratio"] = round(timing.all_separable / timing.all_standard, 6)
+        table.notes.append(f"Time: roofline lower bounds on {device}, each convolution a kernel of its own reading "
+                           "its weights and input and writing its output (separable: two kernels). Depthwise layers "
+                           f"as written: {100 * timing.depthwise_macs_share:.1f}% of the MACs, "
+                           f"{100 * timing.depthwise_time_share:.1f}% of the time.")
     table.notes.append("Network totals: MACs of every layer; params of conv and dense layers with their biases "
                        "(normalisation excluded, as papers count them). Layers without a separable counterpart "
                        "(1x1, grouped, transposed, dense) cost the same in every form.")

@@ -84,6 +84,14 @@ def costs_part(report: Report, costs: Costs | None) -> list[Prose]:
           f" + optimizer state {readable_bytes(train.optimizer_bytes)} + activations kept for backward "
           f"{readable_bytes(train.saved_activation_bytes)}", "")],
     ]
+    if costs.budget is not None:
+        from paramcalc.memory import needed_bytes
+
+        need = needed_bytes(report, costs)
+        what = "training" if costs.training else "inference (parameters + peak activations)"
+        verdict = "" if not isinstance(need, int) else "yes" if need <= costs.budget else "no"
+        lines.append([(f"  Fits {readable_bytes(costs.budget)}: {verdict}", "bold"),
+                      (f"  ({what} needs {readable_bytes(need)})", "")])
     if costs.device is not None:
         lines.extend(roofline_lines(report, costs))
     return [Prose(lines)]
@@ -124,3 +132,23 @@ def devices_table() -> Any:
     return Tabular("Device presets (dense peaks, as published)", columns, rows,
                    notes=["A dtype left blank runs at the next wider one listed. Any other device: "
                           "--peak 312T --bandwidth 2.0T (op/s, bytes/s; K M G T P suffixes)."])
+
+
+def add_sweep_costs(table: Any, rows: Sequence[Any], costs: Costs) -> None:
+    """A sweep's memory and time columns (memory.sweep_figures), one cell per combination."""
+    from paramcalc.memory import sweep_figures
+    from paramcalc.render.tabular import Column
+
+    def size(value: Any) -> str:
+        return "" if value is None else readable_bytes(value)
+
+    for cells, row in zip(table.rows, rows):
+        cells.update(sweep_figures(row.report, costs))
+    table.columns.extend([Column("peak_activation_bytes", "Peak activations", show=size),
+                          Column("training_bytes", f"Training ({costs.optimizer})", show=size)])
+    if costs.device is not None:
+        table.columns.append(Column("roofline_seconds", "Time (roofline)", show=seconds_text))
+    if costs.budget is not None:
+        what = "training" if costs.training else "params + peak activations"
+        table.columns.append(Column("fits", f"Fits {readable_bytes(costs.budget)}"))
+        table.notes.append(f"Fits: {what} within --memory-budget {readable_bytes(costs.budget)}.")
