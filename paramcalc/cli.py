@@ -405,10 +405,16 @@ framework floors the output size).
               "line naming the layers; full lists each with its arithmetic; off leaves them out (and CSV and "
               "Markdown no longer say on stderr that they were left out). JSON always has them all.")
 @cost_options()
+@click.option("--plot", "plot", default=None, metavar="FILE",
+              help="With a sweep: also write MACs against params, a point per combination, to FILE (.svg; .png needs "
+              "matplotlib: pip install 'paramcalc[plot]'). --format html shows it under the table.")
+@click.option("--bars", is_flag=True, help="Add a column with a small bar of each layer's share of the MACs, so that "
+              "the expensive layers are seen at a glance (the table; --format html always has them).")
 @sweep_spec_options
 def summary(spec: str, fmt: ReportFormat, terminal: Terminal, by_type: bool, depth: int | None,
             all_conventions: bool, convention: str, batch: int | None, units: str, context: int | None,
-            kv_dtype: str, shown_warnings: str, reader: SpecReader, costs: Any = None) -> None:
+            kv_dtype: str, shown_warnings: str, plot: str | None, bars: bool, reader: SpecReader,
+            costs: Any = None) -> None:
     from paramcalc.sweep import count
 
     if batch is not None and all_conventions:
@@ -418,15 +424,21 @@ def summary(spec: str, fmt: ReportFormat, terminal: Terminal, by_type: bool, dep
     if context is not None and fmt in (ReportFormat.CSV, ReportFormat.MARKDOWN):
         raise click.UsageError(f"--context adds figures under the table and to the JSON report, which the {fmt.value} "
                                "layer rows do not show (use --format table or json)")
+    refuse_bars(bars, count(sweep) > 1 or by_type or all_conventions, fmt)
+    if plot is not None and count(sweep) < 2:
+        raise click.UsageError("--plot draws a sweep: give --set with several values, e.g. --set alpha=0.25,0.5,1")
     view: Rendering
     warned = 0  # warnings that CSV and Markdown leave out
     if count(sweep) > 1:
         if context is not None:
             raise click.UsageError("--context gives one model's generation figures: give each --set one value")
         view = sweep_view(spec, sweep, reader, batch, costs)
+        add_plots(view, "sweep", plot, fmt, list(sweep))
     else:
         report = reader.report(spec, {name: values[0] for name, values in sweep.items()})
         view = summary_view(report, by_type, depth, all_conventions, convention, batch, shown_warnings, costs)
+        if isinstance(view, SummaryView):
+            view.bars = bars
         if context is not None:  # issue 14: generating one token with a KV cache (paramcalc/generation.py)
             view = generation_view(view, report, context, kv_dtype)
         warned = len(report.warnings) if shown_warnings != "off" else 0
@@ -464,6 +476,16 @@ def refuse_mixed_views(sweep: bool, by_type: bool, all_conventions: bool, depth:
     if depth is not None and fmt is ReportFormat.JSON:
         raise click.UsageError("--depth folds the rows of a table; the JSON report lists every layer, each with "
                                "its `block_path` (use --format table, csv or markdown)")
+
+
+def refuse_bars(bars: bool, other_view: bool, fmt: ReportFormat) -> None:
+    """--bars is a column of the terminal's layer table: say so rather than ignore it."""
+    if bars and other_view:
+        raise click.UsageError("--bars adds a column to the layer rows, which a sweep, --by-type and --conventions "
+                               "do not show")
+    if bars and fmt not in (ReportFormat.TABLE, ReportFormat.HTML):
+        raise click.UsageError(f"--bars draws in the table; --format {fmt.value} has the MACs themselves (and "
+                               "--format html has bars of its own)")
 
 
 def summary_view(report: Report, by_type: bool, depth: int | None, all_conventions: bool, convention: str,
@@ -723,14 +745,18 @@ ratio is 1/M + 1/K^2 (the seed's closed form). Weights exclude biases.
 @click.option("--sort", type=click.Choice(["standard_macs", "separable_macs", "ratio", "saving", "N", "M", "K", "D"]),
               default=None, help="Sort the grid by a column (default: the order given).")
 @click.option("--desc", is_flag=True, help="Sort in descending order.")
-@output_options(ReportFormat, help="table for people; csv, json, markdown for notebooks and papers.")
+@output_options(ReportFormat, help="table for people; csv, json, markdown for notebooks and papers; html: one "
+                "page with the table and its plots.")
+@click.option("--plot", "plot", default=None, metavar="FILE",
+              help="Also write two plots to FILE (.svg; .png needs matplotlib: pip install 'paramcalc[plot]'): each "
+              "convolution standard and separable, MACs against weights; and the ratio against M, per kernel size.")
 @convention_option
 @units_option
 @cost_options(training=False)
 @spec_options
 def compare(specs: tuple[str, ...], ins: str | None, outs: str | None, kernels: str | None, sizes: str | None,
             stride: int, multiplier: int, sort: str | None, desc: bool, fmt: ReportFormat, terminal: Terminal,
-            convention: str, units: str, reader: SpecReader, costs: Any = None) -> None:
+            plot: str | None, convention: str, units: str, reader: SpecReader, costs: Any = None) -> None:
     grid = (ins, outs, kernels, sizes)
     if costs is not None and costs.device is None:
         raise click.UsageError("compare uses --dtype for its time estimates: give a --device (or --peak and "
@@ -742,11 +768,42 @@ def compare(specs: tuple[str, ...], ins: str | None, outs: str | None, kernels: 
     elif len(specs) == 1:
         table = compare_convolutions(reader.report(specs[0]), costs)
     elif len(specs) == 2:
+        if plot is not None:
+            raise click.UsageError("--plot draws the convolutions of one SPEC or of a grid, not two models side "
+                                   "by side")
         table = compare_two_specs(specs, reader, convention)
     else:
         raise click.UsageError("give one SPEC, two SPECs to put side by side, or the grid options")
+    if len(specs) < 2:
+        add_plots(table, "compare", plot, fmt)
     table.short_units = units == "short"
     show(render_report(table, fmt), terminal)
+
+
+def add_plots(table: Tabular, kind: str, path: str | None, fmt: ReportFormat, names: list[str] | None = None) -> None:
+    """The plots of a sweep or a comparison (render/plot.py), from its table's rows: written to
+    `path` (--plot), and shown under the table of an HTML page."""
+    if path is None and fmt is not ReportFormat.HTML:
+        return
+    from paramcalc.render import plot as plots
+
+    if kind == "sweep":
+        charts = [plots.sweep_chart(table.title, names or [], table.rows)]
+    else:
+        charts = [plots.forms_chart("Each convolution, standard and depthwise-separable", table.rows),
+                  plots.ratio_chart("Separable / standard MACs over the grid", table.rows)]
+    if fmt is ReportFormat.HTML:
+        table.pictures.append(plots.render_svg(charts, standalone=False))
+    if path is not None:
+        try:
+            text = plots.write_plot(charts, path)
+        except plots.PlotError as error:
+            raise Paragraph(str(error)) from None
+        except OSError as error:
+            raise Paragraph(f"error: cannot write {path}: {error.strerror or error}. Fix: choose a path in a folder "
+                            "that exists and that you can write to.") from None
+        if text is not None:
+            write_output(text, path)
 
 
 GRID_LIMIT = 1_000_000  # combinations

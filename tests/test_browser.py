@@ -191,8 +191,22 @@ def test_sweep_and_check_pages_in_chromium(browser, tmp_path):
         path = tmp_path / f"{name}.html"
         path.write_text(text, encoding="utf-8")
         dom, console = open_page(browser, path)
-        assert console == [] and "<table>" in dom or "<table " in dom
-        screenshot(browser, path, name, "1280,1400")
+        assert console == [] and "<table" in dom
+        screenshot(browser, path, name, "1280,1500")
+    # the sweep's plot: a point per combination
+    assert pages["mobilenet_v1_sweep"].count('class="point"') == 16
+
+
+def test_sweep_and_grid_plots_in_chromium(browser, tmp_path):
+    for name, args in (("mobilenet_v1_sweep_plot", ["summary", "--set", "alpha=0.25,0.5,0.75,1", "--set",
+                                                    "res=128,160,192,224", str(SPECS / "mobilenet_v1.yaml")]),
+                       ("compare_grid_plot", ["compare", "--in", "32,64,128", "--out", "32,64,128,256,512",
+                                              "--kernel", "3,5,7", "--size", "56"])):
+        path = tmp_path / f"{name}.svg"
+        output_of(*args, "--plot", str(path))
+        dom, console = open_page(browser, path)
+        assert console == [] and 'class="point"' in dom
+        screenshot(browser, path, name, "780,1010")
 
 
 def test_the_console_check_can_fail(browser, tmp_path):

@@ -182,3 +182,35 @@ def test_the_readmes_mermaid_sample_is_what_draw_prints():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     result = CliRunner().invoke(cli, ["draw", TINY_RESNET, "--depth", "0", "--format", "mermaid"])
     assert f"```mermaid\n{result.output}```" in readme
+
+
+def test_pictures_start_up_without_rich_sympy_or_matplotlib(tmp_path):
+    from tests.test_startup import modules_after
+
+    heavy = {"rich.console", "rich.table", "sympy", "matplotlib"}
+    assert not modules_after("draw", "specs/resnet18.yaml") & heavy
+    assert not modules_after("draw", "--format", "mermaid", "specs/lenet5.yaml") & heavy
+    assert not modules_after("summary", "--format", "html", "specs/lenet5.yaml") & heavy
+    plotted = modules_after("summary", "--format", "json", "--set", "alpha=1,0.5", "--plot", str(tmp_path / "s.svg"),
+                            "specs/mobilenet_v1.yaml")
+    assert "paramcalc.render.plot" in plotted and not plotted & heavy
+
+
+@pytest.mark.parametrize("spec", ["lenet5.yaml", "resnet18.yaml", "googlenet.yaml", "unet.yaml", "shufflenet_v2.yaml",
+                                  "bert_base.yaml", "lstm_seq2seq.yaml"])
+def test_dot_text_is_valid_graphviz(spec):
+    """Graphviz itself reads the DOT text (when `dot` is installed: apt-get install graphviz)."""
+    import shutil
+    import subprocess
+
+    dot = shutil.which("dot")
+    if dot is None:
+        pytest.skip("Graphviz's dot is not installed")
+    report = run_file(spec)
+    from paramcalc.render.diagram import render_dot
+
+    done = subprocess.run([dot, "-Tsvg"], input=render_dot(build_diagram(report, 1)), capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0 and not done.stderr.strip(), done.stderr
+    assert done.stdout.count('class="node"') == len(expected_nodes(report, 1))
+    assert done.stdout.count('class="edge"') == len(build_diagram(report, 1).edges)

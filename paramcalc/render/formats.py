@@ -84,23 +84,24 @@ class SummaryView:
     """A model's summary: the Keras-style table, the full JSON report, or its layer rows (csv,
     markdown). Each format imports its renderer only when asked for (JSON never loads rich)."""
 
-    __slots__ = ("report", "depth", "counted_by", "short_units", "warnings", "costs")
+    __slots__ = ("report", "depth", "counted_by", "short_units", "warnings", "costs", "bars")
 
     def __init__(self, report: Report, depth: int | None = None, counted_by: str = "", short_units: bool = False,
-                 warnings: str = "short", costs: Costs | None = None) -> None:
+                 warnings: str = "short", costs: Costs | None = None, bars: bool = False) -> None:
         self.report = report
         self.depth = depth  # fold layers nested deeper than this into their block's row
         self.counted_by = counted_by  # the tool whose count a non-paper convention reproduces
         self.short_units = short_units  # --units short: counts as 4.09 G in the table and Markdown
         self.warnings = warnings  # --warnings: short, full or off (under the table)
         self.costs = costs  # --dtype, --optimizer, --device...: memory and time (None: not asked for)
+        self.bars = bars  # --bars: a column with each layer's share of the MACs as a bar
 
     def rich(self) -> Any:
         from paramcalc.render.table import render_table
         from paramcalc.render.warnings import WarningsShown
 
         return render_table(self.report, self.depth, self.counted_by, self.short_units, WarningsShown(self.warnings),
-                            self.costs)
+                            self.costs, self.bars)
 
     def json(self) -> str:
         from paramcalc.render.json_report import render_json

@@ -38,13 +38,13 @@ th, td { padding: 3px 10px; border-bottom: 1px solid #eef0f4; text-align: left; 
 th { background: #f4f6fa; position: sticky; top: 0; font-weight: 600; }
 td.num, th.num { text-align: right; white-space: nowrap; } td.shape { white-space: nowrap; }
 tr.total td { font-weight: 600; border-top: 2px solid var(--rule); }
-td.bar { min-width: 150px; white-space: nowrap; } td.inputs { max-width: 280px; overflow-wrap: anywhere; }
+td.bar { min-width: 150px; white-space: nowrap; } td.inputs { white-space: nowrap; font-size: 12.5px; }
 .bar .track { display: inline-block; width: 100px; height: 10px; background: #eef0f4; border-radius: 2px;
               vertical-align: middle; margin-right: 6px; }
 .bar .fill { display: block; height: 10px; border-radius: 2px; }
 .bar.macs .fill { background: var(--macs); } .bar.params .fill { background: var(--params); }
 .bar .pct { font-family: "DejaVu Sans Mono", Menlo, monospace; font-size: 12px; color: var(--muted); }
-tr.block td:first-child { font-weight: 600; }
+tr.block td:nth-child(2) { font-weight: 600; }
 .diagram { overflow: auto; border: 1px solid var(--rule); border-radius: 6px; max-height: 90vh; }
 .warnings li { color: var(--warn); } .notes { color: var(--muted); font-size: 12.5px; }
 .status { display: inline-block; padding: 0 8px; border-radius: 10px; font-size: 12px; font-weight: 600;
@@ -146,7 +146,7 @@ def layer_table(report: Report, depth: int | None) -> str:
             cells.append(f'<td class="num">{escape(thousands(row.convention_count))}</td>')
         cells += [bar(mac_shares[i - 1], top_macs, "macs"), bar(param_shares[i - 1], top_params, "params")]
         if graph:
-            cells.append(f'<td class="inputs">{escape(", ".join(row.inputs))}</td>')
+            cells.append(f'<td class="inputs">{"<br>".join(escape(name) for name in row.inputs)}</td>')
         rows.append(f'<tr class="{"block" if row.is_block else "layer"}" data-name="{escape(row.name)}">'
                     f'{"".join(cells)}</tr>')
     total = ['<td></td>', "<td>Total</td>", "<td></td>", "<td></td>",
@@ -190,8 +190,9 @@ def tabular_html(table: Tabular) -> str:
     return f'<table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>{notes}'
 
 
-def tabular_page(table: Tabular, extra: Iterable[str] = ()) -> str:
-    return page(f"paramcalc: {table.title}", [f"<h1>{escape(table.title)}</h1>", tabular_html(table), *extra])
+def tabular_page(table: Tabular, pictures: Iterable[str] = ()) -> str:
+    shown = [f'<div class="plot">{svg}</div>' for svg in pictures]
+    return page(f"paramcalc: {table.title}", [f"<h1>{escape(table.title)}</h1>", tabular_html(table), *shown])
 
 
 # ---- check ----------------------------------------------------------------------------------------------

@@ -32,9 +32,11 @@ def batch_of(report: Report) -> int | None:
 
 
 def render_table(report: Report, depth: int | None = None, counted_by: str = "", short_units: bool = False,
-                 warnings: WarningsShown = WarningsShown.SHORT, costs: Costs | None = None) -> RenderableType:
+                 warnings: WarningsShown = WarningsShown.SHORT, costs: Costs | None = None,
+                 bars: bool = False) -> RenderableType:
     """`counted_by`: the tool whose count a non-paper convention reproduces, named in the footer;
-    `short_units`: counts in the table as 4.09 G, 25.6 M (the footer gives both)."""
+    `short_units`: counts in the table as 4.09 G, 25.6 M (the footer gives both); `bars`: a column
+    with each layer's share of the MACs as a bar (render/bars.py)."""
     count: Callable[[int], str] = short if short_units else thousands
     graph = not report.is_chain
     counted = report.convention != "paper"
@@ -46,10 +48,16 @@ def render_table(report: Report, depth: int | None = None, counted_by: str = "",
     times = layer_times(report, shown, costs)  # --device: each row's roofline time
     if times:
         columns.append(FitColumn("Time (roofline)", right=True, drop=2))
+    shares: list[str] = []
+    if bars:  # left out before the MACs, after `Connected to`, when the table cannot fit
+        from paramcalc.render.bars import TITLE, bar_cells
+
+        shares = bar_cells([row.macs for row in shown], report.total_macs)
+        columns.append(FitColumn(TITLE, drop=1))
     if graph:  # Keras adds this column to functional models
         columns.append(FitColumn("Connected to", Fit.LIST, drop=1))
     rows = []
-    for row in shown:
+    for i, row in enumerate(shown):
         layer = Text("  " * row.depth + row.name)
         layer.append(f" ({row.type})", style="dim")
         outputs = shapes_text(row.output_shapes) if row.extra_outputs else shape_text(row.output_shape)
@@ -58,6 +66,8 @@ def render_table(report: Report, depth: int | None = None, counted_by: str = "",
             cells.append(count(row.convention_count))
         if times:
             cells.append(times[row.name])
+        if bars:
+            cells.append(Text(shares[i], style="dark_orange"))
         if graph:
             cells.append(", ".join(row.inputs))
         rows.append(Row(cells))

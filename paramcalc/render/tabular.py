@@ -77,6 +77,7 @@ class Tabular:
     notes: list[str] = field(default_factory=list)
     short_units: bool = False  # --units short: counts as 4.09 G in the table and Markdown (never CSV, JSON)
     more: str = "--width {width} or --format csv shows {them}"  # how to see a column left out
+    pictures: list[str] = field(default_factory=list)  # inline SVG shown under the table (HTML only)
 
     def rich(self) -> Any:
         from paramcalc.render.fit import FitTable, Row
@@ -116,7 +117,7 @@ class Tabular:
     def html(self) -> str:
         from paramcalc.render.html_report import tabular_page
 
-        return tabular_page(self)
+        return tabular_page(self, self.pictures)
 
     def as_dict(self) -> dict[str, Any]:
         return {"schema_version": TABLE_SCHEMA_VERSION, "title": self.title, "columns": [c.key for c in self.columns],
