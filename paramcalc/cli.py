@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from paramcalc.render.tabular import Tabular
     from paramcalc.report import Report
     from paramcalc.spec.model import Spec
-    from paramcalc.sweep import SweepRow
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -317,19 +316,33 @@ framework floors the output size).
               "line naming the layers; full lists each with its arithmetic; off leaves them out (and CSV and "
               "Markdown no longer say on stderr that they were left out). JSON always has them all.")
 @sweep_spec_options
+@click.option("--filter", "row_filter", metavar="EXPR", help="Sweeps: keep the combinations whose figures meet "
+              "EXPR: comparisons of params, trainable_params, macs, flops, activations, activation_bytes and the "
+              "variables with numbers (300e6, 3M), joined by and / or / not: --filter \"macs < 300e6 and params < "
+              "3e6\".")
+@click.option("--sort", metavar="FIELD", help="Sweeps: order the rows by FIELD (one of --filter's), ascending; "
+              "-FIELD or --desc for descending. Sorting holds every row kept in memory (with --top N, N rows).")
+@click.option("--desc", "descending", is_flag=True, help="With --sort: descending.")
+@click.option("--top", type=click.IntRange(1), metavar="N", help="Sweeps: only the first N rows (with --sort, the N "
+              "smallest, or largest with --desc); without --sort the sweep stops once it has them.")
 def summary(spec: str, fmt: ReportFormat, terminal: Terminal, by_type: bool, depth: int | None,
             all_conventions: bool, convention: str, batch: int | None, units: str, shown_warnings: str,
-            reader: SpecReader) -> None:
+            reader: SpecReader, row_filter: str | None, sort: str | None, descending: bool, top: int | None) -> None:
     from paramcalc.sweep import count
 
     if batch is not None and all_conventions:
         raise click.UsageError("--batch does not apply to --conventions, which compares the counts of one sample")
     sweep = reader.sweep()
-    refuse_mixed_views(count(sweep) > 1, by_type, all_conventions, depth, convention, fmt)
+    if descending and sort is None:
+        raise click.UsageError("--desc orders the rows of --sort: give --sort FIELD")
+    # --filter, --sort and --top choose rows of a sweep: with them even one combination is one
+    sweeping = count(sweep) > 1 or row_filter is not None or sort is not None or top is not None
+    refuse_mixed_views(sweeping, by_type, all_conventions, depth, convention, fmt)
     view: Rendering
     warned = 0  # warnings that CSV and Markdown leave out
-    if count(sweep) > 1:
-        view = sweep_view(spec, sweep, reader, batch)
+    if sweeping:
+        sweep_output(spec, sweep, reader, fmt, terminal, batch, units, (row_filter, sort, descending, top))
+        return
     else:
         report = reader.report(spec, {name: values[0] for name, values in sweep.items()})
         view = summary_view(report, by_type, depth, all_conventions, convention, batch, shown_warnings)
@@ -383,32 +396,16 @@ def summary_view(report: Report, by_type: bool, depth: int | None, all_conventio
     return SummaryView(report, depth, counted_by, warnings=shown_warnings)
 
 
-def sweep_view(spec: str, values: dict[str, list[str]], reader: SpecReader | None = None,
-               batch: int | None = None) -> Tabular:
-    """One row per combination of the --set values, with a progress bar on a terminal when long."""
-    from paramcalc.render.sweep import sweep_table
+def sweep_output(spec: str, sets: dict[str, list[str]], reader: SpecReader, fmt: ReportFormat, terminal: Terminal,
+                 batch: int | None, units: str, selection: tuple[str | None, str | None, bool, int | None]) -> None:
+    """One row per combination of the --set values, streamed as computed (paramcalc/sweeprun.py)."""
+    from paramcalc import sweeprun
 
-    rows = sweep_rows(spec, values, reader.adjust if reader is not None else None)
-    if batch is not None:
-        from paramcalc.inputs import with_batch
-
-        rows = [row.replace(report=with_batch(row.report, batch)) for row in rows]
-    return sweep_table(rows, list(values))
-
-
-def sweep_rows(spec: str, values: dict[str, list[str]], adjust: Callable[[Spec], Spec] | None = None
-               ) -> list[SweepRow]:
-    from paramcalc.sweep import count, run_sweep
-
-    total = count(values)
-    if not (sys.stderr.isatty() and total > 20):
-        return run_sweep(spec, values, adjust=adjust)
-    from rich.console import Console
-    from rich.progress import Progress
-
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("sweeping", total=total)
-        return run_sweep(spec, values, lambda done: bar.update(task, completed=done), adjust=adjust)
+    row_filter, sort, descending, top = selection
+    table = sweeprun.run(spec, sets, fmt.value, sys.stdout, reader.adjust, batch, row_filter, sort, descending, top,
+                         units == "short", reader.max_layers, reader.max_values)
+    if table is not None:
+        show(table.rich(), terminal)
 
 
 @cli.command(help=f"""Compare each spec's computed figures with its expect: block. PATHS are spec

@@ -12,6 +12,12 @@ from typing import Any
 Number = Any  # int, or a sympy expression when the spec has free dimensions
 
 
+# While a sweep analyses a spec once with its swept sizes as symbols (paramcalc/sweepfast.py), the
+# checks that cannot be decided for every size are noted here as (test, a, b), the test one of
+# "at_least" (a >= b) and "equal" (a == b); each combination of sizes then checks them.
+GUARDS: list[tuple[str, Any, Any]] | None = None
+
+
 def is_symbolic(x: Any) -> bool:
     return not isinstance(x, int)
 
@@ -23,6 +29,8 @@ def certainly_below(x: Number, bound: int) -> bool:
     try:
         return bool(x < bound)
     except TypeError:
+        if GUARDS is not None:
+            GUARDS.append(("at_least", x, bound))
         return False
 
 
@@ -78,6 +86,8 @@ def certainly_different(a: Number, b: Number) -> bool:
     import sympy
 
     difference = sympy.simplify(a - b)
+    if difference.is_zero is None and GUARDS is not None:
+        GUARDS.append(("equal", a, b))
     return difference.is_zero is False
 
 

@@ -29,6 +29,7 @@ class ReportFormat(Format):
     JSON = "json"
     CSV = "csv"
     MARKDOWN = "markdown"
+    JSONL = "jsonl"  # JSON Lines: one object a row (a sweep's rows as they are computed)
 
 
 class CheckFormat(Format):
@@ -59,6 +60,8 @@ class Rendering(Protocol):
 
     def markdown(self) -> str: ...
 
+    def jsonl(self) -> str: ...
+
 
 def render_report(view: Rendering, fmt: ReportFormat) -> Any:
     """`view` in `fmt`: text for programs, or a rich renderable for the table."""
@@ -70,6 +73,8 @@ def render_report(view: Rendering, fmt: ReportFormat) -> Any:
         return view.csv()
     if fmt is ReportFormat.MARKDOWN:
         return view.markdown()
+    if fmt is ReportFormat.JSONL:
+        return view.jsonl()
     unreachable(fmt)
 
 
@@ -109,3 +114,8 @@ class SummaryView:
         table = rows_table(self.report, self.depth)
         table.short_units = self.short_units
         return table.markdown()
+
+    def jsonl(self) -> str:
+        from paramcalc.render.table import rows_table
+
+        return rows_table(self.report, self.depth).jsonl()
