@@ -13,7 +13,7 @@ from paramcalc.query import parse_filter, sort_field
 from paramcalc.spec.expand import MAX_LAYERS
 from paramcalc.spec.model import Spec
 from paramcalc.spec.yamlnodes import MAX_NODES
-from paramcalc.sweep import FIGURES, Sweeper
+from paramcalc.sweep import FIGURES, Extra, Sweeper
 
 PROGRESS_FROM = 100  # combinations: shorter sweeps finish before a bar would be read
 FLUSH_EVERY = 0.2  # seconds: rows reach a reader (a pipe, a terminal) at least this often
@@ -85,16 +85,18 @@ def sort_key(field: str) -> Callable[[dict[str, Any]], Any]:
 def run(spec: str, sets: dict[str, list[str]], fmt: str, out: IO[str], adjust: Callable[[Spec], Spec] | None = None,
         batch: int | None = None, row_filter: str | None = None, sort: str | None = None, descending: bool = False,
         top: int | None = None, short_units: bool = False, max_layers: int | None = None,
-        max_values: int | None = None) -> Any:
-    """Stream the sweep's rows to `out`; returns the table to draw for the table format (else None)."""
+        max_values: int | None = None, extra: Extra | None = None) -> Any:
+    """Stream the sweep's rows to `out`; returns the table to draw for the table format (else None).
+    `extra` adds figures (functions of a Report, see `iter_sweep_rows`) as columns after the others,
+    which --filter and --sort may name."""
     from paramcalc.render.sweep import SweepWriter, sweep_columns, sweep_title
 
-    sweeper = Sweeper(spec, sets, adjust, batch, max_layers=max_layers or MAX_LAYERS,
+    sweeper = Sweeper(spec, sets, adjust, batch, extra, max_layers=max_layers or MAX_LAYERS,
                       max_values=max_values or MAX_NODES)
     names = list(sets)
-    selection = Selection([*names, *FIGURES[:-1]], row_filter, sort, descending, top)
-    writer = SweepWriter(fmt, out, sweep_title(sweeper.name, sweeper.total, names, row_filter), sweep_columns(names),
-                         short_units)
+    selection = Selection([*names, *FIGURES[:-1], *(extra or {})], row_filter, sort, descending, top)
+    writer = SweepWriter(fmt, out, sweep_title(sweeper.name, sweeper.total, names, row_filter),
+                         sweep_columns(names, list(extra or {})), short_units)
     with progress_bar(sweeper.total, fmt) as progress:
         flushed = time.monotonic()
         for row in selection.apply(point.row for point in sweeper.rows(progress)):

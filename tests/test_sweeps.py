@@ -264,3 +264,17 @@ def test_progress_bar_only_on_a_terminal_for_long_sweeps(monkeypatch, total, std
     monkeypatch.setattr(sys.stderr, "isatty", lambda: stderr_tty, raising=False)
     monkeypatch.setattr(sys.stdout, "isatty", lambda: stdout_tty, raising=False)
     assert progress_bar(total, fmt).shown is shown
+
+
+def test_batch_and_extra_columns_through_the_runner():
+    from paramcalc import sweeprun
+
+    sets = {"res": ["224", "192", "160", "128"]}
+    assert [p.row for p in Sweeper(MOBILENET, sets, batch=8).rows()] == [
+        p.row for p in Sweeper(MOBILENET, sets, batch=8, reports=True).rows()]
+    out = io.StringIO()
+    extra = {"macs_per_param": lambda report: report.total_macs // report.total_params}
+    sweeprun.run(MOBILENET, sets, "jsonl", out, extra=extra, row_filter="macs_per_param > 50", sort="-res")
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert all(r["macs_per_param"] == r["macs"] // r["params"] > 50 for r in rows)
+    assert [r["res"] for r in rows] == [224, 192, 160]  # 128's is 43 (186,400,768 // 4,253,864)
