@@ -119,11 +119,13 @@ def number(text: str) -> int | float | str:
     return text
 
 
-def report_figures(report: Report, extra: Extra | None = None) -> dict[str, Any]:
-    """A report's figures as a sweep row holds them (symbolic when the report is)."""
+def report_figures(report: Report, extra: Extra | None = None, derived: bool = True) -> dict[str, Any]:
+    """A report's figures as a sweep row holds them (symbolic when the report is); without the
+    `derived` ones (flops, activation_bytes: multiples of others) when not asked for."""
     found = {"params": report.total_params, "trainable_params": report.trainable_params, "macs": report.total_macs,
-             "flops": report.total_flops, "activations": report.activations,
-             "activation_bytes": report.activations * BYTES_PER_VALUE, "output_shape": list(report.output_shape)}
+             "activations": report.activations, "output_shape": list(report.output_shape)}
+    if derived:
+        found["flops"], found["activation_bytes"] = report.total_flops, report.activations * BYTES_PER_VALUE
     for key, figure in (extra or {}).items():
         found[key] = figure(report)
     return found
@@ -242,8 +244,7 @@ class Sweeper:
         sym.GUARDS = guards
         try:
             report = self.report(others, without_vars(self.root, self.symbols))
-            figures = report_figures(report, self.extra)
-            del figures["flops"], figures["activation_bytes"]  # twice others: derived per row
+            figures = report_figures(report, self.extra, derived=False)  # flops, bytes: derived per row
             return compile_group(figures, guards, symbolic_sizes(report), self.symbols)
         except Exception:  # noqa: BLE001 - any failure: the full analysis is always right
             return None
