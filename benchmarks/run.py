@@ -202,6 +202,8 @@ def main() -> None:
     else:
         print("4. peers: skipped (give --peers-python a Python with torch, torchvision, torchinfo, fvcore)")
 
+    # Wall times mean little on a machine busy with other work: say how busy it was (CPU times do not depend on it).
+    results["machine"]["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
     out = ROOT / "benchmarks" / "results.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"written to {out.relative_to(ROOT)}")
