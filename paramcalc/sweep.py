@@ -1,4 +1,15 @@
-"""Sweeps: a spec computed for every combination of --set values (the cartesian product)."""
+"""Sweeps: a spec computed for every combination of --set values (the cartesian product).
+
+The rows come from a generator, one combination at a time (memory stays flat):
+
+    for point in iter_sweep_rows("specs/mobilenet_v1.yaml", {"alpha": ["1", "0.5"], "res": ["224", "160"]}):
+        point.values  # {"alpha": "1", "res": "224"}: as given
+        point.row     # {"alpha": 1, "res": 224, "params": ..., "macs": ..., "output_shape": [None, 1000], ...}
+
+`extra={"name": function_of_a_report}` adds figures (applied to the symbolic report when the sweep
+evaluates formulas, so it should compute with sympy values too, e.g. layers/sym.py `maximum`; where
+it fails, those combinations are analysed in full); `reports=True` gives each row its full Report.
+paramcalc/sweepfast.py explains how swept input sizes are evaluated from formulas."""
 
 from __future__ import annotations
 

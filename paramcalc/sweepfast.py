@@ -8,10 +8,10 @@ exactly (ints and fractions) for one combination in microseconds.
 
 The analysis with symbols is only valid where the concrete one would take the same path: the
 checks that a symbolic size leaves undecided (layers/sym.py `GUARDS`: a size that must be at
-least 1, two sizes that must be equal) and every symbolic size of every layer being at least 2
-(where a size of 1 would broadcast, or be refused) become guards, checked per combination; a
-combination that fails one, and a group whose symbolic analysis fails at all, get the full
-analysis, as before. Variables used anywhere else (`filters: "int(64 * alpha)"`, `repeat: depth`,
+least 1, two sizes that must be equal, a size that must divide evenly) and every symbolic size of
+every layer being at least 2 (where a size of 1 would broadcast, or be refused) become guards,
+checked per combination; a combination that fails one, and a group whose symbolic analysis fails
+at all, get the full analysis, as before. Variables used anywhere else (`filters: "int(64 * alpha)"`, `repeat: depth`,
 `when:`) keep their values: the combinations that share them share one symbolic analysis."""
 
 from __future__ import annotations
@@ -289,7 +289,8 @@ def compile_group(figures: dict[str, Any], guards: list[tuple[str, Any, Any]], s
             continue
         seen.add((test, a, b))
         fa, fb = _raw(a, allowed, slots), _raw(b, allowed, slots)
-        checks.append(_at_least(fa, fb) if test == "at_least" else _equal(fa, fb))
+        checks.append(_at_least(fa, fb) if test == "at_least" else _equal(fa, fb) if test == "equal"
+                      else _divisible(fa, fb))
     two = _const(2)
     for size in sizes:
         if size in seen:
@@ -313,6 +314,10 @@ def _at_least(a: Compiled, b: Compiled) -> Compiled:
 
 def _equal(a: Compiled, b: Compiled) -> Compiled:
     return lambda env: a(env) == b(env)
+
+
+def _divisible(a: Compiled, b: Compiled) -> Compiled:
+    return lambda env: a(env) % b(env) == 0
 
 
 def symbolic_sizes(report: Any) -> list[Any]:

@@ -278,3 +278,19 @@ def test_batch_and_extra_columns_through_the_runner():
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
     assert all(r["macs_per_param"] == r["macs"] // r["params"] > 50 for r in rows)
     assert [r["res"] for r in rows] == [224, 192, 160]  # 128's is 43 (186,400,768 // 4,253,864)
+
+
+def test_checks_skipped_for_symbols_are_made_per_combination(spec_file):
+    """PixelUnshuffle refuses a height it does not divide, Select an index past its axis: with the size a
+    symbol neither can check, so each combination checks them (layers/sym.py GUARDS) before its formulas
+    are trusted; where one fails, the full analysis gives the error it gives."""
+    path = spec_file("vars: {res: 8}\ninput: [3, res, res]\nlayers:\n"
+                     "  - Conv2d: {in_channels: 3, out_channels: 4, kernel_size: 3, padding: 1}\n"
+                     "  - PixelUnshuffle: {downscale_factor: 2}\n  - Flatten: {start_dim: 2}\n"
+                     "  - Select: {dim: 2, index: 30}\n")
+    sets = {"res": [str(n) for n in range(6, 30)]}
+    fast, full = Sweeper(path, sets), Sweeper(path, sets, reports=True)
+    outcomes = [outcome(fast, values) for values in combinations(sets)]
+    assert outcomes == [outcome(full, values) for values in combinations(sets)]
+    assert fast.symbolic_rows == sum(1 for n in range(6, 30) if n % 2 == 0 and (n // 2) ** 2 > 30)
+    assert "not divisible by it" in str(outcomes[13 - 6]) and "outside axis 2" in str(outcomes[8 - 6])
