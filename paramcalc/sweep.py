@@ -273,3 +273,10 @@ def iter_sweep_rows(path: str, sets: dict[str, list[str]], adjust: Callable[[Spe
     the sweep evaluates formulas, and a function that fails there makes those rows fully analysed);
     `reports=True` gives each row its full Report (one full analysis per combination: slower)."""
     return Sweeper(path, sets, adjust, batch, extra, reports).rows(progress)
+
+
+def run_sweep(path: str, sets: dict[str, list[str]], progress: Callable[[int], None] | None = None,
+              adjust: Callable[[Spec], Spec] | None = None) -> list[SweepRow]:
+    """Every combination's row with its full report, all held at once (the list this module gave
+    before rows streamed); prefer `iter_sweep_rows`, which computes one row at a time."""
+    return list(iter_sweep_rows(path, sets, adjust, progress=progress, reports=True))

@@ -294,3 +294,11 @@ def test_checks_skipped_for_symbols_are_made_per_combination(spec_file):
     assert outcomes == [outcome(full, values) for values in combinations(sets)]
     assert fast.symbolic_rows == sum(1 for n in range(6, 30) if n % 2 == 0 and (n // 2) ** 2 > 30)
     assert "not divisible by it" in str(outcomes[13 - 6]) and "outside axis 2" in str(outcomes[8 - 6])
+
+
+def test_run_sweep_still_gives_every_row_with_its_report():
+    from paramcalc.sweep import run_sweep
+
+    rows = run_sweep(MOBILENET, {"res": ["224", "160"]})
+    assert [(r.values["res"], r.report.total_macs) for r in rows] == [(v, r.row["macs"]) for v, r in
+                                                                      zip(["224", "160"], rows)]
