@@ -23,7 +23,7 @@ from paramcalc.suggest import did_you_mean
 Row = Mapping[str, Any]
 Test = Callable[[Row], Any]
 
-ALIASES = {"trainable": "trainable_params", "non_trainable": "non_trainable_params"}
+ALIASES = {"trainable": "trainable_params"}
 SUFFIXES = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 _TOKEN = re.compile(r"""
     (?P<space>\s+)
