@@ -50,14 +50,14 @@ def timed_together(cmds: dict[str, list[str]], repeats: int) -> dict[str, float]
 MEASURE = """
 import gc, resource, sys, time
 gc.disable()  # as the paramcalc command does
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 from paramcalc.engine import analyze
 from paramcalc.spec.loader import load_spec
 from paramcalc.render.json_report import render_json
 report = analyze(load_spec(sys.argv[1], max_layers=10**7), keep_formulas=False)  # as `summary` does
 text = render_json(report)
-elapsed = time.perf_counter() - start
-print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(report.rows), report.total_params)
+elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(report.rows), report.total_params, cpu)
 """
 
 
@@ -66,9 +66,9 @@ def measure(path: Path, repeats: int) -> dict:
     for _ in range(repeats):
         out = subprocess.run([PYTHON, "-c", MEASURE, str(path)], check=True, capture_output=True, text=True,
                              cwd=ROOT, env=ENV).stdout.split()
-        runs.append((float(out[0]), int(out[1]), int(out[2]), int(out[3])))
-    return {"seconds": statistics.median(r[0] for r in runs), "peak_mb": max(r[1] for r in runs) / 1024,
-            "layers": runs[0][2], "params": runs[0][3]}
+        runs.append((float(out[0]), int(out[1]), int(out[2]), int(out[3]), float(out[4])))
+    return {"seconds": statistics.median(r[0] for r in runs), "cpu_seconds": statistics.median(r[4] for r in runs),
+            "peak_mb": max(r[1] for r in runs) / 1024, "layers": runs[0][2], "params": runs[0][3]}
 
 
 def chain_spec(n: int) -> str:
@@ -88,6 +88,31 @@ def graph_spec(n: int) -> str:
                   f"  - Conv2D: {{name: c{u}, filters: 16, kernel_size: 3, padding: same}}",
                   f"  - Add: {{name: u{u}, inputs: [u{u - 1}, c{u}]}}"]
     return "\n".join(lines) + "\n"
+
+
+def sweep_cases(quick: bool) -> list[tuple[str, str, str, str, str]]:
+    """(label, alpha values, res values, format, output file): 1,000 combinations (25 x 40), 10,000
+    (100 x 100, the issue's JSON target) and 1,000,000 (100 x 10,000, JSON Lines to /dev/null)."""
+    def alphas(n: int) -> str:
+        return ",".join(str(round(0.25 + 0.75 * i / (n - 1), 4)) for i in range(n))
+
+    cases = [("1,000 combinations, csv", alphas(25), ",".join(str(96 + 8 * i) for i in range(40)), "csv", "-"),
+             ("10,000 combinations, json", alphas(100), ",".join(str(96 + 2 * i) for i in range(100)), "json", "-")]
+    if not quick:
+        cases.append(("1,000,000 combinations, jsonl to /dev/null", alphas(100), "96:10095", "jsonl", os.devnull))
+    return cases
+
+
+def run_measured(cmd: list[str], out: str) -> dict:
+    """One whole process: wall time, CPU time (user + system) and peak resident memory, its own (wait4)."""
+    with open(os.devnull if out == "-" else out, "w") as sink:
+        start = time.perf_counter()
+        process = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.DEVNULL, cwd=ROOT, env=ENV)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)[:200]}")
+    return {"seconds": elapsed, "cpu_seconds": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024}
 
 
 def sweep_spec() -> str:
@@ -132,24 +157,26 @@ def main() -> None:
                 scale.append(figure)
                 per_layer = figure["seconds"] / max(figure["layers"], 1) * 1e6
                 print(f"   {shape:<6} {figure['layers']:>8,} layers  {figure['seconds']:8.3f} s  "
-                      f"{figure['peak_mb']:7.1f} MB  {per_layer:6.1f} us/layer")
+                      f"(CPU {figure['cpu_seconds']:7.3f} s)  {figure['peak_mb']:7.1f} MB  {per_layer:6.1f} us/layer")
         gpt3 = measure(ROOT / "specs" / "gpt3.yaml", repeats)
         print(f"   GPT-3 175B via blocks and repeat: {gpt3['layers']:,} layers, {gpt3['params']:,} params "
               f"in {gpt3['seconds']:.3f} s, {gpt3['peak_mb']:.1f} MB")
         results["scale"] = scale
         results["gpt3"] = gpt3
 
-        print("3. sweep: 1,000 combinations of MobileNet v1's alpha and res (whole process)")
+        print("3. sweeps of MobileNet v1's alpha and res (whole process: wall time, CPU time, peak memory)")
         spec = Path(tmp) / "mobilenet_v1.yaml"
         spec.write_text(sweep_spec())
-        alphas = ",".join(str(round(0.1 + 0.9 * i / 24, 4)) for i in range(25))
-        resolutions = ",".join(str(96 + 8 * i) for i in range(40))
-        start = time.perf_counter()
-        subprocess.run([*paramcalc, "summary", str(spec), "--set", f"alpha={alphas}", "--set", f"res={resolutions}",
-                        "--format", "csv"], check=True, stdout=subprocess.DEVNULL, cwd=ROOT, env=ENV)
-        sweep = time.perf_counter() - start
-        print(f"   25 x 40 = 1,000 combinations in {sweep:.2f} s ({sweep:.2f} ms per combination)")
-        results["sweep_1000_seconds"] = sweep
+        sweeps = {}
+        for label, alphas, resolutions, fmt, out in sweep_cases(options.quick):
+            cmd = [*paramcalc, "summary", str(spec), "--set", f"alpha={alphas}", "--set", f"res={resolutions}",
+                   "--format", fmt]
+            figure = run_measured(cmd, out)
+            sweeps[label] = figure
+            print(f"   {label:<44} {figure['seconds']:7.2f} s  (CPU {figure['cpu_seconds']:6.2f} s)  "
+                  f"{figure['peak_mb']:7.1f} MB")
+        results["sweeps"] = sweeps
+        results["sweep_1000_seconds"] = sweeps["1,000 combinations, csv"]["seconds"]
 
     if options.peers_python:
         print("4. peers: the same architecture, whole process (median)")
@@ -175,6 +202,8 @@ def main() -> None:
     else:
         print("4. peers: skipped (give --peers-python a Python with torch, torchvision, torchinfo, fvcore)")
 
+    # Wall times mean little on a machine busy with other work: say how busy it was (CPU times do not depend on it).
+    results["machine"]["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
     out = ROOT / "benchmarks" / "results.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"written to {out.relative_to(ROOT)}")

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from paramcalc.render.tabular import Tabular
     from paramcalc.report import Report
     from paramcalc.spec.model import Spec
-    from paramcalc.sweep import SweepRow
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -411,29 +410,43 @@ framework floors the output size).
 @click.option("--bars", is_flag=True, help="Add a column with a small bar of each layer's share of the MACs, so that "
               "the expensive layers are seen at a glance (the table; --format html always has them).")
 @sweep_spec_options
+@click.option("--filter", "row_filter", metavar="EXPR", help="Sweeps: keep the combinations whose figures meet "
+              "EXPR: comparisons of params, trainable_params, macs, flops, activations, activation_bytes and the "
+              "variables with numbers (300e6, 3M), joined by and / or / not: --filter \"macs < 300e6 and params < "
+              "3e6\".")
+@click.option("--sort", metavar="FIELD", help="Sweeps: order the rows by FIELD (one of --filter's), ascending; "
+              "-FIELD or --desc for descending. Sorting holds every row kept in memory (with --top N, N rows).")
+@click.option("--desc", "descending", is_flag=True, help="With --sort: descending.")
+@click.option("--top", type=click.IntRange(1), metavar="N", help="Sweeps: only the first N rows (with --sort, the N "
+              "smallest, or largest with --desc); without --sort the sweep stops once it has them.")
 def summary(spec: str, fmt: ReportFormat, terminal: Terminal, by_type: bool, depth: int | None,
             all_conventions: bool, convention: str, batch: int | None, units: str, context: int | None,
             kv_dtype: str, shown_warnings: str, plot: str | None, bars: bool, reader: SpecReader,
-            costs: Any = None) -> None:
+            row_filter: str | None, sort: str | None, descending: bool, top: int | None, costs: Any = None) -> None:
     from paramcalc.sweep import count
 
     if batch is not None and all_conventions:
         raise click.UsageError("--batch does not apply to --conventions, which compares the counts of one sample")
     sweep = reader.sweep()
-    refuse_mixed_views(count(sweep) > 1, by_type, all_conventions, depth, convention, fmt)
+    if descending and sort is None:
+        raise click.UsageError("--desc orders the rows of --sort: give --sort FIELD")
+    # --filter, --sort and --top choose rows of a sweep: with them even one combination is one
+    sweeping = count(sweep) > 1 or row_filter is not None or sort is not None or top is not None
+    refuse_mixed_views(sweeping, by_type, all_conventions, depth, convention, fmt)
     if context is not None and fmt in (ReportFormat.CSV, ReportFormat.MARKDOWN):
         raise click.UsageError(f"--context adds figures under the table and to the JSON report, which the {fmt.value} "
                                "layer rows do not show (use --format table or json)")
-    refuse_bars(bars, count(sweep) > 1 or by_type or all_conventions, fmt)
+    refuse_bars(bars, sweeping or by_type or all_conventions, fmt)
     if plot is not None and count(sweep) < 2:
         raise click.UsageError("--plot draws a sweep: give --set with several values, e.g. --set alpha=0.25,0.5,1")
     view: Rendering
     warned = 0  # warnings that CSV and Markdown leave out
-    if count(sweep) > 1:
+    if sweeping:
         if context is not None:
             raise click.UsageError("--context gives one model's generation figures: give each --set one value")
-        view = sweep_view(spec, sweep, reader, batch, costs)
-        add_plots(view, "sweep", plot, fmt, list(sweep))
+        sweep_output(spec, sweep, reader, fmt, terminal, batch, units, (row_filter, sort, descending, top), costs,
+                     plot)
+        return
     else:
         report = reader.report(spec, {name: values[0] for name, values in sweep.items()})
         view = summary_view(report, by_type, depth, all_conventions, convention, batch, shown_warnings, costs)
@@ -512,37 +525,57 @@ def summary_view(report: Report, by_type: bool, depth: int | None, all_conventio
     return SummaryView(report, depth, counted_by, warnings=shown_warnings, costs=costs)
 
 
-def sweep_view(spec: str, values: dict[str, list[str]], reader: SpecReader | None = None,
-               batch: int | None = None, costs: Any = None) -> Tabular:
-    """One row per combination of the --set values, with a progress bar on a terminal when long."""
-    from paramcalc.render.sweep import sweep_table
+def sweep_output(spec: str, sets: dict[str, list[str]], reader: SpecReader, fmt: ReportFormat, terminal: Terminal,
+                 batch: int | None, units: str, selection: tuple[str | None, str | None, bool, int | None],
+                 costs: Any = None, plot: str | None = None) -> None:
+    """One row per combination of the --set values, streamed as computed (paramcalc/sweeprun.py);
+    with --dtype, --device or --memory-budget, memory and time columns that --filter and --sort may
+    name; with --plot or --format html, the rows kept for the plots too."""
+    from paramcalc import sweeprun
 
-    rows = sweep_rows(spec, values, reader.adjust if reader is not None else None)
-    if batch is not None:
-        from paramcalc.inputs import with_batch
+    row_filter, sort, descending, top = selection
+    extra = sweep_cost_figures(costs) if costs is not None else None
+    page = fmt is ReportFormat.HTML  # a page is drawn once its rows are known, as the table is
+    kept: list[dict[str, Any]] | None = [] if plot is not None or page else None
+    table = sweeprun.run(spec, sets, "table" if page else fmt.value, sys.stdout, reader.adjust, batch, row_filter,
+                         sort, descending, top, units == "short", reader.max_layers, reader.max_values, extra,
+                         kept)
+    if table is not None and extra:
+        from paramcalc.render.costs import show_sweep_costs
 
-        rows = [row.replace(report=with_batch(row.report, batch)) for row in rows]
-    table = sweep_table(rows, list(values))
-    if costs is not None:  # --dtype, --device, --memory-budget...: memory and time columns (render/costs.py)
-        from paramcalc.render.costs import add_sweep_costs
+        show_sweep_costs(table, costs)
+    if kept is not None:
+        from paramcalc.render.tabular import Tabular
 
-        add_sweep_costs(table, rows, costs)
-    return table
+        chart_rows = Tabular(table.title if table is not None else spec, [], kept)
+        add_plots(chart_rows, "sweep", plot, fmt, list(sets))
+        if page and table is not None:
+            table.pictures.extend(chart_rows.pictures)
+            click.echo(table.html(), nl=False)
+            return
+    if table is not None:
+        show(table.rich(), terminal)
 
 
-def sweep_rows(spec: str, values: dict[str, list[str]], adjust: Callable[[Spec], Spec] | None = None
-               ) -> list[SweepRow]:
-    from paramcalc.sweep import count, run_sweep
+def sweep_cost_figures(costs: Any) -> dict[str, Callable[[Report], Any]]:
+    """The memory and time figures of each combination (memory.sweep_figures) as extra sweep columns."""
+    from paramcalc.memory import sweep_figures
 
-    total = count(values)
-    if not (sys.stderr.isatty() and total > 20):
-        return run_sweep(spec, values, adjust=adjust)
-    from rich.console import Console
-    from rich.progress import Progress
+    last: list[Any] = [None, {}]  # the report last asked about and its figures: one computation a row
 
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("sweeping", total=total)
-        return run_sweep(spec, values, lambda done: bar.update(task, completed=done), adjust=adjust)
+    def figures(report: Report) -> dict[str, Any]:
+        if last[0] is not report:
+            last[0], last[1] = report, sweep_figures(report, costs)
+        return last[1]
+
+    keys = ["peak_activation_bytes", "training_bytes"]
+    keys += ["roofline_seconds"] if costs.device is not None else []
+    keys += ["needed_bytes", "fits"] if costs.budget is not None else []
+
+    def figure(key: str) -> Callable[[Report], Any]:
+        return lambda report: figures(report)[key]
+
+    return {key: figure(key) for key in keys}
 
 
 @cli.command(help=f"""Draw SPEC: one box per layer (name, type, output shape, params; MACs with

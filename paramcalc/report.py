@@ -3,6 +3,7 @@ here: `Report.table()`, `to_dict()` and `_repr_html_()` ask the renderers, impor
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from paramcalc.errors import Location
@@ -249,12 +250,28 @@ class Report(Record):
             name=name, source=source, data_format=data_format,
             inputs={k: (None, *v) for k, v in inputs.items()}, outputs=outputs,
             rows=tuple(rows), warnings=tuple(warnings),
-            total_params=sum(r.params for r in rows),
-            trainable_params=sum(r.trainable_params for r in rows),
-            non_trainable_params=sum(r.non_trainable_params for r in rows),
-            total_macs=sum(r.macs for r in rows),
-            activations=sum(r.activations for r in rows),
+            total_params=total(r.params for r in rows),
+            trainable_params=total(r.trainable_params for r in rows),
+            non_trainable_params=total(r.non_trainable_params for r in rows),
+            total_macs=total(r.macs for r in rows),
+            activations=total(r.activations for r in rows),
         )
+
+
+def total(values: Iterable[Any]) -> Any:
+    """The sum of counts, some of which may be formulas of free dimensions: the numbers in Python, the
+    formulas in one sympy Add (adding them one by one re-sorts the growing sum each time: quadratic)."""
+    numbers, formulas = 0, []
+    for value in values:
+        if isinstance(value, int):
+            numbers += value
+        else:
+            formulas.append(value)
+    if not formulas:
+        return numbers
+    import sympy
+
+    return sympy.Add(numbers, *formulas)
 
 
 def _count(n: Any) -> str:

@@ -34,7 +34,7 @@ def sliding(n: int, f: int, s: int, d: int = 1, pads: Pads = (0, 0)) -> tuple[Q,
     """floor((N + 2P - D(F - 1) - 1)/S) + 1, written (N - F + 2P)/S + 1; also the rows dropped."""
     span = Q.of(n, "N") - effective_kernel(f, d) + pad_total(pads)
     out = span.floordiv(Q.of(s, "S")) + 1
-    return out, sym.remainder(span.value, s)
+    return out, sym.remainder(span.value, s, guard=False)  # (only warned about)
 
 
 def sliding_ceil(n: int, f: int, s: int, d: int, pads: Pads) -> Q:

@@ -12,6 +12,13 @@ from typing import Any
 Number = Any  # int, or a sympy expression when the spec has free dimensions
 
 
+# While a sweep analyses a spec once with its swept sizes as symbols (paramcalc/sweepfast.py), the
+# checks that cannot be decided for every size are noted here as (test, a, b), the test one of
+# "at_least" (a >= b), "equal" (a == b) and "divisible" (a % b == 0); each combination of sizes then
+# checks them.
+GUARDS: list[tuple[str, Any, Any]] | None = None
+
+
 def is_symbolic(x: Any) -> bool:
     return not isinstance(x, int)
 
@@ -23,6 +30,8 @@ def certainly_below(x: Number, bound: int) -> bool:
     try:
         return bool(x < bound)
     except TypeError:
+        if GUARDS is not None:
+            GUARDS.append(("at_least", x, bound))
         return False
 
 
@@ -64,11 +73,20 @@ def _unnest(a: Any, rounding: Any) -> Any:
     return sympy.Rational(1) * a
 
 
-def remainder(a: Number, b: int) -> int:
-    """a mod b for ints; 0 (nothing to warn about) when a is symbolic."""
+def remainder(a: Number, b: int, guard: bool = True) -> int:
+    """a mod b for ints; 0 (nothing to warn about) when a is symbolic. A caller that refuses a
+    non-zero remainder (`guard`) has it checked per combination of a sweep's sizes (GUARDS)."""
     if isinstance(a, int):
         return a % b if a >= 0 else 0
+    if guard and GUARDS is not None:
+        GUARDS.append(("divisible", a, b))
     return 0
+
+
+def note_at_least(x: Number, bound: int) -> None:
+    """A check skipped for a symbolic x (an index into its axis): a sweep checks x >= bound per combination."""
+    if not isinstance(x, int) and GUARDS is not None:
+        GUARDS.append(("at_least", x, bound))
 
 
 def certainly_different(a: Number, b: Number) -> bool:
@@ -78,6 +96,8 @@ def certainly_different(a: Number, b: Number) -> bool:
     import sympy
 
     difference = sympy.simplify(a - b)
+    if difference.is_zero is None and GUARDS is not None:
+        GUARDS.append(("equal", a, b))
     return difference.is_zero is False
 
 

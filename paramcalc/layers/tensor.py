@@ -206,6 +206,7 @@ class Mean(LayerKind):
 
 def select(shape: Shape, index: int, position: int, ctx: Context) -> LayerResult:
     n = shape[index]
+    sym.note_at_least(n, position + 1 if position >= 0 else -position)  # a sweep checks what is skipped here
     if not sym.is_symbolic(n) and not -n <= position < n:
         raise ctx.arg_error("index", f"is {position}, outside axis {index + 1} of {format_shape(shape)}, which has "
                             f"{n} positions", f"pick 0..{n - 1} (or -1..-{n} from the end).")

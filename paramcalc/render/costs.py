@@ -134,21 +134,23 @@ def devices_table() -> Any:
                           "--peak 312T --bandwidth 2.0T (op/s, bytes/s; K M G T P suffixes)."])
 
 
-def add_sweep_costs(table: Any, rows: Sequence[Any], costs: Costs) -> None:
-    """A sweep's memory and time columns (memory.sweep_figures), one cell per combination."""
-    from paramcalc.memory import sweep_figures
-    from paramcalc.render.tabular import Column
-
+def show_sweep_costs(table: Any, costs: Costs) -> None:
+    """The streamed sweep table's memory and time columns (extra figures, cli.sweep_cost_figures) as
+    people read them: bytes in K/M/G, seconds in their unit, the budget's verdict as yes or no."""
     def size(value: Any) -> str:
         return "" if value is None else readable_bytes(value)
 
-    for cells, row in zip(table.rows, rows):
-        cells.update(sweep_figures(row.report, costs))
-    table.columns.extend([Column("peak_activation_bytes", "Peak activations", show=size),
-                          Column("training_bytes", f"Training ({costs.optimizer})", show=size)])
-    if costs.device is not None:
-        table.columns.append(Column("roofline_seconds", "Time (roofline)", show=seconds_text))
+    def verdict(value: Any) -> str:
+        return "" if value is None else ("yes" if value else "no")
+
+    titles = {"peak_activation_bytes": ("Peak activations", size),
+              "training_bytes": (f"Training ({costs.optimizer})", size),
+              "roofline_seconds": ("Time (roofline)", seconds_text), "needed_bytes": ("Needed", size),
+              "fits": (f"Fits {readable_bytes(costs.budget)}" if costs.budget is not None else "Fits", verdict)}
+    from dataclasses import replace
+
+    table.columns = [replace(column, title=titles[column.key][0], show=titles[column.key][1])
+                     if column.key in titles else column for column in table.columns]
     if costs.budget is not None:
         what = "training" if costs.training else "params + peak activations"
-        table.columns.append(Column("fits", f"Fits {readable_bytes(costs.budget)}"))
         table.notes.append(f"Fits: {what} within --memory-budget {readable_bytes(costs.budget)}.")

@@ -31,6 +31,7 @@ class ReportFormat(Format):
     CSV = "csv"
     MARKDOWN = "markdown"
     HTML = "html"  # one self-contained page (render/html_report.py)
+    JSONL = "jsonl"  # JSON Lines: one object a row (a sweep's rows as they are computed)
 
 
 class CheckFormat(Format):
@@ -63,6 +64,7 @@ class Rendering(Protocol):
     def markdown(self) -> str: ...
 
     def html(self) -> str: ...
+    def jsonl(self) -> str: ...
 
 
 def render_report(view: Rendering, fmt: ReportFormat) -> Any:
@@ -77,6 +79,8 @@ def render_report(view: Rendering, fmt: ReportFormat) -> Any:
         return view.markdown()
     if fmt is ReportFormat.HTML:
         return view.html()
+    if fmt is ReportFormat.JSONL:
+        return view.jsonl()
     unreachable(fmt)
 
 
@@ -124,3 +128,8 @@ class SummaryView:
         from paramcalc.render.html_report import summary_page
 
         return summary_page(self.report, self.depth, self.counted_by, self.warnings)
+
+    def jsonl(self) -> str:
+        from paramcalc.render.table import rows_table
+
+        return rows_table(self.report, self.depth).jsonl()

@@ -126,6 +126,14 @@ class Tabular:
     def json(self) -> str:
         return json.dumps(self.as_dict(), indent=2, default=formula)
 
+    def jsonl(self) -> str:
+        """JSON Lines: one object a row, keyed by column; totals marked `"is_total": true`, as CSV does."""
+        marked = bool(self.footer)
+        lines = [json.dumps({**{c.key: row.get(c.key) for c in self.columns},
+                             **({"is_total": total} if marked else {})}, default=formula)
+                 for rows, total in ((self.rows, False), (self.footer, True)) for row in rows]
+        return "\n".join(lines)
+
 
 def csv_cell(value: Any) -> Any:
     """A value as CSV writes it: numbers as they are, a list (a shape) as `None x 28 x 28 x 6`, and the
