@@ -178,6 +178,10 @@ def _thop_softmax(row: LayerRow) -> Any:
     return 3 * n - n // max(row.output_shape[-1] or 1, 1) if n else 0
 
 
+def _thop_rectifier(row: LayerRow) -> Any:
+    return _get(row, op.ACTIVATION) if row.params else 0  # PReLU, the one with learned slopes: 1 per value
+
+
 def _thop_attention(row: LayerRow) -> Any:
     if _torch_attention(row):  # no hook for nn.MultiheadAttention (0); a transformer layer's Linears and norms
         return row.macs - _get(row, op.ATTENTION_MACS) + _thop_norm(row)
@@ -194,14 +198,15 @@ def _ptflops_norm(row: LayerRow) -> Any:
 
 
 def _ptflops_rectifier(row: LayerRow) -> Any:
-    return (2 if _get(row, op.PLAIN_RELU) else 1) * _get(row, op.ACTIVATION)
+    # Its module hook, 1 per value, and the patched functional call of nn.ReLU, nn.ELU, nn.PReLU (1 more).
+    return _get(row, op.ACTIVATION) + _get(row, op.TORCH_FUNCTIONAL)
 
 
 def _ptflops_activation(row: LayerRow) -> Any:
     # No module hook for Tanh, Sigmoid, ...; Keras `Activation` may still be a ReLU or a softmax. nn.GELU 2 per
-    # value: its module hook (ReLU's) and the patched F.gelu it calls.
+    # value: its module hook (ReLU's) and the patched F.gelu it calls; nn.SiLU 1, its patched F.silu.
     return (2 * _get(row, op.ACTIVATION) * bool(_get(row, op.PLAIN_RELU)) + _get(row, op.SOFTMAX)
-            + 2 * _get(row, op.GELU))
+            + _get(row, op.GELU) + _get(row, op.TORCH_FUNCTIONAL))
 
 
 def _ptflops_softmax(row: LayerRow) -> Any:
@@ -355,9 +360,10 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                        C.SOFTMAX, C.DROPOUT, C.POOL, C.UPSAMPLE, C.RESHAPE, C.MERGE))),
     Convention("ptflops", "ptflops (default 'pytorch' backend)", "MACs",
                "multiply-accumulates plus bias additions (a Linear's at every position: its module hook); "
-               "BatchNorm 2 per value (1 without affine); ReLU6, PReLU, ELU and LeakyReLU 1 per value, nn.ReLU "
-               "twice (its module hook and its patched functional call both count), nn.GELU twice too, Tanh and "
-               "Sigmoid 0; LayerNorm 1 per value (the norm hook doubles for `affine`, which nn.LayerNorm lacks); "
+               "BatchNorm 2 per value (1 without affine); ReLU6 and LeakyReLU 1 per value, nn.ReLU, ELU, PReLU "
+               "and GELU twice (its module hook and its patched functional call both count), SiLU once (the "
+               "functional call), Tanh, Sigmoid, Hardswish and Mish 0; LayerNorm 1 per value (the norm hook "
+               "doubles for `affine`, which nn.LayerNorm lacks); "
                "max, average and adaptive pooling (2 per input value); softmax 1 per value; LocalResponseNorm 3 "
                "per value plus its channel-padded input; Dropout, additions and padding 0; a recurrent layer or cell, "
                "per step, its input and recurrent products (not an LSTM's projection), 1 per gate value, its "
@@ -385,14 +391,16 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                "multiply-accumulates without biases (a transposed convolution sized by its output, as torchinfo "
                "does); BatchNorm 4 per value with an affine transform (2 without); average pooling 1 per output; "
                "adaptive and global average pooling (window + 1) per output; softmax 3n - 1 per n values; "
-               "activations, max pooling and additions 0; a recurrent layer or cell, per step, its products (an "
+               "PReLU 1 per value, other activations, max pooling and additions 0; a recurrent layer or cell, per "
+               "step, its products (an "
                "LSTM's proj_size ignored), 1 per gate value, its biases and 4 per hidden unit for the element-wise "
                "updates of an LSTM or a GRU; LayerNorm 4 per value (2 without affine); PyTorch's MultiheadAttention 0 "
                "(no hook), a transformer layer its feed-forward products and LayerNorms.",
                _table((_thop_conv, C.CONV), (_macs, C.DENSE), (_thop_attention, C.ATTENTION), (_thop_norm, C.NORM),
                       (_thop_recurrent, C.RECURRENT, C.RECURRENT_CELL),
                       (_thop_pool, C.POOL), (_thop_softmax, C.SOFTMAX, C.ACTIVATION),  # Keras `Activation: softmax`
-                      (nothing, C.EMBEDDING, C.RECTIFIER, C.DROPOUT, C.UPSAMPLE, C.RESHAPE, C.MERGE))),
+                      (_thop_rectifier, C.RECTIFIER),
+                      (nothing, C.EMBEDDING, C.DROPOUT, C.UPSAMPLE, C.RESHAPE, C.MERGE))),
     Convention("flop-counter", "PyTorch FlopCounterMode", "FLOPs",
                "exactly 2 per multiply-accumulate, except an LSTM over a sequence without proj_size, 0 (on CPU one "
                "oneDNN kernel, mkldnn_rnn, which FlopCounterMode has no formula for).",

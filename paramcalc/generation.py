@@ -145,7 +145,7 @@ def generation(report: Report, context: int, dtype: str = DEFAULT_KV_DTYPE) -> d
     batch = batch_size(report.input_shape)
     products = sum((row.ops.get(op.ATTENTION_SCORE_MACS, 0) + row.ops.get(op.ATTENTION_VALUE_MACS, 0)
                     for row in report.rows), 0)
-    linear = report.total_macs // batch - products
+    linear = (report.total_macs if batch == 1 else report.total_macs // batch) - products  # per sequence
     per_position = _exact_quotient(linear, length)
     per_pair = _exact_quotient(products, length * length)
     if per_position is None or per_pair is None:

@@ -1,5 +1,5 @@
-"""`--convention` recipes for attention layers and a small GPT-2 (issue 14): each equals what the tool
-printed for the same PyTorch modules (tests/fixtures/attention_conventions.json, written by
+"""`--convention` recipes for attention layers, the activation modules and a small GPT-2 (issue 14): each
+equals what the tool printed for the same PyTorch modules (tests/fixtures/attention_conventions.json, written by
 make_attention_convention_fixtures.py with torch 2.14.1, fvcore, ptflops, thop and torchinfo), and the
 fused-SDPA FlopCounterMode figure of Hugging Face's GPT-2 small (generation.json)."""
 

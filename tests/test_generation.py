@@ -231,3 +231,23 @@ def test_by_type_shows_the_attention_products_apart():
     assert 2 * products["macs"] == DATA["sdpa_kernels"]["eager"]["by_op"]["aten.bmm"]
     assert products["params"] == 0 and products["layers"] == 12
     assert sum(row["macs"] for row in data["rows"]) == data["totals"][0]["macs"] == 16_114_089_984
+
+
+RNN_CASES = [c for c in json.loads((FIXTURES / "torch_rnn.json").read_text())["cases"]
+             if c.get("kind") in ("LSTM", "GRU") and "macs" in c and "error" not in c
+             and len(c["spec"]["layers"]) == 1 and not any(k in c["spec"]["layers"][0][c["kind"]]
+                                                           for k in ("num_layers", "bidirectional", "proj_size"))]
+
+
+@pytest.mark.parametrize("case", RNN_CASES, ids=lambda c: c["id"])
+def test_explain_gives_each_gate_its_products_which_sum_to_the_layers_macs(case):
+    """Each gate's MACs per step (x W and h U), times the steps, add up to the MACs of PyTorch's computation
+    unrolled step by step (torch_rnn.json)."""
+    import yaml
+
+    result = CliRunner().invoke(cli, ["explain", "-"], input=yaml.safe_dump(case["spec"]))
+    assert result.exit_code == 0, result.output
+    gates = [int(line.split("=")[-1].split("(")[0].replace(",", "")) for line in result.stdout.splitlines()
+             if line.strip()[1:].startswith(" MACs ")]
+    assert len(gates) == (4 if case["kind"] == "LSTM" else 3)
+    assert sum(gates) * case["spec"]["input"][0] == case["macs"]

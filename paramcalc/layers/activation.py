@@ -20,7 +20,7 @@ from paramcalc.layers.args import (
 )
 from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
-from paramcalc.layers.ops import ACTIVATION, GELU, PLAIN_RELU, SOFTMAX, elements
+from paramcalc.layers.ops import ACTIVATION, GELU, PLAIN_RELU, SOFTMAX, TORCH_FUNCTIONAL, elements
 from paramcalc.layers.registry import register
 from paramcalc.layers.shapes import DATA_FORMAT
 from paramcalc.layers.traits import Cost, Saves
@@ -37,9 +37,15 @@ class Elementwise(LayerKind):
         ops = {kind: elements(shape)} if kind else {}
         if plain_relu(cls.name, a):
             ops[PLAIN_RELU] = elements(shape)
-        if cls.name == "GELU":  # PyTorch's nn.GELU (ptflops counts it twice)
+        if cls.name == "GELU":  # PyTorch's nn.GELU (a module ptflops hooks)
             ops[GELU] = elements(shape)
+        if cls.name in FUNCTIONAL and (cls.name != "ReLU" or plain_relu(cls.name, a)):
+            ops[TORCH_FUNCTIONAL] = elements(shape)
         return LayerResult(shape, ops=ops)
+
+
+# The kinds whose PyTorch module calls a torch.nn.functional activation (nn.ReLU F.relu, ...), PReLU included.
+FUNCTIONAL = ("ReLU", "ELU", "PReLU", "GELU", "SiLU")
 
 
 def plain_relu(kind: str, a: dict[str, Any]) -> bool:
@@ -150,7 +156,8 @@ class PReLU(LayerKind):
                                     "list axes of the input, counting the first after the batch as 1.")
             params = Q.product(Q.of(1 if i in shared else n) for i, n in enumerate(shape))
         trainable, frozen = trainable_split(params, ZERO, a)
-        return LayerResult(shape, trainable, frozen, ZERO, ops={ACTIVATION: elements(shape)})
+        return LayerResult(shape, trainable, frozen, ZERO, ops={ACTIVATION: elements(shape),
+                                                                TORCH_FUNCTIONAL: elements(shape)})  # F.prelu
 
 
 # ---- issue 15: more element-wise kinds --------------------------------------------------------------

@@ -190,8 +190,11 @@ class MultiHeadAttention(LayerKind):
         G = Q.of(Q.product(Q.of(query[i]) for i in others).value, "G")
         T = Q.of(Q.product(Q.of(query[i]) for i in attended).value, "Tq")
         S = Q.of(Q.product(Q.of(value[i]) for i in attended).value, "Tk")
-        dq, dk, dv = Q.of(query[-1]), Q.of(key[-1]), Q.of(value[-1])
-        do = Q.product(Q.of(n) for n in out_dims)
+        dq, dk, dv = Q.of(query[-1], "dq"), Q.of(key[-1], "dk"), Q.of(value[-1], "dv")
+        if not others:  # one group of attended axes: the projections run at the Tq and Tk positions
+            T_all, S_all = T, S
+        # The output projection returns the query's features, or `output_shape`.
+        do = dq if a["output_shape"] is None else Q.product(Q.of(n) for n in out_dims)
         bias = a["use_bias"]
 
         def projection(d_in: Q, width: Q) -> Q:

@@ -76,4 +76,7 @@ NORM_PARAMS = "norm_params"
 ATTENTION_MACS = "attention_macs"
 ATTENTION_BIAS_ADDS = "attention_bias_adds"
 ATTENTION_OUTPUTS = "attention_outputs"
-GELU = "gelu"  # values through GELU (ptflops counts nn.GELU twice: its module hook and the patched F.gelu)
+GELU = "gelu"  # values through PyTorch's nn.GELU (which ptflops hooks as a module)
+# Values through a torch.nn.functional activation the layer's PyTorch module calls: F.relu (nn.ReLU), F.elu,
+# F.prelu, F.gelu, F.silu, which ptflops patches and counts one per value besides any module hook.
+TORCH_FUNCTIONAL = "torch_functional"

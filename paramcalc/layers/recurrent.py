@@ -118,12 +118,15 @@ class Recurrence(Record):
                 PROJECTION_MACS: h * self.proj.value if self.proj is not None else 0}
 
     def gate_steps(self) -> tuple[Derivation, ...]:
-        """Each gate's params, with what it computes (x the step's input, h the previous state)."""
+        """Each gate's params, with what it computes (x the step's input, h the previous state), and the
+        multiply-accumulates of its two products at each step (x W and h U)."""
         if self.gates == 1:
             return ()
-        return tuple(Derivation(f"gate {letter}", self.gate_params(),
-                                f"({what}: {letter} = {act}({self._sum(letter)}))")
-                     for letter, what, act in GATE_NAMES[self.cell])
+        return tuple(step for letter, what, act in GATE_NAMES[self.cell] for step in (
+            Derivation(f"gate {letter}", self.gate_params(), f"({what}: {letter} = {act}({self._sum(letter)}))"),
+            # Labelled as short as "gate i" so that the lines keep their alignment.
+            Derivation(f"{letter} MACs", self.hidden * (self.inputs + self.state),
+                       f"(gate {letter}, per step: x W and h U)")))
 
     def _sum(self, letter: str) -> str:
         first = " + b" if self.biases else ""
