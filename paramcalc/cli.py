@@ -799,7 +799,8 @@ def compare(specs: tuple[str, ...], ins: str | None, outs: str | None, kernels: 
             raise click.UsageError("give either SPEC files or the grid options (--in, --out, --kernel, --size)")
         table = compare_grid(grid, stride, multiplier, sort, desc, costs)
     elif len(specs) == 1:
-        table = compare_convolutions(reader.report(specs[0]), costs)
+        report = reader.report(specs[0])
+        table = compare_convolutions(report, costs)
     elif len(specs) == 2:
         if plot is not None:
             raise click.UsageError("--plot draws the convolutions of one SPEC or of a grid, not two models side "
@@ -809,6 +810,8 @@ def compare(specs: tuple[str, ...], ins: str | None, outs: str | None, kernels: 
         raise click.UsageError("give one SPEC, two SPECs to put side by side, or the grid options")
     if len(specs) < 2:
         add_plots(table, "compare", plot, fmt)
+    if specs and fmt is ReportFormat.HTML:  # the page shows the models too
+        add_diagrams(table, [report] if len(specs) == 1 else [reader.report(path) for path in specs])
     table.short_units = units == "short"
     show(render_report(table, fmt), terminal)
 
@@ -837,6 +840,13 @@ def add_plots(table: Tabular, kind: str, path: str | None, fmt: ReportFormat, na
                             "that exists and that you can write to.") from None
         if text is not None:
             write_output(text, path)
+
+
+def add_diagrams(table: Tabular, reports: list[Report]) -> None:
+    """Each model's diagram under the table of an HTML page (render/diagram.py)."""
+    from paramcalc.render.diagram import build_diagram, render_svg
+
+    table.pictures += [render_svg(build_diagram(report), standalone=False) for report in reports]
 
 
 GRID_LIMIT = 1_000_000  # combinations

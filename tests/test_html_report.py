@@ -119,3 +119,13 @@ def test_check_page_of_an_unreadable_spec_shows_its_error(spec_file):
     path = spec_file("input: [8]\nlayers:\n  - Dense: {units: -1}\n")
     code, text = html("check", path)
     assert code == 2 and 'data-status="error"' in text and "spec.yaml:3" in text
+
+
+def test_compare_pages_show_the_models_diagrams():
+    code, text = html("compare", str(SPECS / "lenet5.yaml"), str(SPECS / "lenet5_rgb.yaml"))
+    assert code == 0 and text.count('class="paramcalc-diagram"') == 2
+    code, text = html("compare", str(SPECS / "mobilenet_v1.yaml"))
+    assert code == 0 and text.count('class="paramcalc-diagram"') == 1
+    assert set(Page(text).names("g", "layer")) >= {row.name for row in run_file("mobilenet_v1.yaml").rows}
+    code, text = html("compare", "--in", "32", "--out", "64", "--kernel", "3", "--size", "28")
+    assert code == 0 and "paramcalc-diagram" not in text  # a grid has no model

@@ -101,6 +101,19 @@ def test_group_outlines_hold_their_members_and_no_other_box(spec):
             assert not any(slab.overlaps(box) for slab in slabs), (g, box)
 
 
+@pytest.mark.parametrize("spec", ALL_SPECS)
+def test_outlines_of_unrelated_groups_do_not_overlap(spec):
+    """Two groups neither of which holds the other: their outlines are apart in every layer."""
+    diagram = build_diagram(run_file(spec))
+    placed = place(diagram)
+    paths = {g: node.groups[:node.groups.index(g) + 1] for node in diagram.nodes for g in node.groups}
+    slabs = [(g, r) for g, rs in placed.groups.items() for r in rs]
+    for i, (g, a) in enumerate(slabs):
+        for h, b in slabs[i + 1:]:
+            if g not in paths[h] and h not in paths[g]:
+                assert not a.overlaps(b), (g, h, a, b)
+
+
 def place(diagram: Diagram):
     return layout([Box(*box_size(diagram.lines(n)), n.groups) for n in diagram.nodes], diagram.edges)
 

@@ -333,9 +333,9 @@ def group_slabs(order: list[list[int]], xs: list[float], ys: list[float], width:
     its layer's height), grown by a border per nesting level, with room above for the labels of the
     groups that open there. Members are side by side in each layer, so a slab holds no other box."""
     spans = group_spans(order, groups)
-    slabs: dict[str, list[Rect]] = {}
+    raw: dict[str, dict[int, list[float]]] = {}  # group -> layer -> [left, right, top, bottom]
     for i, row in enumerate(order):
-        extents: dict[str, list[float]] = {}  # group -> [left, right, top, bottom]
+        extents: dict[str, list[float]] = {}
         for v in row:
             top_band = ys[v] - layer_heights[i] / 2
             bottom_band = ys[v] + layer_heights[i] / 2
@@ -347,9 +347,69 @@ def group_slabs(order: list[list[int]], xs: list[float], ys: list[float], width:
                 left, right = xs[v] - width[v] / 2 - border, xs[v] + width[v] / 2 + border
                 e = extents.setdefault(g, [left, right, top, bottom])
                 e[0], e[1], e[2], e[3] = min(e[0], left), max(e[1], right), min(e[2], top), max(e[3], bottom)
-        for g, (left, right, top, bottom) in extents.items():
-            slabs.setdefault(g, []).append(Rect(left, top, right - left, bottom - top))
-    return slabs
+        for g, e in extents.items():
+            raw.setdefault(g, {})[i] = e
+    smooth(raw, order, xs, width, groups)
+    return {g: [Rect(e[0], e[2], e[1] - e[0], e[3] - e[2]) for _, e in sorted(by_layer.items())]
+            for g, by_layer in raw.items()}
+
+
+SMOOTHING_PASSES = 4
+
+
+def smooth(raw: dict[str, dict[int, list[float]]], order: list[list[int]], xs: list[float], width: list[float],
+           groups: list[tuple[str, ...]]) -> None:
+    """Widen each group's slabs toward its neighbouring slabs' edges, so that an outline does not
+    zig-zag with the widths of the boxes inside, as far as the boxes and outlines beside it allow
+    (innermost groups first; a parent then holds its children's widened slabs)."""
+    path: dict[str, tuple[str, ...]] = {}
+    for v in range(len(groups)):
+        for k, g in enumerate(groups[v]):
+            path.setdefault(g, groups[v][:k + 1])
+    clearance = NODE_GAP / 3
+    done: list[str] = []
+    for g in sorted(raw, key=lambda g: -len(path[g])):
+        mine = raw[g]
+        for child in done:  # a child's widened slabs, with a border
+            if path[child][:-1] == path[g]:
+                for i, e in raw[child].items():
+                    if i in mine:
+                        mine[i][0] = min(mine[i][0], e[0] - GROUP_PAD)
+                        mine[i][1] = max(mine[i][1], e[1] + GROUP_PAD)
+        layers = sorted(mine)
+        for sweep in range(SMOOTHING_PASSES):  # down, then up, ...: an edge spreads all the way in two
+            for j, i in (enumerate(layers) if sweep % 2 == 0 else reversed(list(enumerate(layers)))):
+                near = [mine[k] for k in layers[max(j - 1, 0):j + 2] if abs(k - i) == 1]
+                if not near:
+                    continue
+                left, right = mine[i][0], mine[i][1]
+                wanted_left, wanted_right = min(e[0] for e in near), max(e[1] for e in near)
+                blocks = obstacles(g, i, order, xs, width, groups, path, raw, done)
+                if wanted_left < left:
+                    bound = max((b[1] + clearance for b in blocks if b[1] <= left), default=wanted_left)
+                    mine[i][0] = min(left, max(wanted_left, bound))
+                if wanted_right > right:
+                    bound = min((b[0] - clearance for b in blocks if b[0] >= right), default=wanted_right)
+                    mine[i][1] = max(right, min(wanted_right, bound))
+        done.append(g)
+
+
+def obstacles(g: str, i: int, order: list[list[int]], xs: list[float], width: list[float],
+              groups: list[tuple[str, ...]], path: dict[str, tuple[str, ...]],
+              raw: dict[str, dict[int, list[float]]], done: list[str]) -> list[tuple[float, float]]:
+    """What group `g`'s slab in layer `i` must stay clear of: the boxes outside it (with room for
+    their own groups' borders) and the slabs of groups already drawn that are neither inside it nor
+    around it."""
+    found = []
+    for v in order[i]:
+        if g in groups[v]:
+            continue
+        border = (len(groups[v]) - len(common_prefix(groups[v], path[g]))) * GROUP_PAD
+        found.append((xs[v] - width[v] / 2 - border, xs[v] + width[v] / 2 + border))
+    for h in done:
+        if i in raw[h] and g not in path[h] and h not in path[g]:
+            found.append((raw[h][i][0], raw[h][i][1]))
+    return found
 
 
 def outline(slabs: list[Rect]) -> list[Point]:

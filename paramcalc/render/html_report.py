@@ -38,8 +38,9 @@ th, td { padding: 3px 10px; border-bottom: 1px solid #eef0f4; text-align: left; 
 th { background: #f4f6fa; position: sticky; top: 0; font-weight: 600; }
 td.num, th.num { text-align: right; white-space: nowrap; } td.shape { white-space: nowrap; }
 tr.total td { font-weight: 600; border-top: 2px solid var(--rule); }
-td.bar { min-width: 150px; white-space: nowrap; } td.inputs { white-space: nowrap; font-size: 12.5px; }
-.bar .track { display: inline-block; width: 100px; height: 10px; background: #eef0f4; border-radius: 2px;
+td.bar { min-width: 110px; white-space: nowrap; } .scroll { overflow-x: auto; }
+table.layers { font-size: 13px; } td.inputs { white-space: nowrap; font-size: 12.5px; }
+.bar .track { display: inline-block; width: 60px; height: 10px; background: #eef0f4; border-radius: 2px;
               vertical-align: middle; margin-right: 6px; }
 .bar .fill { display: block; height: 10px; border-radius: 2px; }
 .bar.macs .fill { background: var(--macs); } .bar.params .fill { background: var(--params); }
@@ -154,8 +155,9 @@ def layer_table(report: Report, depth: int | None) -> str:
              f'<td class="num">{escape(thousands(report.total_macs))}</td>']
     total += [f'<td class="num">{escape(thousands(report.convention_total))}</td>'] if counted else []
     total += ["<td></td>", "<td></td>"] + (["<td></td>"] if graph else [])
-    return (f'<table class="layers"><thead><tr>{"".join(head)}</tr></thead><tbody>{"".join(rows)}'
-            f'<tr class="total">{"".join(total)}</tr></tbody></table>'
+    return (f'<div class="scroll"><table class="layers"><thead><tr>{"".join(head)}</tr></thead>'
+            f'<tbody>{"".join(rows)}'
+            f'<tr class="total">{"".join(total)}</tr></tbody></table></div>'
             '<p class="notes">Param #: weights + biases (trainable and non-trainable as Keras counts them). MACs: '
             "multiply-accumulates of conv, dense and attention products only; FLOPs = 2 x MACs. Shares are of the "
             "model's totals; each bar is drawn against the heaviest layer's share.</p>")
