@@ -227,6 +227,12 @@ def test_vit_b_16():
     assert layer["class_token"]["output_shape"] == [None, 197, 768]
 
 
+@pytest.mark.parametrize(("convention", "figure"), [("ptflops-aten", VIT["tools"]["ptflops_aten"]),
+                                                    ("flop-counter", 2 * VIT["macs"])])
+def test_vit_b_16_conventions(convention, figure):
+    assert report(SPECS / "vit_b_16.yaml", convention=convention)["convention"]["total"] == figure
+
+
 def test_vit_fast_path_hides_the_whole_attention_from_flop_counter():
     # the spec's comment: with the fused fast path FlopCounterMode misses every attention row's MACs
     attention = sum(row["macs"] for row in report(SPECS / "vit_b_16.yaml")["layers"]
