@@ -109,6 +109,53 @@ def test_a_free_length_gives_the_macs_as_a_formula(tmp_path, model):
         assert formula.subs(values) == case["macs"], case["id"]
 
 
+# ---- part by part: the framework's modules against the spec's rows (a name ending in "." is a prefix) ---
+
+BERT_EMBEDDINGS = ["word_embeddings", "position_embeddings", "token_type_embeddings", "embeddings_norm"]
+PARTS = {
+    "bert/base": {"embeddings": BERT_EMBEDDINGS, "encoder.layer.0": ["encoder_1."],
+                  "encoder.layer.0.attention": ["encoder_1.attention", "encoder_1.attention_norm"],
+                  "encoder.layer.11": ["encoder_12."], "pooler": ["pooler"]},
+    "distilbert/base": {"embeddings": ["word_embeddings", "position_embeddings", "embeddings_norm"],
+                        "transformer.layer.0": ["layer_1."], "transformer.layer.0.attention": ["layer_1.attention"],
+                        "transformer.layer.5": ["layer_6."]},
+    "roberta/base": {"embeddings": BERT_EMBEDDINGS, "encoder.layer.0": ["encoder_1."], "pooler": ["pooler"]},
+    "t5/small": {"shared": ["shared"], "encoder.block.0": ["encoder_1."], "encoder.block.1": ["encoder_2."],
+                 "encoder.block.0.layer.0.SelfAttention.relative_attention_bias": ["encoder_1.relative_attention_bias"],
+                 "encoder.final_layer_norm": ["encoder_final_layer_norm"], "decoder.block.0": ["decoder_1."],
+                 "decoder.block.1": ["decoder_2."],
+                 "decoder.block.0.layer.1": ["decoder_1.cross_layer_norm", "decoder_1.EncDecAttention"],
+                 "decoder.final_layer_norm": ["decoder_final_layer_norm"]},
+}
+SPEC_OF_CASE = {"bert/base": "bert_base.yaml", "distilbert/base": "distilbert.yaml",
+                "roberta/base": "roberta_base.yaml", "t5/small": "t5_small.yaml"}
+VIT_PARTS = {"conv_proj": ["conv_proj"], "encoder.layers.encoder_layer_0": ["encoder_layer_1."],
+             "encoder.layers.encoder_layer_0.mlp": ["encoder_layer_1.mlp_0", "encoder_layer_1.mlp_3"],
+             "encoder.layers.encoder_layer_11": ["encoder_layer_12."], "encoder.ln": ["ln"], "heads": ["head"]}
+
+
+def part_params(got: dict[str, Any], names: list[str]) -> int:
+    chosen = [row for row in got["layers"]
+              if any(row["name"].startswith(n) if n.endswith(".") else row["name"] == n for n in names)]
+    assert chosen, names
+    return sum(row["params"] for row in chosen)
+
+
+@pytest.mark.parametrize("case_id", list(PARTS))
+def test_part_by_part(case_id):
+    got, modules = report(SPECS / SPEC_OF_CASE[case_id]), HF[case_id]["modules"]
+    assert set(PARTS[case_id]) == set(modules)
+    for module, names in PARTS[case_id].items():
+        assert part_params(got, names) == modules[module], module
+
+
+def test_vit_part_by_part():
+    got = report(SPECS / "vit_b_16.yaml")
+    assert set(VIT_PARTS) == set(VIT["modules"])
+    for module, names in VIT_PARTS.items():
+        assert part_params(got, names) == VIT["modules"][module], module
+
+
 def test_fvcore_was_measured_on_each_base_model():
     assert {i for i in HF if "fvcore" in HF[i] and not i.startswith("mha/")} == {
         "bert/base", "distilbert/base", "roberta/base", "t5/small"}
@@ -178,6 +225,12 @@ def test_vit_b_16():
     assert layer["class_token"]["params"] == VIT["class_token"]
     assert layer["pos_embedding"]["params"] == VIT["pos_embedding"]
     assert layer["class_token"]["output_shape"] == [None, 197, 768]
+
+
+@pytest.mark.parametrize(("convention", "figure"), [("ptflops-aten", VIT["tools"]["ptflops_aten"]),
+                                                    ("flop-counter", 2 * VIT["macs"])])
+def test_vit_b_16_conventions(convention, figure):
+    assert report(SPECS / "vit_b_16.yaml", convention=convention)["convention"]["total"] == figure
 
 
 def test_vit_fast_path_hides_the_whole_attention_from_flop_counter():
