@@ -117,8 +117,8 @@ def storages(report: Report, bits: int, training: bool = False) -> Storages:
         if aliases_input(row, training):
             sid = of[base_name(row.inputs[0])]
         else:
-            sid = len(size)
-            size.append(nbytes(output_values(row, batch), bits))
+            sid = len(size)  # a Parameter's output is a weight (in the parameter bytes), not an activation
+            size.append(0 if row.kind.no_input else nbytes(output_values(row, batch), bits))
         of[row.name] = sid
         rows.append(sid)
     return Storages(size, of, rows, inputs)
@@ -138,6 +138,12 @@ class Peak(NamedTuple):
 def inference_peak(report: Report, bits: int = 32, count_inputs: bool = True) -> Peak:
     """The largest total of live activation bytes while a layer runs, and that layer. A tensor lives
     until its last reader has run; `count_inputs=False` leaves the model inputs out (held by the caller)."""
+    return largest(live_profile(report, bits, count_inputs))
+
+
+def live_profile(report: Report, bits: int = 32, count_inputs: bool = True) -> list[tuple[Number, str]]:
+    """(live bytes while the layer runs, its name) for every layer, in order: its inputs, its output, and
+    every tensor made earlier that a later layer (or the model's output) still reads."""
     s = storages(report, bits)
     end = len(report.rows)
     last: dict[int, int] = {}
@@ -149,18 +155,18 @@ def inference_peak(report: Report, bits: int = 32, count_inputs: bool = True) ->
     counted = (lambda sid: True) if count_inputs else (lambda sid: sid not in s.inputs)
     live: set[int] = {sid for sid in s.inputs if count_inputs and sid in last}
     now: Number = total(s.size[sid] for sid in live)
-    candidates: list[tuple[Number, str]] = []
+    profile: list[tuple[Number, str]] = []
     for i, row in enumerate(report.rows):
         sid = s.rows[i]
         if sid not in live and counted(sid):
             live.add(sid)
             now += s.size[sid]
-        candidates.append((now, row.name))
+        profile.append((now, row.name))
         for done in {*s.read(row), sid}:
             if done in live and last.get(done, i) <= i:
                 live.discard(done)
                 now -= s.size[done]
-    return largest(candidates)
+    return profile
 
 
 def largest(candidates: list[tuple[Number, str]]) -> Peak:

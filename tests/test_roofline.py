@@ -191,3 +191,12 @@ def test_compare_spec_in_time_agrees_with_summary():
 def test_compare_dtype_needs_a_device():
     code, _, err = invoke("compare", "--in", "4", "--out", "8", "--kernel", "3", "--size", "10", "--dtype", "int8")
     assert code == 2 and "--device" in err
+
+
+def test_csv_rows_carry_each_layers_roofline(spec_file):
+    code, out, _ = invoke("summary", "--format", "csv", "--peak", "1G", "--bandwidth", "1G", spec_file(DENSE))
+    assert code == 0
+    header, row = out.splitlines()[:2]
+    cells = dict(zip(header.split(","), row.split(",")))
+    assert (cells["flops"], cells["bytes_moved"], cells["bound"]) == ("2010", "4480", "memory")
+    assert float(cells["seconds"]) == pytest.approx(4.48e-6)

@@ -104,7 +104,8 @@ def roofline_lines(report: Report, costs: Costs) -> list[list[tuple[str, str]]]:
     times = roofline(report, device, p)
     peak, listed = device.rate(p.compute)
     seconds = total_seconds(times)
-    rate = f"{rate_text(peak, 'op/s')} at {listed}, {rate_text(device.bandwidth, 'B/s')}"
+    unit = "OP/s" if listed.startswith("int") else "FLOP/s"
+    rate = f"{rate_text(peak, unit)} at {listed}, {rate_text(device.bandwidth, 'B/s')}"
     lines = [[(f" Time on {device.name}: {seconds_text(seconds)}", "bold"),
               (f"  (roofline lower bound, {rate}; per layer max(FLOPs / peak, bytes / bandwidth))", "dim")]]
     if isinstance(seconds, float) and seconds > 0:
@@ -152,3 +153,25 @@ def add_sweep_costs(table: Any, rows: Sequence[Any], costs: Costs) -> None:
         what = "training" if costs.training else "params + peak activations"
         table.columns.append(Column("fits", f"Fits {readable_bytes(costs.budget)}"))
         table.notes.append(f"Fits: {what} within --memory-budget {readable_bytes(costs.budget)}.")
+
+
+def add_layer_costs(table: Any, report: Report, costs: Costs | None) -> None:
+    """CSV and Markdown rows with --device: each layer's roofline FLOPs, bytes, seconds and bound (a
+    block folded by --depth: its layers' sums)."""
+    if costs is None or costs.device is None:
+        return
+    from paramcalc.render.tabular import Column
+    from paramcalc.roofline import roofline
+
+    found: dict[str, dict[str, Any]] = {}
+    for row, time in zip(report.rows, roofline(report, costs.device, costs.precision)):
+        found[row.name] = {"flops": time.flops, "bytes_moved": time.bytes, "seconds": time.seconds,
+                           "bound": time.bound}
+        for instance, _ in row.path:
+            block = found.setdefault(instance, {"flops": 0, "bytes_moved": 0, "seconds": 0.0, "bound": None})
+            for key in ("flops", "bytes_moved", "seconds"):
+                block[key] += found[row.name][key]
+    for cells in table.rows:
+        cells.update(found.get(cells["name"], {}))
+    table.columns.extend([Column("flops", "FLOPs (roofline)"), Column("bytes_moved", "Bytes moved"),
+                          Column("seconds", "Time (s)", show=seconds_text), Column("bound", "Bound", numeric=False)])
