@@ -180,8 +180,16 @@ def largest(candidates: list[tuple[Number, str]]) -> Peak:
     first: dict[Any, str] = {}
     for n, name in candidates:
         first.setdefault(sympy.expand(n), name)
-    peak = sympy.Max(*first)
+    numbers = [n for n in first if n.is_number]
+    for n in sorted(numbers)[:-1]:  # of the totals that are plain numbers only the largest can be the peak
+        del first[n]
+    # sympy simplifies a Max by comparing its terms pairwise (seconds for a few dozen terms with floors):
+    # past a dozen distinct totals the Max stays as written, exact but longer.
+    peak = sympy.Max(*first, evaluate=len(first) <= SIMPLIFIED_MAX)
     return Peak(peak, first.get(peak))
+
+
+SIMPLIFIED_MAX = 12
 
 
 # ---- training ---------------------------------------------------------------------------------------

@@ -175,3 +175,26 @@ def add_layer_costs(table: Any, report: Report, costs: Costs | None) -> None:
         cells.update(found.get(cells["name"], {}))
     table.columns.extend([Column("flops", "FLOPs (roofline)"), Column("bytes_moved", "Bytes moved"),
                           Column("seconds", "Time (s)", show=seconds_text), Column("bound", "Bound", numeric=False)])
+
+
+def add_type_times(table: Any, report: Report, costs: Costs) -> None:
+    """`summary --by-type --device`: each layer type's roofline time and share of the time, beside its
+    share of the MACs (MobileNet's depthwise layers: 3% of the MACs, a far larger share of the time)."""
+    from paramcalc.compare import category
+    from paramcalc.render.compare import percent, share
+    from paramcalc.render.tabular import Column
+    from paramcalc.roofline import roofline
+
+    seconds: dict[str, float] = {}
+    for row, time in zip(report.rows, roofline(report, costs.device, costs.precision)):
+        seconds[category(row)] = seconds.get(category(row), 0.0) + float(time.seconds)
+    whole = sum(seconds.values())
+    for cells in table.rows:
+        cells["seconds"] = seconds.get(cells["type"], 0.0)
+        cells["time_share"] = share(cells["seconds"], whole) if whole else None  # type: ignore[arg-type]
+    for cells in table.footer:
+        cells["seconds"] = whole
+    at = next(i for i, column in enumerate(table.columns) if column.key == "macs_share") + 1
+    table.columns[at:at] = [Column("seconds", "Time (roofline)", show=seconds_text),
+                            Column("time_share", "Time %", show=percent)]
+    table.notes.append(f"Time: roofline lower bounds on {costs.device.name} (`summary --device`).")
