@@ -222,3 +222,13 @@ def test_by_type_shows_each_types_share_of_time():
 def test_views_without_the_figures_refuse_the_options(spec_file, view):
     code, _, err = invoke("summary", view, "--dtype", "float16", spec_file(DENSE))
     assert code == 2 and view in err
+
+
+def test_the_time_columns_stay_with_the_run_that_asked_for_them():
+    """Adding columns must not change the module's shared lists: a later run without --device has none."""
+    from tests.conftest import SPECS
+
+    spec = str(SPECS / "mobilenet_v1.yaml")
+    assert "Time %" in invoke("summary", "--by-type", "--device", "t4", spec)[1]
+    assert "Time" not in invoke("summary", "--by-type", spec)[1]
+    assert "Time" not in invoke("compare", spec)[1]

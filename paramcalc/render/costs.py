@@ -131,7 +131,8 @@ def devices_table() -> Any:
     rows = [{"device": d.key, "name": d.name, **{k: d.peak.get(k) for k in DTYPES}, "bandwidth": d.bandwidth,
              "source": d.source} for d in devices().values()]
     return Tabular("Device presets (dense peaks, as published)", columns, rows,
-                   notes=["A dtype left blank runs at the next wider one listed. Any other device: "
+                   notes=["A dtype left blank runs at the rate of the next one the device lists (wider first, "
+                          "then narrower: a phone NPU's float32 at its float16 rate). Any other device: "
                           "--peak 312T --bandwidth 2.0T (op/s, bytes/s; K M G T P suffixes)."])
 
 
@@ -145,14 +146,15 @@ def add_sweep_costs(table: Any, rows: Sequence[Any], costs: Costs) -> None:
 
     for cells, row in zip(table.rows, rows):
         cells.update(sweep_figures(row.report, costs))
-    table.columns.extend([Column("peak_activation_bytes", "Peak activations", show=size),
-                          Column("training_bytes", f"Training ({costs.optimizer})", show=size)])
+    columns = [Column("peak_activation_bytes", "Peak activations", show=size),
+               Column("training_bytes", f"Training ({costs.optimizer})", show=size)]
     if costs.device is not None:
-        table.columns.append(Column("roofline_seconds", "Time (roofline)", show=seconds_text))
+        columns.append(Column("roofline_seconds", "Time (roofline)", show=seconds_text))
     if costs.budget is not None:
         what = "training" if costs.training else "params + peak activations"
-        table.columns.append(Column("fits", f"Fits {readable_bytes(costs.budget)}"))
+        columns.append(Column("fits", f"Fits {readable_bytes(costs.budget)}"))
         table.notes.append(f"Fits: {what} within --memory-budget {readable_bytes(costs.budget)}.")
+    table.columns = [*table.columns, *columns]  # a new list, never a shared one
 
 
 def add_layer_costs(table: Any, report: Report, costs: Costs | None) -> None:
@@ -173,8 +175,8 @@ def add_layer_costs(table: Any, report: Report, costs: Costs | None) -> None:
                 block[key] += found[row.name][key]
     for cells in table.rows:
         cells.update(found.get(cells["name"], {}))
-    table.columns.extend([Column("flops", "FLOPs (roofline)"), Column("bytes_moved", "Bytes moved"),
-                          Column("seconds", "Time (s)", show=seconds_text), Column("bound", "Bound", numeric=False)])
+    table.columns = [*table.columns, Column("flops", "FLOPs (roofline)"), Column("bytes_moved", "Bytes moved"),
+                     Column("seconds", "Time (s)", show=seconds_text), Column("bound", "Bound", numeric=False)]
 
 
 def add_type_times(table: Any, report: Report, costs: Costs) -> None:
@@ -195,6 +197,7 @@ def add_type_times(table: Any, report: Report, costs: Costs) -> None:
     for cells in table.footer:
         cells["seconds"] = whole
     at = next(i for i, column in enumerate(table.columns) if column.key == "macs_share") + 1
-    table.columns[at:at] = [Column("seconds", "Time (roofline)", show=seconds_text),
-                            Column("time_share", "Time %", show=percent)]
+    # A new list: the table may hold a module's shared list of columns (render/compare.py TYPE_COLUMNS).
+    table.columns = [*table.columns[:at], Column("seconds", "Time (roofline)", show=seconds_text),
+                     Column("time_share", "Time %", show=percent), *table.columns[at:]]
     table.notes.append(f"Time: roofline lower bounds on {costs.device.name} (`summary --device`).")
