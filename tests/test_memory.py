@@ -74,6 +74,22 @@ def test_max_pooling_indices_are_the_int64_part(model_id):
     assert indices == fixture_row(model_id, 1)["saved_by_dtype"]["int64"]
 
 
+HALF = [(m, d) for m in ("resnet18", "mobilenet_v3_large") for d in ("bfloat16", "float16")]
+
+
+@pytest.mark.parametrize("model_id, dtype", HALF, ids=[f"{m}-{d}" for m, d in HALF])
+def test_half_precision_saves_half_the_bytes(model_id, dtype):
+    """The model cast to bfloat16 / float16 (batch 2): every activation at 2 bytes, max pooling's
+    indices still int64. PyTorch on the CPU keeps batch norm's statistics and dropout's mask in the
+    activation dtype too (cuDNN keeps the statistics in float32, the model's default): sized so here."""
+    row = next(r for r in json.loads((FIXTURES / "torch_memory.json").read_text())["half"]
+               if (r["id"], r["dtype"]) == (model_id, dtype))
+    r = report(model_id, row["batch"])
+    assert saved_activation_bytes(r, 16, mask_bits=16, stat_bits=16) == row["saved_bytes"]
+    ours = inference_peak(r, 16, count_inputs=False).bytes
+    assert ours <= row["inference_peak_bytes"] <= ours + max(2 * row_.activations for row_ in r.rows)
+
+
 # ---- inference: liveness --------------------------------------------------------------------------
 
 EXACT_PEAK = {"vgg16", "resnet18", "googlenet", "shufflenet_v2_x1_0"}
