@@ -38,7 +38,43 @@ MODELS = {
     "efficientnet_b0": "efficientnet_b0_torchvision.yaml",
     "squeezenet1_1": "squeezenet1_1.yaml",
     "shufflenet_v2_x1_0": "shufflenet_v2.yaml",
+    "mobilenet_v1": "mobilenet_v1.yaml",  # not in torchvision: built below, its modules named as the spec's layers
 }
+
+
+def mobilenet_v1():
+    """MobileNet v1 (alpha 1) as keras.applications.MobileNet lays it out, its modules named after the
+    spec's layers (as tests/fixtures/make_torchvision_fixtures.py builds it)."""
+    from collections import OrderedDict
+
+    from torch import nn
+
+    layers: OrderedDict[str, nn.Module] = OrderedDict()
+    layers["conv1_pad"] = nn.ZeroPad2d((0, 1, 0, 1))
+    layers["conv1"] = nn.Conv2d(3, 32, 3, stride=2, bias=False)
+    layers["conv1_bn"] = nn.BatchNorm2d(32)
+    layers["conv1_relu"] = nn.ReLU6()
+    channels = 32
+    for block, out in enumerate([64, 128, 128, 256, 256, 512, 512, 512, 512, 512, 512, 1024, 1024], start=1):
+        if block in (2, 4, 6, 12):
+            layers[f"conv_pad_{block}"] = nn.ZeroPad2d((0, 1, 0, 1))
+            layers[f"conv_dw_{block}"] = nn.Conv2d(channels, channels, 3, stride=2, groups=channels, bias=False)
+        else:
+            layers[f"conv_dw_{block}"] = nn.Conv2d(channels, channels, 3, padding=1, groups=channels, bias=False)
+        layers[f"conv_dw_{block}_bn"] = nn.BatchNorm2d(channels)
+        layers[f"conv_dw_{block}_relu"] = nn.ReLU6()
+        layers[f"conv_pw_{block}"] = nn.Conv2d(channels, out, 1, bias=False)
+        layers[f"conv_pw_{block}_bn"] = nn.BatchNorm2d(out)
+        layers[f"conv_pw_{block}_relu"] = nn.ReLU6()
+        channels = out
+    layers["global_average_pooling2d"] = nn.AdaptiveAvgPool2d(1)
+    layers["dropout"] = nn.Dropout(1e-3)
+    layers["conv_preds"] = nn.Conv2d(1024, 1000, 1)
+    layers["flatten"] = nn.Flatten()
+    layers["predictions"] = nn.Softmax(dim=1)
+    return nn.Sequential(layers)
+
+
 TORCH_DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
 
 
@@ -59,19 +95,22 @@ def estimate(model: str, device: str | None, dtype: str, batch: int, peak: str |
 
 
 def measure(model_name: str, dtype: str, batch: int, repeats: int, on_gpu: bool) -> dict[str, list[float]]:
-    """Seconds per call of each leaf module class, in execution order: {class name: [median, ...]}."""
+    """Seconds per call of each leaf module, in execution order: {class name: [median, ...]}, and
+    {module name: [median]} too (the spec's layer names, for MobileNet v1)."""
     import time
 
     import torch
     import torchvision
 
     device = torch.device("cuda" if on_gpu else "cpu")
-    model = getattr(torchvision.models, model_name)(weights=None).eval().to(device, getattr(torch, dtype))
+    build = mobilenet_v1 if model_name == "mobilenet_v1" else getattr(torchvision.models, model_name)
+    model = (build() if model_name == "mobilenet_v1" else build(weights=None)).eval().to(device, getattr(torch, dtype))
+    names = {id(module): name for name, module in model.named_modules()}
     x = torch.zeros(batch, 3, 224, 224, device=device, dtype=getattr(torch, dtype))
     calls: list[tuple[str, object, object]] = []
 
     def before(module, inputs):
-        calls.append((type(module).__name__, clock(), None))
+        calls.append((f"{type(module).__name__} {names[id(module)]}", clock(), None))
 
     def after(module, inputs, output):
         name, start, _ = calls[-1]
@@ -101,8 +140,11 @@ def measure(model_name: str, dtype: str, batch: int, repeats: int, on_gpu: bool)
             if i >= 5:  # warm-up done
                 runs.append(timed)
     found: dict[str, list[float]] = defaultdict(list)
-    for k, (name, _) in enumerate(runs[0]):
-        found[name].append(statistics.median(run[k][1] for run in runs))
+    for k, (call, _) in enumerate(runs[0]):
+        kind, name = call.split(" ", 1)
+        took = statistics.median(run[k][1] for run in runs)
+        found[kind].append(took)
+        found[name].append(took)
     return found
 
 
@@ -141,11 +183,14 @@ def main() -> None:
     print(f"{'layer':42} {'type':18} {'bound':8} {'estimate':>12} {'measured':>12} {'ratio':>8}")
     for layer in report["layers"]:
         kind = layer["type"]
-        calls = measured.get(kind, [])
-        if seen[kind] >= len(calls):
-            continue  # run as a function in torchvision (no module to time)
-        took = calls[seen[kind]]
-        seen[kind] += 1
+        if layer["name"] in measured:  # a module named as the layer (MobileNet v1)
+            took = measured[layer["name"]][0]
+        else:  # the i-th layer of a kind is the i-th call of the module class of that name
+            calls = measured.get(kind, [])
+            if seen[kind] >= len(calls):
+                continue  # run as a function in torchvision (no module to time)
+            took = calls[seen[kind]]
+            seen[kind] += 1
         guess = layer["roofline"]["seconds"]
         total_measured += took
         total_estimate += guess

@@ -427,6 +427,11 @@ def summary(spec: str, fmt: ReportFormat, terminal: Terminal, by_type: bool, dep
 
     if batch is not None and all_conventions:
         raise click.UsageError("--batch does not apply to --conventions, which compares the counts of one sample")
+    if costs is not None and (all_conventions or (by_type and costs.device is None)):
+        raise click.UsageError("--dtype, --optimizer, --device and --memory-budget add memory and time to the layer "
+                               "table or a sweep; " + ("--conventions" if all_conventions else "--by-type") +
+                               " does not show them" + ("" if all_conventions else " (with --device it shows each "
+                                                        "type's time)"))
     sweep = reader.sweep()
     if descending and sort is None:
         raise click.UsageError("--desc orders the rows of --sort: give --sort FIELD")
@@ -521,7 +526,12 @@ def summary_view(report: Report, by_type: bool, depth: int | None, all_conventio
     if by_type:
         from paramcalc.render.compare import by_type_table
 
-        return by_type_table(report)
+        table = by_type_table(report)
+        if costs is not None and costs.device is not None:  # each type's share of the time
+            from paramcalc.render.costs import add_type_times
+
+            add_type_times(table, report, costs)
+        return table
     return SummaryView(report, depth, counted_by, warnings=shown_warnings, costs=costs)
 
 

@@ -35,7 +35,9 @@ DTYPES: dict[str, int] = {"float32": 32, "float16": 16, "bfloat16": 16, "float8"
 # Optimizer state: values kept per trainable parameter.
 OPTIMIZERS: dict[str, int] = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
 INDEX_BITS = 64  # max pooling's indices are int64
-STAT_BITS = 32  # normalisation statistics stay float32 (cuDNN and PyTorch's CPU kernels alike)
+# Normalisation statistics: float32 (cuDNN keeps them so for half-precision inputs; PyTorch on the CPU keeps
+# them in the activation dtype, as a test against its measurement says).
+STAT_BITS = 32
 MASK_BITS = 8  # dropout's mask: bool on CUDA (PyTorch on the CPU keeps it in the activation dtype)
 
 
@@ -117,8 +119,8 @@ def storages(report: Report, bits: int, training: bool = False) -> Storages:
         if aliases_input(row, training):
             sid = of[base_name(row.inputs[0])]
         else:
-            sid = len(size)
-            size.append(nbytes(output_values(row, batch), bits))
+            sid = len(size)  # a Parameter's output is a weight (in the parameter bytes), not an activation
+            size.append(0 if row.kind.no_input else nbytes(output_values(row, batch), bits))
         of[row.name] = sid
         rows.append(sid)
     return Storages(size, of, rows, inputs)
@@ -138,6 +140,12 @@ class Peak(NamedTuple):
 def inference_peak(report: Report, bits: int = 32, count_inputs: bool = True) -> Peak:
     """The largest total of live activation bytes while a layer runs, and that layer. A tensor lives
     until its last reader has run; `count_inputs=False` leaves the model inputs out (held by the caller)."""
+    return largest(live_profile(report, bits, count_inputs))
+
+
+def live_profile(report: Report, bits: int = 32, count_inputs: bool = True) -> list[tuple[Number, str]]:
+    """(live bytes while the layer runs, its name) for every layer, in order: its inputs, its output, and
+    every tensor made earlier that a later layer (or the model's output) still reads."""
     s = storages(report, bits)
     end = len(report.rows)
     last: dict[int, int] = {}
@@ -149,18 +157,18 @@ def inference_peak(report: Report, bits: int = 32, count_inputs: bool = True) ->
     counted = (lambda sid: True) if count_inputs else (lambda sid: sid not in s.inputs)
     live: set[int] = {sid for sid in s.inputs if count_inputs and sid in last}
     now: Number = total(s.size[sid] for sid in live)
-    candidates: list[tuple[Number, str]] = []
+    profile: list[tuple[Number, str]] = []
     for i, row in enumerate(report.rows):
         sid = s.rows[i]
         if sid not in live and counted(sid):
             live.add(sid)
             now += s.size[sid]
-        candidates.append((now, row.name))
+        profile.append((now, row.name))
         for done in {*s.read(row), sid}:
             if done in live and last.get(done, i) <= i:
                 live.discard(done)
                 now -= s.size[done]
-    return largest(candidates)
+    return profile
 
 
 def largest(candidates: list[tuple[Number, str]]) -> Peak:
@@ -174,13 +182,22 @@ def largest(candidates: list[tuple[Number, str]]) -> Peak:
     first: dict[Any, str] = {}
     for n, name in candidates:
         first.setdefault(sympy.expand(n), name)
-    peak = sympy.Max(*first)
+    numbers = [n for n in first if n.is_number]
+    for n in sorted(numbers)[:-1]:  # of the totals that are plain numbers only the largest can be the peak
+        del first[n]
+    # sympy simplifies a Max by comparing its terms pairwise (seconds for a few dozen terms with floors):
+    # past a dozen distinct totals the Max stays as written, exact but longer.
+    peak = sympy.Max(*first, evaluate=len(first) <= SIMPLIFIED_MAX)
     return Peak(peak, first.get(peak))
+
+
+SIMPLIFIED_MAX = 12
 
 
 # ---- training ---------------------------------------------------------------------------------------
 
-def saved_activation_bytes(report: Report, bits: int = 32, mask_bits: int = MASK_BITS) -> Number:
+def saved_activation_bytes(report: Report, bits: int = 32, mask_bits: int = MASK_BITS, stat_bits: int = STAT_BITS
+                           ) -> Number:
     """Bytes of the activations the backward pass needs, as PyTorch's autograd keeps them (module doc)."""
     s = storages(report, bits, training=True)
     batch = batch_size(report.input_shape)
@@ -199,7 +216,7 @@ def saved_activation_bytes(report: Report, bits: int = 32, mask_bits: int = MASK
         if saves is Saves.INPUT_AND_INDICES:
             extra.append(nbytes(output_values(row, batch), INDEX_BITS))
         if saves is Saves.INPUT_AND_STATS:
-            extra.append(nbytes(2 * statistics(row, report.data_format, batch), STAT_BITS))
+            extra.append(nbytes(2 * statistics(row, report.data_format, batch), stat_bits))
         if saves is Saves.MASK:
             extra.append(nbytes(output_values(row, batch), mask_bits))
         if saves is Saves.SAMPLE_MASK:

@@ -84,6 +84,7 @@ def test_the_wheel_and_sdist_build_install_and_run_outside_the_checkout(tmp_path
         names = set(archive.namelist())
         metadata = email.message_from_bytes(archive.read(f"paramcalc-{__version__}.dist-info/METADATA"))
     assert {f"paramcalc/zoo/{name}" for name in ZOO} <= names and "paramcalc/modelzoo.py" in names
+    assert "paramcalc/data/devices.json" in names  # the --device presets
     assert not any(name.startswith(("specs/", "tests/")) for name in names)
     assert metadata["Version"] == __version__ and metadata["License-Expression"] == "MIT"
     assert f"paramcalc-{__version__}.dist-info/licenses/LICENSE" in names
@@ -115,6 +116,7 @@ def test_the_wheel_and_sdist_build_install_and_run_outside_the_checkout(tmp_path
     summary = run("summary", "--width", "120", "zoo:lenet5")
     assert "Total params: 61,706 (241.04 KB)" in summary and "Total MACs: 416,520" in summary
     assert len(run("zoo", "--format", "csv").splitlines()) == len(ZOO) + 1
+    assert "a100-80gb" in run("devices", "--format", "csv")
     python = runner / "paramcalc-venv" / "bin" / "python"
     where = subprocess.run([str(python), "-c", "import paramcalc.modelzoo as z; print(z.zoo_dir())"], cwd=elsewhere,
                            capture_output=True, text=True, env=quiet_env(), check=True).stdout.strip()

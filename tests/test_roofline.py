@@ -191,3 +191,44 @@ def test_compare_spec_in_time_agrees_with_summary():
 def test_compare_dtype_needs_a_device():
     code, _, err = invoke("compare", "--in", "4", "--out", "8", "--kernel", "3", "--size", "10", "--dtype", "int8")
     assert code == 2 and "--device" in err
+
+
+def test_csv_rows_carry_each_layers_roofline(spec_file):
+    code, out, _ = invoke("summary", "--format", "csv", "--peak", "1G", "--bandwidth", "1G", spec_file(DENSE))
+    assert code == 0
+    header, row = out.splitlines()[:2]
+    cells = dict(zip(header.split(","), row.split(",")))
+    assert (cells["flops"], cells["bytes_moved"], cells["bound"]) == ("2010", "4480", "memory")
+    assert float(cells["seconds"]) == pytest.approx(4.48e-6)
+
+
+def test_by_type_shows_each_types_share_of_time():
+    """MobileNet v1: the depthwise 3x3 layers, 3.06% of the MACs, take a larger share of the roofline
+    time; the shares add up to 100% and the total is the summary's."""
+    from tests.conftest import SPECS
+
+    spec = str(SPECS / "mobilenet_v1.yaml")
+    code, out, err = invoke("summary", "--by-type", "--format", "json", "--device", "t4", "--dtype", "float16", spec)
+    assert code == 0, err
+    table = json.loads(out)
+    depthwise = next(row for row in table["rows"] if row["type"] == "Conv DW 3x3")
+    assert depthwise["macs_share"] == pytest.approx(3.0569, abs=1e-3) and depthwise["time_share"] > 10
+    assert sum(row["time_share"] for row in table["rows"]) == pytest.approx(100, abs=0.01)
+    total = summary_json(spec, "--device", "t4", "--dtype", "float16")["roofline_seconds"]
+    assert table["totals"][0]["seconds"] == pytest.approx(total)
+
+
+@pytest.mark.parametrize("view", ["--conventions", "--by-type"])
+def test_views_without_the_figures_refuse_the_options(spec_file, view):
+    code, _, err = invoke("summary", view, "--dtype", "float16", spec_file(DENSE))
+    assert code == 2 and view in err
+
+
+def test_the_time_columns_stay_with_the_run_that_asked_for_them():
+    """Adding columns must not change the module's shared lists: a later run without --device has none."""
+    from tests.conftest import SPECS
+
+    spec = str(SPECS / "mobilenet_v1.yaml")
+    assert "Time %" in invoke("summary", "--by-type", "--device", "t4", spec)[1]
+    assert "Time" not in invoke("summary", "--by-type", spec)[1]
+    assert "Time" not in invoke("compare", spec)[1]

@@ -190,6 +190,11 @@ class StochasticDepth(Elementwise):
     name = "StochasticDepth"
     cost = Cost.DROPOUT
     saves = Saves.SAMPLE_MASK  # torchvision multiplies by a [N, 1, 1, 1] noise tensor
+
+    @classmethod
+    def saves_of(cls, args: Any) -> Saves:
+        """With a drop probability of 0 (torchvision's first block) it returns its input: it keeps nothing."""
+        return Saves.NOTHING if args.get("p") == 0 or args.get("drop_path_rate") == 0 else Saves.SAMPLE_MASK
     example = "{p: 0.1, mode: row}"
     doc = ("Drops a residual branch at random while training; the identity at inference. torchvision's "
            "ops.StochasticDepth (p and mode) or Keras ConvNeXt's StochasticDepth (drop_path_rate).")

@@ -104,7 +104,8 @@ def roofline_lines(report: Report, costs: Costs) -> list[list[tuple[str, str]]]:
     times = roofline(report, device, p)
     peak, listed = device.rate(p.compute)
     seconds = total_seconds(times)
-    rate = f"{rate_text(peak, 'op/s')} at {listed}, {rate_text(device.bandwidth, 'B/s')}"
+    unit = "OP/s" if listed.startswith("int") else "FLOP/s"
+    rate = f"{rate_text(peak, unit)} at {listed}, {rate_text(device.bandwidth, 'B/s')}"
     lines = [[(f" Time on {device.name}: {seconds_text(seconds)}", "bold"),
               (f"  (roofline lower bound, {rate}; per layer max(FLOPs / peak, bytes / bandwidth))", "dim")]]
     if isinstance(seconds, float) and seconds > 0:
@@ -130,7 +131,8 @@ def devices_table() -> Any:
     rows = [{"device": d.key, "name": d.name, **{k: d.peak.get(k) for k in DTYPES}, "bandwidth": d.bandwidth,
              "source": d.source} for d in devices().values()]
     return Tabular("Device presets (dense peaks, as published)", columns, rows,
-                   notes=["A dtype left blank runs at the next wider one listed. Any other device: "
+                   notes=["A dtype left blank runs at the rate of the next one the device lists (wider first, "
+                          "then narrower: a phone NPU's float32 at its float16 rate). Any other device: "
                           "--peak 312T --bandwidth 2.0T (op/s, bytes/s; K M G T P suffixes)."])
 
 
@@ -154,3 +156,49 @@ def show_sweep_costs(table: Any, costs: Costs) -> None:
     if costs.budget is not None:
         what = "training" if costs.training else "params + peak activations"
         table.notes.append(f"Fits: {what} within --memory-budget {readable_bytes(costs.budget)}.")
+
+
+def add_layer_costs(table: Any, report: Report, costs: Costs | None) -> None:
+    """CSV and Markdown rows with --device: each layer's roofline FLOPs, bytes, seconds and bound (a
+    block folded by --depth: its layers' sums)."""
+    if costs is None or costs.device is None:
+        return
+    from paramcalc.render.tabular import Column
+    from paramcalc.roofline import roofline
+
+    found: dict[str, dict[str, Any]] = {}
+    for row, time in zip(report.rows, roofline(report, costs.device, costs.precision)):
+        found[row.name] = {"flops": time.flops, "bytes_moved": time.bytes, "seconds": time.seconds,
+                           "bound": time.bound}
+        for instance, _ in row.path:
+            block = found.setdefault(instance, {"flops": 0, "bytes_moved": 0, "seconds": 0.0, "bound": None})
+            for key in ("flops", "bytes_moved", "seconds"):
+                block[key] += found[row.name][key]
+    for cells in table.rows:
+        cells.update(found.get(cells["name"], {}))
+    table.columns = [*table.columns, Column("flops", "FLOPs (roofline)"), Column("bytes_moved", "Bytes moved"),
+                     Column("seconds", "Time (s)", show=seconds_text), Column("bound", "Bound", numeric=False)]
+
+
+def add_type_times(table: Any, report: Report, costs: Costs) -> None:
+    """`summary --by-type --device`: each layer type's roofline time and share of the time, beside its
+    share of the MACs (MobileNet's depthwise layers: 3% of the MACs, a far larger share of the time)."""
+    from paramcalc.compare import category
+    from paramcalc.render.compare import percent, share
+    from paramcalc.render.tabular import Column
+    from paramcalc.roofline import roofline
+
+    seconds: dict[str, float] = {}
+    for row, time in zip(report.rows, roofline(report, costs.device, costs.precision)):
+        seconds[category(row)] = seconds.get(category(row), 0.0) + float(time.seconds)
+    whole = sum(seconds.values())
+    for cells in table.rows:
+        cells["seconds"] = seconds.get(cells["type"], 0.0)
+        cells["time_share"] = share(cells["seconds"], whole) if whole else None  # type: ignore[arg-type]
+    for cells in table.footer:
+        cells["seconds"] = whole
+    at = next(i for i, column in enumerate(table.columns) if column.key == "macs_share") + 1
+    # A new list: the table may hold a module's shared list of columns (render/compare.py TYPE_COLUMNS).
+    table.columns = [*table.columns[:at], Column("seconds", "Time (roofline)", show=seconds_text),
+                     Column("time_share", "Time %", show=percent), *table.columns[at:]]
+    table.notes.append(f"Time: roofline lower bounds on {costs.device.name} (`summary --device`).")

@@ -113,14 +113,19 @@ class SummaryView:
         return render_json(self.report, self.costs)
 
     def csv(self) -> str:
-        from paramcalc.render.table import rows_table
-
-        return rows_table(self.report, self.depth).csv()
-
-    def markdown(self) -> str:
+        from paramcalc.render.costs import add_layer_costs
         from paramcalc.render.table import rows_table
 
         table = rows_table(self.report, self.depth)
+        add_layer_costs(table, self.report, self.costs)  # --device: each layer's roofline
+        return table.csv()
+
+    def markdown(self) -> str:
+        from paramcalc.render.costs import add_layer_costs
+        from paramcalc.render.table import rows_table
+
+        table = rows_table(self.report, self.depth)
+        add_layer_costs(table, self.report, self.costs)
         table.short_units = self.short_units
         return table.markdown()
 
