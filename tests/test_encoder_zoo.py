@@ -228,6 +228,8 @@ def test_vit_b_16():
 
 
 @pytest.mark.parametrize(("convention", "figure"), [("ptflops-aten", VIT["tools"]["ptflops_aten"]),
+                                                    ("ptflops", VIT["tools"]["ptflops_pytorch"]),
+                                                    ("thop", VIT["tools"]["thop"]),
                                                     ("flop-counter", 2 * VIT["macs"])])
 def test_vit_b_16_conventions(convention, figure):
     assert report(SPECS / "vit_b_16.yaml", convention=convention)["convention"]["total"] == figure
