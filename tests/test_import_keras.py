@@ -163,3 +163,12 @@ def test_shares_must_name_the_same_layer_above(spec_file: Any) -> None:
     assert result.exit_code == 2 and "`shares: d` must be the same layer" in result.stderr
     missing = spec_file("input: [4]\nlayers:\n  - Dense: {name: e, units: 5, shares: nowhere}\n")
     assert "names no layer above" in invoke("summary", missing).stderr
+
+
+def test_importing_keras_loads_neither_onnx_nor_the_exporters() -> None:
+    from tests.test_startup import modules_after
+
+    loaded = modules_after("import", str(IMPORTS / "lenet5.json"))
+    assert "paramcalc.importers.keras" in loaded  # it did run
+    assert not loaded & {"onnx", "paramcalc.importers.onnx", "paramcalc.importers.hf", "paramcalc.export"}
+    assert not modules_after("--help") & {"paramcalc.importers", "paramcalc.export"}
