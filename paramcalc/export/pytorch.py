@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from paramcalc.export import ExportError, identifier, no_equivalent, python
+from paramcalc.layers.registry import SHARED_NAMES
 from paramcalc.report import LayerRow, Report
 from paramcalc.spec.model import LayerSpec, Spec, split_reference
 
@@ -44,7 +45,7 @@ IMPORTS = {"LayerNorm2d": "from torchvision.models.convnext import LayerNorm2d",
 # Arguments a shared name (Dropout, Flatten, ...) takes in Keras's vocabulary only.
 KERAS_ONLY = {"Dropout": ("rate", "noise_shape", "seed"), "Flatten": ("data_format",), "ReLU": (
     "max_value", "negative_slope", "threshold"), "Embedding": ("input_dim", "output_dim", "mask_zero"),
-    "StochasticDepth": ("drop_path_rate",)}
+    "StochasticDepth": ("drop_path_rate",), "Softmax": ("axis",)}
 
 
 def _merge(symbol: str) -> Callable[[LayerSpec, list[str]], str]:
@@ -108,7 +109,7 @@ def render(spec: Spec, report: Report) -> str:
         if layer.kind in OPS:
             forward.append(f"        {var} = {OPS[layer.kind](layer, ins)}")
             continue
-        if layer.kind not in MODULES or kind.framework == "keras" and layer.kind not in KERAS_ONLY:
+        if layer.kind not in MODULES or kind.framework == "keras" and layer.kind not in (*SHARED_NAMES, *KERAS_ONLY):
             raise no_equivalent(layer.kind, "PyTorch", layer.name, layer.loc,
                                 f"write `{layer.kind}` with PyTorch's layer (`paramcalc layers` lists them, e.g. "
                                 "Conv2d, Linear, BatchNorm2d) to export to PyTorch, or export with `--to keras`.")
