@@ -98,3 +98,14 @@ def test_pytorch_ties_share_one_parameter() -> None:
 def test_golden_exports(snapshot: Any) -> None:
     snapshot("export_keras_lenet5", "export", "--to", "keras", "specs/lenet5.yaml")
     snapshot("export_pytorch_squeezenet", "export", "--to", "pytorch", "specs/squeezenet1_1.yaml")
+
+
+def test_an_imported_model_exports_again(tmp_path: Path) -> None:
+    """import -> export: a Keras model built for any input size exports with `None` for its free dimensions."""
+    spec = tmp_path / "m.yaml"
+    assert CliRunner().invoke(cli, ["import", str(FIXTURES / "import" / "mobilenet_v3_small.json"), "-o",
+                                    str(spec)]).exit_code == 0
+    code = export_spec(str(spec), "keras")
+    compile(code, "m.py", "exec")
+    assert "keras.Input(shape=(None, None, 3), name='input_layer_11')" in code
+    assert "layers.Rescaling(scale=1, offset=3.0, name='add')" in code

@@ -40,7 +40,8 @@ def render(spec: Spec, report: Report) -> str:
     imports: set[str] = set()
     lines: list[str] = []
     for name, shape in spec.inputs.items():
-        lines.append(f"    {tensors[name]} = keras.Input(shape={tuple(shape)!r}, name={name!r})")
+        dims = tuple(d if isinstance(d, int) else None for d in shape)  # a free dimension (H) is any size
+        lines.append(f"    {tensors[name]} = keras.Input(shape={dims!r}, name={name!r})")
     block = None
     for layer in spec.layers:
         kind = lookup(layer.kind, layer.loc)
