@@ -932,6 +932,23 @@ def import_command(file: str, output: str | None) -> None:
     click.echo(run_import(file, output), nl=False)
 
 
+@cli.command(name="export", help=f"""Write Python that builds SPEC's model in a framework: Keras 3 (the
+functional API) or PyTorch (an nn.Module with a forward), under the spec's layer names. The code's
+model has the params and shapes `paramcalc summary` prints. A layer kind without an equivalent in
+the target framework is an error naming it.
+
+{EXIT_CODES}""")
+@click.argument("spec", metavar="SPEC")
+@click.option("--to", "target", type=click.Choice(["keras", "pytorch"]), required=True,
+              help="The framework the code is for.")
+@click.option("-o", "--output", "output", metavar="FILE", default=None,
+              help="Write the code to this file (default: standard output).")
+def export_command(spec: str, target: str, output: str | None) -> None:
+    from paramcalc.export.command import run_export
+
+    click.echo(run_export(spec, target, output), nl=False)
+
+
 def main() -> None:
     """Console-script entry point: no traceback ever reaches the user (unless asked for)."""
     # A short-lived process that builds many small objects and few cycles: the cyclic garbage

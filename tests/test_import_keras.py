@@ -47,9 +47,21 @@ def test_imported_keras_json_computes_keras_own_figures(case: str) -> None:
     assert report.non_trainable_params == keras["non_trainable_params"]
     outputs = [list(shape) for shape in report.outputs.values()]
     assert outputs == (keras["output_shape"] if isinstance(keras["output_shape"][0], list) else [keras["output_shape"]])
+    if case == "mobilenet_v3_small":  # built for any input size: the spec's input is [H, W, 3]
+        assert "inputs: {input_layer_11: [H, W, 3]}" in import_file(str(IMPORTS / f"{case}.json"))
     for layer in keras["layers"]:  # every Keras layer under its own name, with its shape and params
         shape, params = top_level(report, layer["name"])
-        assert (shape, params) == (layer["output_shape"], layer["params"]), layer["name"]
+        assert params == layer["params"], layer["name"]
+        assert same_shape(shape, layer["output_shape"]), (layer["name"], shape, layer["output_shape"])
+
+
+def same_shape(ours: Any, keras: Any) -> bool:
+    """Equal sizes; where Keras leaves a size open (None, an input of any size: MobileNetV3's) the
+    spec has a formula in the free dimensions H and W instead."""
+    if isinstance(keras, list) and keras and isinstance(keras[0], list):
+        return all(same_shape(o, k) for o, k in zip(ours, keras))
+    return len(ours) == len(keras) and all(k is None or o == k for o, k in zip(ours, keras)) and all(
+        (o is None) == (i == 0) or k is None for i, (o, k) in enumerate(zip(ours, keras)))
 
 
 @pytest.mark.parametrize("case", ARCHIVES)
@@ -80,6 +92,14 @@ def test_functional_edges_and_names_are_keras_own() -> None:
     rows = {r.name: r for r in report.rows}
     assert rows["add"].inputs == ("branch_a", "branch_b") and rows["concat"].inputs == ("gap", "meta_dense")
     assert rows["branch_b"].inputs == ("stem_relu",) and rows["reg"].inputs == ("drop",)
+
+
+def test_keras_ops_between_layers_are_merges_or_rescalings() -> None:
+    text, report = imported(IMPORTS / "mobilenet_v3_small.json")
+    assert "  - Rescaling: {name: add, scale: 1, offset: 3.0}\n" in text  # hard sigmoid: relu6(x + 3) / 6
+    assert "  - Rescaling: {name: multiply, scale: 0.16666666666666666}\n" in text
+    text, _ = imported(IMPORTS / "convnext_tiny.json")
+    assert "- Add: {name: add_9, inputs: [convnext_tiny_stem, convnext_tiny_stage_0_block_0_identity]}" in text
 
 
 def test_resnet50_keeps_its_residual_edges() -> None:
@@ -163,3 +183,12 @@ def test_shares_must_name_the_same_layer_above(spec_file: Any) -> None:
     assert result.exit_code == 2 and "`shares: d` must be the same layer" in result.stderr
     missing = spec_file("input: [4]\nlayers:\n  - Dense: {name: e, units: 5, shares: nowhere}\n")
     assert "names no layer above" in invoke("summary", missing).stderr
+
+
+def test_importing_keras_loads_neither_onnx_nor_the_exporters() -> None:
+    from tests.test_startup import modules_after
+
+    loaded = modules_after("import", str(IMPORTS / "lenet5.json"))
+    assert "paramcalc.importers.keras" in loaded  # it did run
+    assert not loaded & {"onnx", "paramcalc.importers.onnx", "paramcalc.importers.hf", "paramcalc.export"}
+    assert not modules_after("--help") & {"paramcalc.importers", "paramcalc.export"}

@@ -1,13 +1,93 @@
-"""Hugging Face `config.json` files to specs: the zoo's spec of the model's family, with the config's values."""
+"""Hugging Face `config.json` files to specs: the zoo's spec of the model's family, its `vars:` set
+from the config's values.
+
+FAMILIES holds one entry per `model_type`: the zoo spec, which config key sets which of its vars,
+and the config values the spec's structure assumes (a config that differs is refused, naming the
+key, rather than counted as another model). Adding a family is adding an entry."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, NamedTuple
 
 from paramcalc.errors import Location
 from paramcalc.importers import ImportError_
+from paramcalc.importers.specwriter import scalar
 
 
-def import_hf(path: str, data: dict[str, Any]) -> str:
-    raise ImportError_(f"Hugging Face `model_type: {data.get('model_type')}` cannot be imported yet", Location(path),
-                       "start from the zoo's spec of the family (`paramcalc zoo`) and set its vars.")
+class Family(NamedTuple):
+    spec: str  # the zoo spec
+    model: str  # the transformers class whose figures the spec gives
+    vars: dict[str, str]  # config key -> the spec's var
+    assumes: dict[str, Any]  # config key -> the value the spec is built for (a key left out means that value)
+    derived: dict[str, tuple[str, int]] = {}  # config key -> (var, factor): must equal factor x var
+
+
+FAMILIES: dict[str, Family] = {
+    "gpt2": Family("gpt2", "GPT2LMHeadModel",
+                   {"n_layer": "n_layer", "n_embd": "n_embd", "n_head": "n_head", "n_positions": "n_ctx",
+                    "vocab_size": "vocab"},
+                   {"n_inner": None, "tie_word_embeddings": True, "add_cross_attention": False},
+                   ),
+    "bert": Family("bert_base", "BertForMaskedLM",
+                   {"num_hidden_layers": "layers", "hidden_size": "hidden", "num_attention_heads": "heads",
+                    "max_position_embeddings": "positions", "vocab_size": "vocab", "type_vocab_size": "type_vocab"},
+                   {"tie_word_embeddings": True, "add_cross_attention": False},
+                   {"intermediate_size": ("hidden", 4)}),
+}
+_VARS_LINE = re.compile(r"^vars: *\{.*\}[ \t]*(#.*)?$", re.MULTILINE)
+
+
+def import_hf(path: str, config: dict[str, Any]) -> str:
+    model_type = config.get("model_type")
+    family = FAMILIES.get(str(model_type))
+    loc = Location(path)
+    if family is None:
+        raise ImportError_(f"Hugging Face `model_type: {model_type}` has no zoo spec to import into", loc,
+                           f"the families paramcalc imports are {', '.join(sorted(FAMILIES))}; for another, start "
+                           "from a zoo spec (`paramcalc zoo`) and write the model's layers.")
+    for key, value in family.assumes.items():
+        if key in config and config[key] != value:
+            raise ImportError_(f"the config's `{key}: {scalar(config[key])}` changes the structure of the zoo's "
+                               f"{family.spec} spec, which is built for `{key}: {scalar(value)}`", loc,
+                               f"edit a copy of the spec (`paramcalc zoo {family.spec}`) for this model.")
+    values: dict[str, Any] = {}
+    for key, var in family.vars.items():
+        if key not in config:
+            raise ImportError_(f"the config has no `{key}` (the spec's `{var}`)", loc,
+                               "give the full config.json that `config.save_pretrained` writes.")
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ImportError_(f"the config's `{key}` must be a positive whole number; got {scalar(value)}", loc,
+                               "give a config.json written by transformers.")
+        values[var] = value
+    for key, (var, factor) in family.derived.items():
+        if key in config and config[key] != factor * values[var]:
+            raise ImportError_(f"the config's `{key}: {config[key]}` is not {factor} x {var} ({factor * values[var]}), "
+                               f"which the zoo's {family.spec} spec assumes", loc,
+                               f"edit a copy of the spec (`paramcalc zoo {family.spec}`) for this model.")
+    return with_vars(family, values, path, str(model_type))
+
+
+_EXPECT = re.compile(r"^expect:[^\n]*\n(?:[ \t]+[^\n]*\n|[ \t]*\n)*", re.MULTILINE)
+
+
+def with_vars(family: Family, values: dict[str, Any], path: str, model_type: str) -> str:
+    """The zoo spec's text, its `vars:` line set to the config's values (the other vars kept) and its
+    `expect:` block, whose figures are those of the zoo's default sizes, left out."""
+    import yaml
+
+    from paramcalc.spec.loader import read_source
+
+    text, _ = read_source(f"zoo:{family.spec}")
+    found = _VARS_LINE.search(text)
+    assert found is not None, f"zoo spec {family.spec} has no one-line vars: mapping"
+    spec_vars = yaml.safe_load(found.group(0))["vars"]
+    spec_vars.update(values)
+    line = f"vars: {scalar(spec_vars)}"
+    header = (f"# Imported by `paramcalc import` from {path.rsplit('/', 1)[-1]} (Hugging Face model_type "
+              f"`{model_type}`, {family.model}): the zoo's `{family.spec}` spec with the config's values in `vars:`.\n"
+              "# (The comments below are the zoo spec's, written for its default sizes; its expect: block is left "
+              "out.)\n")
+    text = text[:found.start()] + line + text[found.end():]
+    return header + _EXPECT.sub("", text)

@@ -26,6 +26,8 @@ NEUTRAL = {"name", "dtype", "activity_regularizer", "seed", "sparse", "ragged", 
 NEUTRAL_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
 # Keras's spelling of a value that paramcalc's default (None) means for a channels-last spec.
 SAME_AS_DEFAULT = {("activation", "linear"), ("data_format", "channels_last"), ("axis", -1)}
+# Arguments that take one number for every dimension: [5, 5] is written 5.
+SCALAR_OK = {"kernel_size", "strides", "pool_size", "dilation_rate", "padding", "size", "cropping"}
 MIN_RUN = 3  # identical layers folded into `repeat:` from this many on
 Layer = tuple[str, dict[str, Any]]  # (kind, arguments as the spec writes them)
 
@@ -139,6 +141,9 @@ class Reader:
                 if not refs:
                     raise self.fail("a call of the layer reads no tensor", layer_name, "check the model file.")
                 call_name = call_of(layer_name, index)
+                if str(item.get("module") or "").startswith("keras.src.ops"):  # `x + y`, `x * 0.5`: an op
+                    layers.append(self.op(item, node, refs, call_name))
+                    continue
                 made = self.layer(item, refs, call_name)
                 if index > 0:
                     kind, args = made[-1]
@@ -159,6 +164,27 @@ class Reader:
             raise self.fail(f"reads `{layer}`, which is not a layer of the model", where, "check the model file.")
         name = call_of(layer, node) if calls.get(layer, 0) > 1 else layer
         return f"{name}[{index}]" if index else name
+
+    def op(self, item: dict[str, Any], node: Any, refs: list[str], name: str) -> Layer:
+        """A Keras op in the graph (ConvNeXt's residual `x + y`, MobileNetV3's hard sigmoid `x * (1/6)`):
+        between tensors, the merge layer of the same name; with a number, a Rescaling (x * scale + offset),
+        which has no weights either."""
+        kind = item.get("class_name")
+        args = node.get("args", []) if isinstance(node, dict) else []
+        numbers = [a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)]
+        if kind in ("Add", "Subtract", "Multiply") and len(refs) >= 2 and not numbers:
+            return kind, {"name": name, "inputs": refs}
+        if len(refs) == 1 and len(numbers) == 1 and len(args) == 2:
+            c, first = numbers[0], not isinstance(args[0], (int, float))
+            rescale = {"Add": {"scale": 1, "offset": c}, "Multiply": {"scale": c},
+                       "Subtract": {"scale": 1, "offset": -c} if first else {"scale": -1, "offset": c},
+                       "Divide": {"scale": 1 / c} if first and c else None,
+                       "TrueDivide": {"scale": 1 / c} if first and c else None}.get(str(kind))
+            if rescale is not None:
+                return "Rescaling", {"name": name, "inputs": refs[0], **rescale}
+        raise self.fail(f"the Keras op `{kind}` (keras.ops) is not mapped", name,
+                        "paramcalc maps the ops add, subtract, multiply and divide between tensors or by a number; "
+                        "write the spec by hand for the rest.")
 
     # ---- one layer --------------------------------------------------------------------------------
 
@@ -183,7 +209,9 @@ class Reader:
         defaults = found.parsed_defaults()
         out: dict[str, Any] = {}
         for key, value in config.items():
-            if key in NEUTRAL or key.endswith(NEUTRAL_SUFFIXES) or (key, plain(value)) in SAME_AS_DEFAULT:
+            if key in NEUTRAL or key.endswith(NEUTRAL_SUFFIXES):
+                continue
+            if (key, plain(value)) in SAME_AS_DEFAULT and key in defaults:  # (Activation requires its activation)
                 continue
             if key == "data_format" and value == "channels_first":
                 self.channels_first = True
@@ -203,7 +231,7 @@ class Reader:
                     continue
             except Exception:  # noqa: BLE001 - a value paramcalc refuses: keep it, the spec check names it
                 pass
-            out[key] = simplify(plain(value))
+            out[key] = simplify(plain(value)) if key in SCALAR_OK else as_lists(value)
         return out
 
     def nested(self, item: dict[str, Any], inputs: list[str] | None, name: str) -> Layer:
@@ -272,10 +300,15 @@ def call_of(layer: str, index: int) -> str:
     return layer if index == 0 else f"{layer}_call{index + 1}"
 
 
-def batchless(shape: Any) -> list[int | None] | None:
+def batchless(shape: Any) -> list[Any] | None:
+    """The shape without the batch; a size Keras leaves open (None) becomes a free dimension, H and W
+    for an image, so that the spec's figures are formulas in it."""
     if not isinstance(shape, (list, tuple)) or not shape:
         return None
-    return list(shape[1:])
+    dims = list(shape[1:])
+    names = ["H", "W"] if len(dims) == 3 else ["D", "H", "W"] if len(dims) == 4 else [f"d{i + 1}" for i in
+                                                                                        range(len(dims))]
+    return [names[i] if d is None and i < len(names) else d for i, d in enumerate(dims)]
 
 
 def plain(value: Any) -> Any:
@@ -292,6 +325,12 @@ def simplify(value: Any) -> Any:
         if items and all(v == items[0] for v in items) and not isinstance(items[0], (list, str)):
             return items[0]
         return items
+    return value
+
+
+def as_lists(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [as_lists(v) for v in value]
     return value
 
 

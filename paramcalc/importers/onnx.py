@@ -1,14 +1,30 @@
-"""ONNX files to specs, through the `onnx` package (the optional extra `paramcalc[onnx]`)."""
+"""ONNX files to specs, through the `onnx` package (the optional extra `paramcalc[onnx]`).
+
+The graph is read with PyTorch's spellings and semantics (channels first; BatchNorm running
+statistics are buffers, not params), node by node, with the shapes ONNX infers. Weights are never
+read: an initializer's name and shape are enough, so a model shared without its external data file
+imports too. The spec's param count is cross-checked against the initializers. Nodes that only
+compute shapes (Shape, Gather, Constant, ... on integer tensors) are left out; every operator that
+cannot be mapped is listed, all at once, with its node's name."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from paramcalc.errors import Location
 from paramcalc.importers import ImportError_
+from paramcalc.importers.specwriter import spec_text
 
 EXTRA = "pip install 'paramcalc[onnx]'"
+FLOAT_TYPES = (1, 10, 11, 16)  # float, float16, double, bfloat16 (onnx.TensorProto)
+ACTIVATIONS = {"Relu": "ReLU", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "HardSwish": "Hardswish",
+               "HardSigmoid": "Hardsigmoid", "Mish": "Mish", "Softplus": "Softplus", "Identity": "Identity",
+               "Dropout": "Dropout", "Clip": "Hardtanh", "Erf": None}
+MERGES = {"Add": "Add", "Sub": "Subtract", "Mul": "Multiply"}
 
 
-def require_onnx(path: str) -> object:
+def require_onnx(path: str) -> Any:
     """The `onnx` module, or the one-line message naming the extra."""
     try:
         import onnx
@@ -18,7 +34,412 @@ def require_onnx(path: str) -> object:
     return onnx
 
 
+class Node:
+    """One ONNX node as the mapping functions see it."""
+
+    def __init__(self, proto: Any, graph: OnnxGraph) -> None:
+        import onnx
+
+        self.op = proto.op_type
+        self.name = proto.name or f"{proto.op_type}_{proto.output[0]}"
+        self.inputs = [name for name in proto.input]
+        self.outputs = list(proto.output)
+        self.attrs = {a.name: onnx.helper.get_attribute_value(a) for a in proto.attribute}
+        self.graph = graph
+
+    def weight(self, index: int) -> list[int] | None:
+        """The dims of input `index` when it is an initializer (a weight), else None."""
+        if index >= len(self.inputs) or not self.inputs[index]:
+            return None
+        return self.graph.initializers.get(self.inputs[index])
+
+    def shape(self, tensor: str) -> list[int]:
+        shape = self.graph.shapes.get(tensor)
+        if shape is None or any(not isinstance(d, int) for d in shape[1:]):
+            raise self.graph.fail(f"ONNX could not infer the shape of `{tensor}`", self)
+        return shape
+
+    def constant(self, index: int) -> list[int] | None:
+        """An integer input given by a Constant node or an initializer with data (Reshape's shape, axes)."""
+        return self.graph.constants.get(self.inputs[index]) if index < len(self.inputs) else None
+
+
+class OnnxGraph:
+    def __init__(self, path: str, model: Any) -> None:
+        import onnx
+
+        self.path = path
+        graph = model.graph
+        self.initializers = {t.name: list(t.dims) for t in graph.initializer}
+        self.float_initializers = {t.name for t in graph.initializer if t.data_type in FLOAT_TYPES}
+        self.shapes: dict[str, list[Any]] = {}
+        self.types: dict[str, int] = {}
+        for value in [*graph.input, *graph.value_info, *graph.output]:
+            tensor = value.type.tensor_type
+            self.types[value.name] = tensor.elem_type
+            if tensor.HasField("shape"):
+                self.shapes[value.name] = [d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim]
+        self.constants: dict[str, list[int]] = {}
+        self.constant_outputs = {o for proto in graph.node if proto.op_type == "Constant" for o in proto.output}
+        for tensor in graph.initializer:
+            if tensor.data_type == 7 and (tensor.raw_data or tensor.int64_data):
+                self.constants[tensor.name] = [int(v) for v in onnx.numpy_helper.to_array(tensor).flatten()]
+        for proto in graph.node:
+            if proto.op_type == "Constant":
+                for attr in proto.attribute:
+                    if attr.name == "value" and attr.t.data_type == 7:
+                        values = onnx.numpy_helper.to_array(attr.t).flatten()
+                        self.constants[proto.output[0]] = [int(v) for v in values]
+        for name in self.initializers:
+            self.types.setdefault(name, 1 if name in self.float_initializers else 7)
+
+    def fail(self, message: str, node: Node) -> ImportError_:
+        return ImportError_(f"{message} (ONNX node `{node.name}`, {node.op})", Location(self.path),
+                            "the model uses an operator paramcalc does not map; write the spec by hand.")
+
+    def is_float(self, tensor: str) -> bool:
+        return self.types.get(tensor, 1) in FLOAT_TYPES
+
+
 def import_onnx(path: str) -> str:
-    require_onnx(path)
-    raise ImportError_("ONNX import is not implemented yet", Location(path), "convert the model to Keras or "
-                       "write the spec by hand.")
+    onnx = require_onnx(path)
+    try:
+        model = onnx.load(path, load_external_data=False)  # names and shapes only: never the weight bytes
+        model = onnx.shape_inference.infer_shapes(model)
+    except Exception as error:  # noqa: BLE001 - protobuf and onnx raise many kinds; one message for all
+        raise ImportError_(f"{path} is not a readable ONNX model ({type(error).__name__}: {error})", Location(path),
+                           "give an `.onnx` file written by an exporter such as torch.onnx.export.") from None
+    graph = OnnxGraph(path, model)
+    inputs = {i.name: i for i in model.graph.input if i.name not in graph.initializers}
+    names: dict[str, str] = {}  # tensor -> the spec name that holds it
+    taken: set[str] = set()
+    spec_inputs: dict[str, list[Any]] = {}
+    for name in inputs:
+        spec = unique(clean(name), taken)
+        names[name] = spec
+        shape = graph.shapes.get(name) or []
+        spec_inputs[spec] = shape[1:]
+    nodes = [Node(proto, graph) for proto in model.graph.node]
+    consumers: dict[str, list[Node]] = {}
+    for node in nodes:
+        for tensor in node.inputs:
+            consumers.setdefault(tensor, []).append(node)
+    layers: list[tuple[str, dict[str, Any]]] = []
+    unsupported: list[Node] = []
+    folded: set[str] = set()  # Add nodes that became a Linear's bias
+    buffers = 0  # BatchNorm running statistics among the initializers
+    for node in nodes:
+        if node.name in folded or node.op == "Constant":
+            continue
+        if not any(graph.is_float(out) for out in node.outputs):
+            continue  # shape arithmetic (Shape, Gather, Unsqueeze, ... on integers)
+        mapper = MAPPERS.get(node.op)
+        if mapper is None and node.op not in ACTIVATIONS and node.op not in MERGES:
+            unsupported.append(node)
+            continue
+        if unsupported:
+            continue  # collecting the rest of the unsupported operators only
+        data = [t for t in node.inputs if t and t not in graph.initializers and t not in graph.constant_outputs
+                and graph.is_float(t)]
+        missing = [t for t in data if t not in names]
+        if missing:
+            raise graph.fail(f"reads `{missing[0]}`, which no mapped node makes", node)
+        if node.op in ACTIVATIONS:
+            kind, args = activation(node)
+        elif node.op in MERGES:
+            kind, args = merge(node, graph)
+        else:
+            assert mapper is not None
+            kind, args = mapper(node)
+            if node.op == "MatMul":
+                kind, args = fold_bias(node, consumers, graph, folded, kind, args)
+            if node.op == "BatchNormalization":
+                buffers += sum(d for d in (product(node.weight(3)), product(node.weight(4))) if d)
+        name = unique(clean(node.name), taken)
+        ins = [names[t] for t in data]
+        layer = {"name": name, **({"inputs": ins[0] if len(ins) == 1 else ins} if ins else {}), **args}
+        layers.append((kind, layer))
+        for output in node.outputs:
+            names[output] = name
+        users = consumers.get(node.outputs[0], [])
+        if node.op == "MatMul" and len(users) == 1 and users[0].name in folded:
+            names[users[0].outputs[0]] = name  # the Add of its bias
+    if unsupported:
+        listed = ", ".join(f"{n.op} (`{n.name}`)" for n in unsupported)
+        raise ImportError_(f"{path} has {len(unsupported)} node{'s' if len(unsupported) > 1 else ''} with an "
+                           f"operator paramcalc does not map: {listed}", Location(path),
+                           "paramcalc maps Conv, ConvTranspose, Gemm, MatMul, BatchNormalization, pooling, "
+                           "activations, Add/Sub/Mul, Concat, Reshape, Flatten, Resize, LayerNormalization and "
+                           "ReduceMean; write the spec by hand for the rest.")
+    outputs = [names[o.name] for o in model.graph.output if o.name in names]
+    drop_implicit_inputs(layers, next(iter(spec_inputs)) if len(spec_inputs) == 1 else None)
+    weights = sum(product(dims) or 0 for name, dims in graph.initializers.items() if name in graph.float_initializers)
+    header = [f"{model.graph.name or 'model'}: imported by `paramcalc import` from {path.rsplit('/', 1)[-1]} "
+              f"(ONNX, opset {model.opset_import[0].version if model.opset_import else '?'}), with PyTorch's "
+              "semantics.", "Layer names are the ONNX node names."]
+    top: dict[str, Any] = {"name": clean(model.graph.name or path.rsplit('/', 1)[-1].rsplit('.', 1)[0]),
+                           "data_format": "channels_first"}
+    if list(spec_inputs) == ["input"]:
+        top["input"] = spec_inputs["input"]
+    else:
+        top["inputs"] = spec_inputs
+    tail: dict[str, Any] = {}
+    if outputs != [layers[-1][1]["name"]]:
+        tail["outputs"] = outputs
+    return add_check(path, spec_text(header, top, {}, layers, tail), weights, buffers)
+
+
+def add_check(path: str, text: str, weights: int, buffers: int) -> str:
+    """The header gains a line saying whether the spec's params agree with the initializers."""
+    line = cross_check(path, text, weights, buffers)
+    first, rest = text.split("\n", 1)
+    return f"{first}\n# {line}\n{rest}"
+
+
+def cross_check(path: str, text: str, weights: int, buffers: int) -> str:
+    from paramcalc.engine import analyze
+    from paramcalc.spec.loader import parse_spec
+
+    try:
+        params = analyze(parse_spec(text, "imported spec"), keep_formulas=False).total_params
+    except Exception:  # noqa: BLE001 - the import command computes it again and reports the error
+        return "check: the spec does not compute (see the error)."
+    stats = f" + {buffers:,} BatchNorm running statistics (buffers)" if buffers else ""
+    if params + buffers == weights:
+        return f"check: the initializers hold {weights:,} values = {params:,} params{stats}: they agree."
+    return (f"check: the initializers hold {weights:,} values but the spec counts {params:,} params{stats}: they "
+            "DISAGREE.")
+
+
+def product(dims: list[int] | None) -> int:
+    if dims is None:
+        return 0
+    total = 1
+    for d in dims:
+        total *= d
+    return total
+
+
+def clean(name: str) -> str:
+    """A spec name from an ONNX node name: PyTorch's exporter writes the module path and the operator,
+    `/layer1/layer1.0/conv1/Conv`, whose module is `layer1.0.conv1`: `layer1_0_conv1`. A node outside
+    any module keeps its operator: `/Relu` -> `Relu`."""
+    parts = [p for p in name.strip("/").split("/") if p]
+    if len(parts) > 1:
+        module = parts[:-1]
+        dotted = max((i for i, p in enumerate(module) if "." in p), default=0)
+        parts = module[dotted:]
+    text = "_".join(parts)
+    text = "".join(c if c.isalnum() or c == "_" else "_" for c in text.replace(".", "_")).strip("_")
+    return text or "node"
+
+
+def unique(name: str, taken: set[str]) -> str:
+    found, n = name, 1
+    while found in taken or found == "input" and taken:
+        n += 1
+        found = f"{name}_{n}"
+    taken.add(found)
+    return found
+
+
+def drop_implicit_inputs(layers: list[tuple[str, dict[str, Any]]], first: str | None) -> None:
+    previous = first
+    for _, args in layers:
+        if previous is not None and args.get("inputs") == previous:
+            del args["inputs"]
+        previous = args["name"]
+
+
+def spatial(node: Node) -> int:
+    return len(node.attrs.get("kernel_shape") or (node.weight(1) or [0, 0, 0, 0])[2:])
+
+
+def padding(node: Node) -> Any:
+    pads = list(node.attrs.get("pads") or [])
+    if node.attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET", b"VALID", "VALID"):
+        raise node.graph.fail("`auto_pad` SAME_UPPER/SAME_LOWER is not mapped", node)
+    if not pads:
+        return 0
+    half = len(pads) // 2
+    before, after = pads[:half], pads[half:]
+    if before != after:
+        raise node.graph.fail(f"asymmetric padding {pads} is not mapped", node)
+    return before[0] if len(set(before)) == 1 else before
+
+
+def one(values: Any) -> Any:
+    values = list(values)
+    return values[0] if len(set(values)) == 1 else values
+
+
+def conv(node: Node) -> tuple[str, dict[str, Any]]:
+    weight = node.weight(1)
+    if weight is None:
+        raise node.graph.fail("the convolution's weight is not an initializer", node)
+    rank = len(weight) - 2
+    group = node.attrs.get("group", 1)
+    transposed = node.op == "ConvTranspose"
+    args: dict[str, Any] = {"out_channels": weight[1] * group if transposed else weight[0],
+                            "kernel_size": one(weight[2:])}
+    strides, dilations = node.attrs.get("strides"), node.attrs.get("dilations")
+    if strides and set(strides) != {1}:
+        args["stride"] = one(strides)
+    pad = padding(node)
+    if pad:
+        args["padding"] = pad
+    if transposed and node.attrs.get("output_padding") and set(node.attrs["output_padding"]) != {0}:
+        args["output_padding"] = one(node.attrs["output_padding"])
+    if dilations and set(dilations) != {1}:
+        args["dilation"] = one(dilations)
+    if group != 1:
+        args["groups"] = group
+    if node.weight(2) is None:
+        args["bias"] = False
+    return (f"ConvTranspose{rank}d" if transposed else f"Conv{rank}d"), args
+
+
+def gemm(node: Node) -> tuple[str, dict[str, Any]]:
+    weight = node.weight(1)
+    if weight is None or node.attrs.get("transA", 0):
+        raise node.graph.fail("a Gemm without a weight initializer (or with transA) is not mapped", node)
+    out = weight[0] if node.attrs.get("transB", 0) else weight[1]
+    args: dict[str, Any] = {"out_features": out}
+    if node.weight(2) is None:
+        args["bias"] = False
+    return "Linear", args
+
+
+def matmul(node: Node) -> tuple[str, dict[str, Any]]:
+    weight = node.weight(1)
+    if weight is None or len(weight) != 2:
+        raise node.graph.fail("a MatMul of two activations (attention) is not mapped: paramcalc needs the layer "
+                              "it belongs to", node)
+    return "Linear", {"out_features": weight[1], "bias": False}
+
+
+def fold_bias(node: Node, consumers: dict[str, list[Node]], graph: OnnxGraph, folded: set[str], kind: str,
+              args: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """MatMul(x, W) then Add(., b) with b an initializer of W's width: one Linear with a bias."""
+    users = consumers.get(node.outputs[0], [])
+    if len(users) == 1 and users[0].op == "Add":
+        add = users[0]
+        other = [t for t in add.inputs if t != node.outputs[0]]
+        if other and other[0] in graph.initializers and graph.initializers[other[0]][-1:] == [args["out_features"]]:
+            folded.add(add.name)
+            return kind, {k: v for k, v in args.items() if k != "bias"}
+    return kind, args
+
+
+def batchnorm(node: Node) -> tuple[str, dict[str, Any]]:
+    rank = len(node.shape(node.inputs[0])) - 2
+    args: dict[str, Any] = {}
+    eps = node.attrs.get("epsilon", 1e-5)
+    if abs(eps - 1e-5) > 1e-9:
+        args["eps"] = round(float(eps), 9)
+    return f"BatchNorm{max(rank, 1)}d", args
+
+
+def pool(node: Node) -> tuple[str, dict[str, Any]]:
+    kernel = node.attrs["kernel_shape"]
+    kind = ("MaxPool" if node.op == "MaxPool" else "AvgPool") + f"{len(kernel)}d"
+    args: dict[str, Any] = {"kernel_size": one(kernel)}
+    strides = node.attrs.get("strides")
+    if strides and list(strides) != list(kernel):
+        args["stride"] = one(strides)
+    pad = padding(node)
+    if pad:
+        args["padding"] = pad
+    if node.attrs.get("ceil_mode"):
+        args["ceil_mode"] = True
+    return kind, args
+
+
+def global_pool(node: Node) -> tuple[str, dict[str, Any]]:
+    rank = len(node.shape(node.inputs[0])) - 2
+    return ("AdaptiveMaxPool" if node.op == "GlobalMaxPool" else "AdaptiveAvgPool") + f"{rank}d", {"output_size": 1}
+
+
+def activation(node: Node) -> tuple[str, dict[str, Any]]:
+    kind = ACTIVATIONS[node.op]
+    if kind is None:
+        raise node.graph.fail("a lone Erf is not mapped (a GELU written out)", node)
+    return kind, {}
+
+
+def leaky(node: Node) -> tuple[str, dict[str, Any]]:
+    return "LeakyReLU", {"negative_slope": round(float(node.attrs.get("alpha", 0.01)), 9)}
+
+
+def elu(node: Node) -> tuple[str, dict[str, Any]]:
+    return "ELU", {}
+
+
+def gelu(node: Node) -> tuple[str, dict[str, Any]]:
+    return "GELU", {}
+
+
+def softmax(node: Node) -> tuple[str, dict[str, Any]]:
+    return "Softmax", {"dim": node.attrs.get("axis", -1)}
+
+
+def merge(node: Node, graph: OnnxGraph) -> tuple[str, dict[str, Any]]:
+    if any(t in graph.initializers or t in graph.constants or not graph.is_float(t) for t in node.inputs):
+        raise graph.fail(f"{node.op} with a constant operand is not mapped", node)
+    return MERGES[node.op], {}
+
+
+def concat(node: Node) -> tuple[str, dict[str, Any]]:
+    return "Concatenate", {"dim": node.attrs.get("axis", 1)}
+
+
+def flatten(node: Node) -> tuple[str, dict[str, Any]]:
+    if node.attrs.get("axis", 1) != 1:
+        raise node.graph.fail("Flatten with an axis other than 1 is not mapped", node)
+    return "Flatten", {}
+
+
+def reshape(node: Node) -> tuple[str, dict[str, Any]]:
+    return "Reshape", {"target_shape": node.shape(node.outputs[0])[1:]}
+
+
+def resize(node: Node) -> tuple[str, dict[str, Any]]:
+    mode = node.attrs.get("mode", b"nearest")
+    mode = mode.decode() if isinstance(mode, bytes) else str(mode)
+    out = node.shape(node.outputs[0])[2:]
+    torch_mode = {"linear": "bilinear" if len(out) == 2 else "linear", "cubic": "bicubic"}.get(mode, mode)
+    return "Upsample", {"size": out if len(set(out)) > 1 else out[0], "mode": torch_mode}
+
+
+def layernorm(node: Node) -> tuple[str, dict[str, Any]]:
+    shape = node.shape(node.inputs[0])
+    axis = node.attrs.get("axis", -1)
+    normalized = shape[axis:] if axis < 0 else shape[axis:]
+    args: dict[str, Any] = {"normalized_shape": normalized[0] if len(normalized) == 1 else normalized}
+    eps = node.attrs.get("epsilon", 1e-5)
+    if abs(eps - 1e-5) > 1e-9:
+        args["eps"] = round(float(eps), 9)
+    if node.weight(1) is None:
+        args["elementwise_affine"] = False
+    elif node.weight(2) is None:
+        args["bias"] = False
+    return "LayerNorm", args
+
+
+def reduce_mean(node: Node) -> tuple[str, dict[str, Any]]:
+    axes = node.attrs.get("axes") or node.constant(1)
+    if not axes:
+        raise node.graph.fail("ReduceMean without constant axes is not mapped", node)
+    args: dict[str, Any] = {"dim": axes[0] if len(axes) == 1 else list(axes)}
+    if node.attrs.get("keepdims", 1):
+        args["keepdim"] = True
+    return "Mean", args
+
+
+MAPPERS: dict[str, Callable[[Node], tuple[str, dict[str, Any]]]] = {
+    "Conv": conv, "ConvTranspose": conv, "Gemm": gemm, "MatMul": matmul, "BatchNormalization": batchnorm,
+    "MaxPool": pool, "AveragePool": pool, "GlobalAveragePool": global_pool, "GlobalMaxPool": global_pool,
+    "LeakyRelu": leaky, "Elu": elu, "Gelu": gelu, "Softmax": softmax, "Concat": concat, "Flatten": flatten,
+    "Reshape": reshape, "Resize": resize, "Upsample": resize, "LayerNormalization": layernorm,
+    "ReduceMean": reduce_mean,
+}

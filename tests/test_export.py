@@ -1,0 +1,111 @@
+"""`paramcalc export --to keras|pytorch` (issue 18): the code written for every zoo spec was built in
+the real framework by tests/fixtures/make_export_fixtures.py, which stored the framework's figures
+and the code's sha256. Here: the code is still exactly that code, and paramcalc's figures equal the
+framework's for the model it builds."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from paramcalc.cli import cli
+from paramcalc.engine import analyze
+from paramcalc.export import export_spec
+from paramcalc.spec.loader import load_spec
+from tests.conftest import FIXTURES, ROOT
+
+TARGETS = ("keras", "pytorch")
+STORED = {target: json.loads((FIXTURES / f"export_{target}.json").read_text())["cases"] for target in TARGETS}
+BUILT = [(target, name) for target in TARGETS for name, case in sorted(STORED[target].items()) if "sha256" in case]
+REFUSED = [(target, name) for target in TARGETS for name, case in sorted(STORED[target].items()) if "error" in case]
+
+
+def spec_path(name: str) -> str:
+    return f"specs/{name}.yaml"
+
+
+@pytest.fixture(autouse=True)
+def at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # the code names the spec by the path it was given, relative as the script gave it
+
+
+@pytest.mark.parametrize(("target", "name"), BUILT)
+def test_exported_code_is_the_code_the_framework_built(target: str, name: str) -> None:
+    code = export_spec(spec_path(name), target)
+    assert hashlib.sha256(code.encode()).hexdigest() == STORED[target][name]["sha256"], (
+        f"the exported code of {name} changed: rerun tests/fixtures/make_export_fixtures.py {target}")
+
+
+@pytest.mark.parametrize(("target", "name"), [(t, n) for t, n in BUILT if "params" in STORED[t][n]])
+def test_the_framework_counts_what_paramcalc_prints(target: str, name: str) -> None:
+    framework = STORED[target][name]
+    report = analyze(load_spec(spec_path(name)), keep_formulas=False)
+    assert framework["params"] == report.total_params
+    assert framework["trainable_params"] == report.trainable_params
+    if framework.get("output_shapes") is not None:
+        assert framework["output_shapes"] == [list(shape) for shape in report.outputs.values()]
+
+
+def test_the_round_trips_cover_both_frameworks() -> None:
+    built = {target: [n for t, n in BUILT if t == target and "params" in STORED[t][n]] for target in TARGETS}
+    assert {"lenet5", "resnet50", "vgg16"} <= set(built["keras"])
+    assert {"resnet18", "resnet50_torchvision", "gpt2", "bert_base"} <= set(built["pytorch"])
+    assert all(STORED["pytorch"][n].get("output_shapes") for n in ("resnet18", "gpt2", "unet"))
+
+
+@pytest.mark.parametrize(("target", "name"), REFUSED)
+def test_a_kind_without_an_equivalent_is_refused_by_name(target: str, name: str) -> None:
+    result = CliRunner().invoke(cli, ["export", "--to", target, spec_path(name)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    message = result.stderr.strip()
+    assert message == STORED[target][name]["error"]
+    assert message.startswith(f"{spec_path(name)}:") and "Fix: " in message and "\n" not in message
+
+
+def test_export_writes_a_file(tmp_path: Path) -> None:
+    out = tmp_path / "model.py"
+    result = CliRunner().invoke(cli, ["export", "--to", "pytorch", "specs/resnet18.yaml", "-o", str(out)])
+    assert result.exit_code == 0 and f"wrote {out}" in result.stderr
+    code = out.read_text()
+    compile(code, str(out), "exec")
+    assert "self.layer1.basic.conv1 = nn.Conv2d(in_channels=64, out_channels=64" in code  # names kept, as submodules
+    assert "class Resnet18(nn.Module):" in code and "def forward(self, input_):" in code
+
+
+def test_keras_code_keeps_names_edges_and_shared_layers(spec_file: Any) -> None:
+    path = spec_file("inputs: {left: [20], right: [20]}\nlayers:\n"
+                     "  - Dense: {name: encoder, inputs: left, units: 32}\n"
+                     "  - Dense: {name: encoder_call2, inputs: right, units: 32, shares: encoder}\n"
+                     "  - Subtract: {name: diff, inputs: [encoder, encoder_call2]}\n")
+    code = export_spec(path, "keras")
+    compile(code, "model.py", "exec")
+    assert "    encoder_layer = layers.Dense(units=32, name='encoder')\n    encoder = encoder_layer(left)\n" in code
+    assert "    encoder_call2 = encoder_layer(right)\n" in code
+    assert "diff = layers.Subtract(name='diff')([encoder, encoder_call2])" in code
+    assert "return keras.Model([left, right], diff, name='spec')" in code
+
+
+def test_pytorch_ties_share_one_parameter() -> None:
+    code = export_spec("specs/gpt2.yaml", "pytorch")
+    assert "        self.lm_head.weight = self.wte.weight\n" in code
+
+
+def test_golden_exports(snapshot: Any) -> None:
+    snapshot("export_keras_lenet5", "export", "--to", "keras", "specs/lenet5.yaml")
+    snapshot("export_pytorch_squeezenet", "export", "--to", "pytorch", "specs/squeezenet1_1.yaml")
+
+
+def test_an_imported_model_exports_again(tmp_path: Path) -> None:
+    """import -> export: a Keras model built for any input size exports with `None` for its free dimensions."""
+    spec = tmp_path / "m.yaml"
+    assert CliRunner().invoke(cli, ["import", str(FIXTURES / "import" / "mobilenet_v3_small.json"), "-o",
+                                    str(spec)]).exit_code == 0
+    code = export_spec(str(spec), "keras")
+    compile(code, "m.py", "exec")
+    assert "keras.Input(shape=(None, None, 3), name='input_layer_11')" in code
+    assert "layers.Rescaling(scale=1, offset=3.0, name='add')" in code

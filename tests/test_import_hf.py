@@ -1,0 +1,56 @@
+"""`paramcalc import config.json` of Hugging Face models (issue 18): config.json files written by
+transformers' config classes (tests/fixtures/make_hf_import_fixtures.py), imported into the zoo's
+spec of their family, compared with the parameters of the model transformers builds from them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from paramcalc.cli import cli
+from paramcalc.engine import analyze
+from paramcalc.importers import import_file
+from paramcalc.importers.hf import FAMILIES
+from paramcalc.spec.loader import parse_spec
+from tests.conftest import FIXTURES
+
+IMPORTS = FIXTURES / "import"
+HF = json.loads((IMPORTS / "hf_import.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize("case", sorted(HF))
+def test_an_imported_config_counts_what_transformers_builds(case: str) -> None:
+    text = import_file(str(IMPORTS / f"hf_{case}_config.json"))
+    report = analyze(parse_spec(text, "imported.yaml"), keep_formulas=False)
+    assert report.total_params == HF[case]["params"]
+    assert "\nexpect:" not in text  # the zoo's figures are for its default sizes
+
+
+def test_the_config_values_land_in_the_spec_vars() -> None:
+    text = import_file(str(IMPORTS / "hf_bert_small_config.json"))
+    assert "vars: {layers: 4, hidden: 512, heads: 8, positions: 512, vocab: 32000, type_vocab: 2, tokens: 128}" in text
+    assert {"gpt2", "bert"} <= set(FAMILIES)
+
+
+def refused(tmp_path: Path, config: dict[str, Any]) -> str:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    result = CliRunner().invoke(cli, ["import", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    message = result.stderr.strip()
+    assert message.startswith(f"{path}: error: ") and "Fix: " in message and "\n" not in message
+    return message
+
+
+def test_a_config_the_spec_cannot_express_is_refused_by_key(tmp_path: Path) -> None:
+    gpt2 = json.loads((IMPORTS / "hf_gpt2_config.json").read_text())
+    assert "`n_inner: 1000`" in refused(tmp_path, {**gpt2, "n_inner": 1000})
+    assert "`tie_word_embeddings: false`" in refused(tmp_path, {**gpt2, "tie_word_embeddings": False})
+    assert "no `n_layer`" in refused(tmp_path, {k: v for k, v in gpt2.items() if k != "n_layer"})
+    bert = json.loads((IMPORTS / "hf_bert_base_config.json").read_text())
+    assert "`intermediate_size: 1000` is not 4 x hidden" in refused(tmp_path, {**bert, "intermediate_size": 1000})
+    assert "`model_type: whisper` has no zoo spec" in refused(tmp_path, {"model_type": "whisper"})
