@@ -1,9 +1,8 @@
 """Issue 15's Keras vision specs against keras.applications (tests/fixtures/keras_vision_families.json,
 made by make_keras_vision_family_fixtures.py): ResNetV2 at depths 50 / 101 / 152, Xception and
-InceptionV3 layer by layer (names, types, output shapes, params and the trainable split, graph edges,
-Keras's own layer order) with conv/dense MACs against an independent textbook count of Keras's
-kernels; the EfficientNet family B0-B7 and MobileNetV3 (alpha, minimalistic) in totals, output shape
-and MACs at every member."""
+the EfficientNet family B0-B7 layer by layer (names, types, output shapes, params and the trainable
+split, graph edges, Keras's own layer order) with conv/dense MACs against an independent textbook count
+of Keras's kernels."""
 
 from __future__ import annotations
 
@@ -34,6 +33,7 @@ LAYER_BY_LAYER = [
     ("resnet_v2.yaml", (("depth", 101),), "families/ResNet101V2"),
     ("resnet_v2.yaml", (("depth", 152),), "families/ResNet152V2"),
     ("xception.yaml", (), "families/Xception"),
+    *[("efficientnet.yaml", (("model", f"b{b}"),), f"families/EfficientNetB{b}") for b in range(8)],
 ]
 IDS = [case_id for _, _, case_id in LAYER_BY_LAYER]
 
@@ -63,3 +63,19 @@ def test_macs_match_the_textbook_count_of_keras_kernels(spec, variables, case_id
     counted = {k["name"]: k["macs"] for k in keras["layers"] if "macs" in k}
     assert {r.name: r.macs for r in report.rows if r.name in counted} == counted
     assert report.total_macs == keras["conv_dense_macs"]
+
+
+@pytest.mark.parametrize("spec", ["resnet_v2.yaml", "xception.yaml", "efficientnet.yaml"])
+def test_specs_pass_check_at_their_defaults(spec):
+    from click.testing import CliRunner
+
+    from paramcalc.cli import cli
+
+    result = CliRunner().invoke(cli, ["check", "--strict", str(SPECS / spec)])
+    assert result.exit_code == 0, result.output
+
+
+def test_efficientnet_block_letters_come_from_pick():
+    """B7's stage 6 has ceil(3.1 x 4) = 13 blocks, block6a ... block6m, as Keras names them."""
+    names = {r.name for r in run("efficientnet.yaml", (("model", "b7"),)).rows}
+    assert {"block6a_dwconv", "block6m_add"} <= names and "block6n_dwconv" not in names

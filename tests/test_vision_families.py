@@ -116,10 +116,11 @@ def test_index_of_and_pick_make_a_lookup_table():
     assert index_of("b", "a", "b", "c") == 1
     assert index_of(161, 121, 161) == 1
     assert pick(2, 10, 20, 30) == 30
+    assert pick(1, "a", "b") == "b"
     with pytest.raises(ExpressionError) as error:
         index_of("z", "a", "b")
     assert "'a', 'b'" in error.value.hint
-    for bad in (3, -1):
+    for bad in (3, -1, "a"):
         with pytest.raises(ExpressionError):
             pick(bad, 10, 20, 30)
 
