@@ -79,3 +79,20 @@ def test_efficientnet_block_letters_come_from_pick():
     """B7's stage 6 has ceil(3.1 x 4) = 13 blocks, block6a ... block6m, as Keras names them."""
     names = {r.name for r in run("efficientnet.yaml", (("model", "b7"),)).rows}
     assert {"block6a_dwconv", "block6m_add"} <= names and "block6n_dwconv" not in names
+
+
+MOBILENET_V3 = [(kind, alpha, minimalistic) for kind in ("Large", "Small") for alpha in (1.0, 0.75)
+                for minimalistic in (False, True)]
+
+
+@pytest.mark.parametrize("kind, alpha, minimalistic", MOBILENET_V3,
+                         ids=[f"{k}-{a}-{'minimalistic' if m else 'full'}" for k, a, m in MOBILENET_V3])
+def test_mobilenet_v3_alpha_and_minimalistic_equal_keras(kind, alpha, minimalistic):
+    """Totals, the trainable split, output shape and MACs at every member; the layers as a multiset of
+    (type, output shape, params split), since minimalistic renames Keras's auto-named layers."""
+    keras = keras_case(f"families/MobileNetV3{kind}_alpha={alpha}_minimalistic={minimalistic}")
+    report = run(f"mobilenet_v3_{kind.lower()}.yaml", (("alpha", alpha), ("minimalistic", minimalistic)))
+    assert (report.output_shape, report.total_params, report.trainable_params, report.non_trainable_params,
+            report.total_macs) == (tuple(keras["output_shape"]), keras["params"], keras["trainable_params"],
+                                   keras["non_trainable_params"], keras["conv_dense_macs"])
+    assert sorted(row[1:] for row in rows(report)) == sorted(row[1:] for row in keras_rows(keras["layers"]))
