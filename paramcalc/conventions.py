@@ -143,7 +143,8 @@ def _thop_conv(row: LayerRow) -> Any:
 
 
 def _thop_norm(row: LayerRow) -> Any:
-    return 2 * (_get(row, op.BATCH_NORM) + _get(row, op.BATCH_NORM_AFFINE))
+    return 2 * (_get(row, op.BATCH_NORM) + _get(row, op.BATCH_NORM_AFFINE)
+                + _get(row, op.TORCH_LAYER_NORM) + _get(row, op.TORCH_LAYER_NORM_AFFINE))
 
 
 def _thop_pool(row: LayerRow) -> Any:
@@ -167,7 +168,7 @@ def _thop_attention(row: LayerRow) -> Any:
 def _ptflops_norm(row: LayerRow) -> Any:
     # LocalResponseNorm: its own ops, plus the avg_pool3d it calls on the channel-padded input.
     return (_get(row, op.BATCH_NORM) + _get(row, op.BATCH_NORM_AFFINE)
-            + 3 * _get(row, op.LRN) + _get(row, op.LRN_PADDED))
+            + 3 * _get(row, op.LRN) + _get(row, op.LRN_PADDED) + _get(row, op.TORCH_LAYER_NORM))
 
 
 def _ptflops_rectifier(row: LayerRow) -> Any:
@@ -175,8 +176,10 @@ def _ptflops_rectifier(row: LayerRow) -> Any:
 
 
 def _ptflops_activation(row: LayerRow) -> Any:
-    # No module hook for Tanh, Sigmoid, GELU, ...; Keras `Activation` may still be a ReLU or a softmax.
-    return 2 * _get(row, op.ACTIVATION) * bool(_get(row, op.PLAIN_RELU)) + _get(row, op.SOFTMAX)
+    # nn.SiLU 1 per value, nn.GELU 2 (its module hook and its patched F.gelu); no hook for Tanh, Sigmoid,
+    # Hardswish, ...; Keras `Activation` may still be a ReLU or a softmax.
+    return (2 * _get(row, op.ACTIVATION) * bool(_get(row, op.PLAIN_RELU)) + _get(row, op.SOFTMAX)
+            + _get(row, op.SILU) + 2 * _get(row, op.GELU))
 
 
 def _ptflops_softmax(row: LayerRow) -> Any:
@@ -299,15 +302,21 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                "parameter count once, whatever the positions (a Linear on a sequence counts as one position; "
                "BatchNorm adds 2 x C); a recurrent layer its parameter count times the time steps, a recurrent "
                "cell times its hidden size (torchinfo reads the cell's output (N, H) as N x steps); layers without "
-               "parameters 0.",
+               "parameters 0, and so a Parameter of model code (owned by a module with children, which torchinfo "
+               "does not count: ConvNeXt's layer scale).",
                _table((_torchinfo_conv, C.CONV), (_torchinfo_recurrent, C.RECURRENT),
                       (_torchinfo_cell, C.RECURRENT_CELL),
                       (_params_once, C.DENSE, C.ATTENTION, C.EMBEDDING, C.NORM, C.RECTIFIER, C.ACTIVATION,
-                       C.SOFTMAX, C.DROPOUT, C.POOL, C.UPSAMPLE, C.RESHAPE, C.MERGE))),
+                       C.SOFTMAX, C.DROPOUT, C.POOL, C.UPSAMPLE, C.MERGE),
+                      # an nn.Parameter of model code belongs to a module with children, which torchinfo
+                      # does not count (ConvNeXt's layer scale)
+                      (nothing, C.RESHAPE))),
     Convention("ptflops", "ptflops (default 'pytorch' backend)", "MACs",
                "multiply-accumulates plus bias additions (a Linear's at every position: its module hook); "
-               "BatchNorm 2 per value (1 without affine); ReLU6, PReLU, ELU and LeakyReLU 1 per value, nn.ReLU "
-               "twice (its module hook and its patched functional call both count), Tanh, Sigmoid and GELU 0; "
+               "BatchNorm 2 per value (1 without affine); nn.LayerNorm 1 per value (torchvision's LayerNorm2d, "
+               "a subclass its hooks miss, 0); ReLU6, PReLU, ELU, LeakyReLU and SiLU 1 per value, nn.ReLU and "
+               "GELU twice (the module hook and the patched functional call both count), Tanh, Sigmoid and the "
+               "hard ones 0; "
                "max, average and adaptive pooling (2 per input value); softmax 1 per value; LocalResponseNorm 3 "
                "per value plus its channel-padded input; Dropout, additions and padding 0; a recurrent layer or cell, "
                "per step, its input and recurrent products (not an LSTM's projection), 1 per gate value, its "
@@ -326,7 +335,8 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                        C.UPSAMPLE, C.RESHAPE, C.MERGE))),
     Convention("thop", "thop profile", "MACs",
                "multiply-accumulates without biases (a transposed convolution sized by its output, as torchinfo "
-               "does); BatchNorm 4 per value with an affine transform (2 without); average pooling 1 per output; "
+               "does); BatchNorm and nn.LayerNorm 4 per value with an affine transform (2 without; torchvision's "
+               "LayerNorm2d, a subclass its hooks miss, 0); average pooling 1 per output; "
                "adaptive and global average pooling (window + 1) per output; softmax 3n - 1 per n values; "
                "activations, max pooling and additions 0; a recurrent layer or cell, per step, its products (an "
                "LSTM's proj_size ignored), 1 per gate value, its biases and 4 per hidden unit for the element-wise "

@@ -20,7 +20,7 @@ from paramcalc.layers.args import (
 )
 from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
-from paramcalc.layers.ops import ACTIVATION, PLAIN_RELU, SOFTMAX, elements
+from paramcalc.layers.ops import ACTIVATION, GELU, PLAIN_RELU, SILU, SOFTMAX, elements
 from paramcalc.layers.registry import register
 from paramcalc.layers.shapes import DATA_FORMAT
 from paramcalc.layers.traits import Cost
@@ -37,6 +37,8 @@ class Elementwise(LayerKind):
         ops = {kind: elements(shape)} if kind else {}
         if plain_relu(cls.name, a):
             ops[PLAIN_RELU] = elements(shape)
+        if cls.name in _TORCH_MARKED:  # the PyTorch modules some counters hook (layers/ops.py)
+            ops[_TORCH_MARKED[cls.name]] = elements(shape)
         return LayerResult(shape, ops=ops)
 
 
@@ -45,6 +47,9 @@ def plain_relu(kind: str, a: dict[str, Any]) -> bool:
     if kind == "ReLU":
         return a.get("max_value") is None and not a.get("negative_slope") and not a.get("threshold")
     return kind == "Activation" and a.get("activation") == "relu"
+
+
+_TORCH_MARKED = {"SiLU": SILU, "GELU": GELU}
 
 
 # The operation each category of this family reports (layers/ops.py), which some conventions count.
