@@ -2,7 +2,8 @@
 made by make_keras_vision_family_fixtures.py): ResNetV2 at depths 50 / 101 / 152, Xception and
 the EfficientNet family B0-B7 layer by layer (names, types, output shapes, params and the trainable
 split, graph edges, Keras's own layer order) with conv/dense MACs against an independent textbook count
-of Keras's kernels."""
+of Keras's kernels; InceptionV3 the same by name (Keras's own order interleaves its branches); MobileNetV3
+with alpha and minimalistic in totals, the trainable split, MACs and the multiset of layers."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ def test_macs_match_the_textbook_count_of_keras_kernels(spec, variables, case_id
     assert report.total_macs == keras["conv_dense_macs"]
 
 
-@pytest.mark.parametrize("spec", ["resnet_v2.yaml", "xception.yaml", "efficientnet.yaml"])
+@pytest.mark.parametrize("spec", ["resnet_v2.yaml", "xception.yaml", "efficientnet.yaml", "inception_v3.yaml"])
 def test_specs_pass_check_at_their_defaults(spec):
     from click.testing import CliRunner
 
@@ -96,3 +97,19 @@ def test_mobilenet_v3_alpha_and_minimalistic_equal_keras(kind, alpha, minimalist
             report.total_macs) == (tuple(keras["output_shape"]), keras["params"], keras["trainable_params"],
                                    keras["non_trainable_params"], keras["conv_dense_macs"])
     assert sorted(row[1:] for row in rows(report)) == sorted(row[1:] for row in keras_rows(keras["layers"]))
+
+
+def test_inception_v3_matches_keras_layer_by_layer_in_any_order():
+    """Every layer by name: type, output shape, params and the trainable split, and the layers it reads
+    (in order); the conv/dense MACs against the textbook count. Keras lists InceptionV3's layers in an
+    order of its graph walk that interleaves the branches; the spec writes them branch by branch."""
+    keras, report = keras_case("families/InceptionV3"), run("inception_v3.yaml", ())
+    ours = {row[0]: row[1:] for row in rows(report)}
+    assert ours == {row[0]: row[1:] for row in keras_rows(keras["layers"])}
+    inbound = {k["name"]: [("input" if n == "input_layer" else n) for n in k["inbound"]] for k in keras["layers"]}
+    assert {r.name: list(r.inputs) for r in report.rows} == inbound
+    counted = {k["name"]: k["macs"] for k in keras["layers"] if "macs" in k}
+    assert {r.name: r.macs for r in report.rows if r.name in counted} == counted
+    assert (report.output_shape, report.total_params, report.trainable_params, report.non_trainable_params,
+            report.total_macs) == (tuple(keras["output_shape"]), keras["params"], keras["trainable_params"],
+                                   keras["non_trainable_params"], keras["conv_dense_macs"])
