@@ -1,6 +1,6 @@
 """Issue 15's Keras vision specs against keras.applications (tests/fixtures/keras_vision_families.json,
-made by make_keras_vision_family_fixtures.py): ResNetV2 at depths 50 / 101 / 152, Xception and
-the EfficientNet family B0-B7 layer by layer (names, types, output shapes, params and the trainable
+made by make_keras_vision_family_fixtures.py): ResNetV2 at depths 50 / 101 / 152, Xception, the
+EfficientNet family B0-B7 and ConvNeXt T/S/B/L layer by layer (names, types, output shapes, params and the trainable
 split, graph edges, Keras's own layer order) with conv/dense MACs against an independent textbook count
 of Keras's kernels; InceptionV3 the same by name (Keras's own order interleaves its branches); MobileNetV3
 with alpha and minimalistic in totals, the trainable split, MACs and the multiset of layers."""
@@ -35,6 +35,7 @@ LAYER_BY_LAYER = [
     ("resnet_v2.yaml", (("depth", 152),), "families/ResNet152V2"),
     ("xception.yaml", (), "families/Xception"),
     *[("efficientnet.yaml", (("model", f"b{b}"),), f"families/EfficientNetB{b}") for b in range(8)],
+    *[("convnext.yaml", (("model", m.lower()),), f"families/ConvNeXt{m}") for m in ("Tiny", "Small", "Base", "Large")],
 ]
 IDS = [case_id for _, _, case_id in LAYER_BY_LAYER]
 
@@ -66,7 +67,8 @@ def test_macs_match_the_textbook_count_of_keras_kernels(spec, variables, case_id
     assert report.total_macs == keras["conv_dense_macs"]
 
 
-@pytest.mark.parametrize("spec", ["resnet_v2.yaml", "xception.yaml", "efficientnet.yaml", "inception_v3.yaml"])
+@pytest.mark.parametrize("spec", ["resnet_v2.yaml", "xception.yaml", "efficientnet.yaml", "inception_v3.yaml",
+                                  "convnext.yaml"])
 def test_specs_pass_check_at_their_defaults(spec):
     from click.testing import CliRunner
 
