@@ -1,6 +1,6 @@
 """Issue 15's vision families, one spec each with vars, every member equal to its framework:
 torchvision's ResNet (18-152, ResNeXt, Wide ResNet), RegNet X and Y, VGG with and without BatchNorm,
-DenseNet, ConvNeXt and EfficientNetV2, and two hand-built PyTorch references (the CIFAR ResNets with option-A
+DenseNet, ConvNeXt, EfficientNet B0-B7 and EfficientNetV2, and two hand-built PyTorch references (the CIFAR ResNets with option-A
 shortcuts, ShuffleNet v1) (tests/fixtures/vision_families.json, made by make_vision_family_fixtures.py):
 params (all trainable, as PyTorch counts), BatchNorm buffers, output shape, forward-hook conv/linear
 MACs, torchvision's own GFLOPS and parameter figures, and the parameterised layers in forward order."""
@@ -34,6 +34,7 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     **{f"densenet{d}": ("densenet_family.yaml", {"depth": d}) for d in (121, 161, 169, 201)},
     **{f"convnext_{m}": ("convnext_family.yaml", {"model": m}) for m in ("tiny", "small", "base", "large")},
     **{f"efficientnet_v2_{m}": ("efficientnet_v2.yaml", {"model": m}) for m in ("s", "m", "l")},
+    **{f"efficientnet_b{b}": ("efficientnet_torchvision.yaml", {"model": f"b{b}"}) for b in range(8)},
 }
 # The hand-built PyTorch references of the generator (torchvision has neither): the CIFAR ResNets with
 # option-A shortcuts (and option B at two depths) and ShuffleNet v1 at its five group counts.
@@ -107,7 +108,7 @@ def test_parameterised_layers_in_forward_order(model_id):
 
 @pytest.mark.parametrize("spec", ["resnet_family.yaml", "regnet_family.yaml", "vgg_family.yaml",
                                   "densenet_family.yaml", "convnext_family.yaml", "resnet_cifar.yaml",
-                                  "efficientnet_v2.yaml",
+                                  "efficientnet_v2.yaml", "efficientnet_torchvision.yaml",
                                   "shufflenet_v1.yaml"])
 def test_family_specs_pass_check_at_their_defaults(spec):
     result = CliRunner().invoke(cli, ["check", "--strict", str(SPECS / spec)])
