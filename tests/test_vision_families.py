@@ -1,7 +1,8 @@
 """Issue 15's vision families, one spec each with vars, every member equal to its framework:
 torchvision's ResNet (18-152, ResNeXt, Wide ResNet), RegNet X and Y, VGG with and without BatchNorm,
-DenseNet, ConvNeXt, EfficientNet B0-B7 and EfficientNetV2, and two hand-built PyTorch references (the CIFAR ResNets with option-A
-shortcuts, ShuffleNet v1) (tests/fixtures/vision_families.json, made by make_vision_family_fixtures.py):
+DenseNet, ConvNeXt, EfficientNet B0-B7 and EfficientNetV2, and two hand-built PyTorch references (the
+CIFAR ResNets with option-A shortcuts, ShuffleNet v1) (tests/fixtures/vision_families.json, made by
+make_vision_family_fixtures.py):
 params (all trainable, as PyTorch counts), BatchNorm buffers, output shape, forward-hook conv/linear
 MACs, torchvision's own GFLOPS and parameter figures, and the parameterised layers in forward order."""
 
