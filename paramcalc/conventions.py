@@ -163,7 +163,7 @@ def _thop_conv(row: LayerRow) -> Any:
 
 def _thop_norm(row: LayerRow) -> Any:
     return 2 * (_get(row, op.BATCH_NORM) + _get(row, op.BATCH_NORM_AFFINE)
-                + _get(row, op.LAYER_NORM) + _get(row, op.LAYER_NORM_AFFINE))
+                + _get(row, op.TORCH_LAYER_NORM) + _get(row, op.TORCH_LAYER_NORM_AFFINE))
 
 
 def _thop_pool(row: LayerRow) -> Any:
@@ -194,7 +194,7 @@ def _ptflops_norm(row: LayerRow) -> Any:
     # LocalResponseNorm: its own ops, plus the avg_pool3d it calls on the channel-padded input. LayerNorm 1 per
     # value: ptflops' norm hook doubles for `affine`, which nn.LayerNorm does not have (elementwise_affine).
     return (_get(row, op.BATCH_NORM) + _get(row, op.BATCH_NORM_AFFINE)
-            + 3 * _get(row, op.LRN) + _get(row, op.LRN_PADDED) + _get(row, op.LAYER_NORM))
+            + 3 * _get(row, op.LRN) + _get(row, op.LRN_PADDED) + _get(row, op.TORCH_LAYER_NORM))
 
 
 def _ptflops_rectifier(row: LayerRow) -> Any:
@@ -351,19 +351,25 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                "parameter count once, whatever the positions (a Linear on a sequence counts as one position; "
                "BatchNorm adds 2 x C); a recurrent layer its parameter count times the time steps, a recurrent "
                "cell times its hidden size (torchinfo reads the cell's output (N, H) as N x steps); layers without "
-               "parameters 0; a tied head its weight too (its own module); PyTorch's MultiheadAttention 0 (no called "
-               "submodule holds its weights), a transformer layer its feed-forward Linears and LayerNorms.",
+               "parameters 0, and so a Parameter of model code (owned by a module with children, which torchinfo "
+               "does not count: ConvNeXt's layer scale); a tied head its weight too (its own module); PyTorch's "
+               "MultiheadAttention 0 (no called submodule holds its weights), a transformer layer its feed-forward "
+               "Linears and LayerNorms.",
                _table((_torchinfo_conv, C.CONV), (_torchinfo_recurrent, C.RECURRENT),
                       (_torchinfo_cell, C.RECURRENT_CELL), (_torchinfo_dense, C.DENSE),
                       (_torchinfo_attention, C.ATTENTION),
                       (_params_once, C.EMBEDDING, C.NORM, C.RECTIFIER, C.ACTIVATION,
-                       C.SOFTMAX, C.DROPOUT, C.POOL, C.UPSAMPLE, C.RESHAPE, C.MERGE))),
+                       C.SOFTMAX, C.DROPOUT, C.POOL, C.UPSAMPLE, C.MERGE),
+                      # an nn.Parameter of model code belongs to a module with children, which torchinfo
+                      # does not count (ConvNeXt's layer scale)
+                      (nothing, C.RESHAPE))),
     Convention("ptflops", "ptflops (default 'pytorch' backend)", "MACs",
                "multiply-accumulates plus bias additions (a Linear's at every position: its module hook); "
-               "BatchNorm 2 per value (1 without affine); ReLU6 and LeakyReLU 1 per value, nn.ReLU, ELU, PReLU "
-               "and GELU twice (its module hook and its patched functional call both count), SiLU once (the "
-               "functional call), Tanh, Sigmoid, Hardswish and Mish 0; LayerNorm 1 per value (the norm hook "
-               "doubles for `affine`, which nn.LayerNorm lacks); "
+               "BatchNorm 2 per value (1 without affine); nn.LayerNorm 1 per value (the norm hook doubles for "
+               "`affine`, which nn.LayerNorm lacks; torchvision's LayerNorm2d, a subclass its hooks miss, 0); "
+               "ReLU6 and LeakyReLU 1 per value, nn.ReLU, ELU, PReLU and GELU twice (its module hook and its "
+               "patched functional call both count), SiLU once (the functional call), Tanh, Sigmoid, Hardswish "
+               "and Mish 0; "
                "max, average and adaptive pooling (2 per input value); softmax 1 per value; LocalResponseNorm 3 "
                "per value plus its channel-padded input; Dropout, additions and padding 0; a recurrent layer or cell, "
                "per step, its input and recurrent products (not an LSTM's projection), 1 per gate value, its "
@@ -389,7 +395,8 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                        C.UPSAMPLE, C.RESHAPE, C.MERGE))),
     Convention("thop", "thop profile", "MACs",
                "multiply-accumulates without biases (a transposed convolution sized by its output, as torchinfo "
-               "does); BatchNorm 4 per value with an affine transform (2 without); average pooling 1 per output; "
+               "does); BatchNorm and nn.LayerNorm 4 per value with an affine transform (2 without; torchvision's "
+               "LayerNorm2d, a subclass its hooks miss, 0); average pooling 1 per output; "
                "adaptive and global average pooling (window + 1) per output; softmax 3n - 1 per n values; "
                "PReLU 1 per value, other activations, max pooling and additions 0; a recurrent layer or cell, per "
                "step, its products (an "

@@ -21,6 +21,9 @@ KIND_LIKE = re.compile(r"`([A-Z][A-Za-z0-9]+(?:/\d[Dd][A-Za-z]*)*)`")
 NOT_KINDS = {"SPEC", "MACs", "FLOPs", "VGG16", "ResNet50", "MobileNet", "MobileNetV2", "DenseNet121",
              "EfficientNetB0", "MobileNetV3Large", "MobileNetV3Small", "ConvNeXtTiny",  # keras.applications models
              "GPT2LMHeadModel",  # a transformers model class
+             "ResNet50V2", "ResNet101V2", "ResNet152V2", "Xception", "InceptionV3", "EfficientNetB7",  # issue 15
+             "ConvNeXtLarge",
+             "CifarResNet", "ShuffleNetV1",  # hand-built PyTorch references of make_vision_family_fixtures.py
              "Report", "Layer", "SpecError", "ValueError", "None", "SAME"}  # (the Python API's, a padding word)
 
 

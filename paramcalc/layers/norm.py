@@ -9,7 +9,17 @@ from paramcalc.layers import sym
 from paramcalc.layers.args import Arg, BadValue, anything, boolean, is_int, number, optional, positive
 from paramcalc.layers.base import Context, LayerKind, LayerResult, Shape, format_shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
-from paramcalc.layers.ops import BATCH_NORM, GROUP_NORM, LAYER_NORM, LRN, LRN_PADDED, RMS_NORM, elements, norm_ops
+from paramcalc.layers.ops import (
+    BATCH_NORM,
+    GROUP_NORM,
+    LAYER_NORM,
+    LRN,
+    LRN_PADDED,
+    RMS_NORM,
+    TORCH_LAYER_NORM,
+    elements,
+    norm_ops,
+)
 from paramcalc.layers.registry import register
 from paramcalc.layers.shapes import check_stated
 from paramcalc.layers.traits import Cost
@@ -183,7 +193,9 @@ class LayerNorm(LayerKind):
                                 "make normalized_shape the last dimensions of the input.")
         size = Q.of(Q.product(Q.of(n) for n in ns).value, "normalized")
         params = Q.of(1 + int(a["bias"])) * size if a["elementwise_affine"] else ZERO
-        return LayerResult(shape, params, ZERO, ZERO, ops=norm_ops(LAYER_NORM, shape, a["elementwise_affine"]))
+        ops = {**norm_ops(LAYER_NORM, shape, a["elementwise_affine"]),
+               **norm_ops(TORCH_LAYER_NORM, shape, a["elementwise_affine"])}
+        return LayerResult(shape, params, ZERO, ZERO, ops=ops)
 
 
 @register

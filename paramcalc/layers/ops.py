@@ -25,6 +25,10 @@ LAYER_NORM_AFFINE = f"{LAYER_NORM}_affine"
 GROUP_NORM_AFFINE = f"{GROUP_NORM}_affine"
 
 PLAIN_RELU = "plain_relu"  # values through a plain ReLU (ptflops counts those twice)
+# Values through a PyTorch nn.LayerNorm module itself (`_affine`: with a weight): ptflops and thop hook
+# modules by their exact type, so torchvision's LayerNorm2d, a subclass, escapes them.
+TORCH_LAYER_NORM = "torch_layer_norm"
+TORCH_LAYER_NORM_AFFINE = f"{TORCH_LAYER_NORM}_affine"
 AVG_POOL_OUTPUT = "avg_pool_output"  # output values of a windowed average pooling
 
 RMS_NORM = "rms_norm"  # values normalised by their root mean square (no counter here has a rule for it)

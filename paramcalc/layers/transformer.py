@@ -43,6 +43,8 @@ from paramcalc.layers.ops import (
     NORM_PARAMS,
     SDPA_MACS,
     SOFTMAX,
+    TORCH_LAYER_NORM,
+    TORCH_LAYER_NORM_AFFINE,
 )
 from paramcalc.layers.registry import lookup, register
 from paramcalc.layers.shapes import VOCABULARY, SharedName, run_item
@@ -153,6 +155,8 @@ def norms(p: Parts, count: int, t: Q, d: Q, bias: bool) -> None:
     p.op(NORM_PARAMS, p.params[-1].value)
     p.op(LAYER_NORM, count * t.value * d.value)
     p.op(LAYER_NORM_AFFINE, count * t.value * d.value)
+    p.op(TORCH_LAYER_NORM, count * t.value * d.value)  # nn.LayerNorm modules, which ptflops and thop hook
+    p.op(TORCH_LAYER_NORM_AFFINE, count * t.value * d.value)
 
 
 # ---- checks ------------------------------------------------------------------------------------------

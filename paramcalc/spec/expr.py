@@ -70,8 +70,10 @@ def index_of(key: Value, *choices: Value) -> int:
     return choices.index(key)
 
 
-def pick(index: Number, *values: Number) -> Number:
-    """The value at position `index` (from 0) of `values`."""
+def pick(index: Value, *values: Value) -> Value:
+    """The value at position `index` (from 0) of `values` (numbers or words: `pick(j, 'a', 'b')`)."""
+    if isinstance(index, (bool, str)) or index is None:
+        raise ExpressionError(f"pick() needs a position number first, not {index!r}", "write e.g. `pick(i, 48, 64)`.")
     if Fraction(index).denominator != 1 or not 0 <= index < len(values):
         raise ExpressionError(f"pick() has no value at position {index}",
                               f"give a whole number from 0 to {len(values) - 1}.")
@@ -94,7 +96,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "index_of": index_of,
     "pick": pick,
 }
-_WORD_ARGUMENTS = {"index_of"}  # takes words as well as numbers
+_WORD_ARGUMENTS = {"index_of", "pick"}  # take words as well as numbers
 
 _BINARY = {
     ast.Add: lambda a, b: a + b,
