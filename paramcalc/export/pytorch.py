@@ -72,10 +72,14 @@ def _permute(layer: LayerSpec, ins: list[str]) -> str:
     return f"{ins[0]}.permute({', '.join(str(d) for d in layer.args['dims'])})"
 
 
+def _select_token(layer: LayerSpec, ins: list[str]) -> str:
+    return f"{ins[0]}[:, {layer.args.get('index', 0)}]"  # x[:, 0]: BERT's pooler, ViT's class token
+
+
 # kind -> how forward writes it from the layer and its inputs' variables
 OPS: dict[str, Callable[[LayerSpec, list[str]], str]] = {
     "Add": _merge("+"), "Multiply": _merge("*"), "Subtract": _merge("-"), "Concatenate": _cat, "Mean": _mean,
-    "Chunk": _chunk, "Permute": _permute,
+    "Chunk": _chunk, "Permute": _permute, "SelectToken": _select_token,
 }
 
 
