@@ -25,7 +25,8 @@ SPEC_FIXTURES = ("keras_layers.json", "torch_layers.json", "torch_attention.json
                  "torch_graph.json",  # issue 15: several outputs, parameters, model-code operations
                  "keras_rnn.json", "torch_rnn.json",  # issue 14: recurrent layers and wrappers
                  "keras_rnn_states.json", "torch_rnn_states.json",  # issue 14: their states
-                 "hf_llm.json")  # issue 14: mixtures of experts (and the LLMs' specs)
+                 "hf_llm.json",  # issue 14: mixtures of experts (and the LLMs' specs)
+                 "swin.json")  # issue 15: Swin's window attention and patch merging
 MODEL_FIXTURES = {"keras_applications.json": "cases", "torchvision_models.json": "models"}
 
 
