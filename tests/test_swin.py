@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from paramcalc.cli import cli
@@ -152,3 +153,27 @@ def test_the_cli_refuses_in_one_located_paragraph(spec_file):
     result = CliRunner().invoke(cli, ["summary", path])
     assert result.exit_code == 2
     assert f"{path}:3:" in result.output and "Traceback" not in result.output
+
+
+# ---- fvcore ------------------------------------------------------------------------------------------
+
+def fvcore_total(spec: dict[str, Any] | None = None, options: tuple[str, ...] = ()) -> int:
+    if spec is None:
+        path = str(SPECS / "swin.yaml")
+        result = CliRunner().invoke(cli, ["summary", "--format", "json", "--convention", "fvcore", *options, path])
+    else:
+        result = CliRunner().invoke(cli, ["summary", "--format", "json", "--convention", "fvcore", "-"],
+                                    input=yaml.safe_dump(spec))
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["convention"]["total"]
+
+
+@pytest.mark.parametrize("case", layer_cases(), ids=lambda c: f"{c['kind']}-{c['spec']['input']}")
+def test_fvcore_convention_equals_fvcore(case):
+    """fvcore counts the padded windows' linear and matmul as FlopCounterMode does (V2's cosine normalisation
+    nothing), and PatchMerging's LayerNorm 5 per value."""
+    assert fvcore_total(case["spec"]) == case["fvcore"]["total"]
+
+
+def test_fvcore_convention_equals_fvcore_on_swin_t():
+    assert fvcore_total() == models()["swin_t"]["fvcore"]["total"]
