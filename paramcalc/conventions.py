@@ -109,6 +109,11 @@ def _fvcore_norm(row: LayerRow) -> Any:
             + _get(row, op.LAYER_NORM_AFFINE) + _get(row, op.GROUP_NORM_AFFINE))
 
 
+def _fvcore_dense(row: LayerRow) -> Any:
+    # A dense layer with a LayerNorm inside (torchvision's PatchMerging): the norm counts as fvcore counts LayerNorm.
+    return row.macs + _fvcore_norm(row)
+
+
 def _fvcore_attention(row: LayerRow) -> Any:
     # PyTorch's transformer layers run QK^T and AV in scaled_dot_product_attention, for which fvcore 0.1.5
     # has no handle (it counts 0); their LayerNorms count as fvcore counts LayerNorm.
@@ -340,7 +345,8 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                "called with its default need_weights=True, are the batched products fvcore counts; recurrent "
                "layers over a sequence 0 (no handle for aten::lstm, aten::gru, aten::rnn_tanh), recurrent cells "
                "their products (traced as linear).",
-               _table((_fvcore_conv, C.CONV), (_macs, C.DENSE, C.RECURRENT_CELL), (_fvcore_attention, C.ATTENTION),
+               _table((_fvcore_conv, C.CONV), (_fvcore_dense, C.DENSE), (_macs, C.RECURRENT_CELL),
+                      (_fvcore_attention, C.ATTENTION),
                       (_fvcore_recurrent, C.RECURRENT), (_fvcore_norm, C.NORM), (_fvcore_pool, C.POOL),
                       (_fvcore_upsample, C.UPSAMPLE),
                       (nothing, C.EMBEDDING, C.RECTIFIER, C.ACTIVATION, C.SOFTMAX, C.DROPOUT, C.RESHAPE,

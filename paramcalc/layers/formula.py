@@ -70,6 +70,8 @@ SYMBOLS: dict[str, str] = {
     "dirs": "directions (2 for a bidirectional layer)",
     "layers": "stacked recurrent layers (num_layers)",
     "experts": "experts (num_experts)", "top_k": "experts each token goes through (top_k)",
+    "H": "input height", "W": "input width", "Wh": "window height", "Ww": "window width",
+    "Hp": "height padded to a multiple of the window", "Wp": "width padded to a multiple of the window",
     "router_params": "params of the router", "expert_params": "params of one expert",
     "router_MACs": "MACs of the router", "expert_MACs": "MACs of one expert on every position",
 }

@@ -69,6 +69,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     ),
     "wrappers": ("TimeDistributed", "Bidirectional"),
     "moe": ("MixtureOfExperts",),
+    "swin": ("ShiftedWindowAttention", "ShiftedWindowAttentionV2", "PatchMerging", "PatchMergingV2"),
 }
 # Kind -> its family, in registration order (which decides between Conv2D and Conv2d in hints).
 FAMILY_OF = {kind: family for family, kinds in FAMILIES.items() for kind in kinds}
