@@ -68,7 +68,8 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
             name_outputs(layer.name, computed[0], shapes)
             several[layer.name] = row
         rows.append(row)
-        warnings.extend(Diagnostic(message, layer.name, layer.loc) for message in row.warnings)
+        if row.warnings:  # (few layers warn: no generator for the others)
+            warnings.extend(Diagnostic(message, layer.name, layer.loc) for message in row.warnings)
     if errors:
         raise combined(errors)
     outputs = model_outputs(spec, shapes, several)
