@@ -68,7 +68,8 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
             name_outputs(layer.name, computed[0], shapes)
             several[layer.name] = row
         rows.append(row)
-        warnings.extend(Diagnostic(message, layer.name, layer.loc) for message in row.warnings)
+        if row.warnings:  # (few layers warn: no generator for the others)
+            warnings.extend(Diagnostic(message, layer.name, layer.loc) for message in row.warnings)
     if errors:
         raise combined(errors)
     outputs = model_outputs(spec, shapes, several)
@@ -157,11 +158,12 @@ def memo_key(layer: LayerSpec, inputs: list[Shape], keep_formulas: bool) -> tupl
 
 
 def _frozen(value: Any) -> Any:
+    # Scalars first, and lists rather than generators inside: this runs for every argument of every layer.
+    if not isinstance(value, (list, dict)):
+        return type(value), value
     if isinstance(value, list):
-        return ("list", *(_frozen(v) for v in value))
-    if isinstance(value, dict):
-        return ("dict", *((k, _frozen(v)) for k, v in value.items()))
-    return type(value), value
+        return ("list", *[_frozen(v) for v in value])
+    return ("dict", *[(k, _frozen(v)) for k, v in value.items()])
 
 
 def prepare(layer: LayerSpec, channels_last: bool) -> tuple[type[LayerKind], dict[str, Any], Context]:

@@ -86,8 +86,8 @@ def aliases_input(row: LayerRow, training: bool) -> bool:
     """The layer's output is its (first) input's storage: a view, an in-place layer, or at inference
     a dropout (the identity)."""
     kind = row.kind
-    dropout = kind.cost_of(row.args) is Cost.DROPOUT
-    return bool(row.inputs) and (kind.view or in_place(row) or (not training and dropout))
+    dropout = not training and kind.cost_of(row.args) is Cost.DROPOUT  # (training needs no cost_of)
+    return bool(row.inputs) and (kind.view or in_place(row) or dropout)
 
 
 def base_name(name: str) -> str:
@@ -101,9 +101,7 @@ class Storages(NamedTuple):
     of: dict[str, int]  # layer or input name -> storage id
     rows: list[int]  # row index -> the storage of its output
     inputs: set[int]  # the model inputs' storages
-
-    def read(self, row: LayerRow) -> list[int]:
-        return [self.of[base_name(n)] for n in row.inputs]
+    reads: list[list[int]]  # row index -> the storages of its inputs, in order
 
 
 def storages(report: Report, bits: int, training: bool = False) -> Storages:
@@ -115,18 +113,25 @@ def storages(report: Report, bits: int, training: bool = False) -> Storages:
         size.append(nbytes(elements(shape[1:]) * batch, bits))
     inputs = set(of.values())
     rows: list[int] = []
+    # Each row's inputs are resolved to storages once, here, for the walks that read them all: on a
+    # 100,000-layer graph resolving them again in each walk was a good part of the memory figures' time.
+    reads: list[list[int]] = []
     for row in report.rows:
+        read = [of[base_name(n)] for n in row.inputs]  # layers above it: each name is defined once
         if aliases_input(row, training):
-            sid = of[base_name(row.inputs[0])]
+            sid = read[0]
         else:
             sid = len(size)  # a Parameter's output is a weight (in the parameter bytes), not an activation
             size.append(0 if row.kind.no_input else nbytes(output_values(row, batch), bits))
         of[row.name] = sid
         rows.append(sid)
-    return Storages(size, of, rows, inputs)
+        reads.append(read)
+    return Storages(size, of, rows, inputs, reads)
 
 
 def output_values(row: LayerRow, batch: int) -> Number:
+    if not row.extra_outputs:  # one output, as most layers have: no generator to sum
+        return elements(row.output_shape[1:]) * batch
     return total(elements(shape[1:]) for shape in row.output_shapes) * batch
 
 
@@ -149,8 +154,8 @@ def live_profile(report: Report, bits: int = 32, count_inputs: bool = True) -> l
     s = storages(report, bits)
     end = len(report.rows)
     last: dict[int, int] = {}
-    for i, row in enumerate(report.rows):
-        for sid in s.read(row):
+    for i, read in enumerate(s.reads):
+        for sid in read:
             last[sid] = i
     for name in report.outputs:
         last[s.of[base_name(name)]] = end
@@ -164,7 +169,7 @@ def live_profile(report: Report, bits: int = 32, count_inputs: bool = True) -> l
             live.add(sid)
             now += s.size[sid]
         profile.append((now, row.name))
-        for done in {*s.read(row), sid}:
+        for done in {*s.reads[i], sid}:
             if done in live and last.get(done, i) <= i:
                 live.discard(done)
                 now -= s.size[done]
@@ -205,7 +210,7 @@ def saved_activation_bytes(report: Report, bits: int = 32, mask_bits: int = MASK
     extra: list[Number] = []
     for i, row in enumerate(report.rows):
         saves = row.kind.saves_of(row.args)
-        read = s.read(row)
+        read = s.reads[i]
         if saves in (Saves.INPUT, Saves.INPUT_AND_OUTPUT, Saves.INPUT_AND_INDICES, Saves.INPUT_AND_STATS):
             if in_place(row):  # its input is overwritten: autograd keeps a copy
                 extra.append(s.size[read[0]])

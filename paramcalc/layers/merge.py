@@ -47,6 +47,9 @@ class Elementwise(LayerKind):
 
 def broadcast_shape(shapes: list[Shape]) -> Shape | None:
     """NumPy broadcasting of batch-less shapes, or None when two sizes clash."""
+    first = shapes[0]
+    if all(s == first for s in shapes):  # the usual merge (a residual Add): nothing to broadcast or compare
+        return tuple(first)
     rank = max(len(s) for s in shapes)
     out = []
     for i in range(-rank, 0):

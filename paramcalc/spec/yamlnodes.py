@@ -78,12 +78,15 @@ class Node:
     __slots__ = ("value", "loc", "key_locs", "start", "end")
 
     def __init__(self, value: Any, loc: Location, key_locs: Mapping[str, Location] | None = None,
-                 span: tuple[int, int] = (0, 0)) -> None:
+                 start: int = 0, end: int = 0) -> None:
         self.value = value
         self.loc = loc
         # Scalars and lists share one empty, read-only mapping: a spec has a million of them.
         self.key_locs: Mapping[str, Location] = key_locs if key_locs is not None else _NO_KEYS
-        self.start, self.end = span  # character offsets of the value in the text, for precise edits
+        # Character offsets of the value in the text, for precise edits (two arguments, not a `span`
+        # tuple: no tuple to build and unpack for each of the half a million values of a large spec).
+        self.start = start
+        self.end = end
 
     @property
     def span(self) -> tuple[int, int]:
@@ -250,7 +253,7 @@ class _EventBuilder:
                             raise _duplicate_key(key, node_loc, key_locs[key])  # type: ignore[index]
                         key_locs[key] = node_loc  # type: ignore[index]
                         continue
-                    node = Node(value, node_loc, None, (mark.index, event.end_mark.index))
+                    node = Node(value, node_loc, None, mark.index, event.end_mark.index)
                 else:
                     node = self._anchored_scalar(event, node_loc)
                 node_size = 1
@@ -258,9 +261,9 @@ class _EventBuilder:
                 # Spans end where the end event does: after `]`/`}`, or for a block where the next token starts.
                 assert loc is not None  # set when the collection started
                 if items is None:
-                    node = Node(values, loc, key_locs, (start, event.end_mark.index))
+                    node = Node(values, loc, key_locs, start, event.end_mark.index)
                 else:
-                    node = Node(items, loc, None, (start, event.end_mark.index))
+                    node = Node(items, loc, None, start, event.end_mark.index)
                 node_size = size
                 if size > max_nodes:
                     raise self._too_many_values(loc)
@@ -347,7 +350,7 @@ class _EventBuilder:
         assert event.anchor is not None and mark is not None and event.end_mark is not None
         anchor = self._anchor(event.anchor, mark, loc)  # before building: an error in it still counts
         value = self._scalar(event, loc)  # anchored scalars are few: straight to the slow path
-        anchor.node, anchor.size = Node(value, loc, None, (mark.index, event.end_mark.index)), 1
+        anchor.node, anchor.size = Node(value, loc, None, mark.index, event.end_mark.index), 1
         return anchor.node
 
     def _anchor(self, name: str, mark: Any, loc: Location | None) -> _Anchor:
