@@ -60,6 +60,11 @@ def trace_graph(module: Any, input_shape: Sequence[int], dtype: Any = None) -> l
     try:
         with torch.no_grad():
             ShapeProp(graph_module).propagate(sample)
+    except Exception as error:  # a wrong input shape, mostly: say so, without torch's traceback
+        first = next((line.strip() for line in str(error).splitlines() if line.strip()), "")
+        raise SpecError(f"{type(module).__name__} does not run on an input of shape {list(input_shape)} "
+                        f"(a batch of one added): {type(error).__name__}: {first}",
+                        hint="give input_shape without the batch, as the module's forward expects it") from None
     finally:
         graph_module.train(was_training)
     return [node_dict(node, modules) for node in graph_module.graph.nodes]
@@ -154,6 +159,9 @@ def module_attributes(module: Any) -> dict[str, Any]:
         attrs["bias"] = bias is not None
     if isinstance(module, nn.TransformerEncoderLayer):
         attrs.update(encoder_layer_attributes(module))
+    if isinstance(module, nn.MultiheadAttention):  # its biases are in_proj_bias, bias_k and bias_v
+        attrs.update(bias=module.in_proj_bias is not None, add_bias_kv=module.bias_k is not None,
+                     add_zero_attn=bool(module.add_zero_attn))
     return attrs
 
 
@@ -244,6 +252,22 @@ def module_kind(kind: str, defaults: dict[str, Any], squeeze: tuple[str, ...] = 
     return convert
 
 
+def attention(node: Node) -> Mapped | None:
+    """nn.MultiheadAttention(query, key, value): one input when all three are the same tensor."""
+    if node["kwargs"].get("need_weights") is False or node["kwargs"].get("attn_mask") is not None \
+            or node["kwargs"].get("key_padding_mask") is not None or len(node["args"]) > 3:
+        return None  # masks and need_weights=False: not read here
+    attrs = node.get("attrs", {})
+    if attrs.get("kdim") == attrs.get("embed_dim") and attrs.get("vdim") == attrs.get("embed_dim"):
+        attrs = {k: v for k, v in attrs.items() if k not in ("kdim", "vdim")}
+    args = pick(attrs, {"embed_dim": None, "num_heads": None, "dropout": 0.0, "bias": True, "add_bias_kv": False,
+                        "add_zero_attn": False, "kdim": None, "vdim": None, "batch_first": False})
+    operands = [arg(node, i, key, None) for i, key in enumerate(("query", "key", "value"))]
+    if operands[1] == operands[0] and operands[2] == operands[0]:
+        operands = operands[:1]
+    return "MultiheadAttention", args, operands
+
+
 MODULES: dict[str, Callable[[Node], Mapped | None]] = {
     **{f"Conv{d}d": module_kind(f"Conv{d}d", CONV) for d in (1, 2, 3)},
     **{f"ConvTranspose{d}d": module_kind(f"ConvTranspose{d}d", CONV_T) for d in (1, 2, 3)},
@@ -267,6 +291,7 @@ MODULES: dict[str, Callable[[Node], Mapped | None]] = {
                                            "bias": True}),
     "GroupNorm": module_kind("GroupNorm", {"num_groups": None, "num_channels": None, "eps": 1e-05,
                                            "affine": True}),
+    "MultiheadAttention": attention,
     "TransformerEncoderLayer": module_kind("TransformerEncoderLayer", {
         "d_model": None, "nhead": None, "dim_feedforward": 2048, "dropout": 0.1, "activation": "relu",
         "layer_norm_eps": 1e-05, "batch_first": False, "norm_first": False, "bias": True}),
@@ -370,6 +395,8 @@ def describe(node: Node) -> str:
         return f"{node['name']} ({node['type']}, module {node['target']})"
     if node["op"] == "call_method":
         return f"{node['name']} (method .{node['target']}())"
+    if node["op"] == "get_attr":
+        return f"{node['name']} (self.{node['target']} read directly: write it as a Parameter layer)"
     return f"{node['name']} ({node['target']})"
 
 
@@ -394,6 +421,7 @@ def graph_to_spec(nodes: Sequence[Node], input_shape: Sequence[int], name: str =
     alias: dict[str, str] = {}  # node name -> the layer (or `input`) it stands for
     refused: list[str] = []
     outputs: list[str] = []
+    multi_output: set[str] = set()  # attention layers, returning (output, weights) to operator.getitem
     placeholders = [n for n in nodes if n["op"] == "placeholder"]
     for node in nodes:
         op = node["op"]
@@ -414,6 +442,10 @@ def graph_to_spec(nodes: Sequence[Node], input_shape: Sequence[int], name: str =
         if op == "call_method" and node["target"] in SAME_TENSOR_METHODS and is_ref(node["args"][0]):
             alias[node["name"]] = alias.get(node["args"][0]["node"], node["args"][0]["node"])
             continue
+        if op == "call_function" and node["target"] == "operator.getitem" and is_ref(node["args"][0]) \
+                and node["args"][0]["node"] in multi_output and node["args"][1] == 0:
+            alias[node["name"]] = node["args"][0]["node"]  # the attention's output; its weights are not modelled
+            continue
         mapped = convert_node(node)
         if mapped is None:
             refused.append(describe(node))
@@ -423,6 +455,8 @@ def graph_to_spec(nodes: Sequence[Node], input_shape: Sequence[int], name: str =
             refused.append(describe(node))
             continue
         layers.append((node["name"], kind, args, [alias.get(i["node"], i["node"]) for i in inputs]))
+        if kind == "MultiheadAttention":
+            multi_output.add(node["name"])
     if refused:
         raise SpecError(f"from_torch cannot map {len(refused)} node(s) of the traced graph to a layer kind: "
                         + "; ".join(refused),

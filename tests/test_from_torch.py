@@ -1,9 +1,10 @@
 """`paramcalc.from_torch`: graphs traced with torch.fx (stored in tests/fixtures/from_torch.json by
-make_from_torch_fixtures.py, torchvision's ResNet-18, MobileNetV2, VGG-11, SqueezeNet 1.1,
-DenseNet-121 and three small modules) become specs whose figures are PyTorch's own: sum(p.numel()),
-BatchNorm buffers, output shape, forward-hook conv/linear MACs and FlopCounterMode / 2, and every
-module's params and every node's traced shape layer by layer. Nodes without a layer kind are refused
-all at once. With PyTorch installed, from_torch also runs live."""
+make_from_torch_fixtures.py: torchvision's ResNet-18, MobileNetV2, VGG-11, SqueezeNet 1.1,
+DenseNet-121, and four small modules: CNN, MLP, transformer encoder, bare MultiheadAttention)
+become specs whose figures are PyTorch's own: sum(p.numel()), BatchNorm buffers, output shape,
+forward-hook conv/linear MACs and FlopCounterMode / 2, and every module's params and every node's
+traced shape, layer by layer. Nodes without a layer kind are refused all at once. With PyTorch
+installed, from_torch also runs live."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from paramcalc.importers_torch import graph_to_spec
 from tests.conftest import FIXTURES
 
 MODEL_IDS = ["resnet18", "mobilenet_v2", "vgg11", "squeezenet1_1", "densenet121", "small_cnn", "small_mlp",
-             "small_transformer"]
+             "small_transformer", "small_attention"]
+ATTENTION = {"small_transformer", "small_attention"}  # attention products: MACs outside conv/Linear
 
 
 @cache
@@ -63,7 +65,7 @@ def test_macs_equal_pytorch(model_id):
     layer multiplies outside them (the transformer's attention products do)."""
     ours, theirs = report(model_id), model(model_id)
     assert ours.total_macs == theirs["flop_counter_macs"]
-    if model_id != "small_transformer":
+    if model_id not in ATTENTION:
         assert ours.total_macs == theirs["conv_linear_macs"]
     else:
         assert ours.total_macs > theirs["conv_linear_macs"]
@@ -85,12 +87,28 @@ def test_every_node_keeps_its_name_params_and_shape(model_id):
     for node in model(model_id)["nodes"]:
         if node["op"] in ("placeholder", "output"):
             continue
+        if node["target"] == "operator.getitem":  # attention's (output, weights)[0]: the layer itself
+            assert node["args"][1] == 0 and node["args"][0]["node"] in rows
+            continue
         row = rows[node["name"]]
-        assert list(row.output_shape) == [None, *node["shape"][1:]], node["name"]
+        shape = node["shape"][0] if isinstance(node["shape"][0], list) else node["shape"]  # first of a tuple
+        assert list(row.output_shape) == [None, *shape[1:]], node["name"]
         if node["op"] == "call_module":
             assert row.params == node["params"], node["name"]
         checked += 1
     assert checked == len(rows)
+
+
+def test_attention_reads_its_output_and_names_its_weights():
+    spec = yaml.safe_load(spec_text("small_attention"))
+    layers = [(kind, args) for item in spec["layers"] for kind, args in item.items()]
+    assert layers[1] == ("MultiheadAttention", {"name": "attn", "embed_dim": 32, "num_heads": 4, "batch_first": True})
+    assert layers[2] == ("Add", {"name": "add", "inputs": ["proj", "attn"]})  # x + attn(x, x, x)[0]
+    nodes = [dict(n) for n in model("small_attention")["nodes"]]
+    getitem = next(n for n in nodes if n["target"] == "operator.getitem")
+    getitem["args"] = [getitem["args"][0], 1]  # the attention weights instead
+    with pytest.raises(SpecError, match=r"cannot map 1 node\(s\) .*: getitem \(operator.getitem\)"):
+        graph_to_spec(nodes, [10, 12])  # the weights are not modelled: refused, by name
 
 
 def test_the_spec_reads_as_a_graph():
@@ -174,3 +192,10 @@ def test_live_untraceable_modules_are_named():
     with pytest.raises(SpecError) as caught:
         paramcalc.from_torch(module, [8])
     assert "1 (Gate)" in str(caught.value) and "2.1 (Gate)" in str(caught.value)
+
+
+def test_live_wrong_input_shape_is_one_error():
+    torch = pytest.importorskip("torch")
+    module = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU())
+    with pytest.raises(SpecError, match=r"does not run on an input of shape \[4, 16, 16\]"):
+        paramcalc.from_torch(module, [4, 16, 16])
