@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # for type checkers and linters; at run time __getattr__ imports them on first use
     from paramcalc.api import analyze, load_spec, parse_spec
     from paramcalc.errors import SpecError
+    from paramcalc.importers_torch import from_torch
     from paramcalc.report import LayerRow as Layer
     from paramcalc.report import Report
     from paramcalc.schema import json_schema
@@ -31,9 +32,11 @@ _PUBLIC = {
     "json_schema": ("paramcalc.schema", "json_schema"),
     "load_spec": ("paramcalc.api", "load_spec"),
     "parse_spec": ("paramcalc.api", "parse_spec"),
+    "from_torch": ("paramcalc.importers_torch", "from_torch"),
 }
 
-__all__ = ["__version__", "analyze", "Report", "Layer", "SpecError", "json_schema", "load_spec", "parse_spec"]
+__all__ = ["__version__", "analyze", "Report", "Layer", "SpecError", "json_schema", "load_spec", "parse_spec",
+           "from_torch"]
 
 
 def __getattr__(name: str) -> object:

@@ -202,7 +202,7 @@ def test_limits_are_named_as_this_functions_arguments():
 def test_dir_shows_the_public_names_and_each_can_be_reached():
     assert set(paramcalc.__all__) <= set(dir(paramcalc))
     assert set(paramcalc.__all__) == {"__version__", "analyze", "Report", "Layer", "SpecError", "json_schema",
-                                      "load_spec", "parse_spec"}
+                                      "load_spec", "parse_spec", "from_torch"}
     for name in paramcalc.__all__:
         assert getattr(paramcalc, name) is not None
     assert not [name for name in dir(paramcalc) if not name.startswith("__") and name not in paramcalc.__all__]
