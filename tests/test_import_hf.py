@@ -32,7 +32,8 @@ def test_an_imported_config_counts_what_transformers_builds(case: str) -> None:
 
 def test_the_config_values_land_in_the_spec_vars() -> None:
     text = import_file(str(IMPORTS / "hf_bert_small_config.json"))
-    assert "vars: {layers: 4, hidden: 512, heads: 8, positions: 512, vocab: 32000, type_vocab: 2, tokens: 128}" in text
+    assert ("vars: {layers: 4, hidden: 512, heads: 8, positions: 512, vocab: 32000, type_vocab: 2, tokens: 128, "
+            "head: mlm}") in text
     assert {"gpt2", "bert"} <= set(FAMILIES)
 
 
@@ -54,3 +55,17 @@ def test_a_config_the_spec_cannot_express_is_refused_by_key(tmp_path: Path) -> N
     bert = json.loads((IMPORTS / "hf_bert_base_config.json").read_text())
     assert "`intermediate_size: 1000` is not 4 x hidden" in refused(tmp_path, {**bert, "intermediate_size": 1000})
     assert "`model_type: whisper` has no zoo spec" in refused(tmp_path, {"model_type": "whisper"})
+
+
+def test_a_llama_config_sets_the_spec_vars_and_refuses_what_it_cannot_express(tmp_path: Path) -> None:
+    text = import_file(str(IMPORTS / "hf_llama_small_gqa_config.json"))
+    assert ("vars: {num_hidden_layers: 2, hidden_size: 256, intermediate_size: 688, num_attention_heads: 8, "
+            "num_key_value_heads: 2, vocab_size: 1000, tokens: 128}") in text
+    llama = json.loads((IMPORTS / "hf_llama_config.json").read_text())
+    assert "`tie_word_embeddings: true`" in refused(tmp_path, {**llama, "tie_word_embeddings": True})
+    assert "`attention_bias: true`" in refused(tmp_path, {**llama, "attention_bias": True})
+    assert "`mlp_bias: true`" in refused(tmp_path, {**llama, "mlp_bias": True})
+    assert "`head_dim: 64` is not hidden_size // num_attention_heads (128)" in refused(
+        tmp_path, {**llama, "head_dim": 64})
+    assert "no `num_key_value_heads`" in refused(
+        tmp_path, {k: v for k, v in llama.items() if k != "num_key_value_heads"})
