@@ -69,3 +69,17 @@ def test_a_llama_config_sets_the_spec_vars_and_refuses_what_it_cannot_express(tm
         tmp_path, {**llama, "head_dim": 64})
     assert "no `num_key_value_heads`" in refused(
         tmp_path, {k: v for k, v in llama.items() if k != "num_key_value_heads"})
+
+
+def test_mistral_and_mixtral_configs_set_their_vars_and_refuse_what_the_specs_cannot_express(tmp_path: Path) -> None:
+    text = import_file(str(IMPORTS / "hf_mixtral_small_gqa_config.json"))
+    assert ("vars: {num_hidden_layers: 2, hidden_size: 256, intermediate_size: 512, num_attention_heads: 8, "
+            "num_key_value_heads: 4, vocab_size: 1000, num_local_experts: 4, num_experts_per_tok: 1, "
+            "tokens: 128}") in text
+    mistral = json.loads((IMPORTS / "hf_mistral_config.json").read_text())
+    assert "`head_dim: 160` is not hidden_size // num_attention_heads (128)" in refused(
+        tmp_path, {**mistral, "head_dim": 160})  # e.g. Mistral NeMo's 5120 / 32 heads with head_dim 128
+    assert "`tie_word_embeddings: true`" in refused(tmp_path, {**mistral, "tie_word_embeddings": True})
+    mixtral = json.loads((IMPORTS / "hf_mixtral_config.json").read_text())
+    assert "no `num_local_experts`" in refused(tmp_path, {k: v for k, v in mixtral.items() if k != "num_local_experts"})
+    assert "`hidden_act: gelu`" in refused(tmp_path, {**mixtral, "hidden_act": "gelu"})

@@ -46,6 +46,12 @@ FAMILIES: dict[str, Family] = {
     "llama": Family("llama2_7b", "LlamaForCausalLM", _LLAMA_VARS,
                     {"tie_word_embeddings": False, "attention_bias": False, "mlp_bias": False, "hidden_act": "silu"},
                     {"head_dim": _HEAD_DIM}),
+    "mistral": Family("mistral_7b", "MistralForCausalLM", _LLAMA_VARS,
+                      {"tie_word_embeddings": False, "hidden_act": "silu"}, {"head_dim": _HEAD_DIM}),
+    "mixtral": Family("mixtral_8x7b", "MixtralForCausalLM",
+                      {**_LLAMA_VARS, "num_local_experts": "num_local_experts",
+                       "num_experts_per_tok": "num_experts_per_tok"},
+                      {"tie_word_embeddings": False, "hidden_act": "silu"}, {"head_dim": _HEAD_DIM}),
 }
 _VARS_LINE = re.compile(r"^vars: *\{[^{}]*\}[ \t]*(#.*)?$", re.MULTILINE)  # a flow mapping, maybe over lines
 
