@@ -83,3 +83,21 @@ def test_mistral_and_mixtral_configs_set_their_vars_and_refuse_what_the_specs_ca
     mixtral = json.loads((IMPORTS / "hf_mixtral_config.json").read_text())
     assert "no `num_local_experts`" in refused(tmp_path, {k: v for k, v in mixtral.items() if k != "num_local_experts"})
     assert "`hidden_act: gelu`" in refused(tmp_path, {**mixtral, "hidden_act": "gelu"})
+
+
+def test_encoder_configs_refuse_what_their_specs_cannot_express(tmp_path: Path) -> None:
+    distilbert = json.loads((IMPORTS / "hf_distilbert_config.json").read_text())
+    assert "`sinusoidal_pos_embds: true`" in refused(tmp_path, {**distilbert, "sinusoidal_pos_embds": True})
+    assert "no `hidden_dim`" in refused(tmp_path, {k: v for k, v in distilbert.items() if k != "hidden_dim"})
+    roberta = json.loads((IMPORTS / "hf_roberta_base_config.json").read_text())
+    assert "`intermediate_size: 2048` is not 4 x hidden (3072)" in refused(
+        tmp_path, {**roberta, "intermediate_size": 2048})
+    assert "`is_decoder: true`" in refused(tmp_path, {**roberta, "is_decoder": True})
+    t5 = json.loads((IMPORTS / "hf_t5_small_config.json").read_text())
+    assert "`num_decoder_layers: 3` is not num_layers (6)" in refused(tmp_path, {**t5, "num_decoder_layers": 3})
+    assert "`d_kv: 32` is not d_model // num_heads (64)" in refused(tmp_path, {**t5, "d_kv": 32})
+    message = refused(tmp_path, {**t5, "feed_forward_proj": "gated-gelu"})
+    assert "`feed_forward_proj: " in message and "gated-gelu" in message and "`feed_forward_proj: relu`" in message
+    text = import_file(str(IMPORTS / "hf_t5_tiny_config.json"))
+    assert ("vars: {num_layers: 2, d_model: 128, num_heads: 4, d_ff: 384, vocab: 1000, buckets: 16, max_distance: 64, "
+            "tokens: 128, decoder_tokens: 64}") in text
