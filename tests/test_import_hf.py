@@ -101,3 +101,16 @@ def test_encoder_configs_refuse_what_their_specs_cannot_express(tmp_path: Path) 
     text = import_file(str(IMPORTS / "hf_t5_tiny_config.json"))
     assert ("vars: {num_layers: 2, d_model: 128, num_heads: 4, d_ff: 384, vocab: 1000, buckets: 16, max_distance: 64, "
             "tokens: 128, decoder_tokens: 64}") in text
+
+
+def test_a_vit_config_is_refused_since_the_zoo_vit_is_torchvision_s(tmp_path: Path) -> None:
+    from paramcalc.spec.loader import read_source
+
+    vit = json.loads((IMPORTS / "hf_import.json").read_text())["vit"]
+    spec_params = analyze(parse_spec(read_source("zoo:vit_b_16")[0], "vit_b_16.yaml"), keep_formulas=False).total_params
+    # why: the spec counts what ViTForImageClassification (1000 labels) builds, not ViTModel
+    assert spec_params == vit["ViTForImageClassification_1000"] != vit["ViTModel"]
+    assert spec_params - vit["ViTModel"] == 178408  # the figure the message gives
+    message = refused(tmp_path, {"model_type": "vit", "hidden_size": 768, "num_hidden_layers": 12})
+    assert "`model_type: vit` is not imported" in message and "torchvision" in message
+    assert "178,408" in message and "paramcalc zoo vit_b_16" in message
