@@ -114,3 +114,14 @@ def test_a_vit_config_is_refused_since_the_zoo_vit_is_torchvision_s(tmp_path: Pa
     message = refused(tmp_path, {"model_type": "vit", "hidden_size": 768, "num_hidden_layers": 12})
     assert "`model_type: vit` is not imported" in message and "torchvision" in message
     assert "178,408" in message and "paramcalc zoo vit_b_16" in message
+
+
+@pytest.mark.parametrize("case", ["llama3_8b", "mixtral_small_gqa", "t5_tiny"])
+def test_import_then_summary_through_the_cli_gives_transformers_params(tmp_path: Path, case: str) -> None:
+    spec = tmp_path / "imported.yaml"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["import", str(IMPORTS / f"hf_{case}_config.json"), "-o", str(spec)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["summary", str(spec), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["total_params"] == HF[case]["params"]
