@@ -60,9 +60,10 @@ def test_a_config_the_spec_cannot_express_is_refused_by_key(tmp_path: Path) -> N
 def test_a_llama_config_sets_the_spec_vars_and_refuses_what_it_cannot_express(tmp_path: Path) -> None:
     text = import_file(str(IMPORTS / "hf_llama_small_gqa_config.json"))
     assert ("vars: {num_hidden_layers: 2, hidden_size: 256, intermediate_size: 688, num_attention_heads: 8, "
-            "num_key_value_heads: 2, vocab_size: 1000, tokens: 128}") in text
+            "num_key_value_heads: 2, vocab_size: 1000, tokens: 128, tie_word_embeddings: false}") in text
     llama = json.loads((IMPORTS / "hf_llama_config.json").read_text())
-    assert "`tie_word_embeddings: true`" in refused(tmp_path, {**llama, "tie_word_embeddings": True})
+    assert "tie_word_embeddings: true" in import_file(str(IMPORTS / "hf_llama_small_tied_config.json"))
+    assert "`tie_word_embeddings` must be true or false" in refused(tmp_path, {**llama, "tie_word_embeddings": 1})
     assert "`attention_bias: true`" in refused(tmp_path, {**llama, "attention_bias": True})
     assert "`mlp_bias: true`" in refused(tmp_path, {**llama, "mlp_bias": True})
     assert "`head_dim: 64` is not hidden_size // num_attention_heads (128)" in refused(

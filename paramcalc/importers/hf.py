@@ -24,6 +24,7 @@ class Family(NamedTuple):
     # config key -> (what the spec computes it as, how): a config value (not null) must equal it
     derived: dict[str, tuple[str, Callable[[dict[str, int]], int]]] = {}
     sets: dict[str, Any] = {}  # spec var -> the value that makes the spec `model` (e.g. its head)
+    flags: dict[str, str] = {}  # config key -> the spec's true/false var (a key left out keeps the spec's)
 
 
 # LlamaForCausalLM and its kin: bias-free projections, an untied lm_head, head_dim = hidden // heads
@@ -60,8 +61,8 @@ FAMILIES: dict[str, Family] = {
                  {"num_decoder_layers": ("num_layers", lambda v: v["num_layers"]),
                   "d_kv": ("d_model // num_heads", lambda v: v["d_model"] // v["num_heads"])}),
     "llama": Family("llama2_7b", "LlamaForCausalLM", _LLAMA_VARS,
-                    {"tie_word_embeddings": False, "attention_bias": False, "mlp_bias": False, "hidden_act": "silu"},
-                    {"head_dim": _HEAD_DIM}),
+                    {"attention_bias": False, "mlp_bias": False, "hidden_act": "silu"},
+                    {"head_dim": _HEAD_DIM}, flags={"tie_word_embeddings": "tie_word_embeddings"}),
     "mistral": Family("mistral_7b", "MistralForCausalLM", _LLAMA_VARS,
                       {"tie_word_embeddings": False, "hidden_act": "silu"}, {"head_dim": _HEAD_DIM}),
     "mixtral": Family("mixtral_8x7b", "MixtralForCausalLM",
@@ -105,6 +106,12 @@ def import_hf(path: str, config: dict[str, Any]) -> str:
             raise ImportError_(f"the config's `{key}` must be a positive whole number; got {scalar(value)}", loc,
                                "give a config.json written by transformers.")
         values[var] = value
+    for key, var in family.flags.items():
+        if key in config:
+            if not isinstance(config[key], bool):
+                raise ImportError_(f"the config's `{key}` must be true or false; got {scalar(config[key])}", loc,
+                                   "give a config.json written by transformers.")
+            values[var] = config[key]
     for key, (how, compute) in family.derived.items():
         if config.get(key) is not None and config[key] != compute(values):
             raise ImportError_(f"the config's `{key}: {scalar(config[key])}` is not {how} ({compute(values)}), "
