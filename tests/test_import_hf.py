@@ -32,7 +32,8 @@ def test_an_imported_config_counts_what_transformers_builds(case: str) -> None:
 
 def test_the_config_values_land_in_the_spec_vars() -> None:
     text = import_file(str(IMPORTS / "hf_bert_small_config.json"))
-    assert "vars: {layers: 4, hidden: 512, heads: 8, positions: 512, vocab: 32000, type_vocab: 2, tokens: 128}" in text
+    assert ("vars: {layers: 4, hidden: 512, heads: 8, positions: 512, vocab: 32000, type_vocab: 2, tokens: 128, "
+            "head: mlm}") in text
     assert {"gpt2", "bert"} <= set(FAMILIES)
 
 
@@ -54,3 +55,74 @@ def test_a_config_the_spec_cannot_express_is_refused_by_key(tmp_path: Path) -> N
     bert = json.loads((IMPORTS / "hf_bert_base_config.json").read_text())
     assert "`intermediate_size: 1000` is not 4 x hidden" in refused(tmp_path, {**bert, "intermediate_size": 1000})
     assert "`model_type: whisper` has no zoo spec" in refused(tmp_path, {"model_type": "whisper"})
+
+
+def test_a_llama_config_sets_the_spec_vars_and_refuses_what_it_cannot_express(tmp_path: Path) -> None:
+    text = import_file(str(IMPORTS / "hf_llama_small_gqa_config.json"))
+    assert ("vars: {num_hidden_layers: 2, hidden_size: 256, intermediate_size: 688, num_attention_heads: 8, "
+            "num_key_value_heads: 2, vocab_size: 1000, tokens: 128, tie_word_embeddings: false}") in text
+    llama = json.loads((IMPORTS / "hf_llama_config.json").read_text())
+    assert "tie_word_embeddings: true" in import_file(str(IMPORTS / "hf_llama_small_tied_config.json"))
+    assert "`tie_word_embeddings` must be true or false" in refused(tmp_path, {**llama, "tie_word_embeddings": 1})
+    assert "`attention_bias: true`" in refused(tmp_path, {**llama, "attention_bias": True})
+    assert "`mlp_bias: true`" in refused(tmp_path, {**llama, "mlp_bias": True})
+    assert "`head_dim: 64` is not hidden_size // num_attention_heads (128)" in refused(
+        tmp_path, {**llama, "head_dim": 64})
+    assert "no `num_key_value_heads`" in refused(
+        tmp_path, {k: v for k, v in llama.items() if k != "num_key_value_heads"})
+
+
+def test_mistral_and_mixtral_configs_set_their_vars_and_refuse_what_the_specs_cannot_express(tmp_path: Path) -> None:
+    text = import_file(str(IMPORTS / "hf_mixtral_small_gqa_config.json"))
+    assert ("vars: {num_hidden_layers: 2, hidden_size: 256, intermediate_size: 512, num_attention_heads: 8, "
+            "num_key_value_heads: 4, vocab_size: 1000, num_local_experts: 4, num_experts_per_tok: 1, "
+            "tokens: 128}") in text
+    mistral = json.loads((IMPORTS / "hf_mistral_config.json").read_text())
+    assert "`head_dim: 160` is not hidden_size // num_attention_heads (128)" in refused(
+        tmp_path, {**mistral, "head_dim": 160})  # e.g. Mistral NeMo's 5120 / 32 heads with head_dim 128
+    assert "`tie_word_embeddings: true`" in refused(tmp_path, {**mistral, "tie_word_embeddings": True})
+    mixtral = json.loads((IMPORTS / "hf_mixtral_config.json").read_text())
+    assert "no `num_local_experts`" in refused(tmp_path, {k: v for k, v in mixtral.items() if k != "num_local_experts"})
+    assert "`hidden_act: gelu`" in refused(tmp_path, {**mixtral, "hidden_act": "gelu"})
+
+
+def test_encoder_configs_refuse_what_their_specs_cannot_express(tmp_path: Path) -> None:
+    distilbert = json.loads((IMPORTS / "hf_distilbert_config.json").read_text())
+    assert "`sinusoidal_pos_embds: true`" in refused(tmp_path, {**distilbert, "sinusoidal_pos_embds": True})
+    assert "no `hidden_dim`" in refused(tmp_path, {k: v for k, v in distilbert.items() if k != "hidden_dim"})
+    roberta = json.loads((IMPORTS / "hf_roberta_base_config.json").read_text())
+    assert "`intermediate_size: 2048` is not 4 x hidden (3072)" in refused(
+        tmp_path, {**roberta, "intermediate_size": 2048})
+    assert "`is_decoder: true`" in refused(tmp_path, {**roberta, "is_decoder": True})
+    t5 = json.loads((IMPORTS / "hf_t5_small_config.json").read_text())
+    assert "`num_decoder_layers: 3` is not num_layers (6)" in refused(tmp_path, {**t5, "num_decoder_layers": 3})
+    assert "`d_kv: 32` is not d_model // num_heads (64)" in refused(tmp_path, {**t5, "d_kv": 32})
+    message = refused(tmp_path, {**t5, "feed_forward_proj": "gated-gelu"})
+    assert "`feed_forward_proj: " in message and "gated-gelu" in message and "`feed_forward_proj: relu`" in message
+    text = import_file(str(IMPORTS / "hf_t5_tiny_config.json"))
+    assert ("vars: {num_layers: 2, d_model: 128, num_heads: 4, d_ff: 384, vocab: 1000, buckets: 16, max_distance: 64, "
+            "tokens: 128, decoder_tokens: 64}") in text
+
+
+def test_a_vit_config_is_refused_since_the_zoo_vit_is_torchvision_s(tmp_path: Path) -> None:
+    from paramcalc.spec.loader import read_source
+
+    vit = json.loads((IMPORTS / "hf_import.json").read_text())["vit"]
+    spec_params = analyze(parse_spec(read_source("zoo:vit_b_16")[0], "vit_b_16.yaml"), keep_formulas=False).total_params
+    # why: the spec counts what ViTForImageClassification (1000 labels) builds, not ViTModel
+    assert spec_params == vit["ViTForImageClassification_1000"] != vit["ViTModel"]
+    assert spec_params - vit["ViTModel"] == 178408  # the figure the message gives
+    message = refused(tmp_path, {"model_type": "vit", "hidden_size": 768, "num_hidden_layers": 12})
+    assert "`model_type: vit` is not imported" in message and "torchvision" in message
+    assert "178,408" in message and "paramcalc zoo vit_b_16" in message
+
+
+@pytest.mark.parametrize("case", ["llama3_8b", "mixtral_small_gqa", "t5_tiny"])
+def test_import_then_summary_through_the_cli_gives_transformers_params(tmp_path: Path, case: str) -> None:
+    spec = tmp_path / "imported.yaml"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["import", str(IMPORTS / f"hf_{case}_config.json"), "-o", str(spec)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["summary", str(spec), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["total_params"] == HF[case]["params"]

@@ -8,6 +8,7 @@ key, rather than counted as another model). Adding a family is adding an entry."
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from paramcalc.errors import Location
@@ -20,7 +21,16 @@ class Family(NamedTuple):
     model: str  # the transformers class whose figures the spec gives
     vars: dict[str, str]  # config key -> the spec's var
     assumes: dict[str, Any]  # config key -> the value the spec is built for (a key left out means that value)
-    derived: dict[str, tuple[str, int]] = {}  # config key -> (var, factor): must equal factor x var
+    # config key -> (what the spec computes it as, how): a config value (not null) must equal it
+    derived: dict[str, tuple[str, Callable[[dict[str, int]], int]]] = {}
+    sets: dict[str, Any] = {}  # spec var -> the value that makes the spec `model` (e.g. its head)
+    flags: dict[str, str] = {}  # config key -> the spec's true/false var (a key left out keeps the spec's)
+
+
+# LlamaForCausalLM and its kin: bias-free projections, an untied lm_head, head_dim = hidden // heads
+_LLAMA_VARS = {k: k for k in ("num_hidden_layers", "hidden_size", "intermediate_size", "num_attention_heads",
+                              "num_key_value_heads", "vocab_size")}
+_HEAD_DIM = ("hidden_size // num_attention_heads", lambda v: v["hidden_size"] // v["num_attention_heads"])
 
 
 FAMILIES: dict[str, Family] = {
@@ -33,15 +43,50 @@ FAMILIES: dict[str, Family] = {
                    {"num_hidden_layers": "layers", "hidden_size": "hidden", "num_attention_heads": "heads",
                     "max_position_embeddings": "positions", "vocab_size": "vocab", "type_vocab_size": "type_vocab"},
                    {"tie_word_embeddings": True, "add_cross_attention": False},
-                   {"intermediate_size": ("hidden", 4)}),
+                   {"intermediate_size": ("4 x hidden", lambda v: 4 * v["hidden"])}, {"head": "mlm"}),
+    "distilbert": Family("distilbert", "DistilBertModel",
+                         {"n_layers": "n_layers", "dim": "dim", "n_heads": "n_heads", "hidden_dim": "hidden_dim",
+                          "max_position_embeddings": "positions", "vocab_size": "vocab"},
+                         {"sinusoidal_pos_embds": False, "activation": "gelu"}),
+    "roberta": Family("roberta_base", "RobertaModel",
+                      {"num_hidden_layers": "layers", "hidden_size": "hidden", "num_attention_heads": "heads",
+                       "max_position_embeddings": "positions", "vocab_size": "vocab", "type_vocab_size": "type_vocab"},
+                      {"hidden_act": "gelu", "add_cross_attention": False, "is_decoder": False},
+                      {"intermediate_size": ("4 x hidden", lambda v: 4 * v["hidden"])}),
+    "t5": Family("t5_small", "T5Model",
+                 {"num_layers": "num_layers", "d_model": "d_model", "num_heads": "num_heads", "d_ff": "d_ff",
+                  "vocab_size": "vocab", "relative_attention_num_buckets": "buckets",
+                  "relative_attention_max_distance": "max_distance"},
+                 {"feed_forward_proj": "relu", "is_gated_act": False, "tie_word_embeddings": True},
+                 {"num_decoder_layers": ("num_layers", lambda v: v["num_layers"]),
+                  "d_kv": ("d_model // num_heads", lambda v: v["d_model"] // v["num_heads"])}),
+    "llama": Family("llama2_7b", "LlamaForCausalLM", _LLAMA_VARS,
+                    {"attention_bias": False, "mlp_bias": False, "hidden_act": "silu"},
+                    {"head_dim": _HEAD_DIM}, flags={"tie_word_embeddings": "tie_word_embeddings"}),
+    "mistral": Family("mistral_7b", "MistralForCausalLM", _LLAMA_VARS,
+                      {"tie_word_embeddings": False, "hidden_act": "silu"}, {"head_dim": _HEAD_DIM}),
+    "mixtral": Family("mixtral_8x7b", "MixtralForCausalLM",
+                      {**_LLAMA_VARS, "num_local_experts": "num_local_experts",
+                       "num_experts_per_tok": "num_experts_per_tok"},
+                      {"tie_word_embeddings": False, "hidden_act": "silu"}, {"head_dim": _HEAD_DIM}),
 }
-_VARS_LINE = re.compile(r"^vars: *\{.*\}[ \t]*(#.*)?$", re.MULTILINE)
+# model types that have a zoo spec of another build, which the config's values would not count
+NOT_THE_ZOO_SPEC = {
+    "vit": ("the zoo's vit_b_16 spec is torchvision's vit_b_16 (a 1000-class head, no pooler), not Hugging Face's "
+            "ViTModel (a pooler, no head: 178,408 fewer parameters at ViT-B/16's sizes)",
+            "start from `paramcalc zoo vit_b_16` and set its vars (image_size, patch_size, num_layers, num_heads, "
+            "hidden_dim, mlp_dim, num_classes) by hand; for ViTModel replace its head with a pooler."),
+}
+_VARS_LINE = re.compile(r"^vars: *\{[^{}]*\}[ \t]*(#.*)?$", re.MULTILINE)  # a flow mapping, maybe over lines
 
 
 def import_hf(path: str, config: dict[str, Any]) -> str:
     model_type = config.get("model_type")
     family = FAMILIES.get(str(model_type))
     loc = Location(path)
+    if str(model_type) in NOT_THE_ZOO_SPEC:
+        why, fix = NOT_THE_ZOO_SPEC[str(model_type)]
+        raise ImportError_(f"Hugging Face `model_type: {model_type}` is not imported: {why}", loc, fix)
     if family is None:
         raise ImportError_(f"Hugging Face `model_type: {model_type}` has no zoo spec to import into", loc,
                            f"the families paramcalc imports are {', '.join(sorted(FAMILIES))}; for another, start "
@@ -61,12 +106,18 @@ def import_hf(path: str, config: dict[str, Any]) -> str:
             raise ImportError_(f"the config's `{key}` must be a positive whole number; got {scalar(value)}", loc,
                                "give a config.json written by transformers.")
         values[var] = value
-    for key, (var, factor) in family.derived.items():
-        if key in config and config[key] != factor * values[var]:
-            raise ImportError_(f"the config's `{key}: {config[key]}` is not {factor} x {var} ({factor * values[var]}), "
+    for key, var in family.flags.items():
+        if key in config:
+            if not isinstance(config[key], bool):
+                raise ImportError_(f"the config's `{key}` must be true or false; got {scalar(config[key])}", loc,
+                                   "give a config.json written by transformers.")
+            values[var] = config[key]
+    for key, (how, compute) in family.derived.items():
+        if config.get(key) is not None and config[key] != compute(values):
+            raise ImportError_(f"the config's `{key}: {scalar(config[key])}` is not {how} ({compute(values)}), "
                                f"which the zoo's {family.spec} spec assumes", loc,
                                f"edit a copy of the spec (`paramcalc zoo {family.spec}`) for this model.")
-    return with_vars(family, values, path, str(model_type))
+    return with_vars(family, {**values, **family.sets}, path, str(model_type))
 
 
 _EXPECT = re.compile(r"^expect:[^\n]*\n(?:[ \t]+[^\n]*\n|[ \t]*\n)*", re.MULTILINE)
@@ -81,7 +132,7 @@ def with_vars(family: Family, values: dict[str, Any], path: str, model_type: str
 
     text, _ = read_source(f"zoo:{family.spec}")
     found = _VARS_LINE.search(text)
-    assert found is not None, f"zoo spec {family.spec} has no one-line vars: mapping"
+    assert found is not None, f"zoo spec {family.spec} has no flow-mapping vars:"
     spec_vars = yaml.safe_load(found.group(0))["vars"]
     spec_vars.update(values)
     line = f"vars: {scalar(spec_vars)}"
