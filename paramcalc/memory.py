@@ -85,9 +85,11 @@ def in_place(row: LayerRow) -> bool:
 def aliases_input(row: LayerRow, training: bool) -> bool:
     """The layer's output is its (first) input's storage: a view, an in-place layer, or at inference
     a dropout (the identity)."""
+    if not row.inputs:
+        return False
     kind = row.kind
-    dropout = not training and kind.cost_of(row.args) is Cost.DROPOUT  # (training needs no cost_of)
-    return bool(row.inputs) and (kind.view or in_place(row) or dropout)
+    # (cost_of last: training never needs it, and a view or in-place layer neither)
+    return kind.view or in_place(row) or (not training and kind.cost_of(row.args) is Cost.DROPOUT)
 
 
 def base_name(name: str) -> str:
@@ -117,7 +119,9 @@ def storages(report: Report, bits: int, training: bool = False) -> Storages:
     # 100,000-layer graph resolving them again in each walk was a good part of the memory figures' time.
     reads: list[list[int]] = []
     for row in report.rows:
-        read = [of[base_name(n)] for n in row.inputs]  # layers above it: each name is defined once
+        # Layers above it: each name is defined once. A name in `of` is bare (names hold no brackets):
+        # only `name[k]` needs splitting.
+        read = [of[n] if n in of else of[base_name(n)] for n in row.inputs]
         if aliases_input(row, training):
             sid = read[0]
         else:
