@@ -38,7 +38,10 @@ NAMES_INPUT_SIZES = {"LayerNorm": "normalized_shape", "RMSNorm": "normalized_sha
                      "Reshape": "depends on the free dimensions",
                      **dict.fromkeys(("MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer",
                                       "TransformerEncoder", "TransformerDecoder", "Transformer"),
-                                     "number of features as a number")}
+                                     "number of features as a number"),
+                     # torchvision's Swin layers take `dim` channels: a free channel axis is refused
+                     **dict.fromkeys(("ShiftedWindowAttention", "ShiftedWindowAttentionV2", "PatchMerging",
+                                      "PatchMergingV2"), "channels (its last axis)")}
 
 
 def per_dim(values: st.SearchStrategy, rank: int) -> st.SearchStrategy:
