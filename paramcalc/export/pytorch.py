@@ -18,6 +18,7 @@ from paramcalc.layers.registry import SHARED_NAMES
 from paramcalc.report import LayerRow, Report
 from paramcalc.spec.model import LayerSpec, Spec, split_reference
 
+CHANNEL_ARGS = {"in_channels", "out_channels", "num_features", "num_channels"}  # one width, however it is named
 CHANNELS, LAST = "channels", "last"  # where an inferred argument is read: the channel axis, the last axis
 
 # kind -> (constructor, inferred argument, where it is read)
@@ -277,9 +278,12 @@ class Form:
             if len(set(column)) == 1:
                 self.texts.append(text)
                 continue
-            if column not in params:
-                name = next((n for n in (key, f"{layer}_{key}") if n not in names), None) or identifier(
-                    f"{layer}_{key}", names)
+            if column not in params:  # the argument's name where every value it gives is that argument's
+                keys = {k for n, (_, k, _) in enumerate(first.slots)
+                        if tuple(node.slots[n][2] for node in self.instances) == column}
+                common = key if keys == {key} else "channels" if keys <= CHANNEL_ARGS else None
+                name = next((n for n in ((common,) if common else ()) + (f"{layer}_{key}",) if n not in names),
+                            None) or identifier(f"{layer}_{key}", names)
                 names.add(name)
                 params[column] = name
                 self.params.append((name, index))
