@@ -1,6 +1,8 @@
-"""A spec as PyTorch code: an `nn.Module` whose submodules carry the spec's layer names (a block's
-layers are submodules of the block instance: `layer1.basic.conv1`), and a `forward` that follows
-the spec's edges.
+"""A spec as PyTorch code: an `nn.Module` whose submodules carry the spec's layer names, and a `forward`
+that follows the spec's edges. Each spec block is a class of its own (Form), built once per instance
+under the instance's name (`self.layer1 = Stage()`: the parameter `layer1.basic.conv1.weight`); the
+values that differ between its instances are the class's constructor parameters, and instances that
+differ in their layers (a `when:`) get one class per form.
 
 MODULES says how each kind becomes a module (its constructor, and the argument PyTorch needs that
 paramcalc infers from the input: `in_channels`, `in_features`, `num_features`); OPS how a kind that is
