@@ -135,3 +135,17 @@ def test_an_imported_model_exports_again(tmp_path: Path) -> None:
     compile(code, "m.py", "exec")
     assert "keras.Input(shape=(None, None, 3), name='input_layer_11')" in code
     assert "layers.Rescaling(scale=1, offset=3.0, name='add')" in code
+
+
+def test_pytorch_block_giving_two_tensors_or_none(spec_file: Any) -> None:
+    path = spec_file("inputs: {a: [4]}\nblocks:\n  two:\n    layers:\n"
+                     "      - Linear: {name: fc, out_features: 3}\n"
+                     "      - Linear: {name: fc2, out_features: 3, inputs: input}\n"
+                     "      - Linear: {name: unused, out_features: 3, inputs: input}\n"
+                     "layers:\n  - two: {name: t}\n  - two: {name: u, inputs: a}\n"
+                     "  - Add: {name: total, inputs: [t.fc, t.fc2]}\noutputs: [total]\n")
+    code = export_spec(path, "pytorch")
+    compile(code, "model.py", "exec")
+    assert "        t_fc, t_fc2 = self.t(a)\n" in code and "        total = t_fc + t_fc2\n" in code
+    assert "class Two(nn.Module):" in code and "class Two2(nn.Module):" in code  # two forms: what they give
+    assert "        u = self.u(a)\n" in code and "        return None\n" in code  # a block nothing reads

@@ -201,8 +201,9 @@ def describe(node: Node, spec: Spec, rows: dict[str, LayerRow], imports: set[str
             rel = node.relative(item.name)
             attribute = "self." + ".".join(identifier(part) for part in rel.split("."))
             ins = [reference(ref, values) for ref in item.externals]
-            if len(item.outputs) == 1:
-                var = values[item.outputs[0]] = identifier(rel, taken)
+            if len(item.outputs) <= 1:  # (a block nothing reads returns None)
+                var = identifier(rel, taken)
+                values.update({name: var for name in item.outputs})
             else:
                 var = ", ".join(values.setdefault(out, identifier(node.relative(out), taken)) for out in item.outputs)
             node.init.append(("block", attribute, item.block, item.key, len(node.slots)))
@@ -241,7 +242,7 @@ def describe(node: Node, spec: Spec, rows: dict[str, LayerRow], imports: set[str
             ties.append(f"self.{'.'.join(identifier(part) for part in layer.name.split('.'))}.weight = {tied}.weight")
         node.forward.append(f"        {var} = {call(layer, attribute, ins)}")
     if node.block is not None:
-        node.returns = [values[name] for name in node.outputs]
+        node.returns = [values[name] for name in node.outputs] or ["None"]  # a block nothing reads
     else:
         node.returns = [reference(name, values) for name in spec.outputs]
     node.key = (tuple(entry[:-1] if entry[0] in ("block", "module") else entry for entry in node.init),
@@ -270,7 +271,7 @@ class Form:
         used = [node.name for node in self.instances]
         shown = ", ".join(used[:4]) + (f", ... ({len(used)} in all)" if len(used) > 4 else "")
         self.comment = (f"Block `{self.block}` of the spec" + (
-            f", form {number} of {forms} (its instances differ in their layers, e.g. a `when:`)" if forms > 1 else "")
+            f", form {number} of {forms} (its instances differ in their layers, e.g. a `when:`, or in what they give)" if forms > 1 else "")
             + f": {shown}.")
         params: dict[tuple[str, ...], str] = {}
         names: set[str] = {"self"}
