@@ -270,9 +270,9 @@ class Form:
         taken.add(self.name)
         used = [node.name for node in self.instances]
         shown = ", ".join(used[:4]) + (f", ... ({len(used)} in all)" if len(used) > 4 else "")
-        self.comment = (f"Block `{self.block}` of the spec" + (
-            f", form {number} of {forms} (its instances differ in their layers, e.g. a `when:`, or in what they give)" if forms > 1 else "")
-            + f": {shown}.")
+        form = (f", form {number} of {forms} (its instances differ in their layers, e.g. a `when:`, or in what "
+                "they give)") if forms > 1 else ""
+        self.comment = f"Block `{self.block}` of the spec{form}: {shown}."
         params: dict[tuple[str, ...], str] = {}
         names: set[str] = {"self"}
         self.texts = []
