@@ -73,8 +73,34 @@ def test_export_writes_a_file(tmp_path: Path) -> None:
     assert result.exit_code == 0 and f"wrote {out}" in result.stderr
     code = out.read_text()
     compile(code, str(out), "exec")
-    assert "self.layer1.basic.conv1 = nn.Conv2d(in_channels=64, out_channels=64" in code  # names kept, as submodules
+    # each block a class; names kept as submodules (state_dict keys layer2.basic.conv1.weight, ...)
     assert "class Resnet18(nn.Module):" in code and "def forward(self, input_):" in code
+    assert "        self.layer2 = Stage2(in_channels=64, channels=128)\n" in code
+    assert "        self.basic = Basic2(in_channels=in_channels, channels=channels)\n" in code
+    assert ("        self.conv1 = nn.Conv2d(in_channels=in_channels, out_channels=channels, kernel_size=3, stride=2, "
+            "padding=1, bias=False)\n") in code
+    assert code.index("class Basic(") < code.index("class Stage(") < code.index("class Resnet18(")  # blocks first
+
+
+def test_pytorch_blocks_are_classes_with_what_differs_as_parameters(spec_file: Any) -> None:
+    path = spec_file("data_format: channels_first\ninput: [3, 32, 32]\nblocks:\n"
+                     "  unit:\n    args: {width: null}\n    layers:\n"
+                     "      - Conv2d: {name: conv, out_channels: width, kernel_size: 3, padding: 1}\n"
+                     "      - ReLU: {name: act}\n"
+                     "      - Add: {name: sum, inputs: [act, conv]}\n"
+                     "layers:\n  - unit: {name: a, width: 8}\n  - unit: {name: b, width: 16}\n"
+                     "  - unit: {name: c, width: 16}\n")
+    code = export_spec(path, "pytorch")
+    compile(code, "model.py", "exec")
+    assert code.count("class Unit(nn.Module):") == 1 and "Block `unit` of the spec: a, b, c." in code
+    assert "    def __init__(self, in_channels, out_channels):\n" in code
+    assert "        self.conv = nn.Conv2d(in_channels=in_channels, out_channels=out_channels, kernel_size=3" in code
+    assert ("        self.a = Unit(in_channels=3, out_channels=8)\n"
+            "        self.b = Unit(in_channels=8, out_channels=16)\n"
+            "        self.c = Unit(in_channels=16, out_channels=16)\n") in code
+    assert ("        conv = self.conv(x)\n        act = self.act(conv)\n        sum = act + conv\n"
+            "        return sum\n") in code
+    assert "        a = self.a(input_)\n        b = self.b(a)\n        c = self.c(b)\n        return c\n" in code
 
 
 def test_keras_code_keeps_names_edges_and_shared_layers(spec_file: Any) -> None:
@@ -109,3 +135,17 @@ def test_an_imported_model_exports_again(tmp_path: Path) -> None:
     compile(code, "m.py", "exec")
     assert "keras.Input(shape=(None, None, 3), name='input_layer_11')" in code
     assert "layers.Rescaling(scale=1, offset=3.0, name='add')" in code
+
+
+def test_pytorch_block_giving_two_tensors_or_none(spec_file: Any) -> None:
+    path = spec_file("inputs: {a: [4]}\nblocks:\n  two:\n    layers:\n"
+                     "      - Linear: {name: fc, out_features: 3}\n"
+                     "      - Linear: {name: fc2, out_features: 3, inputs: input}\n"
+                     "      - Linear: {name: unused, out_features: 3, inputs: input}\n"
+                     "layers:\n  - two: {name: t}\n  - two: {name: u, inputs: a}\n"
+                     "  - Add: {name: total, inputs: [t.fc, t.fc2]}\noutputs: [total]\n")
+    code = export_spec(path, "pytorch")
+    compile(code, "model.py", "exec")
+    assert "        t_fc, t_fc2 = self.t(a)\n" in code and "        total = t_fc + t_fc2\n" in code
+    assert "class Two(nn.Module):" in code and "class Two2(nn.Module):" in code  # two forms: what they give
+    assert "        u = self.u(a)\n" in code and "        return None\n" in code  # a block nothing reads
