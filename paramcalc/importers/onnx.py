@@ -155,8 +155,13 @@ def import_onnx(path: str) -> str:
                 kind, args = fold_bias(node, consumers, graph, folded, kind, args)
             if node.op == "BatchNormalization":
                 buffers += sum(d for d in (product(node.weight(3)), product(node.weight(4))) if d)
-        name = unique(clean(node.name), taken)
         ins = [names[t] for t in data]
+        padded = pre_pad(node) if node.op in MAPPERS else None
+        if padded is not None:
+            pad_name = unique(clean(node.name) + "_pad", taken)
+            layers.append((padded[0], {"name": pad_name, "inputs": ins[0], **padded[1]}))
+            ins = [pad_name, *ins[1:]]
+        name = unique(clean(node.name), taken)
         layer = {"name": name, **({"inputs": ins[0] if len(ins) == 1 else ins} if ins else {}), **args}
         layers.append((kind, layer))
         for output in node.outputs:
@@ -256,16 +261,61 @@ def spatial(node: Node) -> int:
 
 
 def padding(node: Node) -> Any:
-    pads = list(node.attrs.get("pads") or [])
-    if node.attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET", b"VALID", "VALID"):
-        raise node.graph.fail("`auto_pad` SAME_UPPER/SAME_LOWER is not mapped", node)
-    if not pads:
+    """The op's own symmetric padding (0 when none). Padding that differs before and after (explicit
+    asymmetric `pads`, or `auto_pad` SAME_UPPER/SAME_LOWER, which ONNX resolves to it) is left to a
+    zero-padding layer put before the op (see `pre_pad`): here it is 0."""
+    before, after = pads_of(node)
+    if not any(before) and not any(after):
         return 0
-    half = len(pads) // 2
-    before, after = pads[:half], pads[half:]
     if before != after:
-        raise node.graph.fail(f"asymmetric padding {pads} is not mapped", node)
+        return 0
     return before[0] if len(set(before)) == 1 else before
+
+
+def pads_of(node: Node) -> tuple[list[int], list[int]]:
+    """Zeros before and after each spatial axis, with `auto_pad` SAME_* resolved as ONNX does: the
+    total pad is max((ceil(N/S) - 1) x S + (F - 1) x D + 1 - N, 0); SAME_UPPER puts the odd zero after,
+    SAME_LOWER before."""
+    auto = node.attrs.get("auto_pad", b"NOTSET")
+    auto = auto.decode() if isinstance(auto, bytes) else str(auto)
+    if auto in ("SAME_UPPER", "SAME_LOWER"):
+        sizes = node.shape(node.inputs[0])[2:]
+        kernel = list(node.attrs.get("kernel_shape") or (node.weight(1) or [])[2:])
+        if node.op == "ConvTranspose" or len(kernel) != len(sizes):
+            raise node.graph.fail(f"`auto_pad` {auto} on {node.op} is not mapped", node)
+        strides = list(node.attrs.get("strides") or [1] * len(sizes))
+        dilations = list(node.attrs.get("dilations") or [1] * len(sizes))
+        before, after = [], []
+        for n, f, s, d in zip(sizes, kernel, strides, dilations):
+            total = max((-(-n // s) - 1) * s + (f - 1) * d + 1 - n, 0)
+            small, large = total // 2, total - total // 2
+            before.append(small if auto == "SAME_UPPER" else large)
+            after.append(large if auto == "SAME_UPPER" else small)
+        return before, after
+    pads = list(node.attrs.get("pads") or [])
+    if not pads or auto == "VALID":
+        rank = max(spatial(node), 1)
+        return [0] * rank, [0] * rank
+    half = len(pads) // 2
+    return pads[:half], pads[half:]
+
+
+def pre_pad(node: Node) -> tuple[str, dict[str, Any]] | None:
+    """A ZeroPad{1,2,3}d before a Conv or pooling whose padding is not the same on both sides, in
+    PyTorch's order (last axis first: left, right, top, bottom, front, back), so that shapes and MACs
+    equal PyTorch's nn.ZeroPad2d + the op with padding 0. (A MaxPool pads with -inf, not zeros: the
+    values differ, the shapes and counts do not.)"""
+    if node.op not in ("Conv", "MaxPool", "AveragePool"):
+        if node.op == "ConvTranspose" and (pads_of(node)[0] != pads_of(node)[1]):
+            raise node.graph.fail(f"asymmetric padding {node.attrs.get('pads')} on ConvTranspose is not mapped", node)
+        return None
+    before, after = pads_of(node)
+    if before == after:
+        return None
+    if node.op == "AveragePool" and not node.attrs.get("count_include_pad", 0):
+        raise node.graph.fail("asymmetric padding on an AveragePool that excludes the pad is not mapped", node)
+    torch_order = [p for b, a in zip(reversed(before), reversed(after)) for p in (b, a)]
+    return f"ZeroPad{len(before)}d", {"padding": torch_order}
 
 
 def one(values: Any) -> Any:
