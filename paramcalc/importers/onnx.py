@@ -22,7 +22,7 @@ ACTIVATIONS = {"Relu": "ReLU", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "HardSwish"
                "HardSigmoid": "Hardsigmoid", "Mish": "Mish", "Softplus": "Softplus", "Identity": "Identity",
                "Dropout": "Dropout", "Clip": "Hardtanh", "Erf": None}
 MERGES = {"Add": "Add", "Sub": "Subtract", "Mul": "Multiply"}
-SCALINGS = ("Mul", "Div")  # by a scalar constant: an attention's 1/sqrt(d) scale
+SCALINGS = ("Mul", "Div", "Add", "Sub")  # with a scalar constant: an attention's 1/sqrt(d) scale, x + 1
 
 
 def require_onnx(path: str) -> Any:
@@ -154,7 +154,7 @@ def import_onnx(path: str) -> str:
         if node.op in ACTIVATIONS:
             kind, args = activation(node)
         elif node.op in SCALINGS and scaled_by_constant(node, graph):
-            kind, args = "Identity", {}  # x * c or x / c with a scalar c: element-wise, 0 params
+            kind, args = "Identity", {}  # x * c, x / c, x + c with a scalar c: element-wise, 0 params
         elif node.op in MERGES:
             kind, args = merge(node, graph)
         else:
@@ -191,8 +191,9 @@ def import_onnx(path: str) -> str:
         raise ImportError_(f"{path} has {len(unsupported)} node{'s' if len(unsupported) > 1 else ''} with an "
                            f"operator paramcalc does not map: {listed}", Location(path),
                            "paramcalc maps Conv, ConvTranspose, Gemm, MatMul, BatchNormalization, pooling, "
-                           "activations, Add/Sub/Mul, Mul/Div by a scalar, Transpose, Concat, Reshape, Flatten, "
-                           "Resize, LayerNormalization and ReduceMean; write the spec by hand for the rest.")
+                           "activations, Add/Sub/Mul (with a scalar, or an nn.Parameter), Div by a scalar, "
+                           "Transpose, Concat, Reshape, Flatten, Resize, LayerNormalization and ReduceMean; "
+                           "write the spec by hand for the rest.")
     outputs = [names[o.name] for o in model.graph.output if o.name in names]
     drop_implicit_inputs(layers, next(iter(spec_inputs)) if len(spec_inputs) == 1 else None)
     weights = sum(product(dims) or 0 for name, dims in graph.initializers.items() if name in graph.float_initializers)
@@ -390,7 +391,8 @@ def matmul(node: Node) -> tuple[str, dict[str, Any]]:
 
 
 def scaled_by_constant(node: Node, graph: OnnxGraph) -> bool:
-    """Mul or Div of one activation by a scalar constant (an initializer or Constant of 1 value)."""
+    """Add, Sub, Mul or Div of one activation and a scalar constant (an initializer or Constant of 1 value;
+    Div only by it)."""
     if len(node.inputs) != 2:
         return False
     constant = [i for i, t in enumerate(node.inputs) if t in graph.initializers or t in graph.constant_outputs]
@@ -496,7 +498,8 @@ def merge(node: Node, graph: OnnxGraph) -> tuple[str, dict[str, Any]]:
         learned = [t for t in node.inputs if t in graph.initializers]
         if len(learned) == 1 and learned_operand(node, graph, next(t for t in node.inputs if t not in learned)):
             return MERGES[node.op], {}
-    if any(t in graph.initializers or t in graph.constants or not graph.is_float(t) for t in node.inputs):
+    if any(t in graph.initializers or t in graph.constants or t in graph.constant_outputs or not graph.is_float(t)
+           for t in node.inputs):
         raise graph.fail(f"{node.op} with a constant operand is not mapped", node)
     return MERGES[node.op], {}
 
