@@ -358,8 +358,6 @@ class MatMul(LayerKind):
 
     @classmethod
     def compute_many(cls, a: dict[str, Any], shapes: list[Shape], names: list[str], ctx: Context) -> LayerResult:
-        from paramcalc.layers.merge import broadcast_shape
-
         if len(shapes) != 2:
             raise ctx.fail(f"needs exactly 2 inputs [a, b]; got {len(shapes)}", "list them in `inputs: [a, b]`.")
         left, right = shapes
@@ -370,7 +368,7 @@ class MatMul(LayerKind):
         if sym.certainly_different(left[-1], right[-2]):
             raise ctx.fail(f"cannot multiply {described}: the first's last axis must equal the second's "
                            "next-to-last (the contracted size)", "transpose one of them (Permute).")
-        leading = broadcast_shape([tuple(left[:-2]), tuple(right[:-2])]) if left[:-2] or right[:-2] else ()
+        leading = broadcast_leading(tuple(left[:-2]), tuple(right[:-2]))
         if leading is None:
             raise ctx.fail(f"cannot multiply {described}: the leading axes do not broadcast",
                            "make them equal, or 1 where one should stretch.")
@@ -378,3 +376,16 @@ class MatMul(LayerKind):
         values = Q.product(Q.of(n) for n in out)
         macs = values * Q.of(left[-1], "contracted")
         return LayerResult(out, ZERO, ZERO, macs, (Derivation(PRODUCTS, macs),))
+
+
+def broadcast_leading(left: Shape, right: Shape) -> Shape | None:
+    """NumPy broadcasting of two shapes (lined up from the last axis; a 1 or a missing axis stretches),
+    or None when two sizes clash."""
+    rank = max(len(left), len(right))
+    out = []
+    for i in range(-rank, 0):
+        sizes = [s[i] for s in (left, right) if len(s) >= -i and s[i] != 1]
+        if len(sizes) == 2 and sym.certainly_different(sizes[0], sizes[1]):
+            return None
+        out.append(sizes[0] if sizes else 1)
+    return tuple(out)
