@@ -107,13 +107,12 @@ def test_every_unsupported_operator_is_listed_at_once_with_its_node(tmp_path: Pa
 
 
 @needs_onnx
-def test_an_attention_matmul_is_refused_with_its_node(tmp_path: Path) -> None:
+def test_an_attention_matmul_maps_to_the_matmul_kind(tmp_path: Path) -> None:
     from onnx import helper
 
     nodes = [helper.make_node("MatMul", ["x", "x"], ["y"], name="scores")]
     path = onnx_model(tmp_path / "attn.onnx", nodes, [], [1, 4, 8, 8])
-    result = CliRunner().invoke(cli, ["import", path])
-    assert result.exit_code == 2 and "`scores`" in result.stderr and "MatMul" in result.stderr
+    assert "  - MatMul: {name: scores, inputs: [x, x]}\n" in import_file(path)
 
 
 def test_a_broken_onnx_file_is_one_paragraph(tmp_path: Path) -> None:

@@ -129,6 +129,7 @@ def figures(report, env: dict | None = None) -> list[tuple]:
 
 # Kinds that refuse some sizes however large, which free dimensions cannot know about.
 OTHER_SIZE_BOUNDS = {
+    "MatMul": "the first input's last axis must equal the second's next-to-last (the merge test gives equal shapes)",
     "PixelUnshuffle": "the height and width must be multiples of downscale_factor",
     "PositionEmbedding": "at most sequence_length positions (the table's rows)",
     "TokenAndPositionEmbedding": "at most sequence_length positions (the table's rows)",

@@ -27,7 +27,8 @@ SPEC_FIXTURES = ("keras_layers.json", "torch_layers.json", "torch_attention.json
                  "keras_rnn_states.json", "torch_rnn_states.json",  # issue 14: their states
                  "hf_llm.json",  # issue 14: mixtures of experts (and the LLMs' specs)
                  "torch_slicing.json",  # issue 15: Slice and Pad (the original ResNet's option A)
-                 "swin.json")  # issue 15: Swin's window attention and patch merging
+                 "swin.json",  # issue 15: Swin's window attention and patch merging
+                 "torch_matmul.json")  # issue 18: torch.matmul of two activations (ONNX attention)
 MODEL_FIXTURES = {"keras_applications.json": "cases", "torchvision_models.json": "models"}
 
 

@@ -22,6 +22,7 @@ ACTIVATIONS = {"Relu": "ReLU", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "HardSwish"
                "HardSigmoid": "Hardsigmoid", "Mish": "Mish", "Softplus": "Softplus", "Identity": "Identity",
                "Dropout": "Dropout", "Clip": "Hardtanh", "Erf": None}
 MERGES = {"Add": "Add", "Sub": "Subtract", "Mul": "Multiply"}
+SCALINGS = ("Mul", "Div", "Add", "Sub")  # with a scalar constant: an attention's 1/sqrt(d) scale, x + 1
 
 
 def require_onnx(path: str) -> Any:
@@ -90,6 +91,8 @@ class OnnxGraph:
                     if attr.name == "value" and attr.t.data_type == 7:
                         values = onnx.numpy_helper.to_array(attr.t).flatten()
                         self.constants[proto.output[0]] = [int(v) for v in values]
+                    if attr.name == "value":
+                        self.shapes.setdefault(proto.output[0], list(attr.t.dims))
         for name in self.initializers:
             self.types.setdefault(name, 1 if name in self.float_initializers else 7)
 
@@ -131,10 +134,14 @@ def import_onnx(path: str) -> str:
     for node in nodes:
         if node.name in folded or node.op == "Constant":
             continue
+        if node.inputs and all(not t or t in graph.initializers or t in graph.constant_outputs for t in node.inputs):
+            graph.constant_outputs.update(node.outputs)  # arithmetic on constants only (sqrt(d) of a scale)
+            continue
         if not any(graph.is_float(out) for out in node.outputs):
             continue  # shape arithmetic (Shape, Gather, Unsqueeze, ... on integers)
         mapper = MAPPERS.get(node.op)
-        if mapper is None and node.op not in ACTIVATIONS and node.op not in MERGES:
+        if mapper is None and node.op not in ACTIVATIONS and node.op not in MERGES and not (
+                node.op in SCALINGS and scaled_by_constant(node, graph)):
             unsupported.append(node)
             continue
         if unsupported:
@@ -146,6 +153,8 @@ def import_onnx(path: str) -> str:
             raise graph.fail(f"reads `{missing[0]}`, which no mapped node makes", node)
         if node.op in ACTIVATIONS:
             kind, args = activation(node)
+        elif node.op in SCALINGS and scaled_by_constant(node, graph):
+            kind, args = "Identity", {}  # x * c, x / c, x + c with a scalar c: element-wise, 0 params
         elif node.op in MERGES:
             kind, args = merge(node, graph)
         else:
@@ -155,8 +164,21 @@ def import_onnx(path: str) -> str:
                 kind, args = fold_bias(node, consumers, graph, folded, kind, args)
             if node.op == "BatchNormalization":
                 buffers += sum(d for d in (product(node.weight(3)), product(node.weight(4))) if d)
-        name = unique(clean(node.name), taken)
         ins = [names[t] for t in data]
+        if node.op in MERGES and len(node.inputs) == 2 and len(data) == 1:
+            learned = learned_operand(node, graph, data[0])
+            if learned is not None:
+                tensor, dims = learned
+                if tensor not in names:  # one Parameter layer per initializer, however many nodes read it
+                    names[tensor] = unique(clean(tensor), taken)
+                    layers.append(("Parameter", {"name": names[tensor], "shape": dims}))
+                ins = [names[t] for t in node.inputs]
+        padded = pre_pad(node) if node.op in MAPPERS else None
+        if padded is not None:
+            pad_name = unique(clean(node.name) + "_pad", taken)
+            layers.append((padded[0], {"name": pad_name, "inputs": ins[0], **padded[1]}))
+            ins = [pad_name, *ins[1:]]
+        name = unique(clean(node.name), taken)
         layer = {"name": name, **({"inputs": ins[0] if len(ins) == 1 else ins} if ins else {}), **args}
         layers.append((kind, layer))
         for output in node.outputs:
@@ -169,8 +191,9 @@ def import_onnx(path: str) -> str:
         raise ImportError_(f"{path} has {len(unsupported)} node{'s' if len(unsupported) > 1 else ''} with an "
                            f"operator paramcalc does not map: {listed}", Location(path),
                            "paramcalc maps Conv, ConvTranspose, Gemm, MatMul, BatchNormalization, pooling, "
-                           "activations, Add/Sub/Mul, Concat, Reshape, Flatten, Resize, LayerNormalization and "
-                           "ReduceMean; write the spec by hand for the rest.")
+                           "activations, Add/Sub/Mul (with a scalar, or an nn.Parameter), Div by a scalar, "
+                           "Transpose, Concat, Reshape, Flatten, Resize, LayerNormalization and ReduceMean; "
+                           "write the spec by hand for the rest.")
     outputs = [names[o.name] for o in model.graph.output if o.name in names]
     drop_implicit_inputs(layers, next(iter(spec_inputs)) if len(spec_inputs) == 1 else None)
     weights = sum(product(dims) or 0 for name, dims in graph.initializers.items() if name in graph.float_initializers)
@@ -256,16 +279,61 @@ def spatial(node: Node) -> int:
 
 
 def padding(node: Node) -> Any:
-    pads = list(node.attrs.get("pads") or [])
-    if node.attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET", b"VALID", "VALID"):
-        raise node.graph.fail("`auto_pad` SAME_UPPER/SAME_LOWER is not mapped", node)
-    if not pads:
+    """The op's own symmetric padding (0 when none). Padding that differs before and after (explicit
+    asymmetric `pads`, or `auto_pad` SAME_UPPER/SAME_LOWER, which ONNX resolves to it) is left to a
+    zero-padding layer put before the op (see `pre_pad`): here it is 0."""
+    before, after = pads_of(node)
+    if not any(before) and not any(after):
         return 0
-    half = len(pads) // 2
-    before, after = pads[:half], pads[half:]
     if before != after:
-        raise node.graph.fail(f"asymmetric padding {pads} is not mapped", node)
+        return 0
     return before[0] if len(set(before)) == 1 else before
+
+
+def pads_of(node: Node) -> tuple[list[int], list[int]]:
+    """Zeros before and after each spatial axis, with `auto_pad` SAME_* resolved as ONNX does: the
+    total pad is max((ceil(N/S) - 1) x S + (F - 1) x D + 1 - N, 0); SAME_UPPER puts the odd zero after,
+    SAME_LOWER before."""
+    auto = node.attrs.get("auto_pad", b"NOTSET")
+    auto = auto.decode() if isinstance(auto, bytes) else str(auto)
+    if auto in ("SAME_UPPER", "SAME_LOWER"):
+        sizes = node.shape(node.inputs[0])[2:]
+        kernel = list(node.attrs.get("kernel_shape") or (node.weight(1) or [])[2:])
+        if node.op == "ConvTranspose" or len(kernel) != len(sizes):
+            raise node.graph.fail(f"`auto_pad` {auto} on {node.op} is not mapped", node)
+        strides = list(node.attrs.get("strides") or [1] * len(sizes))
+        dilations = list(node.attrs.get("dilations") or [1] * len(sizes))
+        before, after = [], []
+        for n, f, s, d in zip(sizes, kernel, strides, dilations):
+            total = max((-(-n // s) - 1) * s + (f - 1) * d + 1 - n, 0)
+            small, large = total // 2, total - total // 2
+            before.append(small if auto == "SAME_UPPER" else large)
+            after.append(large if auto == "SAME_UPPER" else small)
+        return before, after
+    pads = list(node.attrs.get("pads") or [])
+    if not pads or auto == "VALID":
+        rank = max(spatial(node), 1)
+        return [0] * rank, [0] * rank
+    half = len(pads) // 2
+    return pads[:half], pads[half:]
+
+
+def pre_pad(node: Node) -> tuple[str, dict[str, Any]] | None:
+    """A ZeroPad{1,2,3}d before a Conv or pooling whose padding is not the same on both sides, in
+    PyTorch's order (last axis first: left, right, top, bottom, front, back), so that shapes and MACs
+    equal PyTorch's nn.ZeroPad2d + the op with padding 0. (A MaxPool pads with -inf, not zeros: the
+    values differ, the shapes and counts do not.)"""
+    if node.op not in ("Conv", "MaxPool", "AveragePool"):
+        if node.op == "ConvTranspose" and (pads_of(node)[0] != pads_of(node)[1]):
+            raise node.graph.fail(f"asymmetric padding {node.attrs.get('pads')} on ConvTranspose is not mapped", node)
+        return None
+    before, after = pads_of(node)
+    if before == after:
+        return None
+    if node.op == "AveragePool" and not node.attrs.get("count_include_pad", 0):
+        raise node.graph.fail("asymmetric padding on an AveragePool that excludes the pad is not mapped", node)
+    torch_order = [p for b, a in zip(reversed(before), reversed(after)) for p in (b, a)]
+    return f"ZeroPad{len(before)}d", {"padding": torch_order}
 
 
 def one(values: Any) -> Any:
@@ -311,11 +379,35 @@ def gemm(node: Node) -> tuple[str, dict[str, Any]]:
 
 
 def matmul(node: Node) -> tuple[str, dict[str, Any]]:
+    """x @ W with W an initializer is a Linear; a product of two activations (attention's q @ k^T and
+    weights @ v) is paramcalc's MatMul."""
     weight = node.weight(1)
+    if weight is None and node.weight(0) is None and node.inputs[1] not in node.graph.constant_outputs:
+        return "MatMul", {}
     if weight is None or len(weight) != 2:
-        raise node.graph.fail("a MatMul of two activations (attention) is not mapped: paramcalc needs the layer "
-                              "it belongs to", node)
+        raise node.graph.fail("a MatMul with a constant first operand, or a weight of more than 2 axes, is not "
+                              "mapped", node)
     return "Linear", {"out_features": weight[1], "bias": False}
+
+
+def scaled_by_constant(node: Node, graph: OnnxGraph) -> bool:
+    """Add, Sub, Mul or Div of one activation and a scalar constant (an initializer or Constant of 1 value;
+    Div only by it)."""
+    if len(node.inputs) != 2:
+        return False
+    constant = [i for i, t in enumerate(node.inputs) if t in graph.initializers or t in graph.constant_outputs]
+    if len(constant) != 1 or (node.op == "Div" and constant != [1]):
+        return False
+    tensor = node.inputs[constant[0]]
+    dims = graph.initializers.get(tensor, graph.shapes.get(tensor))
+    return dims is not None and product(dims) == 1
+
+
+def transpose(node: Node) -> tuple[str, dict[str, Any]]:
+    perm = list(node.attrs.get("perm") or [])
+    if not perm or perm[0] != 0:
+        raise node.graph.fail(f"a Transpose that moves the batch axis (perm {perm}) is not mapped", node)
+    return "Permute", {"dims": perm[1:]}
 
 
 def fold_bias(node: Node, consumers: dict[str, list[Node]], graph: OnnxGraph, folded: set[str], kind: str,
@@ -383,8 +475,31 @@ def softmax(node: Node) -> tuple[str, dict[str, Any]]:
     return "Softmax", {"dim": node.attrs.get("axis", -1)}
 
 
+def learned_operand(node: Node, graph: OnnxGraph, data: str) -> tuple[str, list[int]] | None:
+    """Add/Sub/Mul of an activation and a float initializer of more than one value: in a PyTorch export
+    that is an nn.Parameter used in the forward (a position table, a layer scale), so it becomes a
+    `Parameter` layer whose values count as params. Its shape is written without the batch-like
+    leading 1; None when the initializer would stretch the batch (not a per-sample tensor)."""
+    tensor = next(t for t in node.inputs if t != data)
+    dims = graph.initializers.get(tensor)
+    if dims is None or tensor not in graph.float_initializers or product(dims) <= 1:
+        return None
+    rank = len(graph.shapes.get(data) or [])
+    if len(dims) == rank:
+        if dims[0] != 1:
+            return None
+        dims = dims[1:]
+    return (tensor, dims) if dims and len(dims) < max(rank, 1) + 1 else None
+
+
 def merge(node: Node, graph: OnnxGraph) -> tuple[str, dict[str, Any]]:
-    if any(t in graph.initializers or t in graph.constants or not graph.is_float(t) for t in node.inputs):
+    if node.op in MERGES and any(t in graph.initializers and t in graph.float_initializers
+                                 and product(graph.initializers[t]) > 1 for t in node.inputs) and len(node.inputs) == 2:
+        learned = [t for t in node.inputs if t in graph.initializers]
+        if len(learned) == 1 and learned_operand(node, graph, next(t for t in node.inputs if t not in learned)):
+            return MERGES[node.op], {}
+    if any(t in graph.initializers or t in graph.constants or t in graph.constant_outputs or not graph.is_float(t)
+           for t in node.inputs):
         raise graph.fail(f"{node.op} with a constant operand is not mapped", node)
     return MERGES[node.op], {}
 
@@ -441,5 +556,5 @@ MAPPERS: dict[str, Callable[[Node], tuple[str, dict[str, Any]]]] = {
     "MaxPool": pool, "AveragePool": pool, "GlobalAveragePool": global_pool, "GlobalMaxPool": global_pool,
     "LeakyRelu": leaky, "Elu": elu, "Gelu": gelu, "Softmax": softmax, "Concat": concat, "Flatten": flatten,
     "Reshape": reshape, "Resize": resize, "Upsample": resize, "LayerNormalization": layernorm,
-    "ReduceMean": reduce_mean,
+    "ReduceMean": reduce_mean, "Transpose": transpose,
 }

@@ -46,6 +46,7 @@ SYMBOLS: dict[str, str] = {
     "hq": "query heads", "hkv": "key and value heads (each shared by hq/hkv query heads)",
     "head_dim": "size of each head",
     "dq": "query features", "dk": "key features", "dv": "value features",
+    "contracted": "size summed over by a matrix product (torch.matmul: the first input's last axis)",
     "d": "features per position",
     "T": "positions (time steps: the sequence length)",
     "tokens": "tokens put in front (num_tokens)",

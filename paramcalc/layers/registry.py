@@ -54,7 +54,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer", "Transformer", "TransformerEncoder",
         "TransformerDecoder",
     ),
-    "tensor": ("Split", "Chunk", "Unbind", "Parameter", "Mean", "Select", "SelectToken", "Slice", "Pad"),
+    "tensor": ("Split", "Chunk", "Unbind", "Parameter", "Mean", "Select", "SelectToken", "Slice", "Pad", "MatMul"),
     "recurrent": ("SimpleRNN", "LSTM", "GRU", "RNN", "RNNCell", "LSTMCell", "GRUCell", "ConvLSTM1D", "ConvLSTM2D",
                   "ConvLSTM3D"),
     "reshape": (

@@ -19,6 +19,7 @@ from paramcalc.layers.registry import register
 from paramcalc.layers.traits import Cost, Saves
 
 PIECE_SIZE, PIECES, VALUES_AVERAGED = "piece size", "pieces", "values averaged"
+PRODUCTS = "matrix product MACs"
 MAX_OUTPUTS = 10_000  # outputs of one layer: more is no model, and each is a name to keep and a shape to show
 
 
@@ -333,3 +334,58 @@ class Pad(LayerKind):
                                     "positions", "crop less than the axis holds.")
             out[i] = size
         return LayerResult(tuple(out))
+
+
+@register
+class MatMul(LayerKind):
+    """torch.matmul(a, b) of two activations (attention's q @ k^T and weights @ v, as ONNX exports them).
+    A spec's shapes leave the batch out, so both inputs have at least 2 axes besides it: the last two
+    are multiplied as matrices, the ones before broadcast as in NumPy."""
+
+    name = "MatMul"
+    cost = Cost.ATTENTION
+    framework = "torch"
+    multi_input = True
+    saves = Saves.INPUT
+    doc = ("torch.matmul(a, b) of two inputs [a, b], no params: (..., n, k) @ (..., k, m) -> (..., n, m), the "
+           "leading axes broadcast as in NumPy; MACs = output values x k.")
+    example_inputs = 2
+
+    @classmethod
+    def example_spec(cls) -> str:
+        return ("name: example\ndata_format: channels_first\ninputs: {a: [2, 5, 8], b: [2, 8, 5]}\nlayers:\n"
+                "  - MatMul: {inputs: [a, b]}\n")
+
+    @classmethod
+    def compute_many(cls, a: dict[str, Any], shapes: list[Shape], names: list[str], ctx: Context) -> LayerResult:
+        if len(shapes) != 2:
+            raise ctx.fail(f"needs exactly 2 inputs [a, b]; got {len(shapes)}", "list them in `inputs: [a, b]`.")
+        left, right = shapes
+        described = " and ".join(f"`{n}` {format_shape(s)}" for n, s in zip(names, shapes))
+        if len(left) < 2 or len(right) < 2:
+            raise ctx.fail(f"needs two inputs with at least 2 axes besides the batch; got {described}",
+                           "reshape them to (..., n, k) and (..., k, m).")
+        if sym.certainly_different(left[-1], right[-2]):
+            raise ctx.fail(f"cannot multiply {described}: the first's last axis must equal the second's "
+                           "next-to-last (the contracted size)", "transpose one of them (Permute).")
+        leading = broadcast_leading(tuple(left[:-2]), tuple(right[:-2]))
+        if leading is None:
+            raise ctx.fail(f"cannot multiply {described}: the leading axes do not broadcast",
+                           "make them equal, or 1 where one should stretch.")
+        out = (*leading, left[-2], right[-1])
+        values = Q.product(Q.of(n) for n in out)
+        macs = values * Q.of(left[-1], "contracted")
+        return LayerResult(out, ZERO, ZERO, macs, (Derivation(PRODUCTS, macs),))
+
+
+def broadcast_leading(left: Shape, right: Shape) -> Shape | None:
+    """NumPy broadcasting of two shapes (lined up from the last axis; a 1 or a missing axis stretches),
+    or None when two sizes clash."""
+    rank = max(len(left), len(right))
+    out = []
+    for i in range(-rank, 0):
+        sizes = [s[i] for s in (left, right) if len(s) >= -i and s[i] != 1]
+        if len(sizes) == 2 and sym.certainly_different(sizes[0], sizes[1]):
+            return None
+        out.append(sizes[0] if sizes else 1)
+    return tuple(out)
