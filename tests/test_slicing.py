@@ -14,7 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 from paramcalc.cli import cli
-from tests.conftest import FIXTURES, located_text, refusal
+from tests.conftest import FIXTURES, located_text, refusal, run_text
 
 
 @cache
@@ -80,3 +80,22 @@ def test_bad_slicing_is_refused_where_written(layer, located, fragment, tmp_path
     path = write(tmp_path, f"name: t\ndata_format: channels_first\ninput: [4, 6, 6]\nlayers:\n  - {layer}\n")
     message = refusal(path)
     assert located_text(path, message).startswith(located) and fragment in message, message
+
+
+def test_slice_length_follows_python_for_every_small_case_and_any_size():
+    """Python's slice rules in plain integers: equal to range()[start:end:step] on small sizes, and
+    exact on a size no C integer holds (the fuzzer's 10**31 once crashed slice.indices)."""
+    from paramcalc.layers.tensor import slice_length
+
+    for n in range(12):
+        for start in (None, *range(-14, 15)):
+            for end in (None, *range(-14, 15)):
+                for step in range(1, 5):
+                    assert slice_length(n, start, end, step) == len(range(n)[start:end:step])
+    assert slice_length(10**31 + 2, None, None, 2) == 5 * 10**30 + 1
+
+
+def test_a_huge_axis_is_sliced_not_a_crash():
+    report = run_text("name: s\ndata_format: channels_first\ninput: [3, 10000000000000000000000000000002, 8]\n"
+                      "layers:\n  - Slice: {dim: [2, 3], step: 2}\n")
+    assert report.rows[0].output_shape == (None, 3, 5 * 10**30 + 1, 4)

@@ -260,10 +260,21 @@ def known(n: Any, index: int, shape: Shape, ctx: Context, arg: str) -> int:
     return int(n)
 
 
+def slice_length(n: int, start: int | None, end: int | None, step: int) -> int:
+    """len(range(n)[start:end:step]) for step >= 1 in plain integer arithmetic: Python's own
+    slice.indices needs sizes that fit a C integer, and a spec's sizes may not."""
+    def clip(i: int | None, default: int) -> int:
+        if i is None:
+            return default
+        return max(i + n, 0) if i < 0 else min(i, n)
+
+    return max(0, -(-(clip(end, n) - clip(start, 0)) // step))
+
+
 def kept(n: Any, start: int | None, end: int | None, step: int, index: int, shape: Shape, ctx: Context) -> Any:
     """Positions `n[start:end:step]` keeps; of a free dimension n when only a start of 0 or more is given."""
     if not sym.is_symbolic(n):
-        return len(range(*slice(start, end, step).indices(int(n))))
+        return slice_length(int(n), start, end, step)
     if end is None and (start is None or start >= 0):
         return sym.ceil_div(sym.maximum(n - (start or 0), 0), step)
     return known(n, index, shape, ctx, "end" if end is not None else "start")
