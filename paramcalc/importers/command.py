@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from paramcalc.errors import Location, ParamcalcError
 from paramcalc.importers import ImportError_, import_file
+from paramcalc.outputfile import text_or_file
 
 
 def run_import(path: str, output: str | None) -> str:
     """The spec text for stdout ("" when it went to `output`, with a line saying so on stderr)."""
     text = import_file(path)
     check_spec(path, text)
-    if output is None:
-        return text
-    try:
-        Path(output).write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise ImportError_(f"cannot write {output}: {error.strerror}", Location(output),
-                           "give a path in a directory you can write to.") from None
-    import click
-
-    click.echo(f"wrote {output}", err=True)
-    return ""
+    return text_or_file(text, output, ImportError_)
 
 
 def check_spec(path: str, text: str) -> None:
