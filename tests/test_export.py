@@ -29,6 +29,20 @@ def spec_path(name: str) -> str:
     return f"specs/{name}.yaml"
 
 
+TORCH_BATCHNORMS = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")
+
+
+def running_statistics(name: str) -> int:
+    """The running means and variances of the spec's PyTorch BatchNorm layers: 2 x channels each. PyTorch
+    keeps them as buffers, which paramcalc (as PyTorch) leaves out of the params, and Keras as
+    non-trainable weights, which it counts. Across vocabularies, the figure both sides agree on is
+    params + these statistics: a Keras-written spec's moving statistics are already in its params."""
+    spec = load_spec(spec_path(name))
+    rows = {row.name: row for row in analyze(spec, keep_formulas=False).rows}
+    return sum(2 * int(rows[layer.name].output_shape[1]) for layer in spec.layers
+               if layer.kind in TORCH_BATCHNORMS and layer.args.get("track_running_stats", True))
+
+
 @pytest.fixture(autouse=True)
 def at_root(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)  # the code names the spec by the path it was given, relative as the script gave it
