@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from paramcalc.errors import Location
-from paramcalc.importers import ImportError_, read_json
+from paramcalc.importers import Imported, ImportError_, load_json
+from paramcalc.importers.jsonfile import JsonFile
 from paramcalc.importers.specwriter import spec_text
 
 MODELS = ("Sequential", "Functional", "Model")
@@ -32,8 +33,9 @@ MIN_RUN = 3  # identical layers folded into `repeat:` from this many on
 Layer = tuple[str, dict[str, Any]]  # (kind, arguments as the spec writes them)
 
 
-def import_keras_archive(path: str) -> str:
-    """A `.keras` archive: its config.json, never its weights."""
+def import_keras_archive(path: str) -> Imported:
+    """A `.keras` archive: its config.json, never its weights. Errors in it are placed as
+    `model.keras!config.json:LINE:COL` (the member of the archive, as a jar URL names one)."""
     try:
         with zipfile.ZipFile(path) as archive:
             if "config.json" not in archive.namelist():
@@ -43,12 +45,14 @@ def import_keras_archive(path: str) -> str:
     except zipfile.BadZipFile:
         raise ImportError_(f"{path} is not a `.keras` archive (not a zip file)", Location(path),
                            "give a file written by Keras 3's `model.save('model.keras')`.") from None
-    return import_keras(path, read_json(f"{path}:config.json", data))
+    return import_keras(load_json(f"{path}!config.json", data), path)
 
 
-def import_keras(path: str, data: Any) -> str:
+def import_keras(doc: JsonFile, path: str | None = None) -> Imported:
     """The spec (YAML text) of a Keras model's serialised configuration."""
-    reader = Reader(path)
+    path = path or doc.label
+    data = doc.data
+    reader = Reader(doc)
     model = reader.model(data, top=True)
     header = [f"{model.name}: imported by `paramcalc import` from {path.rsplit('/', 1)[-1]} (Keras "
               f"{data.get('class_name')}).", "Layer names and edges are Keras's."]
@@ -63,7 +67,7 @@ def import_keras(path: str, data: Any) -> str:
     last = model.layers[-1][1].get("name") if model.layers else None
     if model.outputs != [last]:
         tail["outputs"] = model.outputs
-    return spec_text(header, top, reader.blocks, fold_runs(model.layers), tail)
+    return Imported(spec_text(header, top, reader.blocks, fold_runs(model.layers), tail), reader.place)
 
 
 class Graph:
@@ -77,18 +81,33 @@ class Graph:
 
 
 class Reader:
-    def __init__(self, path: str) -> None:
-        self.path = path
+    def __init__(self, doc: JsonFile) -> None:
+        self.doc = doc
+        self.path = doc.label
         self.blocks: dict[str, dict[str, Any]] = {}
         self.channels_first = False
+        self.items: dict[str, dict[str, Any]] = {}  # spec layer name (a block's: unprefixed) -> its Keras layer
 
-    def fail(self, message: str, where: str, hint: str) -> ImportError_:
-        return ImportError_(f"{message} (Keras layer `{where}`)" if where else message, Location(self.path), hint)
+    def fail(self, message: str, where: str, hint: str, at: Any = None, key: str | int | None = None,
+             on_key: bool = False) -> ImportError_:
+        """An error at `at[key]` in the file (the value; its key with `on_key`), naming the Keras layer."""
+        loc = self.doc.at(self.doc.data if at is None else at, key, on_key)
+        return ImportError_(f"{message} (Keras layer `{where}`)" if where else message, loc, hint)
+
+    def place(self, layer: str | None, argument: str | None) -> Location:
+        """Where a spec layer's Keras layer (its argument, when given and written) is in the file."""
+        item = self.items.get(layer or "") or self.items.get((layer or "").rsplit(".", 1)[-1])
+        if item is None:
+            return self.doc.at(self.doc.data)
+        config = item.get("config")
+        if argument is not None and isinstance(config, dict) and argument in config:
+            return self.doc.at(config, argument)
+        return self.doc.at(item)
 
     def model(self, data: Any, top: bool = False) -> Graph:
         if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
             raise self.fail("not a Keras model configuration (no `config` object)", "", "give the JSON of "
-                            "`model.to_json()` or a `.keras` archive.")
+                            "`model.to_json()` or a `.keras` archive.", data)
         kind, config = data.get("class_name"), data["config"]
         name = str(config.get("name") or "model")
         if kind == "Sequential":
@@ -98,12 +117,25 @@ class Reader:
         raise self.fail(f"a Keras `{kind}` is not a Sequential or Functional model: a subclassed model's "
                         "configuration does not hold its layers", name,
                         "rebuild it as a Functional model (keras.Model(inputs, outputs)) and save that, or write "
-                        "the spec by hand.")
+                        "the spec by hand.", data, "class_name")
+
+    def layer_list(self, config: dict[str, Any], name: str) -> list[dict[str, Any]]:
+        """A model's `layers`: a list of objects, each with a `config` object."""
+        items = config.get("layers")
+        if items is None:
+            return []
+        if not isinstance(items, list):
+            raise self.fail("the model's `layers` is not a list", name, "check the model file.", config, "layers")
+        for index, item in enumerate(items):
+            if not isinstance(item, dict) or not isinstance(item.get("config"), dict):
+                raise self.fail("a layer is not an object with a `config` object", name, "check the model file.",
+                                items, index)
+        return list(items)  # a copy: the file's own list stays as written, for placing errors
 
     # ---- Sequential -------------------------------------------------------------------------------
 
     def sequential(self, name: str, config: dict[str, Any], data: dict[str, Any]) -> Graph:
-        items = list(config.get("layers") or [])
+        items = self.layer_list(config, name)
         shape = None
         if items and items[0].get("class_name") == "InputLayer":
             shape = batchless(items.pop(0)["config"].get("batch_shape"))
@@ -111,7 +143,7 @@ class Reader:
             shape = batchless(config.get("build_input_shape") or (data.get("build_config") or {}).get("input_shape"))
         if shape is None:
             raise self.fail("the Sequential model has no input shape", name, "build it with `keras.Input(shape)` as "
-                            "its first layer (or call `model.build(input_shape)`) before saving.")
+                            "its first layer (or call `model.build(input_shape)`) before saving.", config)
         layers: list[Layer] = []
         for item in items:
             layers.extend(self.layer(item, inputs=None))
@@ -120,13 +152,14 @@ class Reader:
     # ---- Functional -------------------------------------------------------------------------------
 
     def functional(self, name: str, config: dict[str, Any]) -> Graph:
-        items = {item.get("name") or item["config"]["name"]: item for item in config.get("layers") or []}
+        items = {str(item.get("name") or item["config"].get("name")): item for item in self.layer_list(config, name)}
         inputs: dict[str, list[int | None]] = {}
         for layer_name, item in items.items():
             if item.get("class_name") == "InputLayer":
                 shape = batchless(item["config"].get("batch_shape"))
                 if shape is None:
-                    raise self.fail("the input has no shape", layer_name, "give keras.Input a shape.")
+                    raise self.fail("the input has no shape", layer_name, "give keras.Input a shape.",
+                                    item["config"], "batch_shape")
                 inputs[layer_name] = shape
         calls = {layer_name: len(item.get("inbound_nodes") or []) for layer_name, item in items.items()}
         layers: list[Layer] = []
@@ -135,11 +168,12 @@ class Reader:
                 continue
             nodes = item.get("inbound_nodes") or []
             if not nodes:
-                raise self.fail("the layer is never called", layer_name, "remove it from the model.")
+                raise self.fail("the layer is never called", layer_name, "remove it from the model.", item,
+                                "inbound_nodes")
             for index, node in enumerate(nodes):
                 refs = [self.reference(history, calls, items, layer_name) for history in node_tensors(node)]
                 if not refs:
-                    raise self.fail("a call of the layer reads no tensor", layer_name, "check the model file.")
+                    raise self.fail("a call of the layer reads no tensor", layer_name, "check the model file.", node)
                 call_name = call_of(layer_name, index)
                 if str(item.get("module") or "").startswith("keras.src.ops"):  # `x + y`, `x * 0.5`: an op
                     layers.append(self.op(item, node, refs, call_name))
@@ -149,7 +183,7 @@ class Reader:
                     kind, args = made[-1]
                     if kind in self.blocks:
                         raise self.fail("a nested model called more than once (shared weights) cannot be imported",
-                                        layer_name, "call it once, or write the spec by hand.")
+                                        layer_name, "call it once, or write the spec by hand.", item)
                     args["shares"] = layer_name
                 layers.extend(made)
         outputs = [self.reference(history, calls, items, name) for history in tensor_list(config.get("output_layers"))]
@@ -157,11 +191,13 @@ class Reader:
 
     def reference(self, history: Any, calls: dict[str, int], items: dict[str, Any], where: str) -> str:
         """A tensor, `[layer, node, index]`, as the spec reads it: `layer`, `layer[k]`, or a later call's name."""
-        if not (isinstance(history, list) and len(history) == 3):
-            raise self.fail(f"cannot read the tensor reference {history!r}", where, "check the model file.")
-        layer, node, index = history
+        if not (isinstance(history, list) and len(history) >= 3 and isinstance(history[1], int)
+                and isinstance(history[2], int)):
+            raise self.fail(f"cannot read the tensor reference {history!r}", where, "check the model file.", history)
+        layer, node, index = history[:3]
         if layer not in items:
-            raise self.fail(f"reads `{layer}`, which is not a layer of the model", where, "check the model file.")
+            raise self.fail(f"reads `{layer}`, which is not a layer of the model", where, "check the model file.",
+                            history, 0)
         name = call_of(layer, node) if calls.get(layer, 0) > 1 else layer
         return f"{name}[{index}]" if index else name
 
@@ -184,7 +220,7 @@ class Reader:
                 return "Rescaling", {"name": name, "inputs": refs[0], **rescale}
         raise self.fail(f"the Keras op `{kind}` (keras.ops) is not mapped", name,
                         "paramcalc maps the ops add, subtract, multiply and divide between tensors or by a number; "
-                        "write the spec by hand for the rest.")
+                        "write the spec by hand for the rest.", item, "class_name")
 
     # ---- one layer --------------------------------------------------------------------------------
 
@@ -194,13 +230,16 @@ class Reader:
         config = item.get("config") or {}
         name = name or str(config.get("name") or item.get("name") or "")
         if not isinstance(kind, str) or not name:
-            raise self.fail("a layer without a class name or a name", name, "check the model file.")
+            raise self.fail("a layer without a class name or a name", name, "check the model file.", item)
+        self.items[name] = item
         if kind in MODELS:
             return [self.nested(item, inputs, name)]
-        found = spec_kind(kind, self.path, name)
+        found = self.spec_kind(kind, name, item)
         args: dict[str, Any] = {"name": name}
         if inputs is not None and not (len(inputs) == 1 and inputs[0] == "__previous__"):
             args["inputs"] = inputs[0] if len(inputs) == 1 else inputs
+        if not isinstance(config, dict):
+            raise self.fail("the layer's `config` is not an object", name, "check the model file.", item, "config")
         args.update(self.arguments(found, kind, config, name))
         return [(kind, args)]
 
@@ -223,7 +262,7 @@ class Reader:
                     continue  # an option Keras writes switched off
                 raise self.fail(f"`{kind}` has an argument `{key}: {value!r}` that paramcalc does not know", where,
                                 f"paramcalc's {kind} takes {', '.join(a.name for a in found.own_args())}; write the "
-                                "spec by hand if the argument changes nothing that is counted.")
+                                "spec by hand if the argument changes nothing that is counted.", config, key, True)
             if key == "strides" and value == config.get("pool_size"):
                 continue  # a pooling layer's default stride is its pool size
             try:
@@ -239,7 +278,7 @@ class Reader:
                             "build_config": item.get("build_config")})
         if len(inner.inputs) != 1 or len(inner.outputs) != 1:
             raise self.fail("a nested model with several inputs or outputs cannot be imported yet", name,
-                            "flatten it into the outer model (call its layers there), or write the spec by hand.")
+                            "flatten it into the outer model (call its layers there), or write the spec by hand.", item)
         own_input = next(iter(inner.inputs))
         layers = [(kind, rename_input(args, own_input)) for kind, args in inner.layers]
         block = name if name not in self.blocks else f"{name}_block"
@@ -250,22 +289,22 @@ class Reader:
             args["inputs"] = inputs[0] if len(inputs) == 1 else inputs
         return block, args
 
+    def spec_kind(self, kind: str, where: str, item: dict[str, Any]) -> Any:
+        """The paramcalc kind of a Keras class name, or a refusal at the class name."""
+        from paramcalc.layers.registry import FAMILY_OF, KERAS_ALIASES, lookup
 
-def spec_kind(kind: str, path: str, where: str) -> Any:
-    """The paramcalc kind of a Keras class name, or a located refusal."""
-    from paramcalc.layers.registry import FAMILY_OF, KERAS_ALIASES, lookup
-
-    name = KERAS_ALIASES.get(kind, kind)
-    if name not in FAMILY_OF:
-        raise ImportError_(f"Keras layer `{where}` is a `{kind}`, which paramcalc has no layer kind for",
-                           Location(path), "run `paramcalc layers` for the supported kinds; a custom layer's "
-                           "counts cannot be read from its configuration.")
-    found = lookup(name, Location(path))
-    if found.framework != "keras" and name not in ("ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "Dropout",
-                                                   "Flatten", "Identity", "Embedding"):
-        raise ImportError_(f"Keras layer `{where}` is a `{kind}`, which is PyTorch's layer in paramcalc",
-                           Location(path), "write the spec by hand.")
-    return found
+        name = KERAS_ALIASES.get(kind, kind)
+        at = self.doc.at(item, "class_name")
+        if name not in FAMILY_OF:
+            raise ImportError_(f"Keras layer `{where}` is a `{kind}`, which paramcalc has no layer kind for", at,
+                               "run `paramcalc layers` for the supported kinds; a custom layer's counts cannot be "
+                               "read from its configuration.")
+        found = lookup(name, at)
+        if found.framework != "keras" and name not in ("ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "Dropout",
+                                                       "Flatten", "Identity", "Embedding"):
+            raise ImportError_(f"Keras layer `{where}` is a `{kind}`, which is PyTorch's layer in paramcalc", at,
+                               "write the spec by hand.")
+        return found
 
 
 def node_tensors(node: Any) -> Iterator[Any]:
@@ -357,7 +396,7 @@ def topological(layers: list[Layer], known: set[str], reader: Reader) -> list[La
                 break
         else:
             raise reader.fail("the graph has a cycle or reads a layer that does not exist", left[0][1]["name"],
-                              "check the model file.")
+                              "check the model file.", reader.items.get(left[0][1]["name"]))
     previous = next(iter(known)) if len(known) == 1 else None
     for _kind, args in ordered:
         if as_list(args.get("inputs")) == [previous] and previous is not None:
