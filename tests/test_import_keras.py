@@ -30,13 +30,27 @@ def imported(path: Path) -> tuple[str, Report]:
     return text, analyze(parse_spec(text, "imported.yaml"))
 
 
-def top_level(report: Report, name: str) -> tuple[Any, int]:
-    """(output shape, params) of a top-level Keras layer: its row, or the rows of a nested model's block."""
+def top_level(report: Report, name: str, outputs: list[str] | None = None) -> tuple[Any, int]:
+    """(output shape, params) of a top-level Keras layer: its row, or the rows of a nested model's block
+    (whose output is its last row, or with several `outputs` (the nested model's), those layers')."""
     rows = [r for r in report.rows if r.name == name]
     if not rows:
         rows = [r for r in report.rows if r.path and r.path[0][0] == name]
     assert rows, f"no row for Keras layer {name}"
+    if outputs and len(outputs) > 1:
+        by_name = {r.name: r for r in rows}
+        return [list(by_name[f"{name}.{out}"].output_shape) for out in outputs], sum(r.params for r in rows)
     return list(rows[-1].output_shape), sum(r.params for r in rows)
+
+
+def nested_outputs(case: str, name: str) -> list[str] | None:
+    """The output layers of the nested model `name` in a case's Keras JSON (None for another layer)."""
+    layers = json.loads((IMPORTS / f"{case}.json").read_text())["config"]["layers"]
+    config = next(layer["config"] for layer in layers if layer.get("name", layer["config"].get("name")) == name)
+    if "output_layers" not in config:
+        return None
+    refs = config["output_layers"]
+    return [refs[0]] if isinstance(refs[0], str) else [ref[0] for ref in refs]  # one output: [name, 0, 0]
 
 
 @pytest.mark.parametrize("case", sorted(KERAS))
@@ -51,9 +65,14 @@ def test_imported_keras_json_computes_keras_own_figures(case: str) -> None:
     if case == "mobilenet_v3_small":  # built for any input size: the spec's input is [H, W, 3]
         assert "inputs: {input_layer_11: [H, W, 3]}" in import_file(str(IMPORTS / f"{case}.json"))
     for layer in keras["layers"]:  # every Keras layer under its own name, with its shape and params
-        shape, params = top_level(report, layer["name"])
+        outputs = nested_outputs(case, layer["name"]) if layer["class_name"] in ("Functional", "Sequential") else None
+        shape, params = top_level(report, layer["name"], outputs)
         assert params == layer["params"], layer["name"]
         assert same_shape(shape, layer["output_shape"]), (layer["name"], shape, layer["output_shape"])
+        for call, keras_shape in enumerate(layer.get("call_output_shapes", [])[1:], start=2):
+            # a later call of a shared layer or nested model: its shape, and no weights of its own
+            shape, params = top_level(report, f"{layer['name']}_call{call}", outputs)
+            assert params == 0 and same_shape(shape, keras_shape), (layer["name"], call, shape, keras_shape)
 
 
 def same_shape(ours: Any, keras: Any) -> bool:
@@ -108,6 +127,48 @@ def test_resnet50_keeps_its_residual_edges() -> None:
     rows = {r.name: r for r in report.rows}
     assert rows["conv2_block1_add"].inputs == ("conv2_block1_0_bn", "conv2_block1_3_bn")
     assert rows["conv2_block2_add"].inputs == ("conv2_block1_out", "conv2_block2_3_bn")
+
+
+def test_a_nested_model_called_twice_is_a_block_and_a_shared_copy_of_it() -> None:
+    text, report = imported(IMPORTS / "shared_nested.json")
+    assert "- encoder_shared: {name: encoder_call2, inputs: right}" in text
+    assert '- BatchNormalization: {name: enc_bn, shares: "encoder.enc_bn"}' in text
+    rows = {r.name: r for r in report.rows}
+    assert rows["encoder_call2.enc_dense"].params == 0 and rows["encoder.enc_dense"].params == 20 * 32 + 32
+    assert rows["encoder_call2.enc_dense"].macs == rows["encoder.enc_dense"].macs > 0
+    assert report.non_trainable_params == KERAS["shared_nested"]["non_trainable_params"]  # BN statistics once
+
+
+def test_a_nested_model_with_two_inputs_and_two_outputs_reads_them_as_keras_wires_them() -> None:
+    text, report = imported(IMPORTS / "multi_io_nested.json")
+    assert "    args: {b_in: null}\n    output: p\n" in text
+    assert "- fusion: {name: fusion, inputs: x1, b_in: x2}" in text
+    rows = {r.name: r for r in report.rows}
+    assert rows["fusion.fb"].inputs == ("x2",) and rows["cat"].inputs == ("after_p", "fusion.q")
+    assert [list(shape) for shape in report.outputs.values()] == KERAS["multi_io_nested"]["output_shape"]
+    _, report = imported(IMPORTS / "multi_io_shared.json")
+    rows = {r.name: r for r in report.rows}
+    assert rows["fusion_call2.fb"].inputs == ("y2",) and rows["fusion_call2.norm_call2"].params == 0
+    assert rows["cat"].inputs == ("fusion.p", "fusion.q", "fusion_call2.p", "fusion_call2.q")
+
+
+def test_a_nested_model_inside_a_shared_nested_model_is_refused_at_the_model(tmp_path: Path) -> None:
+    data = json.loads((IMPORTS / "shared_nested.json").read_text())
+    layers = data["config"]["layers"]
+    at = next(i for i, layer in enumerate(layers) if layer["config"]["name"] == "encoder")
+    inner = json.loads(json.dumps(layers[at]))
+    tensor = {"class_name": "__keras_tensor__", "config": {"keras_history": ["wrap_in", 0, 0]}}
+    inner["inbound_nodes"] = [{"args": [tensor], "kwargs": {}}]
+    entry = {"class_name": "InputLayer", "config": {"name": "wrap_in", "batch_shape": [None, 20]}}
+    layers[at] = {"class_name": "Functional", "inbound_nodes": layers[at]["inbound_nodes"],
+                  "config": {"name": "wrap", "layers": [entry, inner], "input_layers": [["wrap_in", 0, 0]],
+                             "output_layers": [["encoder", 0, 0]]}}
+    diff = next(layer for layer in layers if layer["config"]["name"] == "diff")
+    for tensor in diff["inbound_nodes"][0]["args"][0]:  # the outer model now reads `wrap`
+        tensor["config"]["keras_history"][0] = "wrap"
+    text = json.dumps(data, indent=1)
+    message = refused(tmp_path, text, where=line_column(text, '{\n    "class_name": "Functional"'))
+    assert "a nested model inside a nested model that is called more than once" in message and "`wrap_call2`" in message
 
 
 def test_a_nested_model_is_a_block_and_a_shared_layer_counts_once() -> None:

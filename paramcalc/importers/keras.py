@@ -87,6 +87,10 @@ class Reader:
         self.blocks: dict[str, dict[str, Any]] = {}
         self.channels_first = False
         self.items: dict[str, dict[str, Any]] = {}  # spec layer name (a block's: unprefixed) -> its Keras layer
+        # a nested model's call (its block instance) -> how the spec reads each of its outputs
+        self.model_outputs: dict[str, list[str]] = {}
+        # a nested model (Keras name) -> its block, its inputs, its outputs and its layers, for its later calls
+        self.nested_models: dict[str, tuple[str, list[str], list[str], list[Layer]]] = {}
 
     def fail(self, message: str, where: str, hint: str, at: Any = None, key: str | int | None = None,
              on_key: bool = False) -> ImportError_:
@@ -161,6 +165,9 @@ class Reader:
                     raise self.fail("the input has no shape", layer_name, "give keras.Input a shape.",
                                     item["config"], "batch_shape")
                 inputs[layer_name] = shape
+        order = [ref[0] for ref in tensor_list(config.get("input_layers")) if isinstance(ref, list) and ref]
+        if sorted(order) == sorted(inputs):  # the model's own order of its inputs (a nested model's call follows it)
+            inputs = {input_name: inputs[input_name] for input_name in order}
         calls = {layer_name: len(item.get("inbound_nodes") or []) for layer_name, item in items.items()}
         layers: list[Layer] = []
         for layer_name, item in items.items():
@@ -178,13 +185,9 @@ class Reader:
                 if str(item.get("module") or "").startswith("keras.src.ops"):  # `x + y`, `x * 0.5`: an op
                     layers.append(self.op(item, node, refs, call_name))
                     continue
-                made = self.layer(item, refs, call_name)
-                if index > 0:
-                    kind, args = made[-1]
-                    if kind in self.blocks:
-                        raise self.fail("a nested model called more than once (shared weights) cannot be imported",
-                                        layer_name, "call it once, or write the spec by hand.", item)
-                    args["shares"] = layer_name
+                made = self.layer(item, refs, call_name, index, calls[layer_name])
+                if index > 0 and item.get("class_name") not in MODELS:  # (a nested model's calls: its block)
+                    made[-1][1]["shares"] = layer_name
                 layers.extend(made)
         outputs = [self.reference(history, calls, items, name) for history in tensor_list(config.get("output_layers"))]
         return Graph(name, inputs, topological(layers, set(inputs), self), outputs)
@@ -199,6 +202,12 @@ class Reader:
             raise self.fail(f"reads `{layer}`, which is not a layer of the model", where, "check the model file.",
                             history, 0)
         name = call_of(layer, node) if calls.get(layer, 0) > 1 else layer
+        if name in self.model_outputs:  # output k of a nested model: the block's output, or one of its layers
+            outputs = self.model_outputs[name]
+            if index >= len(outputs):
+                raise self.fail(f"reads output {index} of `{layer}`, which has {len(outputs)}", where,
+                                "check the model file.", history, 2)
+            return outputs[index]
         return f"{name}[{index}]" if index else name
 
     def op(self, item: dict[str, Any], node: Any, refs: list[str], name: str) -> Layer:
@@ -224,8 +233,10 @@ class Reader:
 
     # ---- one layer --------------------------------------------------------------------------------
 
-    def layer(self, item: dict[str, Any], inputs: list[str] | None, name: str | None = None) -> list[Layer]:
-        """The spec layer of one Keras layer (a nested model: its block, and the block used once)."""
+    def layer(self, item: dict[str, Any], inputs: list[str] | None, name: str | None = None, index: int = 0,
+              calls: int = 1) -> list[Layer]:
+        """The spec layer of call `index` (of `calls`) of one Keras layer (a nested model: its block, and
+        the block's instance)."""
         kind = item.get("class_name")
         config = item.get("config") or {}
         name = name or str(config.get("name") or item.get("name") or "")
@@ -233,7 +244,7 @@ class Reader:
             raise self.fail("a layer without a class name or a name", name, "check the model file.", item)
         self.items[name] = item
         if kind in MODELS:
-            return [self.nested(item, inputs, name)]
+            return [self.nested(item, inputs, name, index, calls)]
         found = self.spec_kind(kind, name, item)
         args: dict[str, Any] = {"name": name}
         if inputs is not None and not (len(inputs) == 1 and inputs[0] == "__previous__"):
@@ -273,21 +284,55 @@ class Reader:
             out[key] = simplify(plain(value)) if key in SCALAR_OK else as_lists(value)
         return out
 
-    def nested(self, item: dict[str, Any], inputs: list[str] | None, name: str) -> Layer:
-        inner = self.model({"class_name": item["class_name"], "config": item["config"],
-                            "build_config": item.get("build_config")})
-        if len(inner.inputs) != 1 or len(inner.outputs) != 1:
-            raise self.fail("a nested model with several inputs or outputs cannot be imported yet", name,
-                            "flatten it into the outer model (call its layers there), or write the spec by hand.", item)
-        own_input = next(iter(inner.inputs))
-        layers = [(kind, rename_input(args, own_input)) for kind, args in inner.layers]
-        block = name if name not in self.blocks else f"{name}_block"
-        output = inner.outputs[0] if inner.outputs[0] != layers[-1][1]["name"] else None
-        self.blocks[block] = {"layers": fold_runs(layers), "output": output}
+    def nested(self, item: dict[str, Any], inputs: list[str] | None, name: str, index: int, calls: int) -> Layer:
+        """A nested model's call: an instance of the model's block. Its first input is the block's
+        `input`, the others block arguments named after the nested model's inputs; its first output is
+        the block's output, the others its layers (`fusion.q`). A later call of the same model (shared
+        weights) is an instance of `<block>_shared`, the same layers each with `shares:` naming the
+        first call's, so that its MACs count and its weights do not count again."""
+        model = str(item["config"].get("name") or name)
+        if index == 0 or model not in self.nested_models:
+            self.nested_models[model] = self.nested_block(item, name, calls)
+        block, own_inputs, outputs, layers = self.nested_models[model]
+        if index > 0:
+            shared = f"{block}_shared"
+            if shared not in self.blocks:
+                if any(kind in self.blocks for kind, _ in layers):
+                    raise self.fail("a nested model inside a nested model that is called more than once cannot be "
+                                    "imported", name, "call the outer nested model once, or flatten the inner one "
+                                    "into it.", item)
+                first = call_of(model, 0)
+                copies = [(kind, {**args, "shares": f"{first}.{args.get('shares', args['name'])}"})
+                          for kind, args in layers]
+                self.blocks[shared] = {**self.blocks[block], "layers": copies}
+            block = shared
         args: dict[str, Any] = {"name": name}
         if inputs is not None:
-            args["inputs"] = inputs[0] if len(inputs) == 1 else inputs
+            if len(inputs) != len(own_inputs):
+                raise self.fail(f"the nested model is called on {len(inputs)} tensors but has {len(own_inputs)} "
+                                "inputs", name, "check the model file.", item, "inbound_nodes")
+            args["inputs"] = inputs[0]
+            args.update(zip(own_inputs[1:], inputs[1:]))
+        if len(outputs) > 1:
+            self.model_outputs[name] = [name] + [f"{name}.{out}" for out in outputs[1:]]
         return block, args
+
+    def nested_block(self, item: dict[str, Any], name: str, calls: int) -> tuple[str, list[str], list[str],
+                                                                               list[Layer]]:
+        """The block of a nested model, written once: (its name, the model's inputs, its outputs, its layers)."""
+        inner = self.model(item)
+        own_inputs = list(inner.inputs)
+        for out in inner.outputs:
+            if out.split("[")[0] in own_inputs:
+                raise self.fail(f"the nested model returns its input `{out}` unchanged", name,
+                                "return a layer's output, or write the spec by hand.", item)
+        layers = [(kind, rename_input(args, own_inputs[0])) for kind, args in inner.layers]
+        block = name if name not in self.blocks else f"{name}_block"
+        output = inner.outputs[0] if inner.outputs[0] != layers[-1][1]["name"] else None
+        # a model called twice, or whose other outputs are read by name, keeps each layer's own name
+        folded = layers if calls > 1 or len(inner.outputs) > 1 else fold_runs(layers)
+        self.blocks[block] = {"args": {extra: None for extra in own_inputs[1:]}, "layers": folded, "output": output}
+        return block, own_inputs, inner.outputs, layers
 
     def spec_kind(self, kind: str, where: str, item: dict[str, Any]) -> Any:
         """The paramcalc kind of a Keras class name, or a refusal at the class name."""
@@ -389,10 +434,14 @@ def topological(layers: list[Layer], known: set[str], reader: Reader) -> list[La
     left = list(layers)
     ordered: list[Layer] = []
     while left:
-        for index, (_kind, args) in enumerate(left):
-            if all(ref.split("[")[0] in ready for ref in as_list(args.get("inputs"))):
+        for index, (kind, args) in enumerate(left):
+            # a block instance reads its `inputs` and its arguments (a nested model's other inputs)
+            reads = as_list(args.get("inputs")) + ([str(v) for k, v in args.items() if k not in ("name", "inputs")]
+                                                   if kind in reader.blocks else [])
+            if all(ref.split("[")[0] in ready for ref in reads):
                 ordered.append(left.pop(index))
                 ready.add(args["name"])
+                ready.update(ref.split("[")[0] for ref in reader.model_outputs.get(args["name"], []))
                 break
         else:
             raise reader.fail("the graph has a cycle or reads a layer that does not exist", left[0][1]["name"],

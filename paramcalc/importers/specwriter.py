@@ -48,6 +48,8 @@ def spec_text(header: Sequence[str], top: Mapping[str, Any], blocks: Mapping[str
         lines.append("blocks:")
         for name, block in blocks.items():
             lines.append(f"  {scalar(name)}:")
+            if block.get("args"):
+                lines.append(f"    args: {scalar(block['args'])}")
             if block.get("output") is not None:
                 lines.append(f"    output: {scalar(block['output'])}")
             lines.append("    layers:")
