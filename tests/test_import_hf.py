@@ -118,17 +118,53 @@ def test_encoder_configs_refuse_what_their_specs_cannot_express(tmp_path: Path) 
             "tokens: 128, decoder_tokens: 64}") in text
 
 
-def test_a_vit_config_is_refused_since_the_zoo_vit_is_torchvision_s(tmp_path: Path) -> None:
+VITS = sorted(case for case in HF if case.startswith("vit"))
+
+
+@pytest.mark.parametrize("case", VITS)
+def test_an_imported_vit_config_counts_the_params_and_macs_transformers_gives(case: str) -> None:
+    text = import_file(str(IMPORTS / f"hf_{case}_config.json"))
+    report = analyze(parse_spec(text, "imported.yaml"), keep_formulas=False)
+    assert (report.total_params, report.total_macs) == (HF[case]["params"], HF[case]["macs"])
+    head = HF[case]["model"]
+    assert head in text.split("\n", 1)[0]
+    names = {row.name for row in report.rows}
+    assert ("pooler" in names) == (head == "ViTModel") and ("classifier" in names) == (head != "ViTModel")
+
+
+def test_a_vit_config_values_land_in_the_spec_vars() -> None:
+    text = import_file(str(IMPORTS / "hf_vit_small_config.json"))
+    assert ("vars: {image_size: 64, patch_size: 8, num_channels: 1, hidden_size: 192, num_hidden_layers: 3, "
+            "num_attention_heads: 3, intermediate_size: 384, layer_norm_eps: 1.0e-12, qkv_bias: false, "
+            "pooler_output_size: 96}") in text
+    assert parse_spec(text, "imported.yaml").vars["layer_norm_eps"] == 1e-12  # a number, not the word 1e-12
+    text = import_file(str(IMPORTS / "hf_vit_base_classifier_config.json"))
+    assert "num_labels: 1000}" in text  # as many as id2label names
+
+
+def test_vit_against_the_zoo_s_torchvision_build() -> None:
+    """The figures issue 18 gives: HF ViTModel 86,389,248 (a pooler, no head); the zoo's vit_b_16, torchvision's
+    build, 86,567,656, which is what ViTForImageClassification with 1000 labels counts too."""
     from paramcalc.spec.loader import read_source
 
-    vit = json.loads((IMPORTS / "hf_import.json").read_text())["vit"]
-    spec_params = analyze(parse_spec(read_source("zoo:vit_b_16")[0], "vit_b_16.yaml"), keep_formulas=False).total_params
-    # why: the spec counts what ViTForImageClassification (1000 labels) builds, not ViTModel
-    assert spec_params == vit["ViTForImageClassification_1000"] != vit["ViTModel"]
-    assert spec_params - vit["ViTModel"] == 178408  # the figure the message gives
-    message = refused(tmp_path, {"model_type": "vit", "hidden_size": 768, "num_hidden_layers": 12}, "model_type")
-    assert "`model_type: vit` is not imported" in message and "torchvision" in message
-    assert "178,408" in message and "paramcalc zoo vit_b_16" in message
+    zoo = analyze(parse_spec(read_source("zoo:vit_b_16")[0], "vit_b_16.yaml"), keep_formulas=False)
+    assert HF["vit_base"]["params"] == 86389248
+    classifier = HF["vit_base_classifier"]
+    assert (zoo.total_params, zoo.total_macs) == (classifier["params"], classifier["macs"])
+
+
+def test_a_vit_config_the_spec_cannot_express_is_refused_at_its_value(tmp_path: Path) -> None:
+    vit = json.loads((IMPORTS / "hf_vit_base_config.json").read_text())
+    assert "`architectures: [ViTForMaskedImageModeling]`" in refused(
+        tmp_path, {**vit, "architectures": ["ViTForMaskedImageModeling"]}, "architectures")
+    assert "`hidden_act: glu`" in refused(tmp_path, {**vit, "hidden_act": "glu"}, "hidden_act")
+    assert "a list of two sizes is not imported" in refused(tmp_path, {**vit, "image_size": [224, 160]}, "image_size")
+    assert "does not divide `hidden_size: 768`" in refused(tmp_path, {**vit, "num_attention_heads": 10},
+                                                          "num_attention_heads")
+    assert "`qkv_bias` must be true or false" in refused(tmp_path, {**vit, "qkv_bias": "yes"}, "qkv_bias")
+    assert "no `patch_size`" in refused(tmp_path, {k: v for k, v in vit.items() if k != "patch_size"})
+    classifier = {**vit, "architectures": ["ViTForImageClassification"]}
+    assert "`num_labels` must be a whole number" in refused(tmp_path, {**classifier, "num_labels": -1}, "num_labels")
 
 
 @pytest.mark.parametrize("case", ["llama3_8b", "mixtral_small_gqa", "t5_tiny"])

@@ -70,13 +70,6 @@ FAMILIES: dict[str, Family] = {
                        "num_experts_per_tok": "num_experts_per_tok"},
                       {"tie_word_embeddings": False, "hidden_act": "silu"}, {"head_dim": _HEAD_DIM}),
 }
-# model types that have a zoo spec of another build, which the config's values would not count
-NOT_THE_ZOO_SPEC = {
-    "vit": ("the zoo's vit_b_16 spec is torchvision's vit_b_16 (a 1000-class head, no pooler), not Hugging Face's "
-            "ViTModel (a pooler, no head: 178,408 fewer parameters at ViT-B/16's sizes)",
-            "start from `paramcalc zoo vit_b_16` and set its vars (image_size, patch_size, num_layers, num_heads, "
-            "hidden_dim, mlp_dim, num_classes) by hand; for ViTModel replace its head with a pooler."),
-}
 _VARS_LINE = re.compile(r"^vars: *\{[^{}]*\}[ \t]*(#.*)?$", re.MULTILINE)  # a flow mapping, maybe over lines
 
 
@@ -87,14 +80,15 @@ def import_hf(doc: JsonFile) -> Imported:
     path = doc.label
     model_type = config.get("model_type")
     family = FAMILIES.get(str(model_type))
-    if str(model_type) in NOT_THE_ZOO_SPEC:
-        why, fix = NOT_THE_ZOO_SPEC[str(model_type)]
-        raise ImportError_(f"Hugging Face `model_type: {model_type}` is not imported: {why}",
-                           doc.at(config, "model_type"), fix)
+    if model_type == "vit":  # written from the config, not a zoo spec (the zoo's ViT is torchvision's)
+        from paramcalc.importers.hf_vit import import_vit
+
+        return import_vit(doc)
     if family is None:
         raise ImportError_(f"Hugging Face `model_type: {model_type}` has no zoo spec to import into",
                            doc.at(config, "model_type"),
-                           f"the families paramcalc imports are {', '.join(sorted(FAMILIES))}; for another, start "
+                           f"the families paramcalc imports are {', '.join(sorted([*FAMILIES, 'vit']))}; for "
+                           "another, start "
                            "from a zoo spec (`paramcalc zoo`) and write the model's layers.")
     for key, value in family.assumes.items():
         if key in config and config[key] != value:
