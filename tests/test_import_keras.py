@@ -385,3 +385,41 @@ def test_the_recorded_place_of_every_value_in_every_fixture_reads_back_that_valu
                 value = value[key]
             assert decoder.raw_decode(text, offset)[0] == value, (path.name, where)
         assert all(decoder.raw_decode(text, offset)[0] == where[-1] for where, offset in keys.items())
+
+
+def test_any_damaged_value_in_a_json_input_is_a_located_error_never_a_crash(tmp_path: Path) -> None:
+    """Seeded damage to real fixtures (a value replaced by another JSON type, or a key removed): the import
+    either works or stops with a ParamcalcError at a line and column of the file, never a Python error."""
+    import random
+
+    from paramcalc.errors import ParamcalcError
+    from paramcalc.importers import import_model
+    from paramcalc.importers.command import check_spec
+
+    def places(value: Any, path: tuple[Any, ...] = ()) -> Any:
+        yield path
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, item in items:
+            yield from places(item, (*path, key))
+
+    damage = [None, 1, -3, "x", [], {}, [1, 2], {"a": 1}, True, 2.5, [None, None, None]]
+    files = ["lenet5.json", "branches.json", "shared_nested.json", "multi_io_shared.json", "nested_sequential.json",
+             "hf_vit_small_config.json", "hf_gpt2_config.json"]
+    chance = random.Random(18)
+    for _ in range(300):
+        name = chance.choice(files)
+        data = json.loads((IMPORTS / name).read_text())
+        path = chance.choice(list(places(data))[1:])
+        parent = data
+        for key in path[:-1]:
+            parent = parent[key]
+        if isinstance(parent, dict) and chance.random() < 0.3:
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = chance.choice(damage)
+        file = tmp_path / ("config.json" if name.startswith("hf_") else "model.json")
+        file.write_text(json.dumps(data, indent=1))
+        try:
+            check_spec(str(file), import_model(str(file)))
+        except ParamcalcError as error:
+            assert error.loc is not None and error.loc.line is not None, (name, path, error.describe())

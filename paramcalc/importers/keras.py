@@ -165,9 +165,14 @@ class Reader:
                     raise self.fail("the input has no shape", layer_name, "give keras.Input a shape.",
                                     item["config"], "batch_shape")
                 inputs[layer_name] = shape
-        order = [ref[0] for ref in tensor_list(config.get("input_layers")) if isinstance(ref, list) and ref]
+        order = [ref[0] for ref in tensor_list(config.get("input_layers"))
+                 if isinstance(ref, list) and ref and isinstance(ref[0], str)]
         if sorted(order) == sorted(inputs):  # the model's own order of its inputs (a nested model's call follows it)
             inputs = {input_name: inputs[input_name] for input_name in order}
+        for layer_name, item in items.items():
+            if not isinstance(item.get("inbound_nodes") or [], list):
+                raise self.fail("the layer's `inbound_nodes` is not a list of calls", layer_name,
+                                "check the model file.", item, "inbound_nodes")
         calls = {layer_name: len(item.get("inbound_nodes") or []) for layer_name, item in items.items()}
         layers: list[Layer] = []
         for layer_name, item in items.items():
@@ -194,8 +199,8 @@ class Reader:
 
     def reference(self, history: Any, calls: dict[str, int], items: dict[str, Any], where: str) -> str:
         """A tensor, `[layer, node, index]`, as the spec reads it: `layer`, `layer[k]`, or a later call's name."""
-        if not (isinstance(history, list) and len(history) >= 3 and isinstance(history[1], int)
-                and isinstance(history[2], int)):
+        if not (isinstance(history, list) and len(history) >= 3 and isinstance(history[0], str)
+                and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in history[1:3])):
             raise self.fail(f"cannot read the tensor reference {history!r}", where, "check the model file.", history)
         layer, node, index = history[:3]
         if layer not in items:
@@ -261,7 +266,7 @@ class Reader:
         for key, value in config.items():
             if key in NEUTRAL or key.endswith(NEUTRAL_SUFFIXES):
                 continue
-            if (key, plain(value)) in SAME_AS_DEFAULT and key in defaults:  # (Activation requires its activation)
+            if is_plain(value) and (key, value) in SAME_AS_DEFAULT and key in defaults:  # (Activation requires one)
                 continue
             if key == "data_format" and value == "channels_first":
                 self.channels_first = True
@@ -353,11 +358,13 @@ class Reader:
 
 
 def node_tensors(node: Any) -> Iterator[Any]:
-    """The `keras_history` of every tensor a call reads, args first, then keyword tensors."""
+    """The `keras_history` of every tensor a call reads, args first, then keyword tensors (a tensor
+    written wrongly is yielded as it is, for `reference` to refuse at its place)."""
     def walk(value: Any) -> Iterator[Any]:
         if isinstance(value, dict):
             if value.get("class_name") == "__keras_tensor__":
-                yield value["config"]["keras_history"]
+                config = value.get("config")
+                yield config.get("keras_history", value) if isinstance(config, dict) else value
             return
         if isinstance(value, (list, tuple)):
             for item in value:
@@ -365,18 +372,23 @@ def node_tensors(node: Any) -> Iterator[Any]:
 
     if isinstance(node, dict):
         yield from walk(node.get("args"))
+        kwargs = node.get("kwargs")
         for key in ("value", "key"):  # attention's other inputs, in paramcalc's order
-            yield from walk((node.get("kwargs") or {}).get(key))
-    else:  # an older list form [[layer, node, index, kwargs], ...]
-        for entry in node:
-            yield entry[:3]
+            yield from walk(kwargs.get(key) if isinstance(kwargs, dict) else None)
+    elif isinstance(node, list):  # an older list form [[layer, node, index, kwargs], ...]
+        yield from node
+    else:
+        yield node
 
 
 def tensor_list(value: Any) -> list[Any]:
-    """`output_layers` (and `input_layers`): a list of [layer, node, index], or one of them alone."""
+    """`output_layers` (and `input_layers`): a list of [layer, node, index], or one of them alone (and
+    anything else as one wrong reference, for `reference` to refuse at its place)."""
     if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
         return [value]
-    return list(value or [])
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 def call_of(layer: str, index: int) -> str:
@@ -393,6 +405,11 @@ def batchless(shape: Any) -> list[Any] | None:
     names = ["H", "W"] if len(dims) == 3 else ["D", "H", "W"] if len(dims) == 4 else [f"d{i + 1}" for i in
                                                                                         range(len(dims))]
     return [names[i] if d is None and i < len(names) else d for i, d in enumerate(dims)]
+
+
+def is_plain(value: Any) -> bool:
+    """A JSON number, string, true, false or null (a value that hashes)."""
+    return value is None or isinstance(value, (str, int, float, bool))
 
 
 def plain(value: Any) -> Any:
