@@ -4,8 +4,10 @@ Only the configuration is read (no Keras, no weights). Sequential and Functional
 by layer: each Keras layer becomes the spec layer of the same class, under its Keras name, with the
 arguments that change a shape or a count (initialisers, regularisers, dtypes and values equal to
 the default are left out); a Functional model's edges become `inputs:`. A nested model becomes a
-block used once. A shared layer (called more than once) becomes one layer per call, the later
-calls with `shares:` naming the first, so that its weights count once, as Keras counts them.
+block (its other inputs block arguments, its other outputs read as its layers), a later call of it
+an instance of the block's `_shared` copy. A shared layer (called more than once) becomes one layer
+per call, the later calls with `shares:` naming the first, so that its weights count once, as Keras
+counts them. An error names the Keras layer and its line and column in the JSON.
 A run of identical layers with Keras's numbered names (dense_1, dense_2, ...) folds into `repeat:`.
 """
 
