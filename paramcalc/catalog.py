@@ -12,21 +12,25 @@ from paramcalc.layers.base import LayerKind
 from paramcalc.record import Record
 from paramcalc.report import LayerRow
 from paramcalc.spec.loader import parse_spec
+from paramcalc.spec.model import split_reference
+
+Shape = tuple[int | None, ...]
 
 
 class KindEntry(Record):
     """One layer kind as `paramcalc layers` shows it: its description and its example, computed."""
 
-    __slots__ = ("name", "framework", "doc", "arguments", "example", "row")
+    __slots__ = ("name", "framework", "doc", "arguments", "example", "row", "input_shapes")
 
     def __init__(self, name: str, framework: str, doc: str, arguments: tuple[Arg, ...], example: str,
-                 row: LayerRow) -> None:
+                 row: LayerRow, input_shapes: tuple[Shape, ...] = ()) -> None:
         self.name = name
         self.framework = framework  # keras | torch
         self.doc = doc
         self.arguments = arguments  # its own, first one first
         self.example = example  # the example's arguments, as YAML
         self.row = row  # the example's layer, with the derivations `explain` would print for it
+        self.input_shapes = input_shapes  # the shape of each input it reads, batch first (MatMul's differ)
 
 
 class Catalog(Record):
@@ -40,11 +44,27 @@ class Catalog(Record):
 
 def example_row(kind: type[LayerKind]) -> LayerRow:
     """The last layer of the kind's example spec, as the engine computes it."""
-    return analyze(parse_spec(kind.example_spec(), f"<{kind.name} example>")).rows[-1]
+    return example(kind)[0]
+
+
+def example(kind: type[LayerKind]) -> tuple[LayerRow, tuple[Shape, ...]]:
+    """The last layer of the kind's example spec, and the shape of each of its inputs."""
+    report = analyze(parse_spec(kind.example_spec(), f"<{kind.name} example>"))
+    row = report.rows[-1]
+    rows = {r.name: r for r in report.rows}
+
+    def shape_of(reference: str) -> Shape:
+        name, index = split_reference(reference)
+        if name in report.inputs:
+            return report.inputs[name]
+        return rows[name].output_shapes[index] if index is not None else rows[name].output_shape
+
+    return row, tuple(shape_of(reference) for reference in row.inputs)
 
 
 def entry(kind: type[LayerKind]) -> KindEntry:
-    return KindEntry(kind.name, kind.framework, kind.doc, kind.arguments(), kind.example, example_row(kind))
+    row, input_shapes = example(kind)
+    return KindEntry(kind.name, kind.framework, kind.doc, kind.arguments(), kind.example, row, input_shapes)
 
 
 def catalog(names: tuple[str, ...] = ()) -> Catalog:

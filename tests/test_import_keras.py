@@ -5,6 +5,7 @@ computed, and compared with Keras's own figures stored beside them."""
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -29,13 +30,27 @@ def imported(path: Path) -> tuple[str, Report]:
     return text, analyze(parse_spec(text, "imported.yaml"))
 
 
-def top_level(report: Report, name: str) -> tuple[Any, int]:
-    """(output shape, params) of a top-level Keras layer: its row, or the rows of a nested model's block."""
+def top_level(report: Report, name: str, outputs: list[str] | None = None) -> tuple[Any, int]:
+    """(output shape, params) of a top-level Keras layer: its row, or the rows of a nested model's block
+    (whose output is its last row, or with several `outputs` (the nested model's), those layers')."""
     rows = [r for r in report.rows if r.name == name]
     if not rows:
         rows = [r for r in report.rows if r.path and r.path[0][0] == name]
     assert rows, f"no row for Keras layer {name}"
+    if outputs and len(outputs) > 1:
+        by_name = {r.name: r for r in rows}
+        return [list(by_name[f"{name}.{out}"].output_shape) for out in outputs], sum(r.params for r in rows)
     return list(rows[-1].output_shape), sum(r.params for r in rows)
+
+
+def nested_outputs(case: str, name: str) -> list[str] | None:
+    """The output layers of the nested model `name` in a case's Keras JSON (None for another layer)."""
+    layers = json.loads((IMPORTS / f"{case}.json").read_text())["config"]["layers"]
+    config = next(layer["config"] for layer in layers if layer.get("name", layer["config"].get("name")) == name)
+    if "output_layers" not in config:
+        return None
+    refs = config["output_layers"]
+    return [refs[0]] if isinstance(refs[0], str) else [ref[0] for ref in refs]  # one output: [name, 0, 0]
 
 
 @pytest.mark.parametrize("case", sorted(KERAS))
@@ -50,9 +65,14 @@ def test_imported_keras_json_computes_keras_own_figures(case: str) -> None:
     if case == "mobilenet_v3_small":  # built for any input size: the spec's input is [H, W, 3]
         assert "inputs: {input_layer_11: [H, W, 3]}" in import_file(str(IMPORTS / f"{case}.json"))
     for layer in keras["layers"]:  # every Keras layer under its own name, with its shape and params
-        shape, params = top_level(report, layer["name"])
+        outputs = nested_outputs(case, layer["name"]) if layer["class_name"] in ("Functional", "Sequential") else None
+        shape, params = top_level(report, layer["name"], outputs)
         assert params == layer["params"], layer["name"]
         assert same_shape(shape, layer["output_shape"]), (layer["name"], shape, layer["output_shape"])
+        for call, keras_shape in enumerate(layer.get("call_output_shapes", [])[1:], start=2):
+            # a later call of a shared layer or nested model: its shape, and no weights of its own
+            shape, params = top_level(report, f"{layer['name']}_call{call}", outputs)
+            assert params == 0 and same_shape(shape, keras_shape), (layer["name"], call, shape, keras_shape)
 
 
 def same_shape(ours: Any, keras: Any) -> bool:
@@ -109,6 +129,48 @@ def test_resnet50_keeps_its_residual_edges() -> None:
     assert rows["conv2_block2_add"].inputs == ("conv2_block1_out", "conv2_block2_3_bn")
 
 
+def test_a_nested_model_called_twice_is_a_block_and_a_shared_copy_of_it() -> None:
+    text, report = imported(IMPORTS / "shared_nested.json")
+    assert "- encoder_shared: {name: encoder_call2, inputs: right}" in text
+    assert '- BatchNormalization: {name: enc_bn, shares: "encoder.enc_bn"}' in text
+    rows = {r.name: r for r in report.rows}
+    assert rows["encoder_call2.enc_dense"].params == 0 and rows["encoder.enc_dense"].params == 20 * 32 + 32
+    assert rows["encoder_call2.enc_dense"].macs == rows["encoder.enc_dense"].macs > 0
+    assert report.non_trainable_params == KERAS["shared_nested"]["non_trainable_params"]  # BN statistics once
+
+
+def test_a_nested_model_with_two_inputs_and_two_outputs_reads_them_as_keras_wires_them() -> None:
+    text, report = imported(IMPORTS / "multi_io_nested.json")
+    assert "    args: {b_in: null}\n    output: p\n" in text
+    assert "- fusion: {name: fusion, inputs: x1, b_in: x2}" in text
+    rows = {r.name: r for r in report.rows}
+    assert rows["fusion.fb"].inputs == ("x2",) and rows["cat"].inputs == ("after_p", "fusion.q")
+    assert [list(shape) for shape in report.outputs.values()] == KERAS["multi_io_nested"]["output_shape"]
+    _, report = imported(IMPORTS / "multi_io_shared.json")
+    rows = {r.name: r for r in report.rows}
+    assert rows["fusion_call2.fb"].inputs == ("y2",) and rows["fusion_call2.norm_call2"].params == 0
+    assert rows["cat"].inputs == ("fusion.p", "fusion.q", "fusion_call2.p", "fusion_call2.q")
+
+
+def test_a_nested_model_inside_a_shared_nested_model_is_refused_at_the_model(tmp_path: Path) -> None:
+    data = json.loads((IMPORTS / "shared_nested.json").read_text())
+    layers = data["config"]["layers"]
+    at = next(i for i, layer in enumerate(layers) if layer["config"]["name"] == "encoder")
+    inner = json.loads(json.dumps(layers[at]))
+    tensor = {"class_name": "__keras_tensor__", "config": {"keras_history": ["wrap_in", 0, 0]}}
+    inner["inbound_nodes"] = [{"args": [tensor], "kwargs": {}}]
+    entry = {"class_name": "InputLayer", "config": {"name": "wrap_in", "batch_shape": [None, 20]}}
+    layers[at] = {"class_name": "Functional", "inbound_nodes": layers[at]["inbound_nodes"],
+                  "config": {"name": "wrap", "layers": [entry, inner], "input_layers": [["wrap_in", 0, 0]],
+                             "output_layers": [["encoder", 0, 0]]}}
+    diff = next(layer for layer in layers if layer["config"]["name"] == "diff")
+    for tensor in diff["inbound_nodes"][0]["args"][0]:  # the outer model now reads `wrap`
+        tensor["config"]["keras_history"][0] = "wrap"
+    text = json.dumps(data, indent=1)
+    message = refused(tmp_path, text, where=line_column(text, '{\n    "class_name": "Functional"'))
+    assert "a nested model inside a nested model that is called more than once" in message and "`wrap_call2`" in message
+
+
 def test_a_nested_model_is_a_block_and_a_shared_layer_counts_once() -> None:
     text, report = imported(IMPORTS / "nested_functional.json")
     assert "blocks:\n  residual:" in text and "- residual: {name: residual}" in text
@@ -139,14 +201,28 @@ def test_summary_of_a_keras_json_says_to_import_it() -> None:
     assert "unknown top-level key" in result.stderr and "paramcalc import FILE" in result.stderr
 
 
-def refused(tmp_path: Path, data: Any, name: str = "model.json") -> str:
-    path = tmp_path / name
-    path.write_text(data if isinstance(data, str) else json.dumps(data))
+def refusal(path: Path | str, where: str | None = r"\d+:\d+") -> str:
+    """The one-paragraph error of `paramcalc import path` (exit 2), which starts `path:LINE:COL: error: `
+    (`where`: that LINE:COL; None: a file-level error, with no line)."""
     result = invoke("import", str(path))
     assert result.exit_code == 2 and "Traceback" not in result.output, result.output
     message = result.stderr.strip()
-    assert message.startswith(f"{path}: error: ") and "Fix: " in message and "\n" not in message, message
+    prefix = re.escape(str(path)) + (f":{where}" if where else "") + ": error: "
+    assert re.match(prefix, message) and "Fix: " in message and "\n" not in message, message
     return message
+
+
+def refused(tmp_path: Path, data: Any, name: str = "model.json", where: str | None = r"\d+:\d+") -> str:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data, indent=1))
+    return refusal(path, where)
+
+
+def line_column(text: str, marker: str, skip: int = 0) -> str:
+    """`LINE:COL` of the character `skip` past the first `marker` in `text`, counted here on the text
+    itself (a check of the importer's own JSON positions)."""
+    offset = text.index(marker) + skip
+    return f"{text.count(chr(10), 0, offset) + 1}:{offset - text.rfind(chr(10), 0, offset)}"
 
 
 def with_layer(layer: dict[str, Any]) -> dict[str, Any]:
@@ -163,11 +239,10 @@ def test_what_cannot_be_mapped_is_refused_with_the_file_and_the_layer(tmp_path: 
     assert "`quantization_mode" in message and "`odd`" in message
     assert "subclassed" in refused(tmp_path, {"class_name": "MyModel", "config": {"name": "m"}})
     assert "neither a Keras" in refused(tmp_path, {})
-    assert "not a JSON file" in refused(tmp_path, "{nope")
-    assert "neither a Keras" in refused(tmp_path, {"layers": []})
-    assert "not a `.keras` archive" in refused(tmp_path, "plain text", "model.keras")
-    result = invoke("import", str(tmp_path / "missing.json"))
-    assert result.exit_code == 2 and "no such file" in result.stderr
+    assert "not valid JSON" in refused(tmp_path, "{nope", where="1:2")
+    assert "neither a Keras" in refused(tmp_path, {"layers": []}, where="1:1")
+    assert "not a `.keras` archive" in refused(tmp_path, "plain text", "model.keras", where=None)
+    assert "no such file" in refusal(tmp_path / "missing.json", where=None)
 
 
 def test_a_layer_paramcalc_computes_differently_is_refused_not_written(tmp_path: Path) -> None:
@@ -192,3 +267,159 @@ def test_importing_keras_loads_neither_onnx_nor_the_exporters() -> None:
     assert "paramcalc.importers.keras" in loaded  # it did run
     assert not loaded & {"onnx", "paramcalc.importers.onnx", "paramcalc.importers.hf", "paramcalc.export"}
     assert not modules_after("--help") & {"paramcalc.importers", "paramcalc.export"}
+
+
+# ---- every mistake in a JSON input is placed at its line and column (issue 18) ---------------------
+
+LENET = json.loads((IMPORTS / "lenet5.json").read_text())
+
+
+def lenet_with(change: Any) -> dict[str, Any]:
+    """LeNet-5's Keras JSON with `change(layers)` applied to its list of layers (0: the InputLayer)."""
+    data = json.loads(json.dumps(LENET))
+    change(data["config"]["layers"])
+    return data
+
+
+def set_config(index: int, **values: Any) -> Any:
+    return lambda layers: layers[index]["config"].update(values)
+
+
+# (what is wrong, the change, the marker whose first character the error points at (and how far past it),
+#  what the message says); the positions are counted on the written text by line_column
+MISTAKES = {
+    "unknown layer class": (lambda layers: layers.insert(2, {"class_name": "MyBlock", "config": {"name": "mine"}}),
+                            '"MyBlock"', 0, "`mine` is a `MyBlock`"),
+    "missing key": (lambda layers: layers[0]["config"].pop("batch_shape"), '"config": {', 10, "no input shape"),
+    "wrong type": (set_config(1, filters="six"), '"six"', 0, "does not compute at layer `conv2d`"),
+    "unsupported value": (set_config(6, quantization_mode="int8"), '"quantization_mode"', 0,
+                          "`quantization_mode: 'int8'`"),
+    "value paramcalc refuses": (set_config(1, kernel_size=[99, 99]), '"kernel_size": [', 15,
+                                "does not compute at layer `conv2d`"),
+}
+
+
+def without_input_shape(data: dict[str, Any]) -> dict[str, Any]:
+    data.pop("build_config", None)
+    data["config"].pop("build_input_shape", None)
+    data["config"]["layers"].pop(0)  # the InputLayer, whose batch_shape the next line would miss
+    return data
+
+
+@pytest.mark.parametrize("mistake", sorted(MISTAKES))
+def test_a_mistake_in_a_keras_json_is_placed_at_its_value(tmp_path: Path, mistake: str) -> None:
+    change, marker, skip, says = MISTAKES[mistake]
+    data = lenet_with(change)
+    if mistake == "missing key":
+        data = without_input_shape(lenet_with(lambda layers: None))
+    text = json.dumps(data, indent=1)
+    message = refused(tmp_path, data, where=line_column(text, marker, skip))
+    assert says in message
+
+
+@pytest.mark.parametrize("mistake", sorted(MISTAKES))
+def test_a_mistake_in_a_keras_archive_is_placed_in_its_config_json(tmp_path: Path, mistake: str) -> None:
+    change, marker, skip, says = MISTAKES[mistake]
+    data = lenet_with(change) if mistake != "missing key" else without_input_shape(lenet_with(lambda layers: None))
+    text = json.dumps(data, indent=1)
+    path = tmp_path / "model.keras"
+    with zipfile.ZipFile(IMPORTS / "lenet5.keras") as source, zipfile.ZipFile(path, "w") as archive:
+        for member in source.namelist():
+            archive.writestr(member, text if member == "config.json" else source.read(member))
+    assert says in invoke_archive(path, line_column(text, marker, skip))
+
+
+def invoke_archive(path: Path, where: str) -> str:
+    """An archive's error names its member: `model.keras!config.json:LINE:COL`."""
+    result = invoke("import", str(path))
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    message = result.stderr.strip()
+    assert message.startswith(f"{path}!config.json:{where}: error: "), message
+    assert "Fix: " in message and "\n" not in message
+    return message
+
+
+BROKEN = {  # JSON that is not JSON, and where it goes wrong
+    "trailing comma": ('{"a": [1, 2],\n "b": 3,\n}\n', "2:8", "trailing comma"),
+    "trailing comma in a list": ('{"a": [1, 2,\n ]}', "1:12", "trailing comma before `]`"),
+    "truncated": ('{"class_name": "Sequential", "config": {"layers": [', "1:52", "ends in the middle"),
+    "unquoted key": ('{\n\t"a": 1,\n\tb: 2}', "3:2", "not valid JSON"),
+    "raw tab in a string": ('{"name": "a\tb"}', "1:12", "raw control character"),
+    "empty": ("", "1:1", "empty"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_json_is_a_located_error_in_every_json_input(tmp_path: Path, case: str) -> None:
+    text, where, says = BROKEN[case]
+    assert says in refused(tmp_path, text, where=where)
+    assert says in refused(tmp_path, text, "config.json", where=where)
+    path = tmp_path / "broken.keras"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", text)
+    assert says in invoke_archive(path, where)
+
+
+def test_json_positions_survive_escapes_tabs_and_unicode(tmp_path: Path) -> None:
+    """A value after `\\/`, `\\"`, `\\u00e9`, tabs and non-ASCII text is still placed on its own character."""
+    data = lenet_with(set_config(1, filters="six"))
+    data["config"]["layers"][1]["config"]["name"] = "conv\u00e9"
+    text = json.dumps(data, indent="\t", ensure_ascii=False).replace('"module": "keras"', '"module": "ke\\/ras\\""', 1)
+    text = text.replace('"filters"', '"my_initializer": "\\u00e9\\/\\t\u00e9", "filters"')
+    path = tmp_path / "model.json"
+    path.write_text(text, encoding="utf-8")
+    assert "at layer `conv\u00e9`" in refusal(path, where=line_column(text, '"six"'))
+
+
+def test_the_recorded_place_of_every_value_in_every_fixture_reads_back_that_value() -> None:
+    from paramcalc.importers.jsonfile import offsets
+
+    decoder = json.JSONDecoder()
+    for path in sorted(IMPORTS.glob("*.json")):
+        text = path.read_text()
+        data = json.loads(text)
+        values, keys = offsets(text)
+        for where, offset in values.items():
+            value = data
+            for key in where:
+                value = value[key]
+            assert decoder.raw_decode(text, offset)[0] == value, (path.name, where)
+        assert all(decoder.raw_decode(text, offset)[0] == where[-1] for where, offset in keys.items())
+
+
+def test_any_damaged_value_in_a_json_input_is_a_located_error_never_a_crash(tmp_path: Path) -> None:
+    """Seeded damage to real fixtures (a value replaced by another JSON type, or a key removed): the import
+    either works or stops with a ParamcalcError at a line and column of the file, never a Python error."""
+    import random
+
+    from paramcalc.errors import ParamcalcError
+    from paramcalc.importers import import_model
+    from paramcalc.importers.command import check_spec
+
+    def places(value: Any, path: tuple[Any, ...] = ()) -> Any:
+        yield path
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, item in items:
+            yield from places(item, (*path, key))
+
+    damage = [None, 1, -3, "x", [], {}, [1, 2], {"a": 1}, True, 2.5, [None, None, None]]
+    files = ["lenet5.json", "branches.json", "shared_nested.json", "multi_io_shared.json", "nested_sequential.json",
+             "hf_vit_small_config.json", "hf_gpt2_config.json"]
+    chance = random.Random(18)
+    for _ in range(300):
+        name = chance.choice(files)
+        data = json.loads((IMPORTS / name).read_text())
+        path = chance.choice(list(places(data))[1:])
+        parent = data
+        for key in path[:-1]:
+            parent = parent[key]
+        if isinstance(parent, dict) and chance.random() < 0.3:
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = chance.choice(damage)
+        file = tmp_path / ("config.json" if name.startswith("hf_") else "model.json")
+        file.write_text(json.dumps(data, indent=1))
+        try:
+            check_spec(str(file), import_model(str(file)))
+        except ParamcalcError as error:
+            assert error.loc is not None and error.loc.line is not None, (name, path, error.describe())

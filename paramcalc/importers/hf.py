@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from paramcalc.errors import Location
-from paramcalc.importers import ImportError_
+from paramcalc.importers import Imported, ImportError_
+from paramcalc.importers.jsonfile import JsonFile
 from paramcalc.importers.specwriter import scalar
 
 
@@ -70,54 +70,57 @@ FAMILIES: dict[str, Family] = {
                        "num_experts_per_tok": "num_experts_per_tok"},
                       {"tie_word_embeddings": False, "hidden_act": "silu"}, {"head_dim": _HEAD_DIM}),
 }
-# model types that have a zoo spec of another build, which the config's values would not count
-NOT_THE_ZOO_SPEC = {
-    "vit": ("the zoo's vit_b_16 spec is torchvision's vit_b_16 (a 1000-class head, no pooler), not Hugging Face's "
-            "ViTModel (a pooler, no head: 178,408 fewer parameters at ViT-B/16's sizes)",
-            "start from `paramcalc zoo vit_b_16` and set its vars (image_size, patch_size, num_layers, num_heads, "
-            "hidden_dim, mlp_dim, num_classes) by hand; for ViTModel replace its head with a pooler."),
-}
 _VARS_LINE = re.compile(r"^vars: *\{[^{}]*\}[ \t]*(#.*)?$", re.MULTILINE)  # a flow mapping, maybe over lines
 
 
-def import_hf(path: str, config: dict[str, Any]) -> str:
+def import_hf(doc: JsonFile) -> Imported:
+    """The spec of a config.json; a value it cannot take is an error at that value's line and column
+    (a key that is missing: at the config's opening brace)."""
+    config: dict[str, Any] = doc.data
+    path = doc.label
     model_type = config.get("model_type")
     family = FAMILIES.get(str(model_type))
-    loc = Location(path)
-    if str(model_type) in NOT_THE_ZOO_SPEC:
-        why, fix = NOT_THE_ZOO_SPEC[str(model_type)]
-        raise ImportError_(f"Hugging Face `model_type: {model_type}` is not imported: {why}", loc, fix)
+    if model_type == "vit":  # written from the config, not a zoo spec (the zoo's ViT is torchvision's)
+        from paramcalc.importers.hf_vit import import_vit
+
+        return import_vit(doc)
     if family is None:
-        raise ImportError_(f"Hugging Face `model_type: {model_type}` has no zoo spec to import into", loc,
-                           f"the families paramcalc imports are {', '.join(sorted(FAMILIES))}; for another, start "
+        raise ImportError_(f"Hugging Face `model_type: {model_type}` has no zoo spec to import into",
+                           doc.at(config, "model_type"),
+                           f"the families paramcalc imports are {', '.join(sorted([*FAMILIES, 'vit']))}; for "
+                           "another, start "
                            "from a zoo spec (`paramcalc zoo`) and write the model's layers.")
     for key, value in family.assumes.items():
         if key in config and config[key] != value:
             raise ImportError_(f"the config's `{key}: {scalar(config[key])}` changes the structure of the zoo's "
-                               f"{family.spec} spec, which is built for `{key}: {scalar(value)}`", loc,
+                               f"{family.spec} spec, which is built for `{key}: {scalar(value)}`",
+                               doc.at(config, key),
                                f"edit a copy of the spec (`paramcalc zoo {family.spec}`) for this model.")
     values: dict[str, Any] = {}
     for key, var in family.vars.items():
         if key not in config:
-            raise ImportError_(f"the config has no `{key}` (the spec's `{var}`)", loc,
+            raise ImportError_(f"the config has no `{key}` (the spec's `{var}`)", doc.at(config),
                                "give the full config.json that `config.save_pretrained` writes.")
         value = config[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ImportError_(f"the config's `{key}` must be a positive whole number; got {scalar(value)}", loc,
+            raise ImportError_(f"the config's `{key}` must be a positive whole number; got {scalar(value)}",
+                               doc.at(config, key),
                                "give a config.json written by transformers.")
         values[var] = value
     for key, var in family.flags.items():
         if key in config:
             if not isinstance(config[key], bool):
-                raise ImportError_(f"the config's `{key}` must be true or false; got {scalar(config[key])}", loc,
+                raise ImportError_(f"the config's `{key}` must be true or false; got {scalar(config[key])}",
+                                   doc.at(config, key),
                                    "give a config.json written by transformers.")
             values[var] = config[key]
     for key, (how, compute) in family.derived.items():
         if config.get(key) is not None and config[key] != compute(values):
             raise ImportError_(f"the config's `{key}: {scalar(config[key])}` is not {how} ({compute(values)}), "
-                               f"which the zoo's {family.spec} spec assumes", loc,
+                               f"which the zoo's {family.spec} spec assumes", doc.at(config, key),
                                f"edit a copy of the spec (`paramcalc zoo {family.spec}`) for this model.")
-    return with_vars(family, {**values, **family.sets}, path, str(model_type))
+    text = with_vars(family, {**values, **family.sets}, path, str(model_type))
+    return Imported(text, lambda layer, argument: doc.at(config))  # the spec is the zoo's: no layer is in the file
 
 
 _EXPECT = re.compile(r"^expect:[^\n]*\n(?:[ \t]+[^\n]*\n|[ \t]*\n)*", re.MULTILINE)

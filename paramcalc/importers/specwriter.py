@@ -22,7 +22,11 @@ def scalar(value: Any) -> str:
         return str(value)
     if isinstance(value, float):
         text = repr(value)
-        return text if ("." in text or "e" in text or "inf" in text or "nan" in text) else text + ".0"
+        if "inf" in text or "nan" in text:
+            return text
+        mantissa, e, exponent = text.partition("e")
+        # YAML 1.1 (PyYAML) reads 1e-12 as a word: a number needs its dot, 1.0e-12
+        return (mantissa if "." in mantissa else mantissa + ".0") + (e + exponent if e else "")
     if isinstance(value, str):
         if _PLAIN.match(value) and value.lower() not in _YAML_WORDS:
             return value
@@ -48,6 +52,8 @@ def spec_text(header: Sequence[str], top: Mapping[str, Any], blocks: Mapping[str
         lines.append("blocks:")
         for name, block in blocks.items():
             lines.append(f"  {scalar(name)}:")
+            if block.get("args"):
+                lines.append(f"    args: {scalar(block['args'])}")
             if block.get("output") is not None:
                 lines.append(f"    output: {scalar(block['output'])}")
             lines.append("    layers:")

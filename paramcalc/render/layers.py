@@ -23,7 +23,7 @@ def default_text(value: Any) -> str:
 
 def example_line(entry: KindEntry) -> str:
     row = entry.row
-    inputs = " and ".join(shape_text(row.input_shape) for _ in row.inputs) or "no input"
+    inputs = " and ".join(shape_text(shape) for shape in entry.input_shapes) or "no input"
     return (f"{entry.name}: {entry.example} on {inputs} -> "
             f"{shapes_text(row.output_shapes)}, {thousands(row.params)} params, {thousands(row.macs)} MACs")
 
