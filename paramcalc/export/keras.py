@@ -496,6 +496,7 @@ def _embedding(layer: LayerSpec, args: dict[str, Any]) -> dict[str, Any]:
         if args.get(key):
             raise ExportError(f"layer `{layer.name}` (Embedding) has `{key}`, which Keras's Embedding does not take",
                               layer.arg_locs.get(key, layer.loc), "drop it to export the spec to Keras.")
+    # padding_idx only keeps PyTorch from training one row: the same table and output, so it is left out
     out = _shared({"num_embeddings": "input_dim", "embedding_dim": "output_dim"},
                   ("padding_idx", "device", "norm_type", "tie"))(layer, args)
     if out.pop("_freeze", False):
