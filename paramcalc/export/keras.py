@@ -1,15 +1,25 @@
-"""A spec as Keras 3 code (functional API): one line per layer, under the spec's layer names.
+"""A spec as Keras 3 code (functional API), under the spec's layer names. Each spec block is a Python
+function, `def basic(x, filters, strides, name):`, called once per instance with the instance's name
+(its layers are named `f"{name}.conv1"`: the names stay the spec's); the argument values that differ
+between its instances are the function's parameters, and instances that differ in their layers (a
+`when:`) get one function per form (the grouping of paramcalc/export/pytorch.py's `tree`).
 
-A spec's kinds and arguments are Keras's, so most kinds are written as they are (`layers.Conv2D(...)`);
-KINDS holds those written otherwise (another module, a call that takes its inputs one by one). A
-PyTorch kind has no Keras equivalent here and is an error naming it."""
+A spec's Keras kinds are written as they are (`layers.Conv2D(...)`); KINDS holds those written otherwise
+(another module, a call that takes its inputs one by one). A PyTorch kind (TORCH) is written through
+Keras layers or `keras.ops` only where the result is the same in weights and output shapes, in the
+spec's layout (a channels-first PyTorch spec stays channels first: `data_format="channels_first"`,
+BatchNormalization(axis=1)); any other PyTorch kind or argument is an error naming it and saying why."""
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from paramcalc.export import identifier, no_equivalent, python
-from paramcalc.report import Report
+from paramcalc.export import ExportError, identifier, no_equivalent, python
+from paramcalc.export.pytorch import Node, tied_to, tree
+from paramcalc.report import LayerRow, Report
 from paramcalc.spec.model import CHANNELS_FIRST, LayerSpec, Spec, split_reference
 
 # kind -> (constructor, how the call takes several inputs: "list" as merges do, "args" one by one)
@@ -19,92 +29,427 @@ KINDS: dict[str, tuple[str, str]] = {
     "Attention": ("layers.Attention", "list"),
     "AdditiveAttention": ("layers.AdditiveAttention", "list"),
     "LayerScale": ("LayerScale", "list"),  # keras.applications.convnext's, imported below
+    "StochasticDepth": ("StochasticDepth", "list"),  # likewise
     **{kind: (f"keras_hub.layers.{kind}", "args") for kind in (
         "PositionEmbedding", "TokenAndPositionEmbedding", "ReversibleEmbedding", "RotaryEmbedding")},
 }
 # kind -> the import its constructor needs, besides `keras` and `keras.layers`
-IMPORTS = {"LayerScale": "from keras.src.applications.convnext import LayerScale"}
-# Names both frameworks use, which paramcalc reads with either's arguments: fine in Keras with Keras's.
-SHARED = ("ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "Dropout", "Flatten", "Embedding")
-NOT_KERAS_ARGS = {"Dropout": ("p", "inplace"), "Flatten": ("start_dim", "end_dim"),
-                  "ReLU": ("inplace",), "Concatenate": ("dim",)}
+IMPORTS = {"LayerScale": "from keras.src.applications.convnext import LayerScale",
+           "StochasticDepth": "from keras.src.applications.convnext import StochasticDepth"}
+# Names both frameworks use, which paramcalc reads with either's arguments (PyTorch's are translated).
+SHARED = ("ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "Dropout", "Flatten", "Embedding", "Identity")
 PARAMCALC_ONLY = ("tie",)  # arguments of paramcalc's own, with no Keras spelling
+# paramcalc's own kinds in Keras's vocabulary that no Keras or KerasHub layer is
+NOT_IN_KERAS = {
+    "ClassToken": "ViT's class token is a weight concatenated before the patches; Keras has no layer for it",
+    "RelativePositionBias": "T5's bucketed relative position bias has no Keras or KerasHub layer of its own",
+}
+# PyTorch arguments that change nothing Keras builds: PyTorch-only memory and placement hints, the sizes
+# Keras infers from the input, and the batch-first layout Keras always has.
+IGNORED = {"inplace", "device", "dtype", "in_channels", "in_features", "num_features", "batch_first", "need_weights"}
+FIRST = {"data_format": CHANNELS_FIRST}  # a PyTorch spatial kind reads (N, C, H, W)
+TORCH_FLOAT32_EPS = 1.1920928955078125e-07  # torch.finfo(torch.float32).eps: RMSNorm's epsilon when eps is None
+
+
+class Step:
+    """One Keras layer (or `keras.ops` call) of a spec layer, applied to what the step before it gives."""
+
+    def __init__(self, constructor: str, args: dict[str, Any], suffix: str = "", op: bool = False) -> None:
+        self.constructor = constructor  # for an op: a template with {x} (the input) and {key} (an argument)
+        self.args = args
+        self.suffix = suffix  # the Keras layer's name is the spec layer's name + suffix
+        self.op = op
+
+
+def op(template: str, **args: Any) -> Step:
+    return Step(template, args, op=True)
+
+
+class LayerName:
+    """A Keras layer's name: the full name at the top, `f"{name}rest"` inside a block's function, where `name`
+    is the instance's prefix (`layer1.basic` + `.conv1`; Keras-style names, `conv2_block1_` + `1_conv`)."""
+
+    def __init__(self, rest: str) -> None:
+        self.rest = rest
+
+
+Segment = str | int | LayerName  # code, a slot (an argument value), a layer's name
+Line = list[Segment]
+
+
+class Body:
+    """A block instance's function body (or build_model's): its code with the argument values as slots."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.lines: list[tuple[Any, ...]] = []  # ("code", segments) or ("block", out, block, key, at, ins, relative)
+        self.slots: list[tuple[str, str, str]] = []  # (layer, argument, source)
+        self.inputs: list[str] = []
+        self.returns: list[str] = []
+        self.variables: set[str] = set()
+        self.key: tuple[Any, ...] = ()
+        self.prefix: str | None = ""  # the `name` its layers' names start with; None: names given one by one
 
 
 def render(spec: Spec, report: Report) -> str:
     from paramcalc.layers import lookup
 
+    rows = {row.name: row for row in report.rows}
+    tied = {tied_to(layer, spec): layer.name for layer in spec.layers if layer.args.get("tie")}
     shared = {str(layer.args["shares"]) for layer in spec.layers if "shares" in layer.args}
-    taken: set[str] = set()
-    tensors = {name: identifier(name, taken) for name in spec.inputs}
+    steps: dict[str, list[Step]] = {}
     imports: set[str] = set()
-    lines: list[str] = []
-    for name, shape in spec.inputs.items():
-        dims = tuple(d if isinstance(d, int) else None for d in shape)  # a free dimension (H) is any size
-        lines.append(f"    {tensors[name]} = keras.Input(shape={dims!r}, name={name!r})")
-    block = None
-    for layer in spec.layers:
-        kind = lookup(layer.kind, layer.loc)
-        top = layer.path[0] if layer.path else None
-        if top != block and top is not None:
-            lines.append(f"    # {top[0]} (block {top[1]})")
-        block = top
-        var = tensors[layer.name] = identifier(layer.name, taken)
-        ins = [reference(ref, tensors) for ref in layer.inputs]
-        if "shares" in layer.args:
-            target = identifier(str(layer.args["shares"])) + "_layer"
-            lines.append(f"    {var} = {target}({call_inputs(ins, KINDS.get(layer.kind, ('', 'list'))[1])})")
-            continue
-        constructor, form = KINDS.get(layer.kind, (f"layers.{layer.kind}", "list"))
-        if constructor.startswith("keras_hub"):
-            imports.add("import keras_hub")
-        if layer.kind in IMPORTS:
-            imports.add(IMPORTS[layer.kind])
-        if kind.framework == "torch" and layer.kind not in SHARED:
-            raise no_equivalent(layer.kind, "Keras", layer.name, layer.loc,
-                                f"`{layer.kind}` is PyTorch's layer; write the spec with Keras's layers to export "
-                                "it to Keras, or export it with `--to pytorch`.")
-        args = keras_args(layer, kind, spec)
-        made = f"{constructor}({args})"
-        if layer.name in shared:
-            lines.append(f"    {var}_layer = {made}")
-            made = f"{var}_layer"
-        if kind.state_inputs and len(ins) > 1:  # an RNN given its initial states
-            lines.append(f"    {var} = {made}({ins[0]}, initial_state=[{', '.join(ins[1:])}])")
-            continue
-        lines.append(f"    {var} = {made}({call_inputs(ins, form) if ins else ''})")
-    outputs = [reference(name, tensors) for name in spec.outputs]
-    out = outputs[0] if len(outputs) == 1 else "[" + ", ".join(outputs) + "]"
-    inputs = [tensors[name] for name in spec.inputs]
-    ins_text = inputs[0] if len(inputs) == 1 else "[" + ", ".join(inputs) + "]"
+    helpers: dict[str, str] = {}
+    for layer in spec.layers:  # in the spec's order: the first layer that cannot be written is the one named
+        steps[layer.name] = layer_steps(layer, lookup(layer.kind, layer.loc), rows[layer.name], spec, tied, imports,
+                                        helpers)
+    root, nodes = tree(spec)
+    reserved = {"name", "float", "build_model", *HELPERS, *function_names(nodes)}
+    bodies: dict[int, Body] = {}
+    for node in reversed(nodes):  # inner instances first: a block's code holds its inner blocks' keys
+        bodies[id(node)] = describe(node, spec, steps, bodies, reserved, shared | set(tied))
+    root.externals = list(spec.inputs)
+    model = bodies[id(root)] = describe(root, spec, steps, bodies, reserved, shared | set(tied))
+    forms: dict[tuple[Any, ...], Form] = {}
+    for node in nodes:
+        forms.setdefault((node.block, bodies[id(node)].key), Form(node.block)).instances.append(bodies[id(node)])
+    per_block: dict[str | None, list[Form]] = {}
+    for form in forms.values():
+        per_block.setdefault(form.block, []).append(form)
+    for group in per_block.values():
+        for number, form in enumerate(group, 1):
+            form.settle(number, len(group))
+    written: list[str] = []
+    seen: set[str] = set()
+
+    def write(node: Node) -> None:  # each function once, after the functions it calls
+        for item in node.items:
+            if isinstance(item, Node):
+                write(item)
+        if node is not root:
+            form = forms[(node.block, bodies[id(node)].key)]
+            if form.name not in seen:
+                seen.add(form.name)
+                written.extend(form.source(forms))
+
+    write(root)
+    inputs = [f"    {model.inputs[i]} = keras.Input(shape={keras_shape(shape)!r}, name={name!r})"
+              for i, (name, shape) in enumerate(spec.inputs.items())]
+    main = Form(None)
+    main.instances.append(model)
+    body = main.lines(forms, [source for _, _, source in model.slots], top=True)
+    outs = model.returns[0] if len(model.returns) == 1 else "[" + ", ".join(model.returns) + "]"
+    ins_text = model.inputs[0] if len(model.inputs) == 1 else "[" + ", ".join(model.inputs) + "]"
     head = [f'"""{spec.name} in Keras 3, written by `paramcalc export --to keras` from {spec.source}.',
             "",
             f"paramcalc's figures: {report.total_params:,} params ({report.trainable_params:,} trainable), output "
             f"{', '.join(str(s) for s in report.outputs.values())}.", '"""', "",
-            "import keras", "from keras import layers", *sorted(imports), "", "",
-            "def build_model():"]
-    tail = [f"    return keras.Model({ins_text}, {out}, name={spec.name!r})", "", "",
+            "import keras", "from keras import layers", *sorted(imports), "", "", *helpers.values(), *written,
+            "def build_model():", *inputs, *body,
+            f"    return keras.Model({ins_text}, {outs}, name={spec.name!r})", "", "",
             'if __name__ == "__main__":', "    build_model().summary()"]
-    return "\n".join(head + lines + tail) + "\n"
+    return "\n".join(head) + "\n"
 
 
-def keras_args(layer: LayerSpec, kind: Any, spec: Spec) -> str:
+def keras_shape(shape: tuple[Any, ...]) -> tuple[int | None, ...]:
+    return tuple(d if isinstance(d, int) else None for d in shape)  # a free dimension (H) is any size
+
+
+def function_names(nodes: list[Node]) -> set[str]:
+    """The names block functions may take (`basic`, `basic2` for a second form), which no variable takes."""
+    counts: dict[str, int] = {}
+    for node in nodes:
+        counts[str(node.block)] = counts.get(str(node.block), 0) + 1
+    return {function_name(block) + (str(n) if n > 1 else "") for block, count in counts.items()
+            for n in range(1, count + 1)}
+
+
+def function_name(block: str) -> str:
+    return identifier(block.lower())
+
+
+def describe(node: Node, spec: Spec, steps: dict[str, list[Step]], bodies: dict[int, Body], reserved: set[str],
+             kept: set[str]) -> Body:
+    """The node's function body: its lines, slots, key, inputs and returns."""
+    from paramcalc.layers import lookup
+
+    body = Body(node)
+    body.prefix = "" if node.block is None else name_prefix(node)
+    taken = set(reserved)
+    if node.block is None:
+        values = {name: identifier(name, taken) for name in node.externals}
+    else:
+        values = {name: "x" if len(node.externals) == 1 else f"x{i}" for i, name in enumerate(node.externals)}
+        taken.update(values.values())  # a layer is never named `x` here: identifier() writes it `x_`
+    body.inputs = [values[name] for name in node.externals]
+    for item in node.items:
+        if isinstance(item, Node):
+            inner = bodies[id(item)]
+            rel = local(item.name, body.prefix) if inner.prefix is None else local(inner.prefix, body.prefix)
+            ins = [reference(ref, values) for ref in item.externals]
+            if len(item.outputs) <= 1:  # (a block nothing reads returns None)
+                var = variable(rel, taken, reserved)
+                values.update({name: var for name in item.outputs})
+            else:
+                var = ", ".join(values.setdefault(out, variable(local(out, body.prefix), taken, reserved))
+                                for out in item.outputs)
+            at = len(body.slots)
+            body.slots.extend(inner.slots)
+            called = [] if inner.prefix is None else name_segment(body, str(inner.prefix), "")
+            body.lines.append(("block", var, item.block, inner.key, at, tuple(ins), called))
+            continue
+        layer = item
+        rel = local(layer.name, body.prefix)
+        var = values[layer.name] = variable(rel, taken, reserved)
+        ins = attention_inputs(layer, [reference(ref, values) for ref in layer.inputs])
+        kind = lookup(layer.kind, layer.loc)
+        if "shares" in layer.args or layer.args.get("tie"):  # a call of a layer made above, in this function
+            target = str(layer.args["shares"]) if "shares" in layer.args else tied_to(layer, spec)
+            if target not in values:
+                raise ExportError(f"layer `{layer.name}` reuses `{target}`, which is not in the same block instance",
+                                  layer.arg_locs.get("shares", layer.arg_locs.get("tie", layer.loc)),
+                                  "keep a layer and the layers that reuse its weights in one block (or all outside "
+                                  "blocks) to export it to Keras.")
+            reverse = layer.kind in ("Linear", "Dense") and "tie" in layer.args  # a tied head: the table's transpose
+            call = call_inputs(ins, form_of(layer)) + (", reverse=True" if reverse else "")
+            body.lines.append(("code", [f"{var} = {values[target]}_layer({call})"]))
+            continue
+        line: Line = []
+        expression: Line = [call_inputs(ins, form_of(layer))] if ins else []
+        for number, step in enumerate(steps[layer.name]):
+            last = number == len(steps[layer.name]) - 1
+            expression = step_code(step, expression, body, kind, layer, ins, last and layer.name in kept)
+        if layer.name in kept:  # the layer object itself is kept: other layers call it again
+            line = [f"{var}_layer = ", *expression]
+            body.lines.append(("code", line))
+            expression = [f"{var}_layer({call_inputs(ins, form_of(layer))})"]
+        body.lines.append(("code", [f"{var} = ", *expression]))
+    if node.block is not None:
+        body.returns = [values[name] for name in node.outputs] or ["None"]  # a block nothing reads
+    else:
+        body.returns = [reference(name, values) for name in spec.outputs]
+    body.variables = set(taken) - reserved
+    body.key = (tuple(segments_key(entry[1]) if entry[0] == "code" else (*entry[:4], entry[5], segments_key(entry[6]))
+                      for entry in body.lines), tuple(body.returns), tuple(body.inputs), body.prefix is None)
+    return body
+
+
+def segments_key(segments: Line) -> tuple[Any, ...]:
+    return tuple(("name", seg.rest) if isinstance(seg, LayerName) else seg for seg in segments)
+
+
+def name_prefix(node: Node) -> str | None:
+    """What the names of the instance's layers start with: the instance's name where they are `instance.layer`
+    (a spec's blocks), else their common start up to a separator (`conv2_block1_`), None if nothing."""
+    names = list(layer_names(node))
+    if all(name.startswith(node.name + ".") for name in names):
+        return node.name
+    common = os.path.commonprefix(names)
+    cut = max((i + 1 for i, char in enumerate(common) if not char.isalnum()), default=0)
+    return common[:cut] or None
+
+
+def layer_names(node: Node) -> Iterator[str]:
+    for item in node.items:
+        if isinstance(item, Node):
+            yield from layer_names(item)
+        else:
+            yield item.name
+
+
+def local(name: str, prefix: str | None) -> str:
+    """The part of a name a variable is named after: after the instance's prefix, never starting with a digit."""
+    rest = name[len(prefix):].lstrip(".") if prefix and name.startswith(prefix) else name
+    return f"_{rest}" if rest[:1].isdigit() else rest or "out"
+
+
+def name_segment(body: Body, full: str, layer: str) -> Line:
+    """A layer's (or an inner instance's) name in the body's code: the full name at the top, the part after the
+    body's prefix inside a function, or a parameter where the body's names have no common prefix."""
+    if body.node.block is None:
+        return [LayerName(full)]
+    if body.prefix is not None and full.startswith(body.prefix):
+        return [LayerName(full[len(body.prefix):])]
+    return [slot(body, identifier(layer or "block"), "name", Source(repr(full)))]
+
+
+def variable(relative: str, taken: set[str], reserved: set[str]) -> str:
+    """A variable for a layer or block instance; `basic_out` where `basic` is a block's function."""
+    return identifier(relative + "_out" if identifier(relative) in reserved else relative, taken)
+
+
+def step_code(step: Step, inner: Line, body: Body, kind: Any, layer: LayerSpec, ins: list[str], bare: bool) -> Line:
+    """The step applied to `inner` (the input expression); `bare`: the layer object, not yet called."""
+    layer_id = identifier(local(layer.name, body.prefix))
+    if step.op:
+        out: Line = []
+        for piece in re.split(r"(\{\w+\})", step.constructor):
+            if piece == "{x}":
+                out.extend(inner)
+            elif piece.startswith("{") and piece.endswith("}"):
+                out.append(slot(body, layer_id, piece[1:-1], step.args[piece[1:-1]]))
+            elif piece:
+                out.append(piece)
+        return out
+    out = [f"{step.constructor}("]
+    for key, value in step.args.items():
+        out += [f"{key}=", slot(body, layer_id, key, value), ", "]
+    out += ["name=", *name_segment(body, layer.name + step.suffix, layer_id), ")"]
+    if bare:
+        return out
+    if kind.state_inputs and len(ins) > 1 and not step.suffix:  # an RNN given its initial states
+        return [*out, f"({ins[0]}, initial_state=[{', '.join(ins[1:])}])"]
+    return [*out, "(", *inner, ")"] if inner else [*out, "()"]
+
+
+def slot(body: Body, layer: str, key: str, value: Any) -> int:
+    body.slots.append((layer, key, value if isinstance(value, Source) else inner_layer(value)))
+    return len(body.slots) - 1
+
+
+class Source(str):
+    """An argument already written as Python source (a layer constructor), not a value."""
+
+
+class Form:
+    """One function: the instances of a block that share their code; the values that differ between them
+    are its parameters."""
+
+    def __init__(self, block: str | None) -> None:
+        self.block = block
+        self.instances: list[Body] = []
+        self.name = ""
+        self.comment = ""
+        self.params: list[tuple[str, int]] = []  # (parameter, the slot giving its value)
+        self.texts: list[str] = []  # per slot: its source in the function (a literal or a parameter)
+
+    def settle(self, number: int, forms: int) -> None:
+        first = self.instances[0]
+        self.name = function_name(str(self.block)) + (str(number) if number > 1 else "")
+        used = [body.node.name for body in self.instances]
+        shown = ", ".join(used[:4]) + (f", ... ({len(used)} in all)" if len(used) > 4 else "")
+        form = (f", form {number} of {forms} (its instances differ in their layers, e.g. a `when:`, or in what "
+                "they give)") if forms > 1 else ""
+        self.comment = f"Block `{self.block}` of the spec{form}: {shown}."
+        params: dict[tuple[str, ...], str] = {}
+        names = {"name", *first.inputs, *first.variables}
+        for index, (layer, key, text) in enumerate(first.slots):
+            column = tuple(body.slots[index][2] for body in self.instances)
+            if len(set(column)) == 1:
+                self.texts.append(text)
+                continue
+            if column not in params:  # the argument's name where every value it gives is that argument's
+                keys = {k for n, (_, k, _) in enumerate(first.slots)
+                        if tuple(body.slots[n][2] for body in self.instances) == column}
+                name = key if keys == {key} and key not in names else identifier(f"{layer}_{key}", names)
+                names.add(name)
+                params[column] = name
+                self.params.append((name, index))
+            self.texts.append(params[column])
+
+    def source(self, forms: dict[tuple[Any, ...], Form]) -> list[str]:
+        body = self.instances[0]
+        named = [] if body.prefix is None else ["name"]
+        signature = ", ".join([*body.inputs, *(name for name, _ in self.params), *named])
+        return [f"def {self.name}({signature}):", f'    """{self.comment}"""',
+                *self.lines(forms, self.texts, top=False), f"    return {', '.join(body.returns)}", "", ""]
+
+    def lines(self, forms: dict[tuple[Any, ...], Form], texts: list[str], top: bool) -> list[str]:
+        body = self.instances[0]
+        out: list[str] = []
+
+        def text(segments: Line) -> str:
+            return "".join(texts[seg] if isinstance(seg, int) else (repr(seg.rest) if top else f'f"{{name}}{seg.rest}"')
+                           if isinstance(seg, LayerName) else seg for seg in segments)
+
+        for entry in body.lines:
+            if entry[0] == "code":
+                out.append("    " + text(entry[1]))
+                continue
+            _, var, block, key, at, ins, called = entry
+            inner = forms[(block, key)]
+            named = [f"name={text(called)}"] if called else []
+            args = [*ins, *(f"{name}={texts[at + slot]}" for name, slot in inner.params), *named]
+            out.append(f"    {var} = {inner.name}({', '.join(args)})")
+        return out
+
+
+ATTENTION = ("MultiheadAttention", "MultiHeadAttention", "GroupedQueryAttention")
+
+
+def attention_inputs(layer: LayerSpec, ins: list[str]) -> list[str]:
+    """Keras's attention takes (query, value, key): one input is self-attention, (query, value); PyTorch's
+    (query, key, value) is reordered."""
+    if layer.kind not in ATTENTION or len(ins) > 3:
+        return ins
+    if len(ins) == 1:
+        return [ins[0], ins[0]]
+    return [ins[0], ins[2], ins[1]] if len(ins) == 3 and layer.kind == "MultiheadAttention" else ins
+
+
+def form_of(layer: LayerSpec) -> str:
+    return KINDS.get(layer.kind, ("", "args" if layer.kind == "MultiheadAttention" else "list"))[1]
+
+
+# -- one spec layer as Keras steps ------------------------------------------------------------------------
+
+def layer_steps(layer: LayerSpec, kind: Any, row: LayerRow, spec: Spec, tied: dict[str, str], imports: set[str],
+                helpers: dict[str, str]) -> list[Step]:
+    if layer.kind in NOT_IN_KERAS:
+        raise no_equivalent(layer.kind, "Keras", layer.name, layer.loc, f"{NOT_IN_KERAS[layer.kind]}; export it with "
+                            "`--to pytorch`, or write the spec without it.")
+    if layer.kind == "Flatten" and {"start_dim", "end_dim"} & set(layer.args):  # torch.flatten's partial form
+        return _partial_flatten(Torch(layer, kind, row))
+    if layer.kind in TORCH or (kind.framework == "torch" and layer.kind not in SHARED):
+        if layer.kind not in TORCH:
+            reason = WHY_NOT.get(layer.kind, "paramcalc knows no Keras layers that build it with the same weights "
+                                 "and output shape")
+            raise no_equivalent(layer.kind, "Keras", layer.name, layer.loc,
+                                f"`{layer.kind}` is PyTorch's layer and {reason}; export it with `--to pytorch`, "
+                                "or write it with Keras's layers.")
+        made = TORCH[layer.kind](Torch(layer, kind, row))
+        for step in made:
+            if step.constructor in IMPORTS:
+                imports.add(IMPORTS[step.constructor])
+            if step.op and step.constructor.split("(")[0] in HELPERS:
+                helpers[step.constructor.split("(")[0]] = HELPERS[step.constructor.split("(")[0]]
+        if layer.name in tied:  # an Embedding whose table a Linear reads back: KerasHub's, with the reverse call
+            imports.add("import keras_hub")
+            made[-1].constructor = "keras_hub.layers.ReversibleEmbedding"
+            made[-1].args["tie_weights"] = True
+        check_tied_linear(layer)
+        return made
+    constructor, _ = KINDS.get(layer.kind, (f"layers.{layer.kind}", "list"))
+    if constructor.startswith("keras_hub"):
+        imports.add("import keras_hub")
+    if layer.kind in IMPORTS:
+        imports.add(IMPORTS[layer.kind])
+    args = keras_args(layer, kind, spec)
+    check_tied_linear(layer)
+    if layer.name in tied:
+        imports.add("import keras_hub")
+        constructor = "keras_hub.layers.ReversibleEmbedding"
+        args["tie_weights"] = True
+    return [Step(constructor, args)]
+
+
+def keras_args(layer: LayerSpec, kind: Any, spec: Spec) -> dict[str, Any]:
     args: dict[str, Any] = {}
     if layer.has_positional:
         args[kind.own_args()[0].name] = layer.positional
     for key, value in layer.args.items():
-        if key in PARAMCALC_ONLY or key in NOT_KERAS_ARGS.get(layer.kind, ()):
-            from paramcalc.export import ExportError
-
+        if key in ("shares", "tie"):  # written as a call of the layer it names (see describe)
+            continue
+        if key in PARAMCALC_ONLY:
             raise ExportError(f"layer `{layer.name}` ({layer.kind}) has `{key}`, which Keras's {layer.kind} does not "
                               "take", layer.arg_locs.get(key, layer.loc),
                               f"write it with Keras's arguments (`paramcalc layers {layer.kind}`), or export it with "
                               "`--to pytorch`.")
         args[key] = value
-    if spec.data_format == CHANNELS_FIRST and kind.spatial and "data_format" not in args:
+    args = TRANSLATE.get(layer.kind, lambda layer, args: args)(layer, args)
+    if spec.data_format == CHANNELS_FIRST and kind.spatial and "data_format" not in args and layer.kind != "Flatten":
         args["data_format"] = CHANNELS_FIRST
-    parts = [f"{key}={inner_layer(value)}" for key, value in args.items()]
-    return ", ".join([*parts, f"name={layer.name!r}"])
+    return args
 
 
 def inner_layer(value: Any) -> str:
@@ -130,3 +475,417 @@ def call_inputs(ins: list[str], form: str) -> str:
     if len(ins) == 1:
         return ins[0]
     return ", ".join(ins) if form == "args" else "[" + ", ".join(ins) + "]"
+
+
+# -- the shared names and Keras kinds given PyTorch's arguments ---------------------------------------------
+
+def _shared(renames: dict[str, str], dropped: tuple[str, ...] = ("inplace",)) -> Callable[..., dict[str, Any]]:
+    def translate(layer: LayerSpec, args: dict[str, Any]) -> dict[str, Any]:
+        return {renames.get(key, key): value for key, value in args.items() if key not in dropped}
+    return translate
+
+
+def _dropout(layer: LayerSpec, args: dict[str, Any]) -> dict[str, Any]:
+    out = _shared({"p": "rate"})(layer, args)
+    out.setdefault("rate", 0.5)  # nn.Dropout's default p; Keras's Dropout has none
+    return out
+
+
+def _embedding(layer: LayerSpec, args: dict[str, Any]) -> dict[str, Any]:
+    for key in ("max_norm", "scale_grad_by_freq", "sparse"):
+        if args.get(key):
+            raise ExportError(f"layer `{layer.name}` (Embedding) has `{key}`, which Keras's Embedding does not take",
+                              layer.arg_locs.get(key, layer.loc), "drop it to export the spec to Keras.")
+    # padding_idx only keeps PyTorch from training one row: the same table and output, so it is left out
+    out = _shared({"num_embeddings": "input_dim", "embedding_dim": "output_dim"},
+                  ("padding_idx", "device", "norm_type", "tie"))(layer, args)
+    if out.pop("_freeze", False):
+        out["trainable"] = False
+    return out
+
+
+def _permute(layer: LayerSpec, args: dict[str, Any]) -> dict[str, Any]:
+    dims = list(args["dims"])
+    return {"dims": tuple(dims[1:]) if 0 in dims else tuple(dims)}  # torchvision counts the batch as 0
+
+
+def _concatenate(layer: LayerSpec, args: dict[str, Any]) -> dict[str, Any]:
+    return _shared({"dim": "axis"}, ())(layer, args)  # both count the batch as axis 0
+
+
+def _stochastic_depth(layer: LayerSpec, args: dict[str, Any]) -> dict[str, Any]:
+    if "drop_path_rate" in args:
+        return args
+    if args.get("mode") != "row":
+        raise ExportError(f"layer `{layer.name}` (StochasticDepth) drops the whole batch (mode: batch)",
+                          layer.arg_locs.get("mode", layer.loc), "Keras's StochasticDepth drops per sample: use "
+                          "mode: row to export it to Keras.")
+    return {"drop_path_rate": args["p"]}  # torchvision's row mode: one draw per sample, as Keras ConvNeXt's
+
+
+TRANSLATE: dict[str, Callable[[LayerSpec, dict[str, Any]], dict[str, Any]]] = {
+    "Dropout": _dropout, "Embedding": _embedding, "Permute": _permute,
+    "Concatenate": _concatenate, "StochasticDepth": _stochastic_depth,
+    "ReLU": _shared({}), "LeakyReLU": _shared({}), "ELU": _shared({}), "Softmax": _shared({"dim": "axis"}),
+    "Identity": _shared({}),
+}
+
+
+# -- PyTorch kinds ---------------------------------------------------------------------------------------
+
+class Torch:
+    """A PyTorch layer being written in Keras: its arguments with PyTorch's defaults, and its shapes."""
+
+    def __init__(self, layer: LayerSpec, kind: Any, row: LayerRow) -> None:
+        self.layer, self.kind, self.row = layer, kind, row
+        self.args = {arg.name: arg.default for arg in kind.all_args() if not arg.required}
+        if layer.has_positional:
+            self.args[kind.own_args()[0].name] = layer.positional
+        self.args.update(layer.args)
+        self.rank = int(re.sub(r"\D", "", layer.kind) or 0) if re.search(r"\dd$", layer.kind) else 0
+
+    def handles(self, *keys: str) -> None:
+        """Refuse an argument given in the spec that the translation does not carry over."""
+        for key in self.layer.args:
+            if key not in keys and key not in IGNORED and key != "tie":
+                raise self.refuse(f"has `{key}`, which paramcalc does not write in Keras",
+                                  "export it with `--to pytorch`, or leave the argument out.", key)
+
+    def refuse(self, what: str, fix: str, key: str | None = None) -> ExportError:
+        return ExportError(f"layer `{self.layer.name}` ({self.layer.kind}) {what}",
+                           self.layer.arg_locs.get(key, self.layer.loc) if key else self.layer.loc, fix)
+
+    def spatial_in(self) -> list[int]:
+        """The input's spatial sizes (channels first), which must be known numbers."""
+        sizes = self.row.input_shape[2:]
+        if not all(isinstance(s, int) for s in sizes):
+            raise self.refuse("needs the input's size to be written exactly in Keras, which is free here",
+                              "give the input dimensions values (--set H=224).")
+        return [int(s) for s in sizes]  # type: ignore[arg-type]
+
+    def per_axis(self, key: str) -> list[int]:
+        value = self.args[key]
+        return [int(v) for v in value] if isinstance(value, (list, tuple)) else [int(value)] * self.rank
+
+
+def _conv(t: Torch) -> list[Step]:
+    t.handles("out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias", "padding_mode")
+    if t.args["padding_mode"] != "zeros":
+        raise t.refuse(f"pads with `{t.args['padding_mode']}`", "Keras's convolutions pad with zeros only: use "
+                       "padding_mode: zeros to export it to Keras.", "padding_mode")
+    args: dict[str, Any] = {"filters": t.args["out_channels"], "kernel_size": t.args["kernel_size"]}
+    steps = []
+    padding = t.args["padding"]
+    if isinstance(padding, str):
+        args["padding"] = padding  # PyTorch's "same" (stride 1) pads as Keras's: the odd pixel after
+    elif any(t.per_axis("padding")):  # PyTorch pads both sides alike: explicit zeros, then a valid conv
+        steps.append(Step(f"layers.ZeroPadding{t.rank}D", {"padding": t.per_axis("padding"), **FIRST}, "_pad"))
+    for key, keras_key in (("stride", "strides"), ("dilation", "dilation_rate"), ("groups", "groups"),
+                           ("bias", "use_bias")):
+        if key in t.layer.args:
+            args[keras_key] = t.args[key]
+    return [*steps, Step(f"layers.Conv{t.rank}D", {**args, **FIRST})]
+
+
+def _conv_transpose(t: Torch) -> list[Step]:
+    t.handles("out_channels", "kernel_size", "stride", "padding", "output_padding", "dilation", "groups", "bias")
+    if t.args["groups"] != 1:
+        raise t.refuse("is grouped", "Keras's Conv2DTranspose has no groups: export it with `--to pytorch`.", "groups")
+    args: dict[str, Any] = {"filters": t.args["out_channels"], "kernel_size": t.args["kernel_size"]}
+    for key, keras_key in (("stride", "strides"), ("output_padding", "output_padding"),
+                           ("dilation", "dilation_rate"), ("bias", "use_bias")):
+        if key in t.layer.args:
+            args[keras_key] = t.args[key]
+    steps = [Step(f"layers.Conv{t.rank}DTranspose", {**args, **FIRST})]
+    if any(t.per_axis("padding")):  # PyTorch's padding takes rows off the full output: a crop after it
+        steps.append(Step(f"layers.Cropping{t.rank}D", {"cropping": t.per_axis("padding"), **FIRST}, "_crop"))
+    return steps
+
+
+def _batch_norm(t: Torch) -> list[Step]:
+    t.handles("eps", "momentum", "affine", "track_running_stats")
+    if not t.args["track_running_stats"]:
+        raise t.refuse("keeps no running statistics", "Keras's BatchNormalization always keeps moving statistics: "
+                       "export it with `--to pytorch`.", "track_running_stats")
+    if t.args["momentum"] is None:
+        raise t.refuse("averages its statistics cumulatively (momentum: null)", "Keras's BatchNormalization keeps an "
+                       "exponential average: give a momentum to export it to Keras.", "momentum")
+    # PyTorch's momentum weighs the new batch, Keras's the running value; axis 1: the channels of (N, C, ...)
+    args = {"axis": 1, "epsilon": t.args["eps"], "momentum": round(1 - t.args["momentum"], 12)}
+    if not t.args["affine"]:
+        args.update(center=False, scale=False)
+    return [Step("layers.BatchNormalization", args)]
+
+
+def _linear(t: Torch) -> list[Step]:
+    t.handles("out_features", "bias")
+    return [Step("layers.Dense", {"units": t.args["out_features"],
+                                  **({"use_bias": t.args["bias"]} if "bias" in t.layer.args else {})})]
+
+
+def check_tied_linear(layer: LayerSpec) -> None:
+    bias = layer.args.get("bias", True) if layer.kind == "Linear" else layer.args.get("use_bias", True)
+    if layer.args.get("tie") and layer.kind in ("Linear", "Dense") and bias:
+        raise ExportError(f"layer `{layer.name}` ({layer.kind}) is tied to a table and has a bias", layer.loc,
+                          "KerasHub's ReversibleEmbedding reads the table back without a bias: give bias: false to "
+                          "export it to Keras.")
+
+
+def normalized_axes(t: Torch) -> list[int]:
+    shape = t.args["normalized_shape"]
+    dims = list(shape) if isinstance(shape, (list, tuple)) else [shape]
+    if list(t.row.input_shape[len(t.row.input_shape) - len(dims):]) != dims:
+        raise t.refuse("normalizes other than the last axes", "export it with `--to pytorch`.", "normalized_shape")
+    return list(range(-len(dims), 0))
+
+
+def _layer_norm(t: Torch) -> list[Step]:
+    t.handles("normalized_shape", "eps", "elementwise_affine", "bias")
+    axes = normalized_axes(t)
+    args: dict[str, Any] = {"axis": axes[0] if len(axes) == 1 else axes, "epsilon": t.args["eps"]}
+    if not t.args["elementwise_affine"]:
+        args.update(center=False, scale=False)
+    elif not t.args["bias"]:
+        args["center"] = False
+    return [Step("layers.LayerNormalization", args)]
+
+
+def _layer_norm_2d(t: Torch) -> list[Step]:
+    t.handles("normalized_shape", "eps", "elementwise_affine", "bias")
+    if not (t.args["elementwise_affine"] and t.args["bias"]):
+        raise t.refuse("has no affine weights or no bias", "export it with `--to pytorch`.")
+    return [Step("layers.LayerNormalization", {"axis": 1, "epsilon": t.args["eps"]})]  # the channels of (N, C, H, W)
+
+
+def _rms_norm(t: Torch) -> list[Step]:
+    t.handles("normalized_shape", "eps", "elementwise_affine")
+    axes = normalized_axes(t)
+    if not t.args["elementwise_affine"] or len(axes) > 1:
+        raise t.refuse("has no scale or normalizes several axes", "Keras's RMSNormalization scales one axis: export "
+                       "it with `--to pytorch`.")
+    eps = TORCH_FLOAT32_EPS if t.args["eps"] is None else t.args["eps"]  # PyTorch's None: float32's epsilon
+    return [Step("layers.RMSNormalization", {"axis": -1, "epsilon": eps})]
+
+
+def _activation(name: str) -> Callable[[Torch], list[Step]]:
+    def write(t: Torch) -> list[Step]:
+        t.handles()
+        return [Step("layers.Activation", {"activation": name})]
+    return write
+
+
+def _gelu(t: Torch) -> list[Step]:
+    t.handles("approximate")
+    if t.args["approximate"] == "tanh":
+        return [op("keras.ops.gelu({x}, approximate={approximate})", approximate=True)]
+    return [Step("layers.Activation", {"activation": "gelu"})]  # Keras's gelu is exact (erf) unless approximate
+
+
+def _relu6(t: Torch) -> list[Step]:
+    t.handles()
+    return [Step("layers.ReLU", {"max_value": 6.0})]
+
+
+def _max_pool(t: Torch) -> list[Step]:
+    t.handles("kernel_size", "stride", "padding", "ceil_mode", "dilation")
+    if any(d != 1 for d in t.per_axis("dilation")):
+        raise t.refuse("is dilated", "Keras's pooling has no dilation: export it with `--to pytorch`.", "dilation")
+    before, after = window_padding(t)
+    steps = []
+    if any(before) or any(after):
+        # PyTorch pads a max pool with -inf (a pad never wins); keras.ops.pad with -inf is that for any input,
+        # where zeros would equal it only after a ReLU. The extra rows after are ceil_mode's last window.
+        widths = [[0, 0], [0, 0], *([b, a] for b, a in zip(before, after))]
+        steps.append(op("keras.ops.pad({x}, {pad_width}, constant_values=-float('inf'))", pad_width=widths))
+    return [*steps, Step(f"layers.MaxPooling{t.rank}D", {**pool_args(t), **FIRST})]
+
+
+def _avg_pool(t: Torch) -> list[Step]:
+    t.handles("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override")
+    if t.args.get("divisor_override") is not None:
+        raise t.refuse("has a divisor_override", "Keras's average pool divides by the window: export it with "
+                       "`--to pytorch`.", "divisor_override")
+    before, after = window_padding(t)
+    if before != after:
+        raise t.refuse("has a ceil_mode window that runs past the input, which PyTorch averages over fewer values",
+                       "Keras has no such window: export it with `--to pytorch`, or use ceil_mode: false.", "ceil_mode")
+    steps = []
+    if any(before):
+        if not t.args["count_include_pad"]:
+            raise t.refuse("leaves its padding out of the average (count_include_pad: false)", "Keras's padding "
+                           "'same' does, but pads differently: export it with `--to pytorch`.", "count_include_pad")
+        # count_include_pad: PyTorch averages the zero padding in: explicit zeros, then a valid pool
+        steps.append(Step(f"layers.ZeroPadding{t.rank}D", {"padding": before, **FIRST}, "_pad"))
+    return [*steps, Step(f"layers.AveragePooling{t.rank}D", {**pool_args(t), **FIRST})]
+
+
+def pool_args(t: Torch) -> dict[str, Any]:
+    stride = t.args["stride"]
+    return {"pool_size": t.args["kernel_size"], "strides": t.args["kernel_size"] if stride is None else stride}
+
+
+def window_padding(t: Torch) -> tuple[list[int], list[int]]:
+    """PyTorch's padding on each side; after it, what ceil_mode's last window adds (it starts in the input)."""
+    pads = t.per_axis("padding")
+    if not t.args["ceil_mode"]:
+        return pads, pads
+    kernel, stride = t.per_axis("kernel_size"), t.per_axis("stride" if t.args["stride"] is not None else "kernel_size")
+    after = []
+    for size, k, s, p in zip(t.spatial_in(), kernel, stride, pads):
+        out = -(-(size + 2 * p - k) // s) + 1
+        if (out - 1) * s >= size + p:  # PyTorch drops a last window that starts in the padding
+            out -= 1
+        after.append(p + max(0, (out - 1) * s + k - (size + 2 * p)))
+    return pads, after
+
+
+def _adaptive_avg_pool(t: Torch) -> list[Step]:
+    t.handles("output_size")
+    sizes = t.args["output_size"]
+    sizes = list(sizes) if isinstance(sizes, (list, tuple)) else [sizes] * t.rank
+    if all(s == 1 for s in sizes):
+        return [Step(f"layers.GlobalAveragePooling{t.rank}D", {"keepdims": True, **FIRST})]
+    spatial = t.spatial_in()
+    windows = [size if out is None else size // out for size, out in zip(spatial, sizes)]
+    if any(out is not None and size % out for size, out in zip(spatial, sizes)):
+        raise t.refuse(f"pools {spatial} to {sizes}, whose windows PyTorch sizes unevenly", "Keras's pooling has one "
+                       "window size: export it with `--to pytorch`, or give an output size that divides the input.",
+                       "output_size")
+    # where the output size divides the input, PyTorch's adaptive windows are one size, side by side
+    return [Step(f"layers.AveragePooling{t.rank}D", {"pool_size": tuple(windows), "strides": tuple(windows),
+                                                     **FIRST})]
+
+
+def _multihead_attention(t: Torch) -> list[Step]:
+    t.handles("embed_dim", "num_heads", "dropout", "bias", "kdim", "vdim")
+    embed, heads = t.args["embed_dim"], t.args["num_heads"]
+    if any(t.args[k] not in (None, embed) for k in ("kdim", "vdim")):
+        raise t.refuse("reads keys or values of another width", "export it with `--to pytorch`.", "kdim")
+    # Keras's MultiHeadAttention: q, k, v and output projections of (E, heads, E / heads): 4 E^2 + 4 E, as PyTorch
+    args: dict[str, Any] = {"num_heads": heads, "key_dim": embed // heads}
+    if "bias" in t.layer.args:
+        args["use_bias"] = t.args["bias"]
+    if "dropout" in t.layer.args:
+        args["dropout"] = t.args["dropout"]
+    return [Step("layers.MultiHeadAttention", args)]
+
+
+def _chunk(t: Torch) -> list[Step]:
+    t.handles("chunks", "dim")
+    size = t.row.input_shape[t.args["dim"]]
+    if not isinstance(size, int) or size % t.args["chunks"]:
+        raise t.refuse("splits an axis into unequal chunks", "keras.ops.split splits evenly: export it with "
+                       "`--to pytorch`.", "chunks")
+    return [op("keras.ops.split({x}, {chunks}, axis={dim})", chunks=t.args["chunks"], dim=t.args["dim"])]
+
+
+def _mean(t: Torch) -> list[Step]:
+    t.handles("dim", "keepdim")
+    dims = t.args["dim"]
+    axes = Source(repr(tuple(dims)) if isinstance(dims, (list, tuple)) else repr(dims))
+    return [op("keras.ops.mean({x}, axis={axis}, keepdims={keepdims})", axis=axes,
+               keepdims=bool(t.args.get("keepdim", False)))]
+
+
+def _select_token(t: Torch) -> list[Step]:
+    t.handles("index")
+    return [op("{x}[:, {index}]", index=t.args["index"])]
+
+
+def _slice(t: Torch) -> list[Step]:
+    t.handles("dim", "start", "end", "step")
+    rank = len(t.row.input_shape)
+    dims = t.args["dim"] if isinstance(t.args["dim"], (list, tuple)) else [t.args["dim"]]
+    axes = {d % rank for d in dims}
+    start, end, step = (t.args[k] for k in ("start", "end", "step"))
+    cut = ("" if start is None else str(start)) + ":" + ("" if end is None else str(end)) + (
+        "" if step == 1 else f":{step}")
+    index = ", ".join(cut if axis in axes else ":" for axis in range(max(axes) + 1))
+    return [op("{x}[{index}]", index=Source(index))]
+
+
+def _pad(t: Torch) -> list[Step]:
+    t.handles("pad", "mode", "value")
+    pad = list(t.args["pad"])
+    if any(p < 0 for p in pad):
+        raise t.refuse("crops (a negative pad)", "export it with `--to pytorch`.", "pad")
+    rank = len(t.row.input_shape)
+    widths = [[0, 0] for _ in range(rank)]
+    for k in range(len(pad) // 2):  # F.pad lists (before, after) from the last axis backwards
+        widths[rank - 1 - k] = [pad[2 * k], pad[2 * k + 1]]
+    value = t.args["value"] or 0
+    return [op("keras.ops.pad({x}, {pad_width}, constant_values={value})", pad_width=widths, value=value)]
+
+
+def _channel_shuffle(t: Torch) -> list[Step]:
+    t.handles("groups")
+    shape = t.row.input_shape[1:]
+    if not all(isinstance(s, int) for s in shape):
+        raise t.refuse("needs the input's size, which is free here", "give the input dimensions values.")
+    channels, groups, rest = int(shape[0]), t.args["groups"], tuple(shape[1:])  # type: ignore[arg-type]
+    # (C, H, W) -> (groups, C / groups, H, W) -> swap the two -> (C, H, W): PyTorch's ChannelShuffle
+    return [Step("layers.Reshape", {"target_shape": (groups, channels // groups, *rest)}, "_split"),
+            Step("layers.Permute", {"dims": (2, 1, *range(3, len(rest) + 3))}, "_swap"),
+            Step("layers.Reshape", {"target_shape": tuple(shape)})]
+
+
+def _local_response_norm(t: Torch) -> list[Step]:
+    t.handles("size", "alpha", "beta", "k")
+    return [op("local_response_norm({x}, size={size}, alpha={alpha}, beta={beta}, k={k})",
+               **{key: t.args[key] for key in ("size", "alpha", "beta", "k")})]
+
+
+def _partial_flatten(t: Torch) -> list[Step]:
+    t.handles("start_dim", "end_dim")
+    if (t.args["start_dim"], t.args["end_dim"]) == (1, -1):
+        return [Step("layers.Flatten", {})]  # no data_format: PyTorch flattens in memory order, channels first
+    shape = t.row.output_shape[1:]
+    if not all(isinstance(d, int) for d in shape):
+        raise t.refuse("flattens some axes of an input whose size is free here", "give the input dimensions values "
+                       "(--set H=224) to export it to Keras.")
+    return [Step("layers.Reshape", {"target_shape": tuple(shape)})]  # torch.flatten(x, start, end): a reshape
+
+
+def _identity(t: Torch) -> list[Step]:
+    t.handles()
+    return [Step("layers.Identity", {})]
+
+
+LRN = '''def local_response_norm(x, size, alpha, beta, k):
+    """PyTorch's LocalResponseNorm on (N, C, ...), which Keras has no layer for: x over (k + alpha * the mean of
+    x^2 over `size` neighbouring channels, zeros past the edges)^beta."""
+    squares = keras.ops.expand_dims(keras.ops.square(x), -1)  # the channels as a spatial axis of a 3D pool
+    widths = [[0, 0], [size // 2, (size - 1) // 2]] + [[0, 0]] * (len(x.shape) - 1)
+    mean = keras.ops.average_pool(keras.ops.pad(squares, widths), (size,) + (1,) * (len(x.shape) - 2), strides=1)
+    return x / (k + alpha * keras.ops.squeeze(mean, -1)) ** beta
+
+
+'''
+HELPERS = {"local_response_norm": LRN}
+
+TORCH: dict[str, Callable[[Torch], list[Step]]] = {
+    **{f"Conv{r}d": _conv for r in (1, 2, 3)},
+    **{f"ConvTranspose{r}d": _conv_transpose for r in (1, 2, 3)},
+    **{f"BatchNorm{r}d": _batch_norm for r in (1, 2, 3)},
+    **{f"MaxPool{r}d": _max_pool for r in (1, 2, 3)},
+    **{f"AvgPool{r}d": _avg_pool for r in (1, 2, 3)},
+    **{f"AdaptiveAvgPool{r}d": _adaptive_avg_pool for r in (1, 2, 3)},
+    "Linear": _linear, "LayerNorm": _layer_norm, "LayerNorm2d": _layer_norm_2d, "RMSNorm": _rms_norm,
+    "GELU": _gelu, "ReLU6": _relu6, "MultiheadAttention": _multihead_attention,
+    **{kind: _activation(name) for kind, name in (("SiLU", "silu"), ("Sigmoid", "sigmoid"), ("Tanh", "tanh"),
+                                                  ("Hardswish", "hard_swish"), ("Hardsigmoid", "hard_sigmoid"),
+                                                  ("Mish", "mish"))},
+    "Chunk": _chunk, "Mean": _mean, "SelectToken": _select_token, "Slice": _slice, "Pad": _pad,
+    "ChannelShuffle": _channel_shuffle, "LocalResponseNorm": _local_response_norm, "Identity": _identity,
+}
+# Why a PyTorch kind the zoo uses is refused (the message says so by name).
+WHY_NOT = {
+    "Parameter": "Keras has no layer that is a bare weight read by other layers",
+    "Transformer": "Keras has no encoder-decoder layer; written out of MultiHeadAttention, Dense and "
+                   "LayerNormalization it would not be one layer under the spec's name",
+    "TransformerEncoderLayer": "Keras has no transformer layer of its own",
+    "TransformerDecoderLayer": "Keras has no transformer layer of its own",
+    "ShiftedWindowAttention": "Keras has no shifted-window attention layer",
+    "PatchMerging": "Keras has no Swin patch-merging layer",
+    "MixtureOfExperts": "Keras has no mixture-of-experts layer",
+}

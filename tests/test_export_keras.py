@@ -1,0 +1,198 @@
+"""`paramcalc export --to keras` of specs written with PyTorch's layers, blocks as functions, and the
+kinds refused by name (issue 18). The figures Keras gives for the code are in
+tests/fixtures/export_keras.json (tests/fixtures/make_export_fixtures.py keras); test_export.py checks
+them against paramcalc's for every spec built."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from paramcalc.cli import cli
+from paramcalc.engine import analyze
+from paramcalc.export import export_spec
+from paramcalc.layers import lookup
+from paramcalc.spec.loader import load_spec
+from tests.conftest import FIXTURES, ROOT
+from tests.test_export import STORED, running_statistics, spec_path
+
+KERAS = STORED["keras"]
+SMALL = json.loads((FIXTURES / "export_keras.json").read_text())["small"]  # large specs built at small sizes
+
+
+@pytest.fixture(autouse=True)
+def at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+def torch_written(name: str) -> bool:
+    spec = load_spec(spec_path(name))
+    return any(lookup(layer.kind, layer.loc).framework == "torch" for layer in spec.layers)
+
+
+def test_specs_written_with_pytorch_layers_build_in_keras_with_paramcalcs_figures() -> None:
+    built = {name for name, case in KERAS.items() if "params" in case}
+    wanted = {"alexnet", "resnet18", "resnet50_torchvision", "vgg16_torchvision", "squeezenet1_1", "googlenet",
+              "shufflenet_v2", "unet", "efficientnet_b0_torchvision", "mobilenet_v3_large_torchvision", "gpt2",
+              "bert_base", "distilbert", "roberta_base", "resnet_family", "vgg_family", "densenet_family",
+              "regnet_family", "resnet_cifar"}
+    assert wanted <= built
+    assert all(torch_written(name) for name in wanted)
+    # the figure both vocabularies agree on: Keras counts PyTorch's BatchNorm buffers as weights
+    framework = KERAS["resnet18"]
+    assert framework["params"] == 11_689_512 + running_statistics("resnet18") == 11_699_112
+    assert framework["trainable_params"] == 11_689_512 and framework["output_shapes"] == [[None, 1000]]
+    assert KERAS["gpt2"]["params"] == 124_439_808  # the tied head counted once, as paramcalc does
+
+
+def test_every_zoo_spec_is_built_or_refused_by_name() -> None:
+    names = {path.stem for path in (ROOT / "specs").glob("*.yaml")}
+    assert names == set(KERAS)
+    for name, case in KERAS.items():
+        assert "framework_error" not in case, (name, case)
+        assert "params" in case or "skipped" in case or case["error"].startswith(f"{spec_path(name)}:"), name
+
+
+@pytest.mark.parametrize("name", sorted(name for name, case in KERAS.items() if "layer_names" in case))
+def test_keras_layers_carry_the_spec_layer_names(name: str) -> None:
+    """Every Keras layer of the model is a spec layer under its name, or a ZeroPadding/crop/shuffle step of one
+    (`conv1_pad`); every spec layer but a tied head (a call of the table) and keras.ops steps is a Keras layer."""
+    spec = load_spec(spec_path(name))
+    names = {layer.name for layer in spec.layers} | set(spec.inputs)
+    keras_names = set(KERAS[name]["layer_names"])
+    for keras_name in keras_names - names:
+        assert re.sub(r"_(pad|crop|split|swap)$", "", keras_name) in names, keras_name
+    ops = ("Chunk", "SelectToken", "Mean", "Slice", "Pad", "LocalResponseNorm")  # keras.ops calls: no layer
+    missing = {layer.name for layer in spec.layers if layer.name not in keras_names and layer.kind not in ops
+               and not layer.args.get("tie")}
+    assert not missing
+
+
+def test_blocks_are_functions_called_once_per_instance(spec_file: Any) -> None:
+    path = spec_file("data_format: channels_first\ninput: [3, 32, 32]\nblocks:\n"
+                     "  unit:\n    args: {width: null, stride: 1}\n    layers:\n"
+                     "      - Conv2d: {name: conv, out_channels: width, kernel_size: 3, stride: stride, padding: 1}\n"
+                     "      - BatchNorm2d: {name: bn}\n"
+                     "      - ReLU: {name: act, inplace: true}\n"
+                     "layers:\n  - unit: {name: a, width: 8}\n  - unit: {name: b, width: 16, stride: 2}\n"
+                     "  - unit: {name: c, width: 16}\n  - AdaptiveAvgPool2d: {name: pool, output_size: 1}\n"
+                     "  - Flatten\n  - Linear: {name: fc, out_features: 10}\n")
+    code = export_spec(path, "keras")
+    compile(code, "model.py", "exec")
+    assert code.count("def unit(") == 1 and '"""Block `unit` of the spec: a, b, c."""' in code
+    assert "def unit(x, filters, strides, name):\n" in code
+    assert ("    conv = layers.Conv2D(filters=filters, kernel_size=3, strides=strides, data_format='channels_first', "
+            "name=f\"{name}.conv\")(layers.ZeroPadding2D(padding=[1, 1], data_format='channels_first', "
+            "name=f\"{name}.conv_pad\")(x))\n") in code
+    assert ("    bn = layers.BatchNormalization(axis=1, epsilon=1e-05, momentum=0.9, name=f\"{name}.bn\")(conv)\n"
+            "    act = layers.ReLU(name=f\"{name}.act\")(bn)\n    return act\n") in code
+    assert ("    a = unit(input_, filters=8, strides=1, name='a')\n    b = unit(a, filters=16, strides=2, name='b')\n"
+            "    c = unit(b, filters=16, strides=1, name='c')\n") in code
+    assert "layers.GlobalAveragePooling2D(keepdims=True, data_format='channels_first', name='pool')(c)" in code
+    assert "    flatten = layers.Flatten(name='flatten')(pool)\n" in code  # memory order, as torch.flatten
+    assert "    fc = layers.Dense(units=10, name='fc')(flatten)\n" in code
+
+
+def test_nested_blocks_and_their_forms() -> None:
+    code = export_spec("specs/resnet18.yaml", "keras")
+    compile(code, "resnet18.py", "exec")
+    assert code.index("def basic(") < code.index("def stage(") < code.index("def build_model():")
+    assert "def basic(x, filters, name):\n" in code and "def basic2(x, filters, name):\n" in code  # `when: project`
+    assert "    basic_out = basic2(x, filters=filters, name=f\"{name}.basic\")\n" in code  # not the function
+    assert "    layer2 = stage2(layer1, filters=128, name='layer2')\n" in code
+    # PyTorch pads a max pool with -inf: keras.ops.pad with -inf, then a valid pool, is the same for any input
+    assert ("maxpool = layers.MaxPooling2D(pool_size=3, strides=2, data_format='channels_first', name='maxpool')("
+            "keras.ops.pad(relu, [[0, 0], [0, 0], [1, 1], [1, 1]], constant_values=-float('inf')))") in code
+
+
+def test_pytorch_attention_and_a_tied_head_in_keras() -> None:
+    code = export_spec("specs/gpt2.yaml", "keras")
+    assert "    wte_layer = keras_hub.layers.ReversibleEmbedding(input_dim=50257, output_dim=768, tie_weights=True, " \
+           "name='wte')\n    wte = wte_layer(input_ids)\n" in code
+    assert "    lm_head = wte_layer(ln_f, reverse=True)\n" in code
+    assert ("    attn = layers.MultiHeadAttention(num_heads=12, key_dim=64, name=f\"{name}.attn\")(ln_1, ln_1)\n"
+            in code)
+    assert "layers.LayerNormalization(axis=-1, epsilon=1e-05, name=f\"{name}.ln_1\")(x)" in code
+    bert = export_spec("specs/bert_base.yaml", "keras")
+    assert "first_token = " in bert and "[:, 0]" in bert
+
+
+def test_key_and_value_swap_places_for_keras(spec_file: Any) -> None:
+    path = spec_file("inputs: {q: [5, 16], k: [7, 16], v: [7, 16]}\nlayers:\n"
+                     "  - MultiheadAttention: {name: attn, embed_dim: 16, num_heads: 4, inputs: [q, k, v]}\n")
+    code = export_spec(path, "keras")
+    assert "layers.MultiHeadAttention(num_heads=4, key_dim=4, name='attn')(q, v, k)" in code
+
+
+REFUSALS = [
+    ("Conv2d: {out_channels: 4, kernel_size: 3, padding: 1, padding_mode: reflect}", "pads with `reflect`"),
+    ("BatchNorm2d: {momentum: null}", "averages its statistics cumulatively"),
+    ("AvgPool2d: {kernel_size: 3, stride: 2, ceil_mode: true}", "ceil_mode window that runs past the input"),
+    ("AdaptiveAvgPool2d: {output_size: 3}", "whose windows PyTorch sizes unevenly"),
+    ("MaxPool2d: {kernel_size: 2, dilation: 2}", "is dilated"),
+    ("Parameter: {shape: [3, 1, 1]}", "Keras has no layer that is a bare weight"),
+]
+
+
+@pytest.mark.parametrize(("layer", "reason"), REFUSALS)
+def test_a_pytorch_layer_keras_cannot_match_is_refused_by_name(spec_file: Any, layer: str, reason: str) -> None:
+    path = spec_file(f"data_format: channels_first\ninput: [3, 8, 8]\nlayers:\n  - {layer}\n")
+    result = CliRunner().invoke(cli, ["export", "--to", "keras", path])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    message = result.stderr.strip()
+    kind = layer.split(":")[0]
+    assert message.startswith(f"{path}:") and (f"({kind})" in message or f"`{kind}`" in message)
+    assert reason in message and "Fix: " in message and "\n" not in message
+
+
+@pytest.mark.parametrize(("name", "kind"), [("convnext_tiny_torchvision", "Parameter"),
+                                            ("transformer_pytorch", "Transformer"),
+                                            ("swin", "ShiftedWindowAttention"), ("mixtral_8x7b", "MixtureOfExperts"),
+                                            ("t5_small", "RelativePositionBias"), ("vit_b_16", "ClassToken")])
+def test_zoo_specs_keras_cannot_build_are_refused_by_name(name: str, kind: str) -> None:
+    message = KERAS[name]["error"]
+    assert f"`{kind}`" in message or f"({kind})" in message
+
+
+def test_a_partial_flatten_is_a_reshape(spec_file: Any) -> None:
+    path = spec_file("data_format: channels_first\ninput: [3, 8, 8]\nlayers:\n  - Flatten: {start_dim: 2}\n")
+    assert "    flatten = layers.Reshape(target_shape=[3, 64], name='flatten')(input_)\n" in export_spec(path, "keras")
+
+
+def test_a_tied_head_with_a_bias_is_refused(spec_file: Any) -> None:
+    path = spec_file("inputs: {ids: [4]}\nlayers:\n  - Embedding: {name: table, num_embeddings: 10, embedding_dim: 6}\n"
+                     "  - Linear: {name: head, out_features: 10, tie: table}\n")
+    result = CliRunner().invoke(cli, ["export", "--to", "keras", path])
+    assert result.exit_code == 2 and "is tied to a table and has a bias" in result.stderr
+
+
+def test_channels_first_pytorch_spec_keeps_its_layout() -> None:
+    code = export_spec("specs/unet.yaml", "keras")
+    report = analyze(load_spec("specs/unet.yaml"), keep_formulas=False)
+    assert "keras.Input(shape=(3, 256, 256)" in code or "keras.Input(shape=(" in code
+    assert "layers.Conv2DTranspose(" in code and "data_format='channels_first'" in code
+    assert KERAS["unet"]["output_shapes"] == [list(shape) for shape in report.outputs.values()]
+
+
+@pytest.mark.parametrize("case", sorted(SMALL))
+def test_large_language_models_at_small_sizes_build_with_paramcalcs_figures(case: str) -> None:
+    """GPT-3 and the 7-8B models are too large to build here: built with small vars, their attention
+    (MultiHeadAttention, GroupedQueryAttention), RMSNorm and tied head give Keras the figures paramcalc prints."""
+    stored = SMALL[case]
+    code = export_spec(spec_path(stored["spec"]), "keras", stored["values"])
+    assert hashlib.sha256(code.encode()).hexdigest() == stored["sha256"], "rerun make_export_fixtures.py keras"
+    report = analyze(load_spec(spec_path(stored["spec"]), stored["values"]), keep_formulas=False)
+    assert stored["params"] == report.total_params and stored["trainable_params"] == report.trainable_params
+    assert stored["output_shapes"] == [list(shape) for shape in report.outputs.values()]
+
+
+def test_the_keras_attention_kinds_of_the_zoo_are_built() -> None:
+    specs = [load_spec(spec_path(case["spec"]), case["values"]) for case in SMALL.values()]
+    kinds = {layer.kind for spec in [*specs, load_spec(spec_path("keras_text_transformer"))] for layer in spec.layers}
+    assert {"MultiHeadAttention", "GroupedQueryAttention", "TokenAndPositionEmbedding", "RMSNorm"} <= kinds
+    assert "params" in KERAS["keras_text_transformer"] and all("params" in case for case in SMALL.values())
