@@ -47,7 +47,8 @@ class BlockDef(Record):
 class Scope:
     """Where items are being expanded: the top level, or one block instance."""
 
-    __slots__ = ("env", "input", "prefix", "path", "local", "counters", "previous", "ahead", "arg_locs", "given")
+    __slots__ = ("env", "input", "prefix", "path", "local", "counters", "previous", "items", "position", "arg_locs",
+                 "given")
 
     def __init__(self, env: dict[str, Any], input: str | None, prefix: str = "",
                  path: tuple[tuple[str, str], ...] = (), previous: str | None = None,
@@ -59,11 +60,20 @@ class Scope:
         self.local: dict[str, str] = {}  # local name -> full name
         self.counters: dict[str, int] = {}  # automatic names per kind
         self.previous = previous  # what an item without `inputs:` reads
-        self.ahead: set[str] = set()  # names defined further down (forward references)
+        # The items being expanded and the one at hand, to tell a forward reference (`is_ahead`).
+        self.items: list[Node] = []
+        self.position = 0
         # Block arguments -> where their values are written (the instance's line, for a missing layer).
         self.arg_locs: dict[str, Location] = {} if arg_locs is None else arg_locs
         # Names whose value comes from outside the spec, directly or through others: name -> "--set alpha=-1".
         self.given: dict[str, str] = {} if given is None else given
+
+    def is_ahead(self, name: str) -> bool:
+        """Whether an item further down declares `name` and none up to the one at hand does: a forward
+        reference. (Worked out only for a reference that fails: a large spec has no names to collect.)"""
+        done = self.position + 1
+        return (name in {n for item in self.items[done:] if (n := _declared_name(item))}
+                and name not in {n for item in self.items[:done] if (n := _declared_name(item))})
 
 
 def resolve(node: Node, env: dict[str, Any]) -> Any:
@@ -150,15 +160,14 @@ class Expander:
     # -- items -----------------------------------------------------------------------------------
     def expand(self, items: list[Node], scope: Scope) -> str | None:
         """Expand a list of layer items in `scope`; returns the full name of the last one."""
-        scope.ahead = {name for item in items if (name := _declared_name(item))}
-        for item in items:
+        scope.items = items
+        for position, item in enumerate(items):
+            scope.position = position
             kind, body, kind_loc = _split(item)
             fields = body.value if body is not None and isinstance(body.value, dict) else None
             control = {k: fields[k] for k in CONTROL_KEYS if k in fields} if fields else {}
             declared = control.get("name")
             templated = declared is not None and isinstance(declared.value, str) and "{" in declared.value
-            if declared is not None and isinstance(declared.value, str):
-                scope.ahead.discard(declared.value)
             repeat = self._count(control["repeat"], scope) if "repeat" in control else None
             for index in range(repeat if repeat is not None else 1):
                 env = scope.env if repeat is None else {**scope.env, "i": index}
@@ -266,7 +275,7 @@ class Expander:
             return scope.local[name]
         if not scope.prefix and name in self.taken:
             return name
-        if name in scope.ahead:
+        if scope.is_ahead(name):
             raise SpecError(f"`{name}` is defined further down: a layer can only read layers above it "
                             f"(reading one below makes a cycle)", node.loc,
                             f"move `{name}` above this layer, or read another layer.")
@@ -293,13 +302,19 @@ class Expander:
         has_positional = False
         if body is not None and isinstance(body.value, dict):
             key_locs = body.key_locs
+            outside = scope.given
             for key, node in body.value.items():
-                if key not in CONTROL_KEYS:
-                    block = self._block_item(node, env, scope)
-                    args[key] = block if block is not None else resolve_from(node, env, scope.given)
-                    arg_locs[key] = key_locs[key]
-                    if scope.given and (given := origin(node, env, scope.given)):
-                        origins[key_locs[key]] = given
+                if key in CONTROL_KEYS:
+                    continue
+                value = node.value
+                if value.__class__ is int:  # most arguments: nothing to evaluate, no name read (and no block)
+                    args[key] = value
+                else:
+                    block = self._block_item(node, env, scope) if value.__class__ is dict else None
+                    args[key] = block if block is not None else resolve_from(node, env, outside)
+                    if outside and (found := origin(node, env, outside)):
+                        origins[key_locs[key]] = found
+                arg_locs[key] = key_locs[key]
         elif body is not None and body.value is not None:
             positional, has_positional = resolve_from(body, env, scope.given), True
             if scope.given and (given := origin(body, env, scope.given)):
