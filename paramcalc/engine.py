@@ -51,8 +51,8 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
                 if missing:
                     continue  # it reads a layer that failed: its shape errors would only repeat that one
                 computed = compute(layer, kind, args, ctx, inputs)
-                if key is not None:
-                    memo[key] = computed
+                if key is not None and (not computed[1] or keep_formulas or len(layer.inputs) < 2):
+                    memo[key] = computed  # (a warning may quote the input names, which the key may leave out)
             if "shares" in layer.args:
                 computed = shared_call(layer, computed, by_name)
             row = make_row(layer, computed, inputs[0] if inputs else (), keep_formulas)
@@ -147,9 +147,19 @@ Computed = tuple[LayerResult, tuple[str, ...], tuple[Derivation, ...]]
 def memo_key(layer: LayerSpec, inputs: list[Shape], keep_formulas: bool) -> tuple[Any, ...] | None:
     """Everything a layer's figures depend on, or None when an argument cannot be a key. Values
     carry their types: `filters: 1.0` must not reuse the result of `filters: 1`, nor `True` of `1`.
-    Several inputs are keyed by name too, as merges name them in their messages."""
+    Several inputs are keyed by name when formulas are kept, as their explanations may name them;
+    else by which of them are the same (`inputs: [a, a]`): layer kinds use the names of their inputs
+    only in messages, and `analyze` keeps no result whose warnings might quote them. (So the 25,000
+    residual Adds of a large graph are computed once.)"""
+    names = layer.inputs
+    if len(names) < 2:
+        reads: Any = None
+    elif keep_formulas:
+        reads = names
+    else:
+        reads = tuple(names.index(name) for name in names)
     key = (layer.kind, _frozen(layer.args), layer.has_positional, _frozen(layer.positional), tuple(inputs),
-           keep_formulas, layer.inputs if len(layer.inputs) > 1 else None)
+           keep_formulas, reads)
     try:
         hash(key)
     except TypeError:
@@ -157,10 +167,18 @@ def memo_key(layer: LayerSpec, inputs: list[Shape], keep_formulas: bool) -> tupl
     return key
 
 
+_SCALARS = frozenset((int, float, str, bool, type(None)))
+
+
 def _frozen(value: Any) -> Any:
-    # Scalars first, and lists rather than generators inside: this runs for every argument of every layer.
+    # Lists rather than generators inside, and a mapping's scalar values inline (a name, their type and
+    # value: three items, where a nested value is two), as this runs for every argument of every layer.
+    cls = value.__class__
+    if cls is dict:
+        return ("dict", *[(k, v.__class__, v) if v.__class__ in _SCALARS else (k, _frozen(v))
+                          for k, v in value.items()])
     if not isinstance(value, (list, dict)):
-        return type(value), value
+        return cls, value
     if isinstance(value, list):
         return ("list", *[_frozen(v) for v in value])
     return ("dict", *[(k, _frozen(v)) for k, v in value.items()])
