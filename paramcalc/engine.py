@@ -314,12 +314,10 @@ def compute(layer: LayerSpec, kind: type[LayerKind], args: dict[str, Any], ctx: 
 def make_row(layer: LayerSpec, computed: Computed, first_input: Shape, keep_formulas: bool) -> LayerRow:
     result, warnings, notes = computed
     trainable, frozen = result.trainable.value, result.non_trainable.value
+    # (positional: a call by keywords costs more, for each of 100,000 rows)
     return LayerRow(
-        name=layer.name, type=layer.kind, output_shape=(None, *result.output_shape),
-        params=trainable + frozen, trainable_params=trainable, non_trainable_params=frozen,
-        macs=result.macs.value, loc=layer.loc,
-        derivations=result.derivations + notes if keep_formulas else (),
-        structure=result.structure, input_shape=(None, *first_input), warnings=warnings,
-        inputs=layer.inputs, path=layer.path, ops=result.ops, args=layer.args,
-        extra_outputs=tuple((None, *shape) for shape in result.extra_outputs) if result.extra_outputs else (),
-        active_params=result.active_params.value if result.active_params is not None else None)
+        layer.name, layer.kind, (None, *result.output_shape), trainable + frozen, trainable, frozen,
+        result.macs.value, layer.loc, result.derivations + notes if keep_formulas else (), result.structure,
+        (None, *first_input), warnings, layer.inputs, layer.path, result.ops, layer.args, None,
+        tuple((None, *shape) for shape in result.extra_outputs) if result.extra_outputs else (), None,
+        result.active_params.value if result.active_params is not None else None)

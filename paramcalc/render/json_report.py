@@ -8,7 +8,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from paramcalc.render.numbers import formula
-from paramcalc.report import BYTES_PER_VALUE, SCHEMA_VERSION, Report
+from paramcalc.report import BYTES_PER_VALUE, SCHEMA_VERSION, LayerRow, Report
 
 if TYPE_CHECKING:
     from paramcalc.memory import Costs
@@ -27,27 +27,7 @@ def report_dict(report: Report, costs: Costs | None = None) -> dict[str, Any]:
         "output_shape": list(report.output_shape),
         "inputs": {name: list(shape) for name, shape in report.inputs.items()},
         "outputs": {name: list(shape) for name, shape in report.outputs.items()},
-        "layers": [
-            {
-                "name": row.name,
-                "type": row.type,
-                "output_shape": (shape := list(row.output_shape)),
-                # Every output (a layer with several: Split, an RNN's states), output 0 first.
-                "output_shapes": [shape, *(list(s) for s in row.extra_outputs)] if row.extra_outputs else [shape],
-                "params": row.params,
-                "trainable_params": row.trainable_params,
-                "non_trainable_params": row.non_trainable_params,
-                "macs": row.macs,
-                "convention_count": row.convention_count,
-                "activations": row.activations,
-                "inputs": list(row.inputs),
-                "block_path": [instance for instance, _ in row.path],
-                "line": row.loc.line,
-                # A mixture of experts: the params one token uses (router + top_k experts).
-                **({"active_params": row.active_params} if row.active_params is not None else {}),
-            }
-            for row in report.rows
-        ],
+        "layers": [layer_dict(row) for row in report.rows],
         "total_params": report.total_params,
         "trainable_params": report.trainable_params,
         "non_trainable_params": report.non_trainable_params,
@@ -71,6 +51,29 @@ def report_dict(report: Report, costs: Costs | None = None) -> dict[str, Any]:
     return data
 
 
+def layer_dict(row: LayerRow) -> dict[str, Any]:
+    shape = list(row.output_shape)
+    layer = {
+        "name": row.name,
+        "type": row.type,
+        "output_shape": shape,
+        # Every output (a layer with several: Split, an RNN's states), output 0 first.
+        "output_shapes": [shape, *(list(s) for s in row.extra_outputs)] if row.extra_outputs else [shape],
+        "params": row.params,
+        "trainable_params": row.trainable_params,
+        "non_trainable_params": row.non_trainable_params,
+        "macs": row.macs,
+        "convention_count": row.convention_count,
+        "activations": row.activations,
+        "inputs": list(row.inputs),
+        "block_path": [instance for instance, _ in row.path] if row.path else [],
+        "line": row.loc.line,
+    }
+    if row.active_params is not None:  # a mixture of experts: the params one token uses (router + top_k experts)
+        layer["active_params"] = row.active_params
+    return layer
+
+
 def sequence_keys(report: Report) -> dict[str, Any]:
     from paramcalc.render.sequence import json_keys
 
@@ -82,4 +85,5 @@ def render_json(report: Report, costs: Costs | None = None) -> str:
     # Indented for people; past a few thousand layers, compact (the indenting encoder is pure Python
     # and would take most of the time).
     indent = 2 if len(report.rows) <= 2000 else None
-    return json.dumps(report_dict(report, costs), indent=indent, default=formula)
+    # The report is a tree (no value holds itself): the encoder need not watch for cycles.
+    return json.dumps(report_dict(report, costs), indent=indent, default=formula, check_circular=False)
