@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+from paramcalc.layers.base import LayerKind
 from paramcalc.layers.ops import BATCH_NORM, GROUP_NORM, LAYER_NORM, RMS_NORM, elements
 from paramcalc.layers.traits import Cost, Saves
 from paramcalc.report import LayerRow, Report, batch_size
@@ -120,29 +121,45 @@ def _storages(report: Report, bits: int, training: bool) -> tuple[Storages, bool
     # Each row's inputs are resolved to storages once, here, for the walks that read them all: on a
     # 100,000-layer graph resolving them again in each walk was a good part of the memory figures' time.
     reads: list[list[int]] = []
-    # What each row's kind and arguments make of it (row.kind and cost_of, per type: a large model has a
-    # few kinds over 100,000 rows): "view" (a view or in-place), "dropout", or "" (a new tensor).
-    kinds: dict[str, Any] = {}
+    # Each type's kind, and whether it is a dropout (None: its arguments say, as for a wrapper): looked up
+    # once per type, as a large model has a few types over 100,000 rows.
+    kinds: dict[str, tuple[Any, bool | None]] = {}
     dropouts = False
     for row in report.rows:
         # Layers above it: each name is defined once. A name in `of` is bare (names hold no brackets):
         # only `name[k]` needs splitting.
-        read = [of[n] if n in of else of[base_name(n)] for n in row.inputs]
-        kind = kinds.get(row.type)
-        if kind is None:
-            kind = kinds[row.type] = row.kind
+        try:
+            read = [of[n] for n in row.inputs]
+        except KeyError:
+            read = [of[n] if n in of else of[base_name(n)] for n in row.inputs]
+        known = kinds.get(row.type)
+        if known is None:
+            kind = row.kind
+            known = kinds[row.type] = (kind, None if by_arguments(kind, "cost_of") else kind.cost is Cost.DROPOUT)
+        kind, dropout = known
         if read and (kind.view or row.args.get("inplace") is True):  # (in_place, inline: once per row)
             sid = read[0]
-        elif read and not training and kind.cost_of(row.args) is Cost.DROPOUT:
+        elif read and not training and (kind.cost_of(row.args) is Cost.DROPOUT if dropout is None else dropout):
             sid = read[0]
             dropouts = True
         else:
             sid = len(size)  # a Parameter's output is a weight (in the parameter bytes), not an activation
-            size.append(0 if kind.no_input else nbytes(output_values(row, batch), bits))
+            if kind.no_input:
+                size.append(0)
+            else:
+                values = output_values(row, batch) if row.extra_outputs else elements(row.output_shape[1:]) * batch
+                size.append(-(-values * bits // 8) if values.__class__ is int else nbytes(values, bits))
         of[row.name] = sid
         rows.append(sid)
         reads.append(read)
     return Storages(size, of, rows, inputs, reads), dropouts
+
+
+def by_arguments(kind: type[LayerKind], method: str) -> bool:
+    """Whether a kind's `cost_of` or `saves_of` may answer by a layer's arguments (a wrapper's by its inner
+    layer): it has its own, where LayerKind's answer by the kind alone (saves_of through cost_of)."""
+    own = getattr(kind, method).__func__ is not getattr(LayerKind, method).__func__
+    return own or (method == "saves_of" and by_arguments(kind, "cost_of"))
 
 
 def output_values(row: LayerRow, batch: int) -> Number:
@@ -206,9 +223,14 @@ def live_profile(report: Report, bits: int = 32, count_inputs: bool = True, s: S
 def largest(candidates: list[tuple[Number, str]]) -> Peak:
     if not candidates:
         return Peak(0, None)
-    if all(isinstance(n, int) for n, _ in candidates):
-        best = max(n for n, _ in candidates)
-        return Peak(best, next(name for n, name in candidates if n == best))
+    best, where = candidates[0]
+    for n, name in candidates:  # plain numbers: the largest, and the first layer where it occurs
+        if not isinstance(n, int):
+            break
+        if n > best:
+            best, where = n, name
+    else:
+        return Peak(best, where)
     import sympy
 
     first: dict[Any, str] = {}
@@ -240,12 +262,16 @@ def saved_activation_bytes(report: Report, bits: int = 32, mask_bits: int = MASK
     batch = batch_size(report.input_shape)
     kept: set[int] = set()
     extra: list[Number] = []
-    kinds: dict[str, Any] = {}  # row.kind, per type
+    # Each type's kind, and what it saves (None: its arguments say), looked up once per type.
+    kinds: dict[str, tuple[Any, Saves | None]] = {}
     for row, read, own in zip(report.rows, s.reads, s.rows):
-        kind = kinds.get(row.type)
-        if kind is None:
-            kind = kinds[row.type] = row.kind
-        saves = kind.saves_of(row.args)
+        known = kinds.get(row.type)
+        if known is None:
+            kind = row.kind
+            known = kinds[row.type] = (kind, None if by_arguments(kind, "saves_of") else kind.saves_of(row.args))
+        kind, saves = known
+        if saves is None:
+            saves = kind.saves_of(row.args)
         if saves in _KEEPS_INPUT:
             if in_place(row):  # its input is overwritten: autograd keeps a copy
                 extra.append(s.size[read[0]])
