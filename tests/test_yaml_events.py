@@ -431,11 +431,32 @@ def event_reader_only(text: str, source: str = "doc.yaml", max_nodes: int | None
         return outcome(text, source, max_nodes)
 
 
+def test_only_a_large_text_is_offered_to_the_plain_reader():
+    """A small spec does not import the plain reader (its start-up stays as it was); a large one is read by it."""
+    import sys
+    from unittest import mock
+
+    from paramcalc.spec.yamlnodes import PLAIN_READER_FROM
+
+    small = "input: [64]\nlayers:\n  - Dense: {units: 64}\n"
+    big = small + "  - Dense: {units: 64}\n" * (PLAIN_READER_FROM // 20)
+    with mock.patch.dict(sys.modules, {"paramcalc.spec.plainyaml": None}):  # an import would fail
+        assert tree(parse_yaml(small, "s.yaml")) == reference(small, "s.yaml")
+    with mock.patch("paramcalc.spec.plainyaml.read_plain_layout", return_value=None) as plain:
+        parse_yaml(big, "b.yaml")
+    assert plain.called
+    assert tree(parse_yaml(big, "b.yaml")) == reference(big, "b.yaml")
+
+
 def outcome(text: str, source: str = "doc.yaml", max_nodes: int | None = None) -> Any:
-    try:
-        return tree(parse_yaml(text, source) if max_nodes is None else parse_yaml(text, source, max_nodes))
-    except SpecError as error:
-        return ("error", error.message, error.loc, error.hint)
+    """What `parse_yaml` gives, a tree or the error, offering even a small text to the plain reader."""
+    from unittest import mock
+
+    with mock.patch("paramcalc.spec.yamlnodes.PLAIN_READER_FROM", 0):
+        try:
+            return tree(parse_yaml(text, source) if max_nodes is None else parse_yaml(text, source, max_nodes))
+        except SpecError as error:
+            return ("error", error.message, error.loc, error.hint)
 
 
 def read_plain(text: str, source: str = "doc.yaml", max_nodes: int = 10_000_000) -> Node | None:

@@ -11,7 +11,7 @@ A spec of 100,000 layers is nearly always written by a program, one layer a line
 For such a text (top-level `key: value` lines, lists of `- item` lines, values on one line in flow
 style, ASCII, no comments, anchors, tags, tabs or quotes with escapes), `read_plain_layout` builds
 the very `Node`s that yamlnodes.py builds from libyaml's events, values, locations and spans alike,
-in about a third of the time. For anything else, and for every mistake (a duplicate key, a value
+in about half the time. For anything else, and for every mistake (a duplicate key, a value
 that cannot be read, too many values), it returns None and the event reader reads the text, so that
 errors are located and worded as before. tests/test_yaml_events.py checks both readers agree.
 """

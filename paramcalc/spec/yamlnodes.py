@@ -42,6 +42,11 @@ MAX_NODES = 10_000_000
 # after us still walks values recursively.
 MAX_DEPTH = 489
 
+# From this many characters (about 500 layers) a spec is first offered to the plain-layout reader
+# (spec/plainyaml.py). A smaller one is read quickly enough by libyaml's events, and importing that
+# reader (compiling its regular expressions) would cost its start-up more than the reader saves.
+PLAIN_READER_FROM = 50_000
+
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:null",
     "tag:yaml.org,2002:bool",
@@ -481,16 +486,17 @@ def _unquoted_references(text: str, mark: Any) -> list[str]:
 
 def parse_yaml(text: str, source: str, max_nodes: int = MAX_NODES) -> Node | None:
     """Parse one YAML document into located `Node`s; None for an empty document."""
-    from paramcalc.spec.plainyaml import read_plain_layout
-
     try:
         builder = _EventBuilder(text, source, max_nodes)
-        # A large spec written a layer a line: read without libyaml's events (the same nodes, a third of
-        # the time); anything else, or any mistake, goes to the event reader, which words the errors.
-        root = read_plain_layout(text, source, max_nodes, builder.plain_value)
-        if root is not None:
-            builder.loader.dispose()
-            return root
+        if len(text) >= PLAIN_READER_FROM:
+            from paramcalc.spec.plainyaml import read_plain_layout
+
+            # A large spec written a layer a line: read without libyaml's events (the same nodes, in half
+            # the time); anything else, or any mistake, goes to the event reader, which words the errors.
+            root = read_plain_layout(text, source, max_nodes, builder.plain_value)
+            if root is not None:
+                builder.loader.dispose()
+                return root
         return builder.build()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
