@@ -5,6 +5,7 @@ convention's own figures are `convention_count` per layer and `convention.total`
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring_ascii
 from typing import TYPE_CHECKING, Any
 
 from paramcalc.render.numbers import formula
@@ -14,8 +15,9 @@ if TYPE_CHECKING:
     from paramcalc.memory import Costs
 
 
-def report_dict(report: Report, costs: Costs | None = None) -> dict[str, Any]:
-    """`costs`: the dtypes, optimizer and device of the `memory` object and roofline (paramcalc/memory.py)."""
+def report_dict(report: Report, costs: Costs | None = None, layers: bool = True) -> dict[str, Any]:
+    """`costs`: the dtypes, optimizer and device of the `memory` object and roofline (paramcalc/memory.py).
+    `layers=False` leaves the layers out (None in their place), for `render_json` to write them itself."""
     from paramcalc.memory import attach_costs
 
     data = {
@@ -27,7 +29,7 @@ def report_dict(report: Report, costs: Costs | None = None) -> dict[str, Any]:
         "output_shape": list(report.output_shape),
         "inputs": {name: list(shape) for name, shape in report.inputs.items()},
         "outputs": {name: list(shape) for name, shape in report.outputs.items()},
-        "layers": [layer_dict(row) for row in report.rows],
+        "layers": [layer_dict(row) for row in report.rows] if layers else None,
         "total_params": report.total_params,
         "trainable_params": report.trainable_params,
         "non_trainable_params": report.non_trainable_params,
@@ -83,7 +85,51 @@ def sequence_keys(report: Report) -> dict[str, Any]:
 def render_json(report: Report, costs: Costs | None = None) -> str:
     # Counts are ints; with free input dimensions some are formulas, written as strings.
     # Indented for people; past a few thousand layers, compact (the indenting encoder is pure Python
-    # and would take most of the time).
-    indent = 2 if len(report.rows) <= 2000 else None
-    # The report is a tree (no value holds itself): the encoder need not watch for cycles.
-    return json.dumps(report_dict(report, costs), indent=indent, default=formula, check_circular=False)
+    # and would take most of the time). The report is a tree (no value holds itself): the encoder
+    # need not watch for cycles.
+    if len(report.rows) <= 2000:
+        return json.dumps(report_dict(report, costs), indent=2, default=formula, check_circular=False)
+    if costs is not None and costs.device is not None:  # each layer's object gets its roofline
+        return json.dumps(report_dict(report, costs), default=formula, check_circular=False)
+    return compact_json(report, costs)
+
+
+def compact_json(report: Report, costs: Costs | None = None) -> str:
+    """`json.dumps(report_dict(report, costs))`, the same text, with the usual layers written directly
+    (`layer_text`) rather than made into dicts for the encoder: for 100,000 layers, 0.3 s instead of 0.8."""
+    encode = json.JSONEncoder(default=formula, check_circular=False).encode  # as json.dumps makes it
+    data = report_dict(report, costs, layers=False)
+    keys = list(data)
+    at = keys.index("layers")
+    before = encode({key: data[key] for key in keys[:at]})
+    after = encode({key: data[key] for key in keys[at + 1:]})
+    layers = ", ".join([layer_text(row) or encode(layer_dict(row)) for row in report.rows])
+    # `{"a": 1}` and `{"b": 2}` around `"layers": [...]`: the one object's text, `{"a": 1, "layers": [...], "b": 2}`.
+    return "".join((before[:-1], ', "layers": [', layers, "], ", after[1:]))
+
+
+def layer_text(row: LayerRow) -> str | None:
+    """The compact JSON of `layer_dict(row)`, written directly, for a layer whose every count and size
+    is an int (no formula), whose names are text, and that has one output; None for any other, which
+    the encoder writes."""
+    counts = (row.params, row.trainable_params, row.non_trainable_params, row.macs, row.convention_count,
+              row.activations, row.loc.line)
+    if row.extra_outputs or any(n.__class__ is not int for n in counts):
+        return None
+    if any(d is not None and d.__class__ is not int for d in row.output_shape):
+        return None
+    names = (row.name, row.type, *row.inputs, *(instance for instance, _ in row.path))
+    if any(name.__class__ is not str for name in names):
+        return None
+    if row.active_params is not None and row.active_params.__class__ is not int:
+        return None
+    text = encode_basestring_ascii  # (ensure_ascii, as json.dumps writes strings)
+    shape = "[" + ", ".join(["null" if d is None else str(d) for d in row.output_shape]) + "]"
+    params, trainable, frozen, macs, convention, activations, line = counts
+    inputs = ", ".join([text(name) for name in row.inputs])
+    path = ", ".join([text(instance) for instance, _ in row.path])
+    active = "" if row.active_params is None else f', "active_params": {row.active_params}'
+    return (f'{{"name": {text(row.name)}, "type": {text(row.type)}, "output_shape": {shape}, '
+            f'"output_shapes": [{shape}], "params": {params}, "trainable_params": {trainable}, '
+            f'"non_trainable_params": {frozen}, "macs": {macs}, "convention_count": {convention}, '
+            f'"activations": {activations}, "inputs": [{inputs}], "block_path": [{path}], "line": {line}{active}}}')
