@@ -14,6 +14,7 @@ engine checks k); a kind that reads nothing (`no_input`, Parameter) gets no inpu
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +30,7 @@ from paramcalc.suggest import did_you_mean
 CONTROL_KEYS = ("name", "inputs", "repeat", "when")  # (a tuple: also the order they are read in)
 MAX_LAYERS = 1_000_000  # expanded layers per spec; raise with --max-layers
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
+_PLAIN_NAME = re.compile(r"[^\[\]{}]+")  # a layer name without brackets or a template: taken as written
 _LAYER_HINT = "write a layer as `- Flatten`, `- Dense: 10` or `- Conv2D: {filters: 32, kernel_size: 3}`."
 
 
@@ -81,13 +83,24 @@ def resolve(node: Node, env: dict[str, Any]) -> Any:
     value = node.value
     if type(value) is int:  # most arguments: nothing to evaluate
         return value
+    if isinstance(value, str):
+        # (expr.is_identifier(value) and value in env) or expr.is_expression(value, env), its word asked once
+        name, looks = _word(value)
+        if (name and value in env) or (looks and not expr.is_hyphenated_word(value, env)):
+            return to_plain(evaluate(value, env, node.loc))
+        return value
     if isinstance(value, list):
         return [resolve(item, env) for item in value]
     if isinstance(value, dict):
         return {key: resolve(item, env) for key, item in value.items()}
-    if isinstance(value, str) and ((expr.is_identifier(value) and value in env) or expr.is_expression(value, env)):
-        return to_plain(evaluate(value, env, node.loc))
     return value
+
+
+@functools.lru_cache(maxsize=4096)
+def _word(text: str) -> tuple[bool, bool]:
+    """Whether a string argument is a name, and whether it looks like an expression: what `resolve` asks
+    of it that does not depend on the variables (a large spec repeats a few words, `same`, `relu`)."""
+    return expr.is_identifier(text), expr.looks_like_expression(text)
 
 
 def names_in(node: Node, env: dict[str, Any]) -> set[str]:
@@ -167,13 +180,17 @@ class Expander:
             fields = body.value if body is not None and isinstance(body.value, dict) else None
             control = {k: fields[k] for k in CONTROL_KEYS if k in fields} if fields else {}
             declared = control.get("name")
-            templated = declared is not None and isinstance(declared.value, str) and "{" in declared.value
+            written = declared.value if declared is not None else None  # the name as written
+            templated = isinstance(written, str) and "{" in written
             repeat = self._count(control["repeat"], scope) if "repeat" in control else None
             for index in range(repeat if repeat is not None else 1):
                 env = scope.env if repeat is None else {**scope.env, "i": index}
                 if "when" in control and not evaluate_condition(control["when"], env):
                     continue
-                name = self._name(declared, env, index if repeat is not None and repeat > 1 else None)
+                if repeat is None and written.__class__ is str and written and _PLAIN_NAME.fullmatch(written):
+                    name: str | None = written  # (what `_name` gives it, without the call: most layers)
+                else:
+                    name = self._name(declared, env, index if repeat is not None and repeat > 1 else None)
                 # Templated names ({id}) are unique by construction and used as written, unprefixed.
                 full = name if name is None or templated or not scope.prefix else scope.prefix + name
                 inputs = self._inputs(control.get("inputs"), scope, kind_loc, kind)
@@ -452,9 +469,13 @@ def _declared_name(item: Node) -> str | None:
 
 def _split(item: Node) -> tuple[str, Node | None, Location]:
     """(kind, body, where the kind is written) of one layer item."""
-    if isinstance(item.value, str):
-        return item.value, None, item.loc
-    if not isinstance(item.value, dict) or len(item.value) != 1:
+    value = item.value
+    if value.__class__ is dict and len(value) == 1:  # `- Kind: ...`, as most are
+        ((kind, body),) = value.items()
+        return kind, body, item.key_locs[kind]
+    if isinstance(value, str):
+        return value, None, item.loc
+    if not isinstance(value, dict) or len(value) != 1:
         raise SpecError("a layer must be a layer kind, alone or mapped to its arguments", item.loc, _LAYER_HINT)
-    ((kind, body),) = item.value.items()
+    ((kind, body),) = value.items()
     return kind, body, item.key_locs[kind]
