@@ -111,25 +111,37 @@ def compact_json(report: Report, costs: Costs | None = None) -> str:
 def layer_text(row: LayerRow) -> str | None:
     """The compact JSON of `layer_dict(row)`, written directly, for a layer whose every count and size
     is an int (no formula), whose names are text, and that has one output; None for any other, which
-    the encoder writes."""
-    counts = (row.params, row.trainable_params, row.non_trainable_params, row.macs, row.convention_count,
-              row.activations, row.loc.line)
-    if row.extra_outputs or any(n.__class__ is not int for n in counts):
+    the encoder writes. (Checked with plain loops and comparisons: this runs for each of 100,000 rows.)"""
+    params, trainable, frozen, macs = row.params, row.trainable_params, row.non_trainable_params, row.macs
+    convention, activations, line, active = row.convention_count, row.activations, row.loc.line, row.active_params
+    if not (params.__class__ is int and trainable.__class__ is int and frozen.__class__ is int
+            and macs.__class__ is int and convention.__class__ is int and activations.__class__ is int
+            and line.__class__ is int and (active is None or active.__class__ is int)
+            and row.name.__class__ is str and row.type.__class__ is str and not row.extra_outputs):
         return None
-    if any(d is not None and d.__class__ is not int for d in row.output_shape):
-        return None
-    names = (row.name, row.type, *row.inputs, *(instance for instance, _ in row.path))
-    if any(name.__class__ is not str for name in names):
-        return None
-    if row.active_params is not None and row.active_params.__class__ is not int:
-        return None
+    sizes = []
+    for d in row.output_shape:
+        if d is None:
+            sizes.append("null")
+        elif d.__class__ is int:
+            sizes.append(str(d))
+        else:
+            return None
     text = encode_basestring_ascii  # (ensure_ascii, as json.dumps writes strings)
-    shape = "[" + ", ".join(["null" if d is None else str(d) for d in row.output_shape]) + "]"
-    params, trainable, frozen, macs, convention, activations, line = counts
-    inputs = ", ".join([text(name) for name in row.inputs])
-    path = ", ".join([text(instance) for instance, _ in row.path])
-    active = "" if row.active_params is None else f', "active_params": {row.active_params}'
+    names = []
+    for name in row.inputs:
+        if name.__class__ is not str:
+            return None
+        names.append(text(name))
+    path = []
+    for instance, _ in row.path:
+        if instance.__class__ is not str:
+            return None
+        path.append(text(instance))
+    shape = "[" + ", ".join(sizes) + "]"
+    experts = "" if active is None else f', "active_params": {active}'
     return (f'{{"name": {text(row.name)}, "type": {text(row.type)}, "output_shape": {shape}, '
             f'"output_shapes": [{shape}], "params": {params}, "trainable_params": {trainable}, '
             f'"non_trainable_params": {frozen}, "macs": {macs}, "convention_count": {convention}, '
-            f'"activations": {activations}, "inputs": [{inputs}], "block_path": [{path}], "line": {line}{active}}}')
+            f'"activations": {activations}, "inputs": [{", ".join(names)}], "block_path": [{", ".join(path)}], '
+            f'"line": {line}{experts}}}')
