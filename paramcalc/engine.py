@@ -44,7 +44,12 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
                 check_references(layer, shapes, several)
             inputs = cast(list[Shape], found)  # read only when none is missing
             key = None if missing else memo_key(layer, inputs, keep_formulas)
-            computed = memo.get(key) if key is not None else None
+            computed = None
+            if key is not None:
+                try:
+                    computed = memo.get(key)
+                except TypeError:  # an argument that cannot be a key: the layer is computed on its own
+                    key = None
             if computed is None:
                 kind, args, ctx = prepare(layer, spec.channels_last)
                 ctx.formulas = keep_formulas
@@ -56,7 +61,8 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
             if "shares" in layer.args:
                 computed = shared_call(layer, computed, by_name)
             row = make_row(layer, computed, inputs[0] if inputs else (), keep_formulas)
-            note_table(layer, row, tables)
+            if layer.kind in TABLE_KINDS:
+                note_table(layer, row, tables)
         except ParamcalcError as error:
             errors.append(error.found_in(layer.name, layer.path, layer.origin_of(error.loc)))
             if len(errors) >= MAX_ERRORS:
@@ -74,6 +80,9 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
         raise combined(errors)
     outputs = model_outputs(spec, shapes, several)
     return Report.build(spec.name, spec.source, spec.data_format, spec.inputs, outputs, rows, warnings)
+
+
+TABLE_KINDS = ("Embedding", "Dense", "Linear")  # the kinds whose weight matrix a `tie:` may share
 
 
 def note_table(layer: LayerSpec, row: LayerRow, tables: dict[str, tuple[int, int]]) -> None:
@@ -145,7 +154,8 @@ Computed = tuple[LayerResult, tuple[str, ...], tuple[Derivation, ...]]
 
 
 def memo_key(layer: LayerSpec, inputs: list[Shape], keep_formulas: bool) -> tuple[Any, ...] | None:
-    """Everything a layer's figures depend on, or None when an argument cannot be a key. Values
+    """Everything a layer's figures depend on (None: not to be reused). A key holding an argument that
+    cannot be hashed is refused by the memo's lookup, and the layer computed on its own. Values
     carry their types: `filters: 1.0` must not reuse the result of `filters: 1`, nor `True` of `1`.
     Several inputs are keyed by name when formulas are kept, as their explanations may name them;
     else by which of them are the same (`inputs: [a, a]`): layer kinds use the names of their inputs
@@ -158,13 +168,8 @@ def memo_key(layer: LayerSpec, inputs: list[Shape], keep_formulas: bool) -> tupl
         reads = names
     else:
         reads = tuple(names.index(name) for name in names)
-    key = (layer.kind, _frozen(layer.args), layer.has_positional, _frozen(layer.positional), tuple(inputs),
-           keep_formulas, reads)
-    try:
-        hash(key)
-    except TypeError:
-        return None
-    return key
+    return (layer.kind, _frozen(layer.args), layer.has_positional, _frozen(layer.positional), tuple(inputs),
+            keep_formulas, reads)
 
 
 _SCALARS = frozenset((int, float, str, bool, type(None)))
