@@ -193,7 +193,11 @@ class Expander:
                     name = self._name(declared, env, index if repeat is not None and repeat > 1 else None)
                 # Templated names ({id}) are unique by construction and used as written, unprefixed.
                 full = name if name is None or templated or not scope.prefix else scope.prefix + name
-                inputs = self._inputs(control.get("inputs"), scope, kind_loc, kind)
+                read = control.get("inputs")
+                if read is None and scope.previous is not None and self.reads_nothing.get(kind) is False:
+                    inputs: tuple[str, ...] = (scope.previous,)  # what `_inputs` gives it, without the call
+                else:
+                    inputs = self._inputs(read, scope, kind_loc, kind)
                 if kind in self.blocks:
                     last = self._block(kind, body, kind_loc, full, inputs, scope, env)
                 else:
@@ -337,7 +341,11 @@ class Expander:
             if scope.given and (given := origin(body, env, scope.given)):
                 origins[kind_loc] = given
         explicit = name is not None
-        full = self._full_name(name, kind, scope, kind_loc)
+        if name is not None and name not in self.taken:  # what `_full_name` does with it, without the call
+            self.taken[name] = kind_loc
+            full = name
+        else:
+            full = self._full_name(name, kind, scope, kind_loc)
         if len(self.layers) >= self.max_layers:
             raise SpecError(f"the spec expands to more than {self.max_layers:,} layers", kind_loc,
                             "use smaller repeat counts, or raise the limit with --max-layers.")

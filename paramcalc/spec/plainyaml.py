@@ -39,6 +39,8 @@ _ITEM_KEY = re.compile(rf"({_PLAIN}): +")
 # usual arguments of a layer. Once a line matches, `_PAIR` finds its pairs, and `, ` splits a list.
 _FLAT_VALUE = rf"(?:{_PLAIN}|\[(?:{_PLAIN}(?:, {_PLAIN})*)?\])"
 _FLAT_MAP = re.compile(rf"\{{{_PLAIN}: {_FLAT_VALUE}(?:, {_PLAIN}: {_FLAT_VALUE})*\}} *")
+# An item `Kind: {...}` whose value `_FLAT_MAP` matches: the usual layer, matched at once.
+_FLAT_ITEM = re.compile(rf"({_PLAIN}): +({_FLAT_MAP.pattern})")
 _PAIR = re.compile(rf"({_PLAIN}): ({_PLAIN}|\[[^\]]*\])")
 # Characters that may mean more than our reader knows: comments, anchors and aliases, tags, block
 # scalars, directives, reserved indicators, escapes, explicit keys; and every control character but the
@@ -139,7 +141,7 @@ class _Reader:
         items: list[Node] = []
         size = 1
         item_key = _ITEM_KEY.match
-        flat_map = _FLAT_MAP.fullmatch
+        flat_item = _FLAT_ITEM.fullmatch
         source = self.source
         keys = self.keys
         while True:
@@ -156,19 +158,17 @@ class _Reader:
                     end = starts[following] + len(lines[following]) - len(lines[following].lstrip(" "))
                 else:
                     end = len(self.text)
-            keyed = item_key(line, at)
+            keyed = flat_item(line, at) or item_key(line, at)
             if keyed is None:
                 node, node_size = self._flow_line(i, at)
             else:
                 key_text = keyed.group(1)
                 key = keys.get(key_text) or self._key(key_text)
-                value_at = keyed.end()
                 line_start = starts[i]
-                flat = flat_map(line, value_at)
-                if flat is not None:  # the usual case, read by two regular expressions and splits
-                    value, value_size = self._flat_map(line, i, line_start, value_at)
+                if keyed.re is _FLAT_ITEM:  # the usual case, read by two regular expressions and splits
+                    value, value_size = self._flat_map(line, i, line_start, keyed.start(2))
                 else:
-                    value, value_size = self._flow_line(i, value_at)
+                    value, value_size = self._flow_line(i, keyed.end())
                 key_loc = _new_location(Location, (source, i + 1, at + 1))
                 node = Node({key: value}, key_loc, {key: key_loc}, line_start + at, end)
                 node_size = 2 + value_size
