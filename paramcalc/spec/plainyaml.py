@@ -29,12 +29,12 @@ from paramcalc.spec.yamlnodes import Node
 # nothing YAML could read otherwise (no `:`, `#`, spaces, quotes, brackets; a leading `-` only
 # before a word). What it means (int, float, bool, null, a word) the YAML loader's resolver says.
 _PLAIN = r"-?[A-Za-z0-9_.+][A-Za-z0-9_.+-]*"
-# Quoted scalars without escapes or line breaks: the text between the quotes, as written.
+# The tokens of a value in flow style on one line: a bracket, brace or comma; the `: ` after a key; a
+# quoted scalar without escapes (its value the text between the quotes, as written); a plain scalar.
 _TOKEN = re.compile(rf""" *(?:([\[\]{{}},])|(:)(?= |$)|"([^"\\]*)"|'([^']*)'|({_PLAIN}))""")
 _TOP_KEY = re.compile(rf"({_PLAIN}):(?: +|$)")
 _ITEM = re.compile(r"( *)- +")
 _ITEM_KEY = re.compile(rf"({_PLAIN}): +")
-# A flow mapping of plain keys and plain values on one line, the usual arguments of a layer.
 # A flow mapping on one line of plain keys whose values are plain scalars or flat lists of them: the
 # usual arguments of a layer. Once a line matches, `_PAIR` finds its pairs, and `, ` splits a list.
 _FLAT_VALUE = rf"(?:{_PLAIN}|\[(?:{_PLAIN}(?:, {_PLAIN})*)?\])"
