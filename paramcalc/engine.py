@@ -44,19 +44,25 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
                 check_references(layer, shapes, several)
             inputs = cast(list[Shape], found)  # read only when none is missing
             key = None if missing else memo_key(layer, inputs, keep_formulas)
-            computed = memo.get(key) if key is not None else None
+            computed = None
+            if key is not None:
+                try:
+                    computed = memo.get(key)
+                except TypeError:  # an argument that cannot be a key: the layer is computed on its own
+                    key = None
             if computed is None:
                 kind, args, ctx = prepare(layer, spec.channels_last)
                 ctx.formulas = keep_formulas
                 if missing:
                     continue  # it reads a layer that failed: its shape errors would only repeat that one
                 computed = compute(layer, kind, args, ctx, inputs)
-                if key is not None:
-                    memo[key] = computed
+                if key is not None and (not computed[1] or keep_formulas or len(layer.inputs) < 2):
+                    memo[key] = computed  # (a warning may quote the input names, which the key may leave out)
             if "shares" in layer.args:
                 computed = shared_call(layer, computed, by_name)
             row = make_row(layer, computed, inputs[0] if inputs else (), keep_formulas)
-            note_table(layer, row, tables)
+            if layer.kind in TABLE_KINDS:
+                note_table(layer, row, tables)
         except ParamcalcError as error:
             errors.append(error.found_in(layer.name, layer.path, layer.origin_of(error.loc)))
             if len(errors) >= MAX_ERRORS:
@@ -74,6 +80,9 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
         raise combined(errors)
     outputs = model_outputs(spec, shapes, several)
     return Report.build(spec.name, spec.source, spec.data_format, spec.inputs, outputs, rows, warnings)
+
+
+TABLE_KINDS = ("Embedding", "Dense", "Linear")  # the kinds whose weight matrix a `tie:` may share
 
 
 def note_table(layer: LayerSpec, row: LayerRow, tables: dict[str, tuple[int, int]]) -> None:
@@ -145,22 +154,36 @@ Computed = tuple[LayerResult, tuple[str, ...], tuple[Derivation, ...]]
 
 
 def memo_key(layer: LayerSpec, inputs: list[Shape], keep_formulas: bool) -> tuple[Any, ...] | None:
-    """Everything a layer's figures depend on, or None when an argument cannot be a key. Values
+    """Everything a layer's figures depend on (None: not to be reused). A key holding an argument that
+    cannot be hashed is refused by the memo's lookup, and the layer computed on its own. Values
     carry their types: `filters: 1.0` must not reuse the result of `filters: 1`, nor `True` of `1`.
-    Several inputs are keyed by name too, as merges name them in their messages."""
-    key = (layer.kind, _frozen(layer.args), layer.has_positional, _frozen(layer.positional), tuple(inputs),
-           keep_formulas, layer.inputs if len(layer.inputs) > 1 else None)
-    try:
-        hash(key)
-    except TypeError:
-        return None
-    return key
+    Several inputs are keyed by name when formulas are kept, as their explanations may name them;
+    else by which of them are the same (`inputs: [a, a]`): layer kinds use the names of their inputs
+    only in messages, and `analyze` keeps no result whose warnings might quote them. (So the 25,000
+    residual Adds of a large graph are computed once.)"""
+    names = layer.inputs
+    if len(names) < 2:
+        reads: Any = None
+    elif keep_formulas:
+        reads = names
+    else:
+        reads = tuple(names.index(name) for name in names)
+    return (layer.kind, _frozen(layer.args), layer.has_positional, _frozen(layer.positional), tuple(inputs),
+            keep_formulas, reads)
+
+
+_SCALARS = frozenset((int, float, str, bool, type(None)))
 
 
 def _frozen(value: Any) -> Any:
-    # Scalars first, and lists rather than generators inside: this runs for every argument of every layer.
+    # Lists rather than generators inside, and a mapping's scalar values inline (a name, their type and
+    # value: three items, where a nested value is two), as this runs for every argument of every layer.
+    cls = value.__class__
+    if cls is dict:
+        return ("dict", *[(k, v.__class__, v) if v.__class__ in _SCALARS else (k, _frozen(v))
+                          for k, v in value.items()])
     if not isinstance(value, (list, dict)):
-        return type(value), value
+        return cls, value
     if isinstance(value, list):
         return ("list", *[_frozen(v) for v in value])
     return ("dict", *[(k, _frozen(v)) for k, v in value.items()])
@@ -296,12 +319,10 @@ def compute(layer: LayerSpec, kind: type[LayerKind], args: dict[str, Any], ctx: 
 def make_row(layer: LayerSpec, computed: Computed, first_input: Shape, keep_formulas: bool) -> LayerRow:
     result, warnings, notes = computed
     trainable, frozen = result.trainable.value, result.non_trainable.value
+    # (positional: a call by keywords costs more, for each of 100,000 rows)
     return LayerRow(
-        name=layer.name, type=layer.kind, output_shape=(None, *result.output_shape),
-        params=trainable + frozen, trainable_params=trainable, non_trainable_params=frozen,
-        macs=result.macs.value, loc=layer.loc,
-        derivations=result.derivations + notes if keep_formulas else (),
-        structure=result.structure, input_shape=(None, *first_input), warnings=warnings,
-        inputs=layer.inputs, path=layer.path, ops=result.ops, args=layer.args,
-        extra_outputs=tuple((None, *shape) for shape in result.extra_outputs) if result.extra_outputs else (),
-        active_params=result.active_params.value if result.active_params is not None else None)
+        layer.name, layer.kind, (None, *result.output_shape), trainable + frozen, trainable, frozen,
+        result.macs.value, layer.loc, result.derivations + notes if keep_formulas else (), result.structure,
+        (None, *first_input), warnings, layer.inputs, layer.path, result.ops, layer.args, None,
+        tuple((None, *shape) for shape in result.extra_outputs) if result.extra_outputs else (), None,
+        result.active_params.value if result.active_params is not None else None)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+from paramcalc.layers.base import LayerKind
 from paramcalc.layers.ops import BATCH_NORM, GROUP_NORM, LAYER_NORM, RMS_NORM, elements
 from paramcalc.layers.traits import Cost, Saves
 from paramcalc.report import LayerRow, Report, batch_size
@@ -82,16 +83,6 @@ def in_place(row: LayerRow) -> bool:
     return row.args.get("inplace") is True
 
 
-def aliases_input(row: LayerRow, training: bool) -> bool:
-    """The layer's output is its (first) input's storage: a view, an in-place layer, or at inference
-    a dropout (the identity)."""
-    if not row.inputs:
-        return False
-    kind = row.kind
-    # (cost_of last: training never needs it, and a view or in-place layer neither)
-    return kind.view or in_place(row) or (not training and kind.cost_of(row.args) is Cost.DROPOUT)
-
-
 def base_name(name: str) -> str:
     return split_reference(name)[0]
 
@@ -107,6 +98,18 @@ class Storages(NamedTuple):
 
 
 def storages(report: Report, bits: int, training: bool = False) -> Storages:
+    return storages_for_both(report, bits)[1 if training else 0]
+
+
+def storages_for_both(report: Report, bits: int) -> tuple[Storages, Storages]:
+    """The storages at inference and in training. They differ only where a dropout aliases its input
+    at inference (it is the identity there): without one, one walk serves both (the same object)."""
+    inference, dropouts = _storages(report, bits, training=False)
+    return inference, (_storages(report, bits, training=True)[0] if dropouts else inference)
+
+
+def _storages(report: Report, bits: int, training: bool) -> tuple[Storages, bool]:
+    """The storages, and whether a dropout aliases its input (inference only)."""
     batch = batch_size(report.input_shape)
     size: list[Number] = []
     of: dict[str, int] = {}
@@ -118,19 +121,45 @@ def storages(report: Report, bits: int, training: bool = False) -> Storages:
     # Each row's inputs are resolved to storages once, here, for the walks that read them all: on a
     # 100,000-layer graph resolving them again in each walk was a good part of the memory figures' time.
     reads: list[list[int]] = []
+    # Each type's kind, and whether it is a dropout (None: its arguments say, as for a wrapper): looked up
+    # once per type, as a large model has a few types over 100,000 rows.
+    kinds: dict[str, tuple[Any, bool | None]] = {}
+    dropouts = False
     for row in report.rows:
         # Layers above it: each name is defined once. A name in `of` is bare (names hold no brackets):
         # only `name[k]` needs splitting.
-        read = [of[n] if n in of else of[base_name(n)] for n in row.inputs]
-        if aliases_input(row, training):
+        try:
+            read = [of[n] for n in row.inputs]
+        except KeyError:
+            read = [of[n] if n in of else of[base_name(n)] for n in row.inputs]
+        known = kinds.get(row.type)
+        if known is None:
+            kind = row.kind
+            known = kinds[row.type] = (kind, None if by_arguments(kind, "cost_of") else kind.cost is Cost.DROPOUT)
+        kind, dropout = known
+        if read and (kind.view or row.args.get("inplace") is True):  # (in_place, inline: once per row)
             sid = read[0]
+        elif read and not training and (kind.cost_of(row.args) is Cost.DROPOUT if dropout is None else dropout):
+            sid = read[0]
+            dropouts = True
         else:
             sid = len(size)  # a Parameter's output is a weight (in the parameter bytes), not an activation
-            size.append(0 if row.kind.no_input else nbytes(output_values(row, batch), bits))
+            if kind.no_input:
+                size.append(0)
+            else:
+                values = output_values(row, batch) if row.extra_outputs else elements(row.output_shape[1:]) * batch
+                size.append(-(-values * bits // 8) if values.__class__ is int else nbytes(values, bits))
         of[row.name] = sid
         rows.append(sid)
         reads.append(read)
-    return Storages(size, of, rows, inputs, reads)
+    return Storages(size, of, rows, inputs, reads), dropouts
+
+
+def by_arguments(kind: type[LayerKind], method: str) -> bool:
+    """Whether a kind's `cost_of` or `saves_of` may answer by a layer's arguments (a wrapper's by its inner
+    layer): it has its own, where LayerKind's answer by the kind alone (saves_of through cost_of)."""
+    own = getattr(kind, method).__func__ is not getattr(LayerKind, method).__func__
+    return own or (method == "saves_of" and by_arguments(kind, "cost_of"))
 
 
 def output_values(row: LayerRow, batch: int) -> Number:
@@ -146,16 +175,18 @@ class Peak(NamedTuple):
     layer: str | None  # where it occurs (None when that depends on free dimensions)
 
 
-def inference_peak(report: Report, bits: int = 32, count_inputs: bool = True) -> Peak:
+def inference_peak(report: Report, bits: int = 32, count_inputs: bool = True, s: Storages | None = None) -> Peak:
     """The largest total of live activation bytes while a layer runs, and that layer. A tensor lives
-    until its last reader has run; `count_inputs=False` leaves the model inputs out (held by the caller)."""
-    return largest(live_profile(report, bits, count_inputs))
+    until its last reader has run; `count_inputs=False` leaves the model inputs out (held by the caller).
+    `s`: the inference storages at `bits`, when the caller has them already."""
+    return largest(live_profile(report, bits, count_inputs, s))
 
 
-def live_profile(report: Report, bits: int = 32, count_inputs: bool = True) -> list[tuple[Number, str]]:
+def live_profile(report: Report, bits: int = 32, count_inputs: bool = True, s: Storages | None = None
+                 ) -> list[tuple[Number, str]]:
     """(live bytes while the layer runs, its name) for every layer, in order: its inputs, its output, and
     every tensor made earlier that a later layer (or the model's output) still reads."""
-    s = storages(report, bits)
+    s = storages(report, bits) if s is None else s
     end = len(report.rows)
     last: dict[int, int] = {}
     for i, read in enumerate(s.reads):
@@ -163,29 +194,43 @@ def live_profile(report: Report, bits: int = 32, count_inputs: bool = True) -> l
             last[sid] = i
     for name in report.outputs:
         last[s.of[base_name(name)]] = end
-    counted = (lambda sid: True) if count_inputs else (lambda sid: sid not in s.inputs)
-    live: set[int] = {sid for sid in s.inputs if count_inputs and sid in last}
-    now: Number = total(s.size[sid] for sid in live)
+    # What each layer's run frees: the storages it is the last reader of, and its own output when nothing
+    # reads it (a storage is read at or after the layer that makes it, so no other layer frees it).
+    frees: list[list[int]] = [[] for _ in s.rows]
+    for sid, i in last.items():
+        if i < end:
+            frees[i].append(sid)
+    for i, sid in enumerate(s.rows):
+        if sid not in last:
+            frees[i].append(sid)
+    inputs = s.inputs
+    size = s.size
+    live: set[int] = {sid for sid in inputs if count_inputs and sid in last}
+    now: Number = total(size[sid] for sid in live)
     profile: list[tuple[Number, str]] = []
-    for i, row in enumerate(report.rows):
-        sid = s.rows[i]
-        if sid not in live and counted(sid):
+    for row, sid, done in zip(report.rows, s.rows, frees):
+        if sid not in live and (count_inputs or sid not in inputs):
             live.add(sid)
-            now += s.size[sid]
+            now += size[sid]
         profile.append((now, row.name))
-        for done in {*s.reads[i], sid}:
-            if done in live and last.get(done, i) <= i:
-                live.discard(done)
-                now -= s.size[done]
+        for freed in done:
+            if freed in live:
+                live.remove(freed)
+                now -= size[freed]
     return profile
 
 
 def largest(candidates: list[tuple[Number, str]]) -> Peak:
     if not candidates:
         return Peak(0, None)
-    if all(isinstance(n, int) for n, _ in candidates):
-        best = max(n for n, _ in candidates)
-        return Peak(best, next(name for n, name in candidates if n == best))
+    best, where = candidates[0]
+    for n, name in candidates:  # plain numbers: the largest, and the first layer where it occurs
+        if not isinstance(n, int):
+            break
+        if n > best:
+            best, where = n, name
+    else:
+        return Peak(best, where)
     import sympy
 
     first: dict[Any, str] = {}
@@ -205,30 +250,42 @@ SIMPLIFIED_MAX = 12
 
 # ---- training ---------------------------------------------------------------------------------------
 
-def saved_activation_bytes(report: Report, bits: int = 32, mask_bits: int = MASK_BITS, stat_bits: int = STAT_BITS
-                           ) -> Number:
-    """Bytes of the activations the backward pass needs, as PyTorch's autograd keeps them (module doc)."""
-    s = storages(report, bits, training=True)
+# What keeps its input (a tuple, not a set: `in` compares the members by identity first, hashing none)
+_KEEPS_INPUT = (Saves.INPUT, Saves.INPUT_AND_OUTPUT, Saves.INPUT_AND_INDICES, Saves.INPUT_AND_STATS)
+
+
+def saved_activation_bytes(report: Report, bits: int = 32, mask_bits: int = MASK_BITS, stat_bits: int = STAT_BITS,
+                           s: Storages | None = None) -> Number:
+    """Bytes of the activations the backward pass needs, as PyTorch's autograd keeps them (module doc).
+    `s`: the training storages at `bits`, when the caller has them already."""
+    s = storages(report, bits, training=True) if s is None else s
     batch = batch_size(report.input_shape)
     kept: set[int] = set()
     extra: list[Number] = []
-    for i, row in enumerate(report.rows):
-        saves = row.kind.saves_of(row.args)
-        read = s.reads[i]
-        if saves in (Saves.INPUT, Saves.INPUT_AND_OUTPUT, Saves.INPUT_AND_INDICES, Saves.INPUT_AND_STATS):
+    # Each type's kind, and what it saves (None: its arguments say), looked up once per type.
+    kinds: dict[str, tuple[Any, Saves | None]] = {}
+    for row, read, own in zip(report.rows, s.reads, s.rows):
+        known = kinds.get(row.type)
+        if known is None:
+            kind = row.kind
+            known = kinds[row.type] = (kind, None if by_arguments(kind, "saves_of") else kind.saves_of(row.args))
+        kind, saves = known
+        if saves is None:
+            saves = kind.saves_of(row.args)
+        if saves in _KEEPS_INPUT:
             if in_place(row):  # its input is overwritten: autograd keeps a copy
                 extra.append(s.size[read[0]])
             else:
                 kept.update(read)
-        if saves in (Saves.OUTPUT, Saves.INPUT_AND_OUTPUT):
-            kept.add(s.rows[i])
+        if saves is Saves.OUTPUT or saves is Saves.INPUT_AND_OUTPUT:
+            kept.add(own)
         if saves is Saves.INPUT_AND_INDICES:
             extra.append(nbytes(output_values(row, batch), INDEX_BITS))
-        if saves is Saves.INPUT_AND_STATS:
+        elif saves is Saves.INPUT_AND_STATS:
             extra.append(nbytes(2 * statistics(row, report.data_format, batch), stat_bits))
-        if saves is Saves.MASK:
+        elif saves is Saves.MASK:
             extra.append(nbytes(output_values(row, batch), mask_bits))
-        if saves is Saves.SAMPLE_MASK:
+        elif saves is Saves.SAMPLE_MASK:
             extra.append(nbytes(batch, bits))
     return total(s.size[sid] for sid in sorted(kept)) + total(extra)
 
@@ -264,7 +321,7 @@ class Training(NamedTuple):
 
 
 def training_memory(report: Report, precision: Precision, optimizer: str = "adam", mixed_precision: bool = False,
-                    mask_bits: int = MASK_BITS) -> Training:
+                    mask_bits: int = MASK_BITS, s: Storages | None = None) -> Training:
     """Parameters (all, at the weights dtype), gradients (trainable ones, same dtype), optimizer state
     (momentum one value, Adam two, per trainable parameter: float32 with mixed precision, which also
     keeps a float32 master copy of the trainable weights, counted here as ZeRO counts it; else at the
@@ -274,14 +331,15 @@ def training_memory(report: Report, precision: Precision, optimizer: str = "adam
     trainable = report.trainable_params
     state = OPTIMIZERS[optimizer] * nbytes(trainable, state_bits) + (nbytes(trainable, 32) if mixed_precision else 0)
     return Training(optimizer, mixed_precision, nbytes(report.total_params, w), nbytes(trainable, w), state,
-                    saved_activation_bytes(report, precision.activation_bits, mask_bits))
+                    saved_activation_bytes(report, precision.activation_bits, mask_bits, s=s))
 
 
 def memory_dict(report: Report, precision: Precision, optimizer: str = "adam",
                 mixed_precision: bool = False) -> dict[str, Any]:
     """The JSON report's `memory` object."""
-    peak = inference_peak(report, precision.activation_bits)
-    training = training_memory(report, precision, optimizer, mixed_precision)
+    at_inference, in_training = storages_for_both(report, precision.activation_bits)
+    peak = inference_peak(report, precision.activation_bits, s=at_inference)
+    training = training_memory(report, precision, optimizer, mixed_precision, s=in_training)
     return {
         "batch": batch_size(report.input_shape),
         "weights_dtype": precision.weights,

@@ -75,9 +75,13 @@ class LayerRow(Record):
     @property
     def activations(self) -> int:
         """Values in this layer's outputs (all of them) for one sample (for the batch of a report made for one)."""
+        shape = self.output_shape
         if self.extra_outputs:
-            return sum((elements(shape[1:]) for shape in self.output_shapes), 0) * batch_size(self.output_shape)
-        return elements(self.output_shape[1:]) * batch_size(self.output_shape)
+            return sum((elements(each[1:]) for each in self.output_shapes), 0) * batch_size(shape)
+        values: Any = 1  # elements(shape[1:]) * batch_size(shape), inline: read twice for each of 100,000 rows
+        for dim in shape[1:]:
+            values *= dim
+        return values * (shape[0] if shape and isinstance(shape[0], int) else 1)
 
     @property
     def kind(self) -> type[LayerKind]:
@@ -247,16 +251,33 @@ class Report(Record):
     @staticmethod
     def build(name: str, source: str, data_format: str, inputs: dict[str, tuple[int, ...]],
               outputs: dict[str, tuple[int | None, ...]], rows: list[LayerRow], warnings: list[Diagnostic]) -> Report:
+        sums = int_totals(rows) or (total(r.params for r in rows), total(r.trainable_params for r in rows),
+                                    total(r.non_trainable_params for r in rows), total(r.macs for r in rows),
+                                    total(r.activations for r in rows))
         return Report(
             name=name, source=source, data_format=data_format,
             inputs={k: (None, *v) for k, v in inputs.items()}, outputs=outputs,
             rows=tuple(rows), warnings=tuple(warnings),
-            total_params=total(r.params for r in rows),
-            trainable_params=total(r.trainable_params for r in rows),
-            non_trainable_params=total(r.non_trainable_params for r in rows),
-            total_macs=total(r.macs for r in rows),
-            activations=total(r.activations for r in rows),
+            total_params=sums[0], trainable_params=sums[1], non_trainable_params=sums[2], total_macs=sums[3],
+            activations=sums[4],
         )
+
+
+def int_totals(rows: list[LayerRow]) -> tuple[int, int, int, int, int] | None:
+    """The rows' params, trainable and non-trainable params, MACs and activations, summed in one pass when
+    all are ints; None when some are formulas (`total` sums those)."""
+    params = trainable = frozen = macs = activations = 0
+    for row in rows:
+        p, t, f, m, a = row.params, row.trainable_params, row.non_trainable_params, row.macs, row.activations
+        if not (p.__class__ is int and t.__class__ is int and f.__class__ is int and m.__class__ is int
+                and a.__class__ is int):
+            return None
+        params += p
+        trainable += t
+        frozen += f
+        macs += m
+        activations += a
+    return params, trainable, frozen, macs, activations
 
 
 def total(values: Iterable[Any]) -> Any:

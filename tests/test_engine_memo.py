@@ -62,3 +62,39 @@ def test_a_repeated_mistake_is_reported_at_each_place():
     with pytest.raises(SpecErrors) as caught:
         run_text(text)
     assert [e.loc.line for e in caught.value.errors] == [3, 4]
+
+
+RESIDUAL = ("input: [4, 4, 2]\nlayers:\n  - Conv2D: {name: u0, filters: 2, kernel_size: 3, padding: same}\n"
+            "  - Conv2D: {name: a1, filters: 2, kernel_size: 3, padding: same}\n"
+            "  - Add: {name: u1, inputs: [u0, a1]}\n"
+            "  - Conv2D: {name: a2, filters: 2, kernel_size: 3, padding: same}\n"
+            "  - Add: {name: u2, inputs: [u1, a2]}\n"
+            "  - Add: {name: d2, inputs: [a2, a2]}\n"
+            "  - Concatenate: {name: j, inputs: [u2, d2]}\n"
+            "  - Concatenate: {name: k, inputs: [d2, d2]}\n")
+
+
+def test_merges_of_other_inputs_reuse_a_result_without_formulas_and_say_the_same():
+    """Without formulas, merges of inputs of the same shapes share one result whatever the inputs' names
+    (the key says which inputs are the same one); with formulas, which may name them, each is its own."""
+    spec = parse_spec(RESIDUAL, "r.yaml")
+    for keep in (True, False):
+        fast, slow = engine.analyze(spec, keep), analyze_without_memo(spec, keep)
+        assert [comparable(r) for r in fast.rows] == [comparable(r) for r in slow.rows]
+    rows = {layer.name: layer for layer in spec.layers}
+    shapes = [(4, 4, 2), (4, 4, 2)]
+    assert engine.memo_key(rows["u1"], shapes, False) == engine.memo_key(rows["u2"], shapes, False)
+    assert engine.memo_key(rows["u1"], shapes, False) != engine.memo_key(rows["d2"], shapes, False)
+    assert engine.memo_key(rows["u1"], shapes, True) != engine.memo_key(rows["u2"], shapes, True)
+
+
+def test_a_merge_that_fails_names_its_own_inputs_after_others_succeeded():
+    text = RESIDUAL + ("  - Conv2D: {name: w, filters: 3, kernel_size: 1}\n"
+                       "  - Add: {name: bad, inputs: [u1, w]}\n  - Add: {name: worse, inputs: [u2, w]}\n")
+    spec = parse_spec(text, "r.yaml")
+    for keep in (True, False):
+        with pytest.raises(SpecErrors) as caught:
+            engine.analyze(spec, keep)
+        messages = [e.message for e in caught.value.errors]
+        assert "cannot merge `u1` (4, 4, 2) and `w` (4, 4, 3)" in messages[0]
+        assert "cannot merge `u2` (4, 4, 2) and `w` (4, 4, 3)" in messages[1]

@@ -85,3 +85,51 @@ def test_options_that_would_be_ignored_are_refused(args, message):
 def test_depth_and_by_type_still_work_where_they_apply():
     assert "separable block" in output("summary", MOBILENET, "--depth", "0", "--format", "csv")
     assert "FLOPs (flop-counter)" in output("summary", MOBILENET, "--by-type", "--convention", "flop-counter")
+
+
+# -- large reports: the compact JSON with the usual layers written directly (render/json_report.py) -----
+
+def _zoo_reports():
+    from paramcalc.engine import analyze
+    from paramcalc.spec.loader import load_spec
+
+    for path in sorted(SPECS.glob("*.yaml")):
+        yield path.name, analyze(load_spec(str(path)), keep_formulas=False)
+
+
+@pytest.mark.parametrize("name, report", list(_zoo_reports()),
+                         ids=lambda value: value if isinstance(value, str) else "")
+def test_compact_json_is_what_the_encoder_writes_for_every_zoo_spec(name, report):
+    """Every layer kind of the zoo, blocks, layers with several outputs, experts: `layer_text` writes
+    exactly what json.dumps writes for the layer's dict, or leaves the layer to it."""
+    from paramcalc.memory import Costs, Precision
+    from paramcalc.render.json_report import compact_json, layer_dict, layer_text, report_dict
+    from paramcalc.render.numbers import formula
+
+    for row in report.rows:
+        text = layer_text(row)
+        assert text is None or text == json.dumps(layer_dict(row), default=formula)
+    for costs in (None, Costs(Precision("bfloat16", "float16"), "sgd")):
+        assert compact_json(report, costs) == json.dumps(report_dict(report, costs), default=formula)
+
+
+def test_a_large_report_is_written_compact_as_the_encoder_writes_it():
+    from paramcalc.engine import analyze
+    from paramcalc.render.json_report import layer_text, render_json, report_dict
+    from paramcalc.render.numbers import formula
+    from paramcalc.spec.loader import parse_spec
+
+    lines = ["input: [H, 8, 4]", "layers:", "  - Conv2D: {name: u0, filters: 4, kernel_size: 3, padding: same}"]
+    for u in range(1, 700):
+        split = "split" if u == 1 else f"split_{u - 1}"  # its automatic name
+        lines += [f"  - Conv2D: {{name: a{u}, filters: 4, kernel_size: 3, padding: same}}",
+                  f"  - Add: {{name: u{u}, inputs: [u{u - 1}, a{u}]}}",
+                  "  - Split: {split_size_or_sections: 2, dim: -1}",
+                  f'  - Concatenate: {{inputs: ["{split}[0]", "{split}[1]"]}}']
+    for dims in ("H", "8"):  # a free dimension: sizes and counts that are formulas, written as text
+        report = analyze(parse_spec("\n".join(lines).replace("[H, 8, 4]", f"[{dims}, 8, 4]") + "\n", "big.yaml"),
+                         keep_formulas=False)
+        assert len(report.rows) > 2000
+        assert render_json(report) == json.dumps(report_dict(report), default=formula)
+        written = sum(layer_text(row) is not None for row in report.rows)
+        assert written == (0 if dims == "H" else 3 * 699 + 1)  # all but the Splits; none with formulas

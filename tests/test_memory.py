@@ -292,3 +292,18 @@ def test_the_summary_says_whether_it_fits(spec_file):
     assert "Fits 5.00 KB: yes" in result.stdout and "needs 4.98 KB" in result.stdout
     bad = CliRunner().invoke(cli, ["summary", "--memory-budget", "lots", spec_file(CHAIN)])
     assert bad.exit_code == 2 and "--memory-budget 'lots' is not a size" in bad.stderr
+
+
+@pytest.mark.parametrize("model_id", ["vgg16", "resnet18"])
+def test_the_memory_object_shares_one_walk_of_the_storages_and_says_the_same(model_id):
+    """memory_dict walks the storages once when inference and training agree (no dropout: ResNet-18)
+    and twice when a dropout is the identity at inference only (VGG-16): the same figures as the
+    functions that walk them on their own."""
+    from paramcalc.memory import memory_dict, storages_for_both
+
+    r = report(model_id, 1)
+    at_inference, in_training = storages_for_both(r, 32)
+    assert (at_inference is in_training) == (model_id == "resnet18")
+    found = memory_dict(r, Precision())
+    assert found["peak_activation_bytes"] == inference_peak(r, 32).bytes
+    assert found["training"]["saved_activation_bytes"] == saved_activation_bytes(r, 32)

@@ -419,3 +419,140 @@ def test_python_tags_and_unreadable_tagged_values_are_refused(text, message, whe
         parse_yaml(text, "t.yaml")
     assert caught.value.message == message
     assert (caught.value.loc.line, caught.value.loc.column) == where
+
+
+# -- the plain layout of large specs, read without libyaml's events (spec/plainyaml.py) --------------
+
+def event_reader_only(text: str, source: str = "doc.yaml", max_nodes: int | None = None) -> Any:
+    """What `parse_yaml` gives with the plain-layout reader turned off: a tree, or the error."""
+    from unittest import mock
+
+    with mock.patch("paramcalc.spec.plainyaml.read_plain_layout", return_value=None):
+        return outcome(text, source, max_nodes)
+
+
+def test_only_a_large_text_is_offered_to_the_plain_reader():
+    """A small spec does not import the plain reader (its start-up stays as it was); a large one is read by it."""
+    import sys
+    from unittest import mock
+
+    from paramcalc.spec.yamlnodes import PLAIN_READER_FROM
+
+    small = "input: [64]\nlayers:\n  - Dense: {units: 64}\n"
+    big = small + "  - Dense: {units: 64}\n" * (PLAIN_READER_FROM // 20)
+    with mock.patch.dict(sys.modules, {"paramcalc.spec.plainyaml": None}):  # an import would fail
+        assert tree(parse_yaml(small, "s.yaml")) == reference(small, "s.yaml")
+    with mock.patch("paramcalc.spec.plainyaml.read_plain_layout", return_value=None) as plain:
+        parse_yaml(big, "b.yaml")
+    assert plain.called
+    assert tree(parse_yaml(big, "b.yaml")) == reference(big, "b.yaml")
+
+
+def outcome(text: str, source: str = "doc.yaml", max_nodes: int | None = None) -> Any:
+    """What `parse_yaml` gives, a tree or the error, offering even a small text to the plain reader."""
+    from unittest import mock
+
+    with mock.patch("paramcalc.spec.yamlnodes.PLAIN_READER_FROM", 0):
+        try:
+            return tree(parse_yaml(text, source) if max_nodes is None else parse_yaml(text, source, max_nodes))
+        except SpecError as error:
+            return ("error", error.message, error.loc, error.hint)
+
+
+def read_plain(text: str, source: str = "doc.yaml", max_nodes: int = 10_000_000) -> Node | None:
+    from paramcalc.spec.plainyaml import read_plain_layout
+    from paramcalc.spec.yamlnodes import _EventBuilder
+
+    return read_plain_layout(text, source, max_nodes, _EventBuilder(text, source, max_nodes).plain_value)
+
+
+# Plain scalars the reader takes (what they mean, the loader's resolver says), and some it leaves.
+PLAIN_WORDS = ["same", "16", "0", "-1", "2.5", "1e3", "1.5e-3", "yes", "Off", "null", "Null", "0x1f", "0o17",
+               "2001-12-14", "1_000", ".inf", "-.inf", ".nan", "a_b", "u0", "conv2d_1", "True", "-.5", "+7",
+               "x-y", ".5", "b1.conv", "...", "-x", "012", "1e999"]
+OTHER_WORDS = ["~", "190:20", "a b", "halves[0]", "-", "a,b", "é", "a#b", "*x", "&y z", "!!str 1"]
+QUOTED = ['"halves[0]"', "'it'", '""', "''", '"a: b, c"', "'x y'"]
+PLAIN_KEYS = ["name", "filters", "units", "x1", "yes", "12", "1.5", "inputs"]  # names that differ
+
+
+@st.composite
+def plain_layouts(draw: Any, strict: bool) -> str:
+    """A spec-like text in the plain layout; with `strict`, one the plain reader must take."""
+    words = st.sampled_from(PLAIN_WORDS + ([] if strict else OTHER_WORDS + QUOTED))
+    keys = st.sampled_from(PLAIN_KEYS if strict else PLAIN_KEYS + ["on", "Null", "~", "'q'", "a b"])
+    sep = st.just(", ") if strict else st.sampled_from([", ", ",", " , "])
+
+    def flow(depth: int) -> st.SearchStrategy:
+        leaf = words
+        if depth == 0:
+            return leaf
+        inner = flow(depth - 1)
+        seqs = st.builds(lambda items, s: "[" + s.join(items) + "]", st.lists(inner, max_size=3), sep)
+        maps = st.builds(lambda pairs, s: "{" + s.join(f"{k}: {v}" for k, v in pairs) + "}",
+                         st.lists(st.tuples(keys, inner), max_size=4,
+                                  unique_by=(lambda pair: pair[0]) if strict else None), sep)
+        return st.one_of(leaf, seqs, maps)
+
+    item = st.one_of(words, st.builds(lambda kind, value: f"{kind}: {value}",
+                                      st.sampled_from(["Conv2D", "Dense", "Add", "ReLU", "x1"]), flow(2)))
+    indent = draw(st.sampled_from([0, 2, 4]))
+    blank = st.sampled_from(["", "", "", "\n", "  \n"]) if not strict else st.sampled_from(["", "", "\n"])
+    trailing = st.sampled_from(["", "", "  "])
+    top_keys = draw(st.lists(st.sampled_from(["input", "name", "layers", "outputs", "yes", "12", "x"]),
+                             min_size=1, max_size=4, unique=strict))
+    lines = [draw(blank)]
+    for key in top_keys:
+        if draw(st.booleans()):
+            lines.append(f"{key}: {draw(flow(2))}{draw(trailing)}\n")
+        else:
+            lines.append(f"{key}:\n")
+            for value in draw(st.lists(item, min_size=1, max_size=5)):
+                lines.append(f"{' ' * indent}- {value}{draw(trailing)}\n{draw(blank)}")
+    text = "".join(lines)
+    return text[:-1] if text.endswith("\n") and draw(st.booleans()) else text
+
+
+@SETTINGS
+@given(plain_layouts(strict=True))
+def test_the_plain_reader_takes_the_plain_layout_and_reads_it_as_the_event_reader(text):
+    assert read_plain(text) is not None
+    assert outcome(text) == event_reader_only(text) == reference(text, "doc.yaml")
+
+
+@SETTINGS
+@given(plain_layouts(strict=False))
+def test_near_the_plain_layout_both_readers_agree_to_the_error(text):
+    """Anything the plain reader does not take (other scalars, spacing, duplicate keys, unreadable keys)
+    is read, or refused, exactly as by the event reader."""
+    assert outcome(text) == event_reader_only(text)
+
+
+@pytest.mark.parametrize("text", [
+    "input: [8, 8, 16]\nlayers:\n  - Conv2D: {name: u0, filters: 16, kernel_size: 3, padding: same}\n  - ReLU\n"
+    "  - Add: {name: u1, inputs: [u0, c1]}\n",
+    "input: [64]\nlayers:\n- Dense: {units: 64}\n- ReLU\n",
+    "\n\ninput: [ 1 ,2 ]\nlayers:\n    - Dense: {units: [], x: {}}\n\n    - Dense: {units: [1,2], y: 'q'}\n"
+    "outputs: [\"a\", b]",
+])
+def test_spec_shaped_texts_are_read_by_the_plain_reader(text):
+    assert read_plain(text) is not None
+    assert outcome(text) == event_reader_only(text) == reference(text, "doc.yaml")
+
+
+@pytest.mark.parametrize("text, max_nodes", [
+    ("layers:\n  - Dense: {units: 4, units: 5}\n", None),  # a duplicate key: the event reader words it
+    ("a: 1\nb: 2\na: 3\n", None),
+    ("layers:\n  - Dense: {units: 4}\n  - ReLU\n", 6),  # more values than allowed: located by the event reader
+    ("a: 1\n~: 2\n", None),
+    ("a: 1 # note\n", None),
+    ("a:\n  b: 1\n", None),
+    ("- a\n- b\n", None),
+    (f"a: {BIG_INT}\n", None),
+    ('a: "x\x01"\n', None),  # a control character, which YAML refuses
+    ("a: 1\r\nb: [2]\r\n", None),
+    ("a: [1, 2, ]\n", None),
+    ("a: b, c\n", None),  # in block style one scalar: `b, c`
+])
+def test_what_the_plain_reader_leaves_is_read_or_refused_as_before(text, max_nodes):
+    assert read_plain(text, max_nodes=max_nodes or 10_000_000) is None
+    assert outcome(text, max_nodes=max_nodes) == event_reader_only(text, max_nodes=max_nodes)

@@ -5,17 +5,19 @@ convention's own figures are `convention_count` per layer and `convention.total`
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring_ascii
 from typing import TYPE_CHECKING, Any
 
 from paramcalc.render.numbers import formula
-from paramcalc.report import BYTES_PER_VALUE, SCHEMA_VERSION, Report
+from paramcalc.report import BYTES_PER_VALUE, SCHEMA_VERSION, LayerRow, Report
 
 if TYPE_CHECKING:
     from paramcalc.memory import Costs
 
 
-def report_dict(report: Report, costs: Costs | None = None) -> dict[str, Any]:
-    """`costs`: the dtypes, optimizer and device of the `memory` object and roofline (paramcalc/memory.py)."""
+def report_dict(report: Report, costs: Costs | None = None, layers: bool = True) -> dict[str, Any]:
+    """`costs`: the dtypes, optimizer and device of the `memory` object and roofline (paramcalc/memory.py).
+    `layers=False` leaves the layers out (None in their place), for `render_json` to write them itself."""
     from paramcalc.memory import attach_costs
 
     data = {
@@ -27,27 +29,7 @@ def report_dict(report: Report, costs: Costs | None = None) -> dict[str, Any]:
         "output_shape": list(report.output_shape),
         "inputs": {name: list(shape) for name, shape in report.inputs.items()},
         "outputs": {name: list(shape) for name, shape in report.outputs.items()},
-        "layers": [
-            {
-                "name": row.name,
-                "type": row.type,
-                "output_shape": (shape := list(row.output_shape)),
-                # Every output (a layer with several: Split, an RNN's states), output 0 first.
-                "output_shapes": [shape, *(list(s) for s in row.extra_outputs)] if row.extra_outputs else [shape],
-                "params": row.params,
-                "trainable_params": row.trainable_params,
-                "non_trainable_params": row.non_trainable_params,
-                "macs": row.macs,
-                "convention_count": row.convention_count,
-                "activations": row.activations,
-                "inputs": list(row.inputs),
-                "block_path": [instance for instance, _ in row.path],
-                "line": row.loc.line,
-                # A mixture of experts: the params one token uses (router + top_k experts).
-                **({"active_params": row.active_params} if row.active_params is not None else {}),
-            }
-            for row in report.rows
-        ],
+        "layers": [layer_dict(row) for row in report.rows] if layers else None,
         "total_params": report.total_params,
         "trainable_params": report.trainable_params,
         "non_trainable_params": report.non_trainable_params,
@@ -71,6 +53,29 @@ def report_dict(report: Report, costs: Costs | None = None) -> dict[str, Any]:
     return data
 
 
+def layer_dict(row: LayerRow) -> dict[str, Any]:
+    shape = list(row.output_shape)
+    layer = {
+        "name": row.name,
+        "type": row.type,
+        "output_shape": shape,
+        # Every output (a layer with several: Split, an RNN's states), output 0 first.
+        "output_shapes": [shape, *(list(s) for s in row.extra_outputs)] if row.extra_outputs else [shape],
+        "params": row.params,
+        "trainable_params": row.trainable_params,
+        "non_trainable_params": row.non_trainable_params,
+        "macs": row.macs,
+        "convention_count": row.convention_count,
+        "activations": row.activations,
+        "inputs": list(row.inputs),
+        "block_path": [instance for instance, _ in row.path] if row.path else [],
+        "line": row.loc.line,
+    }
+    if row.active_params is not None:  # a mixture of experts: the params one token uses (router + top_k experts)
+        layer["active_params"] = row.active_params
+    return layer
+
+
 def sequence_keys(report: Report) -> dict[str, Any]:
     from paramcalc.render.sequence import json_keys
 
@@ -80,6 +85,63 @@ def sequence_keys(report: Report) -> dict[str, Any]:
 def render_json(report: Report, costs: Costs | None = None) -> str:
     # Counts are ints; with free input dimensions some are formulas, written as strings.
     # Indented for people; past a few thousand layers, compact (the indenting encoder is pure Python
-    # and would take most of the time).
-    indent = 2 if len(report.rows) <= 2000 else None
-    return json.dumps(report_dict(report, costs), indent=indent, default=formula)
+    # and would take most of the time). The report is a tree (no value holds itself): the encoder
+    # need not watch for cycles.
+    if len(report.rows) <= 2000:
+        return json.dumps(report_dict(report, costs), indent=2, default=formula, check_circular=False)
+    if costs is not None and costs.device is not None:  # each layer's object gets its roofline
+        return json.dumps(report_dict(report, costs), default=formula, check_circular=False)
+    return compact_json(report, costs)
+
+
+def compact_json(report: Report, costs: Costs | None = None) -> str:
+    """`json.dumps(report_dict(report, costs))`, the same text, with the usual layers written directly
+    (`layer_text`) rather than made into dicts for the encoder: for 100,000 layers, 0.3 s instead of 0.8."""
+    encode = json.JSONEncoder(default=formula, check_circular=False).encode  # as json.dumps makes it
+    data = report_dict(report, costs, layers=False)
+    keys = list(data)
+    at = keys.index("layers")
+    before = encode({key: data[key] for key in keys[:at]})
+    after = encode({key: data[key] for key in keys[at + 1:]})
+    layers = ", ".join([layer_text(row) or encode(layer_dict(row)) for row in report.rows])
+    # `{"a": 1}` and `{"b": 2}` around `"layers": [...]`: the one object's text, `{"a": 1, "layers": [...], "b": 2}`.
+    return "".join((before[:-1], ', "layers": [', layers, "], ", after[1:]))
+
+
+def layer_text(row: LayerRow) -> str | None:
+    """The compact JSON of `layer_dict(row)`, written directly, for a layer whose every count and size
+    is an int (no formula), whose names are text, and that has one output; None for any other, which
+    the encoder writes. (Checked with plain loops and comparisons: this runs for each of 100,000 rows.)"""
+    params, trainable, frozen, macs = row.params, row.trainable_params, row.non_trainable_params, row.macs
+    convention, activations, line, active = row.convention_count, row.activations, row.loc.line, row.active_params
+    if not (params.__class__ is int and trainable.__class__ is int and frozen.__class__ is int
+            and macs.__class__ is int and convention.__class__ is int and activations.__class__ is int
+            and line.__class__ is int and (active is None or active.__class__ is int)
+            and row.name.__class__ is str and row.type.__class__ is str and not row.extra_outputs):
+        return None
+    sizes = []
+    for d in row.output_shape:
+        if d is None:
+            sizes.append("null")
+        elif d.__class__ is int:
+            sizes.append(str(d))
+        else:
+            return None
+    text = encode_basestring_ascii  # (ensure_ascii, as json.dumps writes strings)
+    names = []
+    for name in row.inputs:
+        if name.__class__ is not str:
+            return None
+        names.append(text(name))
+    path = []
+    for instance, _ in row.path:
+        if instance.__class__ is not str:
+            return None
+        path.append(text(instance))
+    shape = "[" + ", ".join(sizes) + "]"
+    experts = "" if active is None else f', "active_params": {active}'
+    return (f'{{"name": {text(row.name)}, "type": {text(row.type)}, "output_shape": {shape}, '
+            f'"output_shapes": [{shape}], "params": {params}, "trainable_params": {trainable}, '
+            f'"non_trainable_params": {frozen}, "macs": {macs}, "convention_count": {convention}, '
+            f'"activations": {activations}, "inputs": [{", ".join(names)}], "block_path": [{", ".join(path)}], '
+            f'"line": {line}{experts}}}')

@@ -14,6 +14,7 @@ engine checks k); a kind that reads nothing (`no_input`, Parameter) gets no inpu
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +30,7 @@ from paramcalc.suggest import did_you_mean
 CONTROL_KEYS = ("name", "inputs", "repeat", "when")  # (a tuple: also the order they are read in)
 MAX_LAYERS = 1_000_000  # expanded layers per spec; raise with --max-layers
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
+_PLAIN_NAME = re.compile(r"[^\[\]{}]+")  # a layer name without brackets or a template: taken as written
 _LAYER_HINT = "write a layer as `- Flatten`, `- Dense: 10` or `- Conv2D: {filters: 32, kernel_size: 3}`."
 
 
@@ -47,7 +49,8 @@ class BlockDef(Record):
 class Scope:
     """Where items are being expanded: the top level, or one block instance."""
 
-    __slots__ = ("env", "input", "prefix", "path", "local", "counters", "previous", "ahead", "arg_locs", "given")
+    __slots__ = ("env", "input", "prefix", "path", "local", "counters", "previous", "items", "position", "arg_locs",
+                 "given")
 
     def __init__(self, env: dict[str, Any], input: str | None, prefix: str = "",
                  path: tuple[tuple[str, str], ...] = (), previous: str | None = None,
@@ -59,11 +62,20 @@ class Scope:
         self.local: dict[str, str] = {}  # local name -> full name
         self.counters: dict[str, int] = {}  # automatic names per kind
         self.previous = previous  # what an item without `inputs:` reads
-        self.ahead: set[str] = set()  # names defined further down (forward references)
+        # The items being expanded and the one at hand, to tell a forward reference (`is_ahead`).
+        self.items: list[Node] = []
+        self.position = 0
         # Block arguments -> where their values are written (the instance's line, for a missing layer).
         self.arg_locs: dict[str, Location] = {} if arg_locs is None else arg_locs
         # Names whose value comes from outside the spec, directly or through others: name -> "--set alpha=-1".
         self.given: dict[str, str] = {} if given is None else given
+
+    def is_ahead(self, name: str) -> bool:
+        """Whether an item further down declares `name` and none up to the one at hand does: a forward
+        reference. (Worked out only for a reference that fails: a large spec has no names to collect.)"""
+        done = self.position + 1
+        return (name in {n for item in self.items[done:] if (n := _declared_name(item))}
+                and name not in {n for item in self.items[:done] if (n := _declared_name(item))})
 
 
 def resolve(node: Node, env: dict[str, Any]) -> Any:
@@ -71,13 +83,24 @@ def resolve(node: Node, env: dict[str, Any]) -> Any:
     value = node.value
     if type(value) is int:  # most arguments: nothing to evaluate
         return value
+    if isinstance(value, str):
+        # (expr.is_identifier(value) and value in env) or expr.is_expression(value, env), its word asked once
+        name, looks = _word(value)
+        if (name and value in env) or (looks and not expr.is_hyphenated_word(value, env)):
+            return to_plain(evaluate(value, env, node.loc))
+        return value
     if isinstance(value, list):
         return [resolve(item, env) for item in value]
     if isinstance(value, dict):
         return {key: resolve(item, env) for key, item in value.items()}
-    if isinstance(value, str) and ((expr.is_identifier(value) and value in env) or expr.is_expression(value, env)):
-        return to_plain(evaluate(value, env, node.loc))
     return value
+
+
+@functools.lru_cache(maxsize=4096)
+def _word(text: str) -> tuple[bool, bool]:
+    """Whether a string argument is a name, and whether it looks like an expression: what `resolve` asks
+    of it that does not depend on the variables (a large spec repeats a few words, `same`, `relu`)."""
+    return expr.is_identifier(text), expr.looks_like_expression(text)
 
 
 def names_in(node: Node, env: dict[str, Any]) -> set[str]:
@@ -150,24 +173,31 @@ class Expander:
     # -- items -----------------------------------------------------------------------------------
     def expand(self, items: list[Node], scope: Scope) -> str | None:
         """Expand a list of layer items in `scope`; returns the full name of the last one."""
-        scope.ahead = {name for item in items if (name := _declared_name(item))}
-        for item in items:
+        scope.items = items
+        for position, item in enumerate(items):
+            scope.position = position
             kind, body, kind_loc = _split(item)
             fields = body.value if body is not None and isinstance(body.value, dict) else None
             control = {k: fields[k] for k in CONTROL_KEYS if k in fields} if fields else {}
             declared = control.get("name")
-            templated = declared is not None and isinstance(declared.value, str) and "{" in declared.value
-            if declared is not None and isinstance(declared.value, str):
-                scope.ahead.discard(declared.value)
+            written = declared.value if declared is not None else None  # the name as written
+            templated = isinstance(written, str) and "{" in written
             repeat = self._count(control["repeat"], scope) if "repeat" in control else None
             for index in range(repeat if repeat is not None else 1):
                 env = scope.env if repeat is None else {**scope.env, "i": index}
                 if "when" in control and not evaluate_condition(control["when"], env):
                     continue
-                name = self._name(declared, env, index if repeat is not None and repeat > 1 else None)
+                if repeat is None and written.__class__ is str and written and _PLAIN_NAME.fullmatch(written):
+                    name: str | None = written  # (what `_name` gives it, without the call: most layers)
+                else:
+                    name = self._name(declared, env, index if repeat is not None and repeat > 1 else None)
                 # Templated names ({id}) are unique by construction and used as written, unprefixed.
                 full = name if name is None or templated or not scope.prefix else scope.prefix + name
-                inputs = self._inputs(control.get("inputs"), scope, kind_loc, kind)
+                read = control.get("inputs")
+                if read is None and scope.previous is not None and self.reads_nothing.get(kind) is False:
+                    inputs: tuple[str, ...] = (scope.previous,)  # what `_inputs` gives it, without the call
+                else:
+                    inputs = self._inputs(read, scope, kind_loc, kind)
                 if kind in self.blocks:
                     last = self._block(kind, body, kind_loc, full, inputs, scope, env)
                 else:
@@ -266,7 +296,7 @@ class Expander:
             return scope.local[name]
         if not scope.prefix and name in self.taken:
             return name
-        if name in scope.ahead:
+        if scope.is_ahead(name):
             raise SpecError(f"`{name}` is defined further down: a layer can only read layers above it "
                             f"(reading one below makes a cycle)", node.loc,
                             f"move `{name}` above this layer, or read another layer.")
@@ -293,19 +323,29 @@ class Expander:
         has_positional = False
         if body is not None and isinstance(body.value, dict):
             key_locs = body.key_locs
+            outside = scope.given
             for key, node in body.value.items():
-                if key not in CONTROL_KEYS:
-                    block = self._block_item(node, env, scope)
-                    args[key] = block if block is not None else resolve_from(node, env, scope.given)
-                    arg_locs[key] = key_locs[key]
-                    if scope.given and (given := origin(node, env, scope.given)):
-                        origins[key_locs[key]] = given
+                if key in CONTROL_KEYS:
+                    continue
+                value = node.value
+                if value.__class__ is int:  # most arguments: nothing to evaluate, no name read (and no block)
+                    args[key] = value
+                else:
+                    block = self._block_item(node, env, scope) if value.__class__ is dict else None
+                    args[key] = block if block is not None else resolve_from(node, env, outside)
+                    if outside and (found := origin(node, env, outside)):
+                        origins[key_locs[key]] = found
+                arg_locs[key] = key_locs[key]
         elif body is not None and body.value is not None:
             positional, has_positional = resolve_from(body, env, scope.given), True
             if scope.given and (given := origin(body, env, scope.given)):
                 origins[kind_loc] = given
         explicit = name is not None
-        full = self._full_name(name, kind, scope, kind_loc)
+        if name is not None and name not in self.taken:  # what `_full_name` does with it, without the call
+            self.taken[name] = kind_loc
+            full = name
+        else:
+            full = self._full_name(name, kind, scope, kind_loc)
         if len(self.layers) >= self.max_layers:
             raise SpecError(f"the spec expands to more than {self.max_layers:,} layers", kind_loc,
                             "use smaller repeat counts, or raise the limit with --max-layers.")
@@ -437,9 +477,13 @@ def _declared_name(item: Node) -> str | None:
 
 def _split(item: Node) -> tuple[str, Node | None, Location]:
     """(kind, body, where the kind is written) of one layer item."""
-    if isinstance(item.value, str):
-        return item.value, None, item.loc
-    if not isinstance(item.value, dict) or len(item.value) != 1:
+    value = item.value
+    if value.__class__ is dict and len(value) == 1:  # `- Kind: ...`, as most are
+        ((kind, body),) = value.items()
+        return kind, body, item.key_locs[kind]
+    if isinstance(value, str):
+        return value, None, item.loc
+    if not isinstance(value, dict) or len(value) != 1:
         raise SpecError("a layer must be a layer kind, alone or mapped to its arguments", item.loc, _LAYER_HINT)
-    ((kind, body),) = item.value.items()
+    ((kind, body),) = value.items()
     return kind, body, item.key_locs[kind]

@@ -42,6 +42,11 @@ MAX_NODES = 10_000_000
 # after us still walks values recursively.
 MAX_DEPTH = 489
 
+# From this many characters (about 500 layers) a spec is first offered to the plain-layout reader
+# (spec/plainyaml.py). A smaller one is read quickly enough by libyaml's events, and importing that
+# reader (compiling its regular expressions) would cost its start-up more than the reader saves.
+PLAIN_READER_FROM = 50_000
+
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:null",
     "tag:yaml.org,2002:bool",
@@ -345,6 +350,15 @@ class _EventBuilder:
             self.scalars[event.tag, text, event.implicit] = value
         return value
 
+    def plain_value(self, text: str) -> Any:
+        """The value of an untagged plain scalar, as `_document` reads it (raising for one it cannot read)."""
+        if text[:1] not in self.resolver_starts:
+            return text
+        try:
+            return self.plain[text]
+        except KeyError:
+            return self._scalar(ScalarEvent(None, None, (True, False), text), Location(self.source))
+
     def _anchored_scalar(self, event: ScalarEvent, loc: Location) -> Node:
         mark = event.start_mark
         assert event.anchor is not None and mark is not None and event.end_mark is not None
@@ -473,7 +487,17 @@ def _unquoted_references(text: str, mark: Any) -> list[str]:
 def parse_yaml(text: str, source: str, max_nodes: int = MAX_NODES) -> Node | None:
     """Parse one YAML document into located `Node`s; None for an empty document."""
     try:
-        return _EventBuilder(text, source, max_nodes).build()
+        builder = _EventBuilder(text, source, max_nodes)
+        if len(text) >= PLAIN_READER_FROM:
+            from paramcalc.spec.plainyaml import read_plain_layout
+
+            # A large spec written a layer a line: read without libyaml's events (the same nodes, in half
+            # the time); anything else, or any mistake, goes to the event reader, which words the errors.
+            root = read_plain_layout(text, source, max_nodes, builder.plain_value)
+            if root is not None:
+                builder.loader.dispose()
+                return root
+        return builder.build()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if isinstance(exc, yaml.scanner.ScannerError) and mark is not None:
