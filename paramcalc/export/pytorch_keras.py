@@ -1,0 +1,464 @@
+"""Keras's layer kinds written with PyTorch modules (`paramcalc export --to pytorch` of a Keras-written spec).
+
+A Keras kind is written only where PyTorch's module is the same function with the same weights and output
+shapes; KERAS says how (a small function per kind, from the parsed arguments and the shapes paramcalc
+computed), REFUSED why a kind is not. Layout: a channels_last spec's feature maps are held channels-first
+inside the module (permuted once where a Keras spatial layer first reads them, back where a layer of the
+last axis, a Flatten, a Reshape or the model's output reads them), so that Conv2d, BatchNorm2d and
+MaxPool2d read them as PyTorch does; CHANNEL_KINDS read them so, ELEMENTWISE kinds in whichever layout
+they come, every other kind in the spec's own.
+
+Keras's 'same' padding adds max((ceil(N/S) - 1) x S + span - N, 0) zeros, the odd one at the end: a
+symmetric amount becomes the module's `padding`, an asymmetric one an `nn.functional.pad` before it.
+A BatchNormalization's moving mean and variance are PyTorch buffers (paramcalc counts them as Keras's
+non-trainable weights): params + running statistics agree."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from paramcalc.export import ExportError
+from paramcalc.report import LayerRow
+from paramcalc.spec.model import LayerSpec
+
+
+class Site(NamedTuple):
+    """A layer where it is written: its arguments parsed (defaults filled in), its row, and whether its
+    input is held channels-first (a channels_last spec's feature map, permuted inside the module)."""
+
+    layer: LayerSpec
+    a: dict[str, Any]
+    row: LayerRow
+    held: bool
+    channels_last: bool
+
+
+class Module(NamedTuple):
+    """How a layer becomes a module: its constructor and arguments, and the forward source around the call
+    (`{}` the value): `before` around its first input (a pad), `after` around its output (an activation)."""
+
+    constructor: str
+    args: dict[str, Any]
+    before: str = "{}"
+    after: str = "{}"
+
+
+def refuse(site: Site, reason: str, arg: str | None = None) -> ExportError:
+    layer = site.layer
+    return ExportError(f"layer `{layer.name}` ({layer.kind}) {reason}",
+                       layer.arg_locs.get(arg, layer.loc) if arg else layer.loc,
+                       "export it with `--to keras`, or write the layer with PyTorch's kinds (`paramcalc layers`).")
+
+
+# ---- layouts ------------------------------------------------------------------------------------------
+
+def _ranked(*stems: str, ranks: tuple[int, ...] = (1, 2, 3)) -> set[str]:
+    return {f"{stem}{r}D" for stem in stems for r in ranks}
+
+
+GLOBAL_POOLS = _ranked("GlobalAveragePooling", "GlobalMaxPooling")
+CHANNEL_KINDS = {*_ranked("Conv", "MaxPooling", "AveragePooling", "ZeroPadding"),
+                 *_ranked("DepthwiseConv", "SeparableConv", ranks=(1, 2)), "BatchNormalization"}
+ELEMENTWISE = {"Activation", "ReLU", "LeakyReLU", "ELU", "Dropout", "Add", "Multiply", "Subtract", "Maximum",
+               "Minimum", "Average", "Rescaling", "Concatenate", *GLOBAL_POOLS}
+
+
+def to_channels_first(value: str, rank: int) -> str:
+    """(N, ..., C) -> (N, C, ...)."""
+    return f"{value}.permute(0, {rank - 1}, {', '.join(str(d) for d in range(1, rank - 1))})"
+
+
+def to_channels_last(value: str, rank: int) -> str:
+    """(N, C, ...) -> (N, ..., C)."""
+    return f"{value}.permute(0, {', '.join(str(d) for d in range(2, rank))}, 1)"
+
+
+def held_axis(axis: int, rank: int, held: bool) -> int:
+    """A spec-layout axis (the batch 0, negative from the end) in the layout the value is held in."""
+    if not held:
+        return axis
+    index = axis % rank
+    if index == 0:
+        return index
+    return 1 if index == rank - 1 else index + 1
+
+
+# ---- the arguments' arithmetic ------------------------------------------------------------------------
+
+def same_padding(n: Any, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+    """Keras's 'same' zeros (before, after) on an input of n: ceil(n/s) windows, the odd zero at the end."""
+    if not isinstance(n, int):
+        raise TypeError(n)
+    out = -(-n // stride)
+    total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - n, 0)
+    return total // 2, total - total // 2
+
+
+def window_padding(site: Site, kernel: tuple[int, ...], strides: tuple[int, ...],
+                   dilation: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    """(before, after) zeros per spatial dim for the layer's `padding` ('valid', 'same' or explicit pairs)."""
+    padding = site.a["padding"]
+    if padding == "valid":
+        return tuple((0, 0) for _ in kernel)
+    if padding == "same":
+        spatial = site.row.input_shape[1:-1]
+        try:
+            return tuple(same_padding(n, k, s, d) for n, k, s, d in zip(spatial, kernel, strides, dilation))
+        except TypeError:
+            raise refuse(site, f"pads 'same' on an input of free size {list(spatial)}: the zeros PyTorch needs "
+                         "depend on it", "padding") from None
+    if padding == "causal":
+        raise refuse(site, "pads 'causal', which PyTorch's modules do not", "padding")
+    return tuple((before, after) for before, after in padding)
+
+
+def padded(pairs: tuple[tuple[int, int], ...], value: str = "") -> tuple[tuple[int, ...] | int, str]:
+    """The module's `padding` and the source around its input: symmetric zeros in the module, others in a pad
+    before it (nn.functional.pad lists the last dimension first)."""
+    if all(before == after for before, after in pairs):
+        same = [before for before, _ in pairs]
+        return (same[0] if len(set(same)) == 1 else tuple(same)), "{}"
+    amounts = ", ".join(f"{before}, {after}" for before, after in reversed(pairs))
+    return 0, f"nn.functional.pad({{}}, ({amounts}){value})"
+
+
+def square(values: tuple[int, ...]) -> int | tuple[int, ...]:
+    """(3, 3) -> 3, as PyTorch's modules take one number for every spatial dim."""
+    return values[0] if len(set(values)) == 1 else tuple(values)
+
+
+def window(kernel: tuple[int, ...], strides: tuple[int, ...], padding: Any, dilation: tuple[int, ...] | None = None,
+           pool: bool = False, **more: int) -> dict[str, Any]:
+    """A conv's or pool's window arguments, PyTorch's defaults left out (a conv's stride 1, a pool's stride its
+    kernel; no padding, dilation 1)."""
+    args: dict[str, Any] = {"kernel_size": square(kernel), "stride": square(strides), "padding": padding,
+                            "dilation": square(dilation or (1,)), **more}
+    defaults = {"stride": args["kernel_size"] if pool else 1, "padding": 0, "dilation": 1, "groups": 1, "bias": True}
+    return {key: value for key, value in args.items() if key not in defaults or value != defaults[key]}
+
+
+def channels(site: Site) -> int:
+    """The size of the input's last axis (the channels of a channels_last feature map, or the features)."""
+    size = site.row.input_shape[-1]
+    if not isinstance(size, int):
+        raise refuse(site, f"reads a last axis of free size {size}: PyTorch's module needs it as a number")
+    return size
+
+
+def rank_of(site: Site) -> int:
+    return len(site.row.input_shape) - 2  # spatial dims
+
+
+# ---- activations ---------------------------------------------------------------------------------------
+
+LAST_AXIS = "the last axis"  # Keras's softmax axis: dim -1, or 1 where the value is held channels-first
+
+# Keras's name -> PyTorch's module, its nn.functional twin (for an `activation:` fused into a layer), and the
+# arguments that make them Keras's (Keras 3's leaky_relu slope is 0.2; its hard_sigmoid is relu6(x + 3) / 6).
+ACTIVATIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "relu": ("ReLU", "relu", {}), "relu6": ("ReLU6", "relu6", {}), "sigmoid": ("Sigmoid", "torch.sigmoid", {}),
+    "tanh": ("Tanh", "torch.tanh", {}), "silu": ("SiLU", "silu", {}), "swish": ("SiLU", "silu", {}),
+    "gelu": ("GELU", "gelu", {}), "hard_sigmoid": ("Hardsigmoid", "hardsigmoid", {}),
+    "hard_silu": ("Hardswish", "hardswish", {}), "hard_swish": ("Hardswish", "hardswish", {}),
+    "elu": ("ELU", "elu", {}), "selu": ("SELU", "selu", {}), "softplus": ("Softplus", "softplus", {}),
+    "softsign": ("Softsign", "softsign", {}), "mish": ("Mish", "mish", {}),
+    "leaky_relu": ("LeakyReLU", "leaky_relu", {"negative_slope": 0.2}),
+    "softmax": ("Softmax", "softmax", {"dim": LAST_AXIS}), "log_softmax": ("LogSoftmax", "log_softmax",
+                                                                          {"dim": LAST_AXIS}),
+}
+
+
+def activation(site: Site, name: Any, held: bool) -> tuple[str, dict[str, Any], str] | None:
+    """A Keras activation as (module, its arguments, the functional source around `{}`); None for linear."""
+    if name in (None, "linear"):
+        return None
+    if name not in ACTIVATIONS:
+        raise refuse(site, f"uses the activation {name!r}, which `paramcalc export` does not write in PyTorch",
+                     "activation")
+    module, functional, extra = ACTIVATIONS[name]
+    kwargs = {key: (1 if held else -1) if value == LAST_AXIS else value for key, value in extra.items()}
+    text = "".join(f", {key}={value!r}" for key, value in kwargs.items())
+    call = functional if functional.startswith("torch.") else f"nn.functional.{functional}"
+    return f"nn.{module}", kwargs, f"{call}({{}}{text})"
+
+
+def fused(site: Site, held: bool) -> str:
+    written = activation(site, site.a.get("activation"), held)
+    return "{}" if written is None else written[2]
+
+
+# ---- the kinds -----------------------------------------------------------------------------------------
+
+def _no_lora(site: Site) -> None:
+    if site.a.get("lora_rank"):
+        raise refuse(site, "has `lora_rank`, Keras's LoRA weights, which PyTorch's modules do not have", "lora_rank")
+
+
+def conv(site: Site) -> Module:
+    a = site.a
+    _no_lora(site)
+    pad, before = padded(window_padding(site, a["kernel_size"], a["strides"], a["dilation_rate"]))
+    r = rank_of(site)
+    return Module(f"nn.Conv{r}d", {"in_channels": channels(site), "out_channels": a["filters"],
+                                   **window(a["kernel_size"], a["strides"], pad, a["dilation_rate"],
+                                            groups=a["groups"], bias=a["use_bias"])}, before, fused(site, True))
+
+
+def depthwise_conv(site: Site) -> Module:
+    a = site.a
+    pad, before = padded(window_padding(site, a["kernel_size"], a["strides"], a["dilation_rate"]))
+    c = channels(site)
+    return Module(f"nn.Conv{rank_of(site)}d", {"in_channels": c, "out_channels": c * a["depth_multiplier"],
+                                               **window(a["kernel_size"], a["strides"], pad, a["dilation_rate"],
+                                                        groups=c, bias=a["use_bias"])}, before, fused(site, True))
+
+
+def separable_conv(site: Site) -> Module:
+    a = site.a
+    pad, before = padded(window_padding(site, a["kernel_size"], a["strides"], a["dilation_rate"]))
+    return Module(f"SeparableConv{rank_of(site)}d", {
+        "in_channels": channels(site), "out_channels": a["filters"], "kernel_size": square(a["kernel_size"]),
+        "stride": square(a["strides"]), "padding": pad, "dilation": square(a["dilation_rate"]),
+        "depth_multiplier": a["depth_multiplier"], "bias": a["use_bias"]}, before, fused(site, True))
+
+
+def batch_norm(site: Site) -> Module:
+    a, rank = site.a, len(site.row.input_shape) - 1
+    if a["axis"] not in (None, -1, rank, (-1,), (rank,)):
+        raise refuse(site, "normalises an axis other than the channels, which PyTorch's BatchNorm does not", "axis")
+    for key in ("renorm", "synchronized"):
+        if a[key]:
+            raise refuse(site, f"has `{key}`, which PyTorch's BatchNorm does not do", key)
+    args: dict[str, Any] = {"num_features": channels(site), "eps": a["epsilon"],
+                            "momentum": round(1 - a["momentum"], 12)}  # PyTorch weighs the new batch, Keras the old
+    r = max(rank - 1, 1)
+    if a["center"] != a["scale"]:  # a shift without a scale (Inception v3), or a scale without a shift
+        return Module(f"KerasBatchNorm{r}d", {**args, "center": a["center"], "scale": a["scale"]})
+    if not a["center"]:
+        args["affine"] = False
+    return Module(f"nn.BatchNorm{r}d", args)
+
+
+def pooling(kind: str) -> Callable[[Site], Module]:
+    def write(site: Site) -> Module:
+        a = site.a
+        kernel = a["pool_size"]
+        strides = a["strides"] or kernel
+        pairs = window_padding(site, kernel, strides, (1,) * len(kernel))
+        if kind == "Max":
+            pad, before = padded(pairs, ', value=float("-inf")')  # a max never picks the padding
+        else:
+            pad, before = padded(pairs)
+            if before != "{}":
+                raise refuse(site, "pads 'same' unevenly: Keras averages over the part of each window inside the "
+                             "input, which PyTorch's AvgPool does only with even padding", "padding")
+        # Keras leaves the padding out of an average
+        args = window(kernel, strides, pad, pool=True)
+        if pad and kind == "Avg":
+            args["count_include_pad"] = False
+        return Module(f"nn.{kind}Pool{rank_of(site)}d", args, before)
+    return write
+
+
+def zero_padding(site: Site) -> Module:
+    pairs = site.a["padding"]
+    if isinstance(pairs, int):
+        pairs = ((pairs, pairs),) * rank_of(site)
+    amounts = tuple(n for before, after in reversed(pairs) for n in (before, after))  # the last dim first
+    return Module(f"nn.ZeroPad{rank_of(site)}d", {"padding": square(amounts)})
+
+
+def dense(site: Site) -> Module:
+    _no_lora(site)
+    return Module("nn.Linear", {"in_features": channels(site), "out_features": site.a["units"],
+                                "bias": site.a["use_bias"]}, after=fused(site, False))
+
+
+def activation_layer(site: Site) -> Module:
+    written = activation(site, site.a["activation"], site.held)
+    return Module("nn.Identity", {}) if written is None else Module(written[0], written[1])
+
+
+def softmax(site: Site) -> Module:
+    return Module("nn.Softmax", {"dim": held_axis(site.a["axis"], len(site.row.input_shape), site.held)})
+
+
+def relu(site: Site) -> Module:
+    a = site.a
+    if a["threshold"]:
+        raise refuse(site, "has a `threshold`, which PyTorch's ReLU does not take", "threshold")
+    if a["negative_slope"] and a["max_value"] is not None:
+        raise refuse(site, "has both `negative_slope` and `max_value`, which no PyTorch module does", "max_value")
+    if a["negative_slope"]:
+        return Module("nn.LeakyReLU", {"negative_slope": a["negative_slope"]})
+    if a["max_value"] is None:
+        return Module("nn.ReLU", {})
+    if a["max_value"] == 6:
+        return Module("nn.ReLU6", {})
+    return Module("nn.Hardtanh", {"min_val": 0.0, "max_val": float(a["max_value"])})
+
+
+def dropout(site: Site) -> Module:
+    if site.a.get("noise_shape") is not None:
+        raise refuse(site, "has a `noise_shape`, which PyTorch's Dropout does not take", "noise_shape")
+    return Module("nn.Dropout", {"p": site.a["rate"]})  # (`seed`: Keras's random stream, nothing PyTorch reads)
+
+
+def layer_norm(site: Site) -> Module:
+    a, rank = site.a, len(site.row.input_shape) - 1
+    if tuple(axis % rank if axis < 0 else axis - 1 for axis in a["axis"]) != (rank - 1,):
+        raise refuse(site, "normalises axes other than the last one; nn.LayerNorm takes the last ones only", "axis")
+    if a["rms_scaling"]:
+        raise refuse(site, "has `rms_scaling`, which nn.LayerNorm does not do", "rms_scaling")
+    if a["center"] and not a["scale"]:
+        raise refuse(site, "has a shift without a scale; nn.LayerNorm's shift comes with its scale", "scale")
+    args: dict[str, Any] = {"normalized_shape": channels(site), "eps": a["epsilon"]}
+    if not a["scale"]:
+        args["elementwise_affine"] = False
+    elif not a["center"]:
+        args["bias"] = False
+    return Module("nn.LayerNorm", args)
+
+
+def embedding(site: Site) -> Module:
+    if site.a.get("mask_zero"):
+        raise refuse(site, "has `mask_zero`: Keras's masks have no PyTorch counterpart", "mask_zero")
+    _no_lora(site)
+    return Module("nn.Embedding", {"num_embeddings": site.a["input_dim"], "embedding_dim": site.a["output_dim"]})
+
+
+def multi_head_attention(site: Site) -> Module:
+    a, width = site.a, channels(site)
+    if a["key_dim"] * a["num_heads"] != width or a["value_dim"] not in (None, a["key_dim"]) \
+            or a["output_shape"] is not None or a["attention_axes"] is not None:
+        raise refuse(site, f"projects {width} features to {a['num_heads']} heads of key_dim {a['key_dim']}: "
+                     "nn.MultiheadAttention's heads split the features (key_dim x num_heads = the width, value_dim "
+                     "= key_dim, one attention axis, output the width), so its weights would differ", "key_dim")
+    return Module("nn.MultiheadAttention", {"embed_dim": width, "num_heads": a["num_heads"],
+                                            "dropout": a["dropout"], "bias": a["use_bias"], "batch_first": True})
+
+
+def grouped_query_attention(site: Site) -> Module:
+    a = site.a
+    for key in ("use_gate", "sliding_window"):
+        if a[key]:
+            raise refuse(site, f"has `{key}`, which `paramcalc export` does not write in PyTorch", key)
+    width = channels(site)
+    return Module("GroupedQueryAttention", {"width": width, "head_dim": a["head_dim"],
+                                            "num_query_heads": a["num_query_heads"],
+                                            "num_key_value_heads": a["num_key_value_heads"],
+                                            "dropout": a["dropout"], "bias": a["use_bias"]})
+
+
+# Keras kind -> its PyTorch module
+KERAS: dict[str, Callable[[Site], Module]] = {
+    **{kind: conv for kind in _ranked("Conv")},
+    **{kind: depthwise_conv for kind in _ranked("DepthwiseConv", ranks=(1, 2))},
+    **{kind: separable_conv for kind in _ranked("SeparableConv", ranks=(1, 2))},
+    **{kind: pooling("Max") for kind in _ranked("MaxPooling")},
+    **{kind: pooling("Avg") for kind in _ranked("AveragePooling")},
+    **{kind: zero_padding for kind in _ranked("ZeroPadding")},
+    "BatchNormalization": batch_norm, "Dense": dense, "Activation": activation_layer, "ReLU": relu,
+    "Dropout": dropout, "LayerNormalization": layer_norm, "Embedding": embedding,
+    "Softmax": softmax, "MultiHeadAttention": multi_head_attention, "GroupedQueryAttention": grouped_query_attention,
+}
+
+# Keras kinds that have no exact PyTorch writing here, and why
+REFUSED: dict[str, str] = {
+    **{kind: "has one bias vector per gate where PyTorch's recurrent modules have two (b_ih and b_hh), so the "
+             "params cannot agree" for kind in ("LSTM", "SimpleRNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")},
+    "Bidirectional": "wraps a Keras recurrent layer; its LSTM and SimpleRNN have one bias vector per gate where "
+                     "PyTorch's have two (b_ih and b_hh), so the params cannot agree",
+    "Normalization": "keeps its mean, variance and count as Keras weights (non-trainable, counted by paramcalc), "
+                     "which PyTorch would keep as buffers that count as neither params nor running statistics",
+}
+
+
+# ---- operations of forward -----------------------------------------------------------------------------
+
+def global_pool(reduce: str) -> Callable[[Site, list[str]], str]:
+    def write(site: Site, ins: list[str]) -> str:
+        rank = len(site.row.input_shape)
+        dims = tuple(range(2, rank)) if site.held else tuple(range(1, rank - 1))
+        keep = ", keepdim=True" if site.a.get("keepdims") else ""
+        return f"{ins[0]}.{reduce}({dims[0] if len(dims) == 1 else dims}{keep})"
+    return write
+
+
+def rescaling(site: Site, ins: list[str]) -> str:
+    scale, offset = site.a["scale"], site.a["offset"]
+    if not isinstance(scale, (int, float)) or not isinstance(offset, (int, float)):
+        raise refuse(site, "scales per channel, which `paramcalc export` does not write in PyTorch", "scale")
+    return f"{ins[0]} * {scale!r}" + (f" + {offset!r}" if offset > 0 else f" - {-offset!r}" if offset else "")
+
+
+def reshape(site: Site, ins: list[str]) -> str:
+    target = tuple(site.a["target_shape"])
+    if len(target) == 1:
+        return f"{ins[0]}.flatten(1)" if target[0] in (-1, site.row.output_shape[1]) else f"{ins[0]}.reshape(-1)"
+    return f"{ins[0]}.flatten(1).unflatten(1, {target})"
+
+
+KERAS_OPS: dict[str, Callable[[Site, list[str]], str]] = {
+    **{f"GlobalAveragePooling{r}D": global_pool("mean") for r in (1, 2, 3)},
+    **{f"GlobalMaxPooling{r}D": global_pool("amax") for r in (1, 2, 3)},
+    "Rescaling": rescaling, "Reshape": reshape,
+}
+
+
+# ---- classes the code defines when it uses them --------------------------------------------------------
+
+HELPERS: dict[str, str] = {
+    **{f"SeparableConv{r}d": f'''class SeparableConv{r}d(nn.Module):
+    """Keras's SeparableConv{r}D: a depthwise conv without bias (`depthwise`: depth_multiplier filters per
+    input channel), then a 1x1 conv (`pointwise`) with the bias."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, depth_multiplier, bias):
+        super().__init__()
+        self.depthwise = nn.Conv{r}d(in_channels, in_channels * depth_multiplier, kernel_size, stride, padding,
+                                   dilation, groups=in_channels, bias=False)
+        self.pointwise = nn.Conv{r}d(in_channels * depth_multiplier, out_channels, 1, bias=bias)
+
+    def forward(self, x):
+        return self.pointwise(self.depthwise(x))
+''' for r in (1, 2)},
+    **{f"KerasBatchNorm{r}d": f'''class KerasBatchNorm{r}d(nn.BatchNorm{r}d):
+    """Keras's BatchNormalization with a shift and no scale (scale=False) or a scale and no shift (center=False):
+    PyTorch's BatchNorm without `affine`, given only its `bias` or only its `weight` (F.batch_norm takes either)."""
+
+    def __init__(self, num_features, eps, momentum, center, scale):
+        super().__init__(num_features, eps, momentum, affine=False)
+        if center:
+            self.bias = nn.Parameter(torch.zeros(num_features))
+        if scale:
+            self.weight = nn.Parameter(torch.ones(num_features))
+''' for r in (1, 2, 3)},
+    "GroupedQueryAttention": '''class GroupedQueryAttention(nn.Module):
+    """Keras's GroupedQueryAttention: num_query_heads query heads share num_key_value_heads key and value
+    heads; the inputs are (query[, value[, key]]), each (batch, positions, width). Its function: no mask and
+    no rotary embedding, as Keras's layer (a Llama's rotary embedding has no weights)."""
+
+    def __init__(self, width, head_dim, num_query_heads, num_key_value_heads, dropout, bias):
+        super().__init__()
+        self.head_dim, self.num_query_heads, self.num_key_value_heads = head_dim, num_query_heads, num_key_value_heads
+        self.dropout = dropout
+        self.q_proj = nn.Linear(width, num_query_heads * head_dim, bias=bias)
+        self.k_proj = nn.Linear(width, num_key_value_heads * head_dim, bias=bias)
+        self.v_proj = nn.Linear(width, num_key_value_heads * head_dim, bias=bias)
+        self.o_proj = nn.Linear(num_query_heads * head_dim, width, bias=bias)
+
+    def heads(self, x, count):
+        return x.unflatten(-1, (count, self.head_dim)).transpose(1, 2)
+
+    def forward(self, query, value=None, key=None):
+        value = query if value is None else value
+        key = value if key is None else key
+        group = self.num_query_heads // self.num_key_value_heads
+        q = self.heads(self.q_proj(query), self.num_query_heads)
+        k = self.heads(self.k_proj(key), self.num_key_value_heads).repeat_interleave(group, dim=1)
+        v = self.heads(self.v_proj(value), self.num_key_value_heads).repeat_interleave(group, dim=1)
+        out = nn.functional.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)
+        return self.o_proj(out.transpose(1, 2).flatten(2))
+''',
+}
