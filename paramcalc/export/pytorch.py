@@ -61,11 +61,14 @@ MODULES: dict[str, tuple[str, str | None, str | None]] = {
           for r in (1, 2, 3)))},
 }
 IMPORTS = {"LayerNorm2d": "from torchvision.models.convnext import LayerNorm2d",
-           "StochasticDepth": "from torchvision.ops import StochasticDepth"}
+           "StochasticDepth": "from torchvision.ops import StochasticDepth",
+           **{kind: f"from torchvision.models.swin_transformer import {kind}" for kind in (
+               "ShiftedWindowAttention", "ShiftedWindowAttentionV2", "PatchMerging", "PatchMergingV2")}}
 # Arguments a shared name (Dropout, Flatten, ...) takes in Keras's vocabulary only.
 KERAS_ONLY = {"Dropout": ("rate", "noise_shape", "seed"), "Flatten": ("data_format",), "ReLU": (
     "max_value", "negative_slope", "threshold"), "Embedding": ("input_dim", "output_dim", "mask_zero"),
-    "StochasticDepth": ("drop_path_rate",), "Softmax": ("axis",)}
+    "StochasticDepth": ("drop_path_rate",), "Softmax": ("axis",),
+    **{kind: ("units",) for kind in ("LSTM", "GRU", "SimpleRNN")}}  # (their classes take both vocabularies)
 
 
 def _merge(symbol: str) -> Callable[[Site, list[str]], str]:
@@ -96,10 +99,35 @@ def _select_token(site: Site, ins: list[str]) -> str:
     return f"{ins[0]}[:, {site.layer.args.get('index', 0)}]"  # x[:, 0]: BERT's pooler, ViT's class token
 
 
+def _slice(site: Site, ins: list[str]) -> str:
+    a, rank = site.a, len(site.row.input_shape)
+    dims = {d % rank for d in a["dim"]}
+    cut = f"{'' if a['start'] is None else a['start']}:{'' if a['end'] is None else a['end']}"
+    cut += f":{a['step']}" if a["step"] != 1 else ""
+    return f"{ins[0]}[{', '.join(cut if i in dims else ':' for i in range(max(dims) + 1))}]"
+
+
+def _pad(site: Site, ins: list[str]) -> str:
+    value = f", value={site.a['value']!r}" if site.a["value"] is not None else ""
+    return f"nn.functional.pad({ins[0]}, {tuple(site.a['pad'])}{value})"
+
+
+def _torchvision(site: Site) -> Module:
+    """A torchvision module, with the arguments the spec gives (sizes as torchvision's lists)."""
+    return Module(site.layer.kind, {key: list(value) if isinstance(value, tuple) else value
+                                    for key, value in site.a.items() if key in site.layer.args})
+
+
+# kind -> its module, for kinds whose module takes the arguments as paramcalc parses them
+TORCH_WRITERS: dict[str, Callable[[Site], Module]] = {
+    kind: _torchvision for kind in ("ShiftedWindowAttention", "ShiftedWindowAttentionV2", "PatchMerging",
+                                    "PatchMergingV2")}
+
+
 # kind -> how forward writes it from the layer and its inputs' variables
 OPS: dict[str, Callable[[Site, list[str]], str]] = {
     "Add": _merge("+"), "Multiply": _merge("*"), "Subtract": _merge("-"), "Concatenate": _cat, "Mean": _mean,
-    "Chunk": _chunk, "Permute": _permute, "SelectToken": _select_token,
+    "Chunk": _chunk, "Permute": _permute, "SelectToken": _select_token, "Slice": _slice, "Pad": _pad,
 }
 
 
@@ -164,12 +192,13 @@ class Writing:
         self.imports: set[str] = set()
         self.helpers: set[str] = set()
         self.ties: list[str] = []
-        self.rank = {name: len(shape) + 1 for name, shape in spec.inputs.items()}
+        self.shape: dict[str, tuple[Any, ...]] = {name: (None, *shape) for name, shape in spec.inputs.items()}
+        self.shape.update({row.name: row.output_shape for row in report.rows})
+        self.rank = {name: len(shape) for name, shape in self.shape.items()}
         self.held: dict[str, bool] = {}  # a value held channels-first (a channels_last spec's feature map)
         self.reads: dict[str, bool] = {}  # a layer reads its inputs channels-first
         for layer in spec.layers:
             row = self.rows[layer.name]
-            self.rank[layer.name] = len(row.output_shape)
             if not spec.channels_last:
                 first = False
             elif layer.kind in CHANNEL_KINDS:
@@ -193,8 +222,9 @@ class Writing:
             kind = lookup(layer.kind, layer.loc)
             ctx = Context(self.spec.channels_last, layer.kind, layer.loc, layer.arg_locs, formulas=False)
             a = kind.parse_args(layer.args, layer.positional, layer.has_positional, ctx)
+            shapes = tuple(self.shape[split_reference(ref)[0]] for ref in layer.inputs)
             self.sites[layer.name] = Site(layer, a, self.rows[layer.name], self.reads[layer.name],
-                                          self.spec.channels_last)
+                                          self.spec.channels_last, shapes)
         return self.sites[layer.name]
 
     def read(self, ref: str, value: str, channels_first: bool) -> str:
@@ -210,11 +240,13 @@ class Writing:
         from paramcalc.layers import lookup
 
         kind = lookup(layer.kind, layer.loc)
+        if layer.kind in REFUSED and (keras_spelt(layer, kind) or kind.framework == "torch"):
+            raise refuse(self.site(layer), f"has no exact PyTorch equivalent: it {REFUSED[layer.kind]}")
+        if layer.kind in TORCH_WRITERS:
+            return TORCH_WRITERS[layer.kind](self.site(layer))
         if keras_spelt(layer, kind):
             if layer.kind in KERAS:
                 return KERAS[layer.kind](self.site(layer))
-            if layer.kind in REFUSED:
-                raise refuse(self.site(layer), f"has no exact PyTorch equivalent: it {REFUSED[layer.kind]}")
             shared = layer.kind in SHARED_NAMES or layer.kind in KERAS_ONLY  # torch_args names the argument
         if layer.kind not in MODULES or keras_spelt(layer, kind) and not shared:
             raise no_equivalent(layer.kind, "PyTorch", layer.name, layer.loc,
@@ -305,7 +337,10 @@ def render(spec: Spec, report: Report) -> str:
             f"paramcalc's figures: {report.total_params:,} params ({report.trainable_params:,} trainable), output "
             f"{', '.join(str(s) for s in report.outputs.values())}.", *layout, *running, '"""', "", "import torch",
             "from torch import nn", *sorted(writing.imports), "", ""]
-    head += [line for name in sorted(writing.helpers) for line in (*HELPERS[name].rstrip("\n").split("\n"), "", "")]
+    if "TokenAndPositionEmbedding" in writing.helpers:
+        writing.helpers.add("PositionEmbedding")  # which it holds
+    head += [line for name in HELPERS if name in writing.helpers  # in HELPERS' order: a class after those it uses
+             for line in (*HELPERS[name].rstrip("\n").split("\n"), "", "")]
     tail = ["", "", 'if __name__ == "__main__":', f"    model = {model.name}()",
             "    print(sum(p.numel() for p in model.parameters()))"]
     return "\n".join(head + written + [f"class {model.name}(nn.Module):", *body] + tail) + "\n"
@@ -371,7 +406,8 @@ def describe(node: Node, writing: Writing) -> None:
             writing.ties.append(f"{own}.weight = {tied}.weight")
         if ins:
             ins[0] = module.before.replace("{}", ins[0])
-        node.forward.append(f"        {var} = {module.after.replace('{}', call(layer, attribute, ins))}")
+        called = call(layer, module.constructor, attribute, ins)
+        node.forward.append(f"        {var} = {module.after.replace('{}', called)}")
     if node.block is not None:
         node.returns = [values[name] for name in node.outputs] or ["None"]  # a block nothing reads
     else:  # the model gives its outputs in the spec's layout
@@ -476,6 +512,8 @@ def torch_args(layer: LayerSpec, kind: Any, row: LayerRow, inferred: str | None,
                               "not take", layer.arg_locs.get(key, layer.loc),
                               "write it with PyTorch's arguments to export it to PyTorch.")
         args[key] = value
+    if layer.kind == "MultiheadAttention":
+        args.pop("need_weights", None)  # an argument of forward, which `call` gives
     if layer.kind in ("MultiheadAttention", "Transformer", "TransformerEncoderLayer", "TransformerDecoderLayer"):
         args.setdefault("batch_first", True)  # the spec's shapes are (batch, sequence, features)
     return args
@@ -488,7 +526,9 @@ def tied_to(layer: LayerSpec, spec: Spec) -> str:
     return tied_name(layer.name, str(layer.args["tie"]), {other.name: None for other in spec.layers})
 
 
-def call(layer: LayerSpec, attribute: str, ins: list[str]) -> str:
+def call(layer: LayerSpec, constructor: str, attribute: str, ins: list[str]) -> str:
+    if constructor != "nn.MultiheadAttention":
+        return f"{attribute}({', '.join(ins)})"
     if layer.kind == "MultiheadAttention":
         q, k, v = (ins * 3)[:3] if len(ins) == 1 else (ins + [ins[-1]])[:3]
         return f"{attribute}({q}, {k}, {v}, need_weights=False)[0]"

@@ -32,6 +32,7 @@ class Site(NamedTuple):
     row: LayerRow
     held: bool
     channels_last: bool
+    input_shapes: tuple[tuple[Any, ...], ...]  # every input's shape (batch first), in the spec's layout
 
 
 class Module(NamedTuple):
@@ -44,11 +45,13 @@ class Module(NamedTuple):
     after: str = "{}"
 
 
-def refuse(site: Site, reason: str, arg: str | None = None) -> ExportError:
+OTHERWISE = "export it with `--to keras`, or write the layer with PyTorch's kinds (`paramcalc layers`)."
+
+
+def refuse(site: Site, reason: str, arg: str | None = None, hint: str = OTHERWISE) -> ExportError:
     layer = site.layer
     return ExportError(f"layer `{layer.name}` ({layer.kind}) {reason}",
-                       layer.arg_locs.get(arg, layer.loc) if arg else layer.loc,
-                       "export it with `--to keras`, or write the layer with PyTorch's kinds (`paramcalc layers`).")
+                       layer.arg_locs.get(arg, layer.loc) if arg else layer.loc, hint)
 
 
 # ---- layouts ------------------------------------------------------------------------------------------
@@ -107,7 +110,8 @@ def window_padding(site: Site, kernel: tuple[int, ...], strides: tuple[int, ...]
             return tuple(same_padding(n, k, s, d) for n, k, s, d in zip(spatial, kernel, strides, dilation))
         except TypeError:
             raise refuse(site, f"pads 'same' on an input of free size {list(spatial)}: the zeros PyTorch needs "
-                         "depend on it", "padding") from None
+                         "depend on it", "padding", "give the input a size (numbers in `input:`, or `--set` its "
+                         "variables) to export it to PyTorch, or export with `--to keras`.") from None
     if padding == "causal":
         raise refuse(site, "pads 'causal', which PyTorch's modules do not", "padding")
     return tuple((before, after) for before, after in padding)
@@ -252,7 +256,9 @@ def pooling(kind: str) -> Callable[[Site], Module]:
             pad, before = padded(pairs)
             if before != "{}":
                 raise refuse(site, "pads 'same' unevenly: Keras averages over the part of each window inside the "
-                             "input, which PyTorch's AvgPool does only with even padding", "padding")
+                             "input, which PyTorch's AvgPool does only with even padding", "padding",
+                             "use padding 'valid', or an input size that 'same' pads evenly, to export it to "
+                             "PyTorch; or export with `--to keras`.")
         # Keras leaves the padding out of an average
         args = window(kernel, strides, pad, pool=True)
         if pad and kind == "Avg":
@@ -328,27 +334,68 @@ def embedding(site: Site) -> Module:
     return Module("nn.Embedding", {"num_embeddings": site.a["input_dim"], "embedding_dim": site.a["output_dim"]})
 
 
+def attention_widths(site: Site) -> tuple[int, int, int]:
+    """The query's, value's and key's feature sizes (Keras's inputs: query, value[, key])."""
+    query = channels(site)
+    shapes = site.input_shapes
+    value = shapes[1][-1] if len(shapes) > 1 else query
+    key = shapes[2][-1] if len(shapes) > 2 else value
+    if not isinstance(value, int) or not isinstance(key, int):
+        raise refuse(site, "reads inputs of free width: PyTorch's projections need them as numbers")
+    return query, value, key
+
+
 def multi_head_attention(site: Site) -> Module:
-    a, width = site.a, channels(site)
-    if a["key_dim"] * a["num_heads"] != width or a["value_dim"] not in (None, a["key_dim"]) \
-            or a["output_shape"] is not None or a["attention_axes"] is not None:
-        raise refuse(site, f"projects {width} features to {a['num_heads']} heads of key_dim {a['key_dim']}: "
-                     "nn.MultiheadAttention's heads split the features (key_dim x num_heads = the width, value_dim "
-                     "= key_dim, one attention axis, output the width), so its weights would differ", "key_dim")
-    return Module("nn.MultiheadAttention", {"embed_dim": width, "num_heads": a["num_heads"],
-                                            "dropout": a["dropout"], "bias": a["use_bias"], "batch_first": True})
+    """nn.MultiheadAttention where its heads split the width as Keras's do (key_dim x num_heads = the width,
+    value_dim = key_dim, the same width in every input); otherwise the generated KerasMultiHeadAttention, whose
+    four Linears are Keras's four projections."""
+    a = site.a
+    for arg in ("output_shape", "attention_axes"):
+        if a[arg] is not None:
+            raise refuse(site, f"has `{arg}`, which `paramcalc export` does not write in PyTorch", arg)
+    query, value, key = attention_widths(site)
+    value_dim = a["value_dim"] or a["key_dim"]
+    if a["key_dim"] * a["num_heads"] == query == value == key and value_dim == a["key_dim"]:
+        return Module("nn.MultiheadAttention", {"embed_dim": query, "num_heads": a["num_heads"],
+                                                "dropout": a["dropout"], "bias": a["use_bias"], "batch_first": True})
+    return Module("KerasMultiHeadAttention", {"query_width": query, "value_width": value, "key_width": key,
+                                              "num_heads": a["num_heads"], "key_dim": a["key_dim"],
+                                              "value_dim": value_dim, "dropout": a["dropout"],
+                                              "bias": a["use_bias"]})
 
 
 def grouped_query_attention(site: Site) -> Module:
     a = site.a
-    for key in ("use_gate", "sliding_window"):
-        if a[key]:
-            raise refuse(site, f"has `{key}`, which `paramcalc export` does not write in PyTorch", key)
-    width = channels(site)
+    for arg in ("use_gate", "sliding_window"):
+        if a[arg]:
+            raise refuse(site, f"has `{arg}`, which `paramcalc export` does not write in PyTorch", arg)
+    width, value, key = attention_widths(site)
+    if not width == value == key:
+        raise refuse(site, f"reads inputs of widths {width}, {value} and {key}; the generated GroupedQueryAttention "
+                     "takes one width")
     return Module("GroupedQueryAttention", {"width": width, "head_dim": a["head_dim"],
                                             "num_query_heads": a["num_query_heads"],
                                             "num_key_value_heads": a["num_key_value_heads"],
                                             "dropout": a["dropout"], "bias": a["use_bias"]})
+
+
+def class_token(site: Site) -> Module:
+    return Module("ClassToken", {"width": channels(site), "num_tokens": site.a["num_tokens"]})
+
+
+def position_embedding(site: Site) -> Module:
+    return Module("PositionEmbedding", {"sequence_length": site.a["sequence_length"], "width": channels(site)})
+
+
+def token_and_position_embedding(site: Site) -> Module:
+    a = site.a
+    if not a["tie_weights"] or a["mask_zero"]:
+        key = "mask_zero" if a["mask_zero"] else "tie_weights"
+        raise refuse(site, f"has `{key}: {str(a[key]).lower()}`, which `paramcalc export` does not write in PyTorch",
+                     key)
+    return Module("TokenAndPositionEmbedding", {"vocabulary_size": a["vocabulary_size"],
+                                                "sequence_length": a["sequence_length"],
+                                                "embedding_dim": a["embedding_dim"]})
 
 
 # Keras kind -> its PyTorch module
@@ -361,15 +408,21 @@ KERAS: dict[str, Callable[[Site], Module]] = {
     **{kind: zero_padding for kind in _ranked("ZeroPadding")},
     "BatchNormalization": batch_norm, "Dense": dense, "Activation": activation_layer, "ReLU": relu,
     "Dropout": dropout, "LayerNormalization": layer_norm, "Embedding": embedding,
-    "Softmax": softmax, "MultiHeadAttention": multi_head_attention, "GroupedQueryAttention": grouped_query_attention,
+    "Softmax": softmax, "MultiHeadAttention": multi_head_attention, "ClassToken": class_token,
+    "PositionEmbedding": position_embedding, "TokenAndPositionEmbedding": token_and_position_embedding,
+    "GroupedQueryAttention": grouped_query_attention,
 }
 
-# Keras kinds that have no exact PyTorch writing here, and why
+# Kinds that have no exact PyTorch writing here, and why
 REFUSED: dict[str, str] = {
     **{kind: "has one bias vector per gate where PyTorch's recurrent modules have two (b_ih and b_hh), so the "
              "params cannot agree" for kind in ("LSTM", "SimpleRNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")},
     "Bidirectional": "wraps a Keras recurrent layer; its LSTM and SimpleRNN have one bias vector per gate where "
                      "PyTorch's have two (b_ih and b_hh), so the params cannot agree",
+    "RelativePositionBias": "is T5's bias from bucketed position differences, which PyTorch has no module for and "
+                            "`paramcalc export` does not write",
+    "MixtureOfExperts": "holds its experts as a block written in an argument (`expert:`), which `paramcalc export` "
+                        "does not write as PyTorch modules",
     "Normalization": "keeps its mean, variance and count as Keras weights (non-trainable, counted by paramcalc), "
                      "which PyTorch would keep as buffers that count as neither params nor running statistics",
 }
@@ -434,6 +487,63 @@ HELPERS: dict[str, str] = {
         if scale:
             self.weight = nn.Parameter(torch.ones(num_features))
 ''' for r in (1, 2, 3)},
+    "ClassToken": '''class ClassToken(nn.Module):
+    """Learned token(s) put in front of a sequence (ViT's class token): (batch, T, width) -> (batch, num_tokens + T,
+    width)."""
+
+    def __init__(self, width, num_tokens):
+        super().__init__()
+        self.tokens = nn.Parameter(torch.zeros(1, num_tokens, width))
+
+    def forward(self, x):
+        return torch.cat([self.tokens.expand(x.shape[0], -1, -1), x], dim=1)
+''',
+    "PositionEmbedding": '''class PositionEmbedding(nn.Module):
+    """keras_hub's PositionEmbedding: a learned table of sequence_length positions; gives its first T rows,
+    broadcast to the input's shape (batch, T, width), to be added to it."""
+
+    def __init__(self, sequence_length, width):
+        super().__init__()
+        self.embeddings = nn.Parameter(torch.zeros(sequence_length, width))
+
+    def forward(self, x):
+        return self.embeddings[:x.shape[-2]].expand_as(x)
+''',
+    "TokenAndPositionEmbedding": '''class TokenAndPositionEmbedding(nn.Module):
+    """keras_hub's TokenAndPositionEmbedding: token ids -> their embeddings plus learned positions."""
+
+    def __init__(self, vocabulary_size, sequence_length, embedding_dim):
+        super().__init__()
+        self.token_embedding = nn.Embedding(vocabulary_size, embedding_dim)
+        self.position_embedding = PositionEmbedding(sequence_length, embedding_dim)
+
+    def forward(self, x):
+        tokens = self.token_embedding(x)
+        return tokens + self.position_embedding(tokens)
+''',
+    "KerasMultiHeadAttention": '''class KerasMultiHeadAttention(nn.Module):
+    """Keras's MultiHeadAttention where its heads do not split the width as nn.MultiheadAttention's do: num_heads
+    heads of key_dim (queries, keys) and value_dim (values), each projection a Linear as Keras's EinsumDense
+    (`query`, `key`, `value`, `attention_output`); the inputs are (query[, value[, key]])."""
+
+    def __init__(self, query_width, value_width, key_width, num_heads, key_dim, value_dim, dropout, bias):
+        super().__init__()
+        self.num_heads, self.dropout = num_heads, dropout
+        self.query = nn.Linear(query_width, num_heads * key_dim, bias=bias)
+        self.key = nn.Linear(key_width, num_heads * key_dim, bias=bias)
+        self.value = nn.Linear(value_width, num_heads * value_dim, bias=bias)
+        self.attention_output = nn.Linear(num_heads * value_dim, query_width, bias=bias)
+
+    def heads(self, x):
+        return x.unflatten(-1, (self.num_heads, -1)).transpose(1, 2)
+
+    def forward(self, query, value=None, key=None):
+        value = query if value is None else value
+        key = value if key is None else key
+        q, k, v = self.heads(self.query(query)), self.heads(self.key(key)), self.heads(self.value(value))
+        out = nn.functional.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)
+        return self.attention_output(out.transpose(1, 2).flatten(2))
+''',
     "GroupedQueryAttention": '''class GroupedQueryAttention(nn.Module):
     """Keras's GroupedQueryAttention: num_query_heads query heads share num_key_value_heads key and value
     heads; the inputs are (query[, value[, key]]), each (batch, positions, width). Its function: no mask and

@@ -1,0 +1,158 @@
+"""`paramcalc export --to pytorch` of specs written with Keras's layers (issue 18): the code PyTorch built in
+tests/fixtures/make_export_fixtures.py (export_pytorch.json: the zoo under `cases`, the small padding and
+layout cases of tests/cases/export_pytorch/ under `small_cases`) has paramcalc's figures, PyTorch's params
+plus its BatchNorm buffers being paramcalc's params (Keras counts the moving statistics as weights)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from paramcalc.cli import cli
+from paramcalc.engine import analyze
+from paramcalc.export import ExportError, export_spec
+from paramcalc.export.pytorch_keras import same_padding
+from paramcalc.spec.loader import load_spec
+from tests.conftest import FIXTURES, ROOT
+
+STORED = json.loads((FIXTURES / "export_pytorch.json").read_text())
+ZOO, SMALL = STORED["cases"], STORED["small_cases"]
+SMALL_DIR = "tests/cases/export_pytorch"
+
+# Keras-written zoo specs (channels_last, Keras's kinds) and the Llama family (RMSNorm, GroupedQueryAttention)
+KERAS_WRITTEN = ("lenet5", "lenet5_rgb", "mnist_cnn", "basic_cnn", "vgg16", "resnet50", "resnet_v2", "mobilenet_v1",
+                 "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "densenet121", "inception_v3", "xception",
+                 "gpt3", "keras_text_transformer")
+LLAMAS = ("llama2_7b", "llama3_8b", "mistral_7b")
+
+
+@pytest.fixture(autouse=True)
+def at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # the code names the spec by the path the script gave, relative to the root
+
+
+def figures_agree(framework: dict[str, Any], path: str) -> None:
+    report = analyze(load_spec(path), keep_formulas=False)
+    # A Keras-written spec's moving statistics are in paramcalc's params and in PyTorch's buffers
+    assert framework["params"] + framework["running_statistics"] == report.total_params
+    assert framework["trainable_params"] == report.trainable_params
+    assert framework["output_shapes"] == [list(shape) for shape in report.outputs.values()]
+
+
+@pytest.mark.parametrize("name", KERAS_WRITTEN + LLAMAS)
+def test_keras_written_zoo_specs_build_in_pytorch(name: str) -> None:
+    case = ZOO[name]
+    assert "params" in case and "forward_error" not in case, case  # built, and its forward ran on the meta device
+    figures_agree(case, f"specs/{name}.yaml")
+
+
+def test_the_biggest_models_are_built_on_the_meta_device() -> None:
+    assert ZOO["gpt3"]["params"] > 170_000_000_000 and ZOO["llama3_8b"]["params"] > 8_000_000_000
+    assert not any("skipped" in case for case in ZOO.values())
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_small_cases_are_the_code_pytorch_built_with_paramcalcs_figures(name: str) -> None:
+    path = f"{SMALL_DIR}/{name}.yaml"
+    code = export_spec(path, "pytorch")
+    assert hashlib.sha256(code.encode()).hexdigest() == SMALL[name]["sha256"], (
+        f"the exported code of {path} changed: rerun tests/fixtures/make_export_fixtures.py pytorch")
+    figures_agree(SMALL[name], path)
+
+
+def test_keras_same_padding_is_written_exactly() -> None:
+    code = export_spec(f"{SMALL_DIR}/same_padding_conv.yaml", "pytorch")
+    # stride 2 on 8: one zero at the end, before a padding-0 conv; on 9 (odd): one each side, in the conv
+    assert "        even = self.even(nn.functional.pad(input_.permute(0, 3, 1, 2), (0, 1, 0, 1)))\n" in code
+    assert "self.odd = nn.Conv2d(in_channels=4, out_channels=5, kernel_size=3, stride=2, padding=1, bias=False)" in code
+    assert "nn.functional.relu(self.even_kernel(nn.functional.pad(odd, (1, 2, 1, 2))))" in code  # kernel 4
+    assert "padding=2, dilation=2)" in code
+    assert "        return dilated.permute(0, 2, 3, 1)\n" in code  # the output channels last, as the spec's
+    pools = export_spec(f"{SMALL_DIR}/same_padding_pool.yaml", "pytorch")
+    assert 'nn.functional.pad(input_.permute(0, 3, 1, 2), (0, 1, 0, 1), value=float("-inf"))' in pools
+    assert "nn.AvgPool2d(kernel_size=3, stride=1, padding=1, count_include_pad=False)" in pools
+
+
+@pytest.mark.parametrize("size", range(1, 12))
+@pytest.mark.parametrize(("kernel", "stride", "dilation"), [(1, 1, 1), (3, 1, 1), (4, 1, 1), (3, 2, 1), (2, 2, 1),
+                                                              (5, 3, 1), (3, 1, 2), (7, 2, 1)])
+def test_same_padding_gives_kerass_ceil_of_n_over_s(size: int, kernel: int, stride: int, dilation: int) -> None:
+    before, after = same_padding(size, kernel, stride, dilation)
+    assert 0 <= after - before <= 1  # the odd zero at the end, as Keras (TensorFlow's rule) pads
+    span = dilation * (kernel - 1) + 1
+    assert (size + before + after - span) // stride + 1 == -(-size // stride)  # PyTorch's length = Keras's
+
+
+def test_layouts_permute_once_and_back_where_the_last_axis_is_read() -> None:
+    code = export_spec(f"{SMALL_DIR}/layout_ops.yaml", "pytorch")
+    assert "It takes its inputs in the spec's layout, channels last" in code
+    assert code.count(".permute(0, 3, 1, 2)") == 2  # the input, and the squeeze-and-excite's Reshape back to a map
+    assert "        joined = torch.cat([excite, branch], dim=1)\n" in code  # Keras's axis -1: the channels
+    assert "        per_pixel = self.per_pixel(joined.permute(0, 2, 3, 1))\n" in code  # a Dense reads channels last
+    assert "        squeeze = stem.mean((2, 3))\n" in code and "        pooled = joined.amax((2, 3))\n" in code
+
+
+def test_separable_and_batchnorm_variants() -> None:
+    code = export_spec(f"{SMALL_DIR}/depthwise_separable.yaml", "pytorch")
+    assert "class SeparableConv2d(nn.Module):" in code and "class KerasBatchNorm2d(nn.BatchNorm2d):" in code
+    assert "self.depthwise = nn.Conv2d(in_channels=4, out_channels=8, kernel_size=3, stride=2, groups=4)" in code
+    assert "nn.BatchNorm2d(num_features=8, eps=0.001, momentum=0.1)" in code  # Keras's momentum 0.9
+    assert "KerasBatchNorm2d(num_features=12, eps=0.001, momentum=0.01, center=True, scale=False)" in code
+    assert "self.relu6 = nn.ReLU6()" in code
+
+
+def test_llama_layers_are_rmsnorm_and_grouped_query_attention() -> None:
+    code = export_spec("specs/llama3_8b.yaml", "pytorch")
+    assert "self.input_layernorm = nn.RMSNorm(normalized_shape=4096)" in code
+    assert ("self.self_attn = GroupedQueryAttention(width=4096, head_dim=128, num_query_heads=32, "
+            "num_key_value_heads=8, dropout=0.0, bias=False)") in code
+    assert "self.q_proj = nn.Linear(" in code  # Hugging Face's names: q_proj, k_proj, v_proj, o_proj
+
+
+def test_resnet50_keeps_kerass_flat_layer_names() -> None:
+    code = export_spec("specs/resnet50.yaml", "pytorch")
+    # Keras names its layers on their own (conv2_block1_1_conv), not under the spec's block instance
+    assert "        self.conv2_block1_1_conv = nn.Conv2d(in_channels=64, out_channels=64, kernel_size=1)\n" in code
+    assert "        self.conv1_bn = nn.BatchNorm2d(num_features=64, eps=1.001e-05, momentum=0.01)\n" in code
+
+
+@pytest.mark.parametrize(("name", "layer", "reason"), [
+    ("lstm_seq2seq", "`encoder` (LSTM)", "one bias vector per gate"),
+    ("imdb_lstm", "`bidirectional` (Bidirectional)", "one bias vector per gate"),
+    ("efficientnet_b0", "`normalization` (Normalization)", "mean, variance and count as Keras weights"),
+    ("convnext_tiny", "(Normalization)", "mean, variance and count"),
+    ("mixtral_8x7b", "`decoder_layer.block_sparse_moe` (MixtureOfExperts)", "a block written in an argument"),
+    ("t5_small", "(RelativePositionBias)", "bucketed position differences"),
+])
+def test_kinds_without_an_exact_equivalent_are_refused_by_name(name: str, layer: str, reason: str) -> None:
+    message = ZOO[name]["error"]
+    assert layer in message and reason in message and "has no exact PyTorch equivalent" in message
+    result = CliRunner().invoke(cli, ["export", "--to", "pytorch", f"specs/{name}.yaml"])
+    assert result.exit_code == 2 and result.stderr.strip() == message
+
+
+@pytest.mark.parametrize(("layers", "says"), [
+    ("input: [8, 8, 3]\nlayers:\n  - AveragePooling2D: {name: pool, pool_size: 3, strides: 2, padding: same}\n",
+     "pads 'same' unevenly"),
+    ("input: [H, W, 3]\nlayers:\n  - Conv2D: {name: conv, filters: 4, kernel_size: 3, padding: same}\n",
+     "free size"),
+    ("input: [6, 16]\nlayers:\n  - GroupedQueryAttention: {name: attn, head_dim: 4, num_query_heads: 4, "
+     "num_key_value_heads: 2, use_gate: true}\n", "`use_gate`"),
+    ("input: [6, 16]\nlayers:\n  - LayerNormalization: {name: ln, scale: false}\n", "a shift without a scale"),
+    ("input: [6, 16]\nlayers:\n  - Dropout: {name: drop, rate: 0.1, noise_shape: [1, 16]}\n", "`noise_shape`"),
+])
+def test_inexact_arguments_are_refused_at_the_layer(spec_file: Any, layers: str, says: str) -> None:
+    path = spec_file(layers)
+    with pytest.raises(ExportError) as caught:
+        export_spec(path, "pytorch")
+    assert says in str(caught.value) and "Fix: " in str(caught.value)
+
+
+def test_small_cases_are_all_stored() -> None:
+    on_disk = {path.stem for path in (ROOT / SMALL_DIR).glob("*.yaml")}
+    assert on_disk == set(SMALL) and all("params" in case for case in SMALL.values())
+
