@@ -156,3 +156,20 @@ def test_small_cases_are_all_stored() -> None:
     on_disk = {path.stem for path in (ROOT / SMALL_DIR).glob("*.yaml")}
     assert on_disk == set(SMALL) and all("params" in case for case in SMALL.values())
 
+
+NUMERICS = json.loads((FIXTURES / "export_pytorch_numerics.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize("path", sorted(NUMERICS))
+def test_the_pytorch_code_computes_kerass_function(path: str) -> None:
+    """make_export_pytorch_numerics.py ran Keras's model (`export --to keras`) and this code with Keras's weights
+    copied in, on the same input: the outputs agree to float32's precision."""
+    case = NUMERICS[path]
+    assert hashlib.sha256(export_spec(path, "pytorch").encode()).hexdigest() == case["sha256"], (
+        f"the exported code of {path} changed: rerun tests/fixtures/make_export_pytorch_numerics.py")
+    assert case["max_abs_difference"] <= 1e-5 * max(1.0, case["max_abs_output"])
+
+
+def test_the_numerics_cover_every_small_case_and_keras_zoo_specs() -> None:
+    covered = {f"{SMALL_DIR}/{name}.yaml" for name in SMALL} | {"specs/lenet5.yaml", "specs/resnet50.yaml"}
+    assert covered <= set(NUMERICS)
