@@ -14,7 +14,7 @@ are in pytorch_keras.py."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from paramcalc.export import ExportError, identifier, no_equivalent, python
 from paramcalc.export.pytorch_keras import (
@@ -26,12 +26,15 @@ from paramcalc.export.pytorch_keras import (
     REFUSED,
     Module,
     Site,
+    Source,
+    channels,
     held_axis,
     refuse,
     to_channels_first,
     to_channels_last,
 )
-from paramcalc.layers.base import Context
+from paramcalc.layers.args import LayerItem
+from paramcalc.layers.base import Context, Shape
 from paramcalc.layers.registry import SHARED_NAMES
 from paramcalc.report import LayerRow, Report
 from paramcalc.spec.model import LayerSpec, Spec, split_reference
@@ -186,11 +189,14 @@ class Writing:
     """What writing one spec needs beyond a node: its rows, the layout each value is held in, and what the code
     collects on the way (imports, helper classes, ties)."""
 
-    def __init__(self, spec: Spec, report: Report) -> None:
+    def __init__(self, spec: Spec, report: Report, outer: Writing | None = None) -> None:
         self.spec = spec
         self.rows = {row.name: row for row in report.rows}
-        self.imports: set[str] = set()
-        self.helpers: set[str] = set()
+        # what the whole file collects, shared with the specs written inside it (a mixture's expert)
+        self.imports: set[str] = outer.imports if outer else set()
+        self.helpers: set[str] = outer.helpers if outer else set()
+        self.taken: set[str] = outer.taken if outer else {"Module", *MODULES, *HELPERS}  # class names
+        self.experts: dict[str, tuple[str, list[str]]] = outer.experts if outer else {}  # key -> (class, source)
         self.ties: list[str] = []
         self.shape: dict[str, tuple[Any, ...]] = {name: (None, *shape) for name, shape in spec.inputs.items()}
         self.shape.update({row.name: row.output_shape for row in report.rows})
@@ -244,6 +250,8 @@ class Writing:
             raise refuse(self.site(layer), f"has no exact PyTorch equivalent: it {REFUSED[layer.kind]}")
         if layer.kind in TORCH_WRITERS:
             return TORCH_WRITERS[layer.kind](self.site(layer))
+        if layer.kind == "MixtureOfExperts":
+            return self.mixture(self.site(layer))
         if keras_spelt(layer, kind):
             if layer.kind in KERAS:
                 return KERAS[layer.kind](self.site(layer))
@@ -255,6 +263,31 @@ class Writing:
         constructor, inferred, axis = MODULES[layer.kind]
         return Module(constructor, torch_args(layer, kind, self.rows[layer.name], inferred, axis))
 
+    def mixture(self, site: Site) -> Module:
+        """Mixtral's sparse MoE block (the generated MixtureOfExperts): its expert, a block of the spec, written
+        as a class of its own (once per block and input), `num_experts` instances of it."""
+        from paramcalc.engine import analyze
+        from paramcalc.spec.model import DEFAULT_INPUT
+
+        a = site.a
+        if a["router"] is not None:
+            raise refuse(site, "has its own `router`; the generated MixtureOfExperts routes with a bias-free "
+                         "Linear (Mixtral's `gate`)", "router")
+        item, shape = a["expert"], cast(Shape, tuple(site.row.input_shape[1:]))
+        if isinstance(item, LayerItem):
+            raise refuse(site, "has an expert written as one layer; `paramcalc export` writes an expert that is a "
+                         "block of the spec", "expert")
+        key = f"{item.kind} {shape} {[(layer.name, layer.kind, layer.args) for layer in item.layers]}"
+        if key not in self.experts:
+            layers, output = unwrapped(item.layers, item.output)
+            sub = Spec(source=self.spec.source, name=item.kind, inputs={DEFAULT_INPUT: shape}, input_locs={},
+                       data_format=self.spec.data_format, layers=layers, outputs=(output,))
+            lines, name = classes_of(Writing(sub, analyze(sub, keep_formulas=False), self))
+            self.experts[key] = (name, [*lines, "", ""])
+            self.helpers.add("MixtureOfExperts")
+        return Module("MixtureOfExperts", {"width": channels(site), "num_experts": a["num_experts"],
+                                           "top_k": a["top_k"], "expert": Source(self.experts[key][0])})
+
     def op(self, layer: LayerSpec) -> Callable[[Site, list[str]], str] | None:
         """How forward writes the layer when it is an operation, not a module."""
         from paramcalc.layers import lookup
@@ -264,6 +297,21 @@ class Writing:
         if layer.kind in KERAS_OPS and keras_spelt(layer, lookup(layer.kind, layer.loc)):
             return KERAS_OPS[layer.kind]
         return None
+
+
+def unwrapped(layers: tuple[LayerSpec, ...], output: str) -> tuple[tuple[LayerSpec, ...], str]:
+    """A block's layers as the expanded `expert:` gives them, inside one instance of the block (`swiglu.w1`),
+    as a model's own (`w1`): the expert's class holds them directly (experts.0.w1.weight, as Mixtral's)."""
+    tops = {layer.path[0][0] if layer.path else None for layer in layers}
+    if len(tops) != 1 or None in tops:
+        return layers, output
+    prefix = f"{tops.pop()}."
+
+    def strip(name: str) -> str:
+        return name[len(prefix):] if name.startswith(prefix) else name
+
+    return tuple(layer.replace(name=strip(layer.name), inputs=tuple(strip(ref) for ref in layer.inputs),
+                               path=layer.path[1:]) for layer in layers), strip(output)
 
 
 def keras_spelt(layer: LayerSpec, kind: Any) -> bool:
@@ -290,41 +338,7 @@ def named_under(layer: LayerSpec) -> list[tuple[str, str]]:
 
 def render(spec: Spec, report: Report) -> str:
     writing = Writing(spec, report)
-    for layer in spec.layers:  # in the spec's order: the first layer that cannot be written is the one named
-        check(layer, writing)
-    root, nodes = tree(spec)
-    for node in reversed(nodes):  # inner instances first: a block's code holds its inner blocks' keys
-        describe(node, writing)
-    root.externals = list(spec.inputs)
-    describe(root, writing)
-    classes: dict[tuple[Any, ...], Form] = {}
-    for node in nodes:
-        classes.setdefault((node.block, node.key), Form(node.block)).instances.append(node)
-    taken = {class_name(spec.name), "Module", *MODULES, *HELPERS}  # a block named like a layer kind gets `_`
-    per_block: dict[str | None, list[Form]] = {}
-    for form in classes.values():
-        per_block.setdefault(form.block, []).append(form)
-    for forms in per_block.values():
-        for number, form in enumerate(forms, 1):
-            form.settle(taken, number, len(forms))
-    written: list[str] = []
-    seen: set[str] = set()
-
-    def write(node: Node) -> None:  # each class once, after the classes it uses
-        for item in node.items:
-            if isinstance(item, Node):
-                write(item)
-        if node is not root:
-            form = classes[(node.block, node.key)]
-            if form.name not in seen:
-                seen.add(form.name)
-                written.extend(form.source(classes))
-
-    write(root)
-    model = Form(None)
-    model.instances.append(root)
-    model.name = class_name(spec.name)
-    body = model.body(classes, [f"        {tie}" for tie in writing.ties])
+    written, model_name = classes_of(writing)
     layout = [] if not writing.permutes else [
         "", "It takes its inputs in the spec's layout, channels last (batch, ..., channels), as Keras does, holds "
         "feature maps", "channels-first inside (permuted where a convolution, pooling or BatchNorm first reads "
@@ -341,9 +355,53 @@ def render(spec: Spec, report: Report) -> str:
         writing.helpers.add("PositionEmbedding")  # which it holds
     head += [line for name in HELPERS if name in writing.helpers  # in HELPERS' order: a class after those it uses
              for line in (*HELPERS[name].rstrip("\n").split("\n"), "", "")]
-    tail = ["", "", 'if __name__ == "__main__":', f"    model = {model.name}()",
+    head += [line for _, lines in writing.experts.values() for line in lines]
+    tail = ["", "", 'if __name__ == "__main__":', f"    model = {model_name}()",
             "    print(sum(p.numel() for p in model.parameters()))"]
-    return "\n".join(head + written + [f"class {model.name}(nn.Module):", *body] + tail) + "\n"
+    return "\n".join(head + written + tail) + "\n"
+
+
+def classes_of(writing: Writing) -> tuple[list[str], str]:
+    """The spec's classes, each block's before the classes using it and the model's last, and the model's name."""
+    spec = writing.spec
+    for layer in spec.layers:  # in the spec's order: the first layer that cannot be written is the one named
+        check(layer, writing)
+    root, nodes = tree(spec)
+    for node in reversed(nodes):  # inner instances first: a block's code holds its inner blocks' keys
+        describe(node, writing)
+    root.externals = list(spec.inputs)
+    describe(root, writing)
+    classes: dict[tuple[Any, ...], Form] = {}
+    for node in nodes:
+        classes.setdefault((node.block, node.key), Form(node.block)).instances.append(node)
+    model = Form(None)
+    model.instances.append(root)
+    model.name = class_name(spec.name)
+    while model.name in writing.taken:
+        model.name += "_"
+    writing.taken.add(model.name)  # a block named like a layer kind or the model gets `_`
+    per_block: dict[str | None, list[Form]] = {}
+    for form in classes.values():
+        per_block.setdefault(form.block, []).append(form)
+    for forms in per_block.values():
+        for number, form in enumerate(forms, 1):
+            form.settle(writing.taken, number, len(forms))
+    written: list[str] = []
+    seen: set[str] = set()
+
+    def write(node: Node) -> None:  # each class once, after the classes it uses
+        for item in node.items:
+            if isinstance(item, Node):
+                write(item)
+        if node is not root:
+            form = classes[(node.block, node.key)]
+            if form.name not in seen:
+                seen.add(form.name)
+                written.extend(form.source(classes))
+
+    write(root)
+    body = model.body(classes, [f"        {tie}" for tie in writing.ties])
+    return written + [f"class {model.name}(nn.Module):", *body], model.name
 
 
 def describe(node: Node, writing: Writing) -> None:
@@ -397,7 +455,7 @@ def describe(node: Node, writing: Writing) -> None:
             writing.imports.add(IMPORTS[layer.kind])
         if module.constructor in HELPERS:
             writing.helpers.add(module.constructor)
-        args = {key: python(value) for key, value in module.args.items()}
+        args = {key: value if isinstance(value, Source) else python(value) for key, value in module.args.items()}
         node.init.append(("module", attribute, module.constructor, tuple(args), len(node.slots)))
         node.slots.extend(("_".join(parts), key, text) for key, text in args.items())
         if layer.args.get("tie"):  # the same Parameter object, set on the model: PyTorch counts it once

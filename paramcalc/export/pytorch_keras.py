@@ -35,6 +35,10 @@ class Site(NamedTuple):
     input_shapes: tuple[tuple[Any, ...], ...]  # every input's shape (batch first), in the spec's layout
 
 
+class Source(str):
+    """An argument given as Python source (a class of the generated code), written as it is."""
+
+
 class Module(NamedTuple):
     """How a layer becomes a module: its constructor and arguments, and the forward source around the call
     (`{}` the value): `before` around its first input (a pad), `after` around its output (an activation)."""
@@ -421,8 +425,6 @@ REFUSED: dict[str, str] = {
                      "PyTorch's have two (b_ih and b_hh), so the params cannot agree",
     "RelativePositionBias": "is T5's bias from bucketed position differences, which PyTorch has no module for and "
                             "`paramcalc export` does not write",
-    "MixtureOfExperts": "holds its experts as a block written in an argument (`expert:`), which `paramcalc export` "
-                        "does not write as PyTorch modules",
     "Normalization": "keeps its mean, variance and count as Keras weights (non-trainable, counted by paramcalc), "
                      "which PyTorch would keep as buffers that count as neither params nor running statistics",
 }
@@ -543,6 +545,26 @@ HELPERS: dict[str, str] = {
         q, k, v = self.heads(self.query(query)), self.heads(self.key(key)), self.heads(self.value(value))
         out = nn.functional.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)
         return self.attention_output(out.transpose(1, 2).flatten(2))
+''',
+    "MixtureOfExperts": '''class MixtureOfExperts(nn.Module):
+    """Mixtral's sparse MoE block: a bias-free router (`gate`) scores num_experts experts for each token; the
+    token goes through its top_k, weighted by their softmax scores renormalised over the top_k. (Written densely:
+    every expert reads every token and the weights of the experts a token did not pick are 0; the same output.)"""
+
+    def __init__(self, width, num_experts, top_k, expert):
+        super().__init__()
+        self.top_k = top_k
+        self.gate = nn.Linear(width, num_experts, bias=False)
+        self.experts = nn.ModuleList(expert() for _ in range(num_experts))
+
+    def forward(self, x):
+        weights, chosen = self.gate(x).softmax(-1).topk(self.top_k, dim=-1)
+        weights = weights / weights.sum(-1, keepdim=True)
+        out = 0
+        for number, expert in enumerate(self.experts):
+            weight = (weights * (chosen == number)).sum(-1, keepdim=True)
+            out = out + weight * expert(x)
+        return out
 ''',
     "GroupedQueryAttention": '''class GroupedQueryAttention(nn.Module):
     """Keras's GroupedQueryAttention: num_query_heads query heads share num_key_value_heads key and value
