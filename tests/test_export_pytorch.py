@@ -26,7 +26,8 @@ SMALL_DIR = "tests/cases/export_pytorch"
 # Keras-written zoo specs (channels_last, Keras's kinds) and the Llama family (RMSNorm, GroupedQueryAttention)
 KERAS_WRITTEN = ("lenet5", "lenet5_rgb", "mnist_cnn", "basic_cnn", "vgg16", "resnet50", "resnet_v2", "mobilenet_v1",
                  "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "densenet121", "inception_v3", "xception",
-                 "efficientnet", "efficientnet_b0", "convnext", "convnext_tiny", "gpt3", "keras_text_transformer")
+                 "efficientnet", "efficientnet_b0", "convnext", "convnext_tiny", "gpt3", "keras_text_transformer",
+                 "imdb_lstm", "lstm_seq2seq")
 LLAMAS = ("llama2_7b", "llama3_8b", "mistral_7b", "mixtral_8x7b")
 
 
@@ -128,6 +129,15 @@ def test_normalization_and_drop_connect() -> None:
     assert "Normalization(channels=3, mean=[123.675, 116.28, 103.53], variance=[3409.976025," in given
 
 
+def test_kerass_lstm_is_written_with_its_one_bias() -> None:
+    code = export_spec("specs/lstm_seq2seq.yaml", "pytorch")
+    assert "class KerasLSTM(nn.Module):" in code  # nn.LSTM's two biases would not count as Keras's one
+    assert "        decoder = self.decoder(decoder_inputs, encoder[1], encoder[2])\n" in code  # the initial state
+    bidirectional = export_spec("specs/imdb_lstm.yaml", "pytorch")
+    assert ("self.bidirectional = KerasBidirectionalLSTM(input_size=128, units=64, bias=True, "
+            "return_sequences=True)") in bidirectional
+
+
 def test_resnet50_keeps_kerass_flat_layer_names() -> None:
     code = export_spec("specs/resnet50.yaml", "pytorch")
     # Keras names its layers on their own (conv2_block1_1_conv), not under the spec's block instance
@@ -136,8 +146,6 @@ def test_resnet50_keeps_kerass_flat_layer_names() -> None:
 
 
 @pytest.mark.parametrize(("name", "layer", "reason"), [
-    ("lstm_seq2seq", "`encoder` (LSTM)", "one bias vector per gate"),
-    ("imdb_lstm", "`bidirectional` (Bidirectional)", "one bias vector per gate"),
     ("t5_small", "(RelativePositionBias)", "bucketed position differences"),
 ])
 def test_kinds_without_an_exact_equivalent_are_refused_by_name(name: str, layer: str, reason: str) -> None:
@@ -156,6 +164,8 @@ def test_kinds_without_an_exact_equivalent_are_refused_by_name(name: str, layer:
      "num_key_value_heads: 2, use_gate: true}\n", "`use_gate`"),
     ("input: [6, 16]\nlayers:\n  - LayerNormalization: {name: ln, scale: false}\n", "a shift without a scale"),
     ("input: [6, 16]\nlayers:\n  - Dropout: {name: drop, rate: 0.1, noise_shape: [1, 16]}\n", "`noise_shape`"),
+    ("input: [6, 16]\nlayers:\n  - SimpleRNN: {name: rnn, units: 4}\n", "one bias vector per gate"),
+    ("input: [6, 16]\nlayers:\n  - LSTM: {name: lstm, units: 4, activation: relu}\n", "activations other than"),
 ])
 def test_inexact_arguments_are_refused_at_the_layer(spec_file: Any, layers: str, says: str) -> None:
     path = spec_file(layers)
@@ -185,5 +195,6 @@ def test_the_pytorch_code_computes_kerass_function(path: str) -> None:
 
 def test_the_numerics_cover_every_small_case_and_keras_zoo_specs() -> None:
     covered = {f"{SMALL_DIR}/{name}.yaml" for name in SMALL} | {
-        f"specs/{name}.yaml" for name in ("lenet5", "mobilenet_v2", "resnet50", "efficientnet_b0", "convnext_tiny")}
+        f"specs/{name}.yaml" for name in ("lenet5", "mobilenet_v2", "resnet50", "efficientnet_b0", "convnext_tiny",
+                                          "imdb_lstm", "lstm_seq2seq")}
     assert covered <= set(NUMERICS)

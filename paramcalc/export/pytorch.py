@@ -351,8 +351,9 @@ def render(spec: Spec, report: Report) -> str:
             f"paramcalc's figures: {report.total_params:,} params ({report.trainable_params:,} trainable), output "
             f"{', '.join(str(s) for s in report.outputs.values())}.", *layout, *running, '"""', "", "import torch",
             "from torch import nn", *sorted(writing.imports), "", ""]
-    if "TokenAndPositionEmbedding" in writing.helpers:
-        writing.helpers.add("PositionEmbedding")  # which it holds
+    for user, used in (("TokenAndPositionEmbedding", "PositionEmbedding"), ("KerasBidirectionalLSTM", "KerasLSTM")):
+        if user in writing.helpers:
+            writing.helpers.add(used)  # which it holds
     head += [line for name in HELPERS if name in writing.helpers  # in HELPERS' order: a class after those it uses
              for line in (*HELPERS[name].rstrip("\n").split("\n"), "", "")]
     head += [line for _, lines in writing.experts.values() for line in lines]

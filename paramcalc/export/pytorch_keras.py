@@ -425,6 +425,39 @@ def token_and_position_embedding(site: Site) -> Module:
                                                 "embedding_dim": a["embedding_dim"]})
 
 
+def lstm_arguments(site: Site, a: dict[str, Any], input_size: int) -> dict[str, Any]:
+    """A Keras LSTM's arguments for the generated KerasLSTM; what it would compute differently is refused."""
+    if a["activation"] != "tanh" or a["recurrent_activation"] != "sigmoid":
+        raise refuse(site, "has activations other than Keras's defaults (tanh, sigmoid), which the generated "
+                     "KerasLSTM does not take", "activation")
+    for key in ("stateful", "dropout", "recurrent_dropout"):
+        if a[key]:
+            raise refuse(site, f"has `{key}`, which the generated KerasLSTM does not do", key)
+    return {"input_size": input_size, "units": a["units"], "bias": a["use_bias"],
+            "return_sequences": a["return_sequences"], "return_state": a["return_state"],
+            "go_backwards": a["go_backwards"]}
+
+
+def lstm(site: Site) -> Module:
+    return Module("KerasLSTM", lstm_arguments(site, site.a, channels(site)))
+
+
+def bidirectional(site: Site) -> Module:
+    inner = site.a["layer"]
+    if inner.args.get("__kind__") is None or inner.args["__kind__"].__name__ != "KerasLSTM":
+        raise refuse(site, "wraps a recurrent layer other than Keras's LSTM, which `paramcalc export` does not write "
+                     "in PyTorch", "layer")
+    if site.a["merge_mode"] != "concat" or site.a["backward_layer"] is not None:
+        raise refuse(site, "merges otherwise than by concatenating a mirror of its layer, which the generated "
+                     "KerasBidirectionalLSTM does not do", "merge_mode")
+    args = lstm_arguments(site, inner.args, channels(site))
+    if args["return_state"] or args["go_backwards"]:
+        raise refuse(site, "wraps an LSTM with `return_state` or `go_backwards`, which the generated "
+                     "KerasBidirectionalLSTM does not take", "layer")
+    return Module("KerasBidirectionalLSTM", {key: args[key] for key in ("input_size", "units", "bias",
+                                                                         "return_sequences")})
+
+
 # Keras kind -> its PyTorch module
 KERAS: dict[str, Callable[[Site], Module]] = {
     **{kind: conv for kind in _ranked("Conv")},
@@ -438,15 +471,13 @@ KERAS: dict[str, Callable[[Site], Module]] = {
     "Embedding": embedding,
     "Softmax": softmax, "MultiHeadAttention": multi_head_attention, "ClassToken": class_token,
     "PositionEmbedding": position_embedding, "TokenAndPositionEmbedding": token_and_position_embedding,
-    "GroupedQueryAttention": grouped_query_attention,
+    "GroupedQueryAttention": grouped_query_attention, "LSTM": lstm, "Bidirectional": bidirectional,
 }
 
 # Kinds that have no exact PyTorch writing here, and why
 REFUSED: dict[str, str] = {
     **{kind: "has one bias vector per gate where PyTorch's recurrent modules have two (b_ih and b_hh), so the "
-             "params cannot agree" for kind in ("LSTM", "SimpleRNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")},
-    "Bidirectional": "wraps a Keras recurrent layer; its LSTM and SimpleRNN have one bias vector per gate where "
-                     "PyTorch's have two (b_ih and b_hh), so the params cannot agree",
+             "params cannot agree" for kind in ("SimpleRNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")},
     "RelativePositionBias": "is T5's bias from bucketed position differences, which PyTorch has no module for and "
                             "`paramcalc export` does not write",
 }
@@ -595,6 +626,45 @@ HELPERS: dict[str, str] = {
         q, k, v = self.heads(self.query(query)), self.heads(self.key(key)), self.heads(self.value(value))
         out = nn.functional.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)
         return self.attention_output(out.transpose(1, 2).flatten(2))
+''',
+    "KerasLSTM": '''class KerasLSTM(nn.Module):
+    """Keras's LSTM: one bias per gate (nn.LSTM has two, b_ih and b_hh, so its params differ), the gates in Keras's
+    order (input, forget, cell, output); reads (batch, time, features) and an optional initial state (h, c).
+    `kernel` holds Keras's kernel and bias, `recurrent_kernel` its recurrent kernel."""
+
+    def __init__(self, input_size, units, bias, return_sequences, return_state, go_backwards):
+        super().__init__()
+        self.units, self.return_sequences = units, return_sequences
+        self.return_state, self.go_backwards = return_state, go_backwards
+        self.kernel = nn.Linear(input_size, 4 * units, bias=bias)
+        self.recurrent_kernel = nn.Linear(units, 4 * units, bias=False)
+
+    def forward(self, x, h=None, c=None):
+        h = x.new_zeros(x.shape[0], self.units) if h is None else h
+        c = x.new_zeros(x.shape[0], self.units) if c is None else c
+        projected = self.kernel(x)
+        outputs = []
+        for t in reversed(range(x.shape[1])) if self.go_backwards else range(x.shape[1]):
+            i, f, g, o = (projected[:, t] + self.recurrent_kernel(h)).chunk(4, dim=-1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            outputs.append(h)
+        out = torch.stack(outputs, dim=1) if self.return_sequences else h
+        return (out, h, c) if self.return_state else out
+''',
+    "KerasBidirectionalLSTM": '''class KerasBidirectionalLSTM(nn.Module):
+    """Keras's Bidirectional(LSTM): a KerasLSTM forwards and one backwards (its sequence put back in time order),
+    concatenated."""
+
+    def __init__(self, input_size, units, bias, return_sequences):
+        super().__init__()
+        self.return_sequences = return_sequences
+        self.forward_lstm = KerasLSTM(input_size, units, bias, return_sequences, False, False)
+        self.backward_lstm = KerasLSTM(input_size, units, bias, return_sequences, False, True)
+
+    def forward(self, x):
+        backward = self.backward_lstm(x)
+        return torch.cat([self.forward_lstm(x), backward.flip(1) if self.return_sequences else backward], dim=-1)
 ''',
     "MixtureOfExperts": '''class MixtureOfExperts(nn.Module):
     """Mixtral's sparse MoE block: a bias-free router (`gate`) scores num_experts experts for each token; the
