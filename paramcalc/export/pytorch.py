@@ -349,7 +349,8 @@ def render(spec: Spec, report: Report) -> str:
         "the", "BatchNorm modules' running_mean and running_var buffers here."]
     head = [f'"""{spec.name} in PyTorch, written by `paramcalc export --to pytorch` from {spec.source}.', "",
             f"paramcalc's figures: {report.total_params:,} params ({report.trainable_params:,} trainable), output "
-            f"{', '.join(str(s) for s in report.outputs.values())}.", *layout, *running, '"""', "", "import torch",
+            f"{', '.join(str(s) for s in report.outputs.values())}.", *layout, *running, '"""', "",
+            *(["import math"] if "RelativePositionBias" in writing.helpers else []), "import torch",
             "from torch import nn", *sorted(writing.imports), "", ""]
     for user, used in (("TokenAndPositionEmbedding", "PositionEmbedding"), ("KerasBidirectionalLSTM", "KerasLSTM")):
         if user in writing.helpers:

@@ -458,6 +458,12 @@ def bidirectional(site: Site) -> Module:
                                                                          "return_sequences")})
 
 
+def relative_position_bias(site: Site) -> Module:
+    a = site.a
+    return Module("RelativePositionBias", {"num_heads": a["num_heads"], "num_buckets": a["num_buckets"],
+                                           "max_distance": a["max_distance"], "bidirectional": a["bidirectional"]})
+
+
 # Keras kind -> its PyTorch module
 KERAS: dict[str, Callable[[Site], Module]] = {
     **{kind: conv for kind in _ranked("Conv")},
@@ -472,14 +478,13 @@ KERAS: dict[str, Callable[[Site], Module]] = {
     "Softmax": softmax, "MultiHeadAttention": multi_head_attention, "ClassToken": class_token,
     "PositionEmbedding": position_embedding, "TokenAndPositionEmbedding": token_and_position_embedding,
     "GroupedQueryAttention": grouped_query_attention, "LSTM": lstm, "Bidirectional": bidirectional,
+    "RelativePositionBias": relative_position_bias,
 }
 
 # Kinds that have no exact PyTorch writing here, and why
 REFUSED: dict[str, str] = {
     **{kind: "has one bias vector per gate where PyTorch's recurrent modules have two (b_ih and b_hh), so the "
              "params cannot agree" for kind in ("SimpleRNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")},
-    "RelativePositionBias": "is T5's bias from bucketed position differences, which PyTorch has no module for and "
-                            "`paramcalc export` does not write",
 }
 
 
@@ -665,6 +670,37 @@ HELPERS: dict[str, str] = {
     def forward(self, x):
         backward = self.backward_lstm(x)
         return torch.cat([self.forward_lstm(x), backward.flip(1) if self.return_sequences else backward], dim=-1)
+''',
+    "RelativePositionBias": '''class RelativePositionBias(nn.Module):
+    """T5's relative position bias: a learned table (`relative_attention_bias`) of num_buckets x num_heads, looked
+    up by the bucket of each key's distance from each query; gives (1, heads, Tq, Tk), added to the scores. The
+    buckets: half of them exact distances, the rest logarithmically wider up to max_distance; bidirectional
+    keeps separate buckets for keys before and after the query, otherwise only keys before count."""
+
+    def __init__(self, num_heads, num_buckets, max_distance, bidirectional):
+        super().__init__()
+        self.num_buckets, self.max_distance, self.bidirectional = num_buckets, max_distance, bidirectional
+        self.relative_attention_bias = nn.Embedding(num_buckets, num_heads)
+
+    def bucket(self, distance):
+        buckets, offset = self.num_buckets, 0
+        if self.bidirectional:
+            buckets //= 2
+            offset = (distance > 0).long() * buckets
+            distance = distance.abs()
+        else:
+            distance = (-distance).clamp(min=0)
+        exact = buckets // 2
+        wide = exact + (torch.log(distance.float().clamp(min=1) / exact) / math.log(self.max_distance / exact)
+                        * (buckets - exact)).long()
+        return offset + torch.where(distance < exact, distance, wide.clamp(max=buckets - 1))
+
+    def forward(self, query, key=None):
+        key = query if key is None else key
+        device = self.relative_attention_bias.weight.device
+        distance = (torch.arange(key.shape[1], device=device)[None, :]
+                    - torch.arange(query.shape[1], device=device)[:, None])
+        return self.relative_attention_bias(self.bucket(distance)).permute(2, 0, 1)[None]
 ''',
     "MixtureOfExperts": '''class MixtureOfExperts(nn.Module):
     """Mixtral's sparse MoE block: a bias-free router (`gate`) scores num_experts experts for each token; the
