@@ -103,7 +103,7 @@ def render(spec: Spec, report: Report) -> str:
     for layer in spec.layers:  # in the spec's order: the first layer that cannot be written is the one named
         steps[layer.name] = layer_steps(layer, lookup(layer.kind, layer.loc), rows[layer.name], spec, tied, imports,
                                         helpers)
-    root, nodes = tree(spec)
+    root, nodes = tree(spec, lambda layer: list(layer.path))
     reserved = {"name", "float", "build_model", *HELPERS, *function_names(nodes)}
     bodies: dict[int, Body] = {}
     for node in reversed(nodes):  # inner instances first: a block's code holds its inner blocks' keys
