@@ -30,6 +30,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "AdditiveAttention": ("layers.AdditiveAttention", "list"),
     "LayerScale": ("LayerScale", "list"),  # keras.applications.convnext's, imported below
     "StochasticDepth": ("StochasticDepth", "list"),  # likewise
+    "ClassToken": ("ClassToken", "list"),  # a class of the generated file (CLASSES)
     **{kind: (f"keras_hub.layers.{kind}", "args") for kind in (
         "PositionEmbedding", "TokenAndPositionEmbedding", "ReversibleEmbedding", "RotaryEmbedding")},
 }
@@ -41,7 +42,6 @@ SHARED = ("ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "Dropout", "Flatten", 
 PARAMCALC_ONLY = ("tie",)  # arguments of paramcalc's own, with no Keras spelling
 # paramcalc's own kinds in Keras's vocabulary that no Keras or KerasHub layer is
 NOT_IN_KERAS = {
-    "ClassToken": "ViT's class token is a weight concatenated before the patches; Keras has no layer for it",
     "RelativePositionBias": "T5's bucketed relative position bias has no Keras or KerasHub layer of its own",
 }
 # PyTorch arguments that change nothing Keras builds: PyTorch-only memory and placement hints, the sizes
@@ -104,7 +104,7 @@ def render(spec: Spec, report: Report) -> str:
         steps[layer.name] = layer_steps(layer, lookup(layer.kind, layer.loc), rows[layer.name], spec, tied, imports,
                                         helpers)
     root, nodes = tree(spec, lambda layer: list(layer.path))
-    reserved = {"name", "float", "build_model", *HELPERS, *function_names(nodes)}
+    reserved = {"name", "float", "build_model", *HELPERS, *CLASSES, *function_names(nodes)}
     bodies: dict[int, Body] = {}
     for node in reversed(nodes):  # inner instances first: a block's code holds its inner blocks' keys
         bodies[id(node)] = describe(node, spec, steps, bodies, reserved, shared | set(tied))
@@ -203,6 +203,8 @@ def describe(node: Node, spec: Spec, steps: dict[str, list[Step]], bodies: dict[
         var = values[layer.name] = variable(rel, taken, reserved)
         ins = attention_inputs(layer, [reference(ref, values) for ref in layer.inputs])
         kind = lookup(layer.kind, layer.loc)
+        if kind.no_input:  # a bare weight reads nothing, but a Keras layer is called on a tensor: the batch's
+            ins = [body.inputs[0]]
         if "shares" in layer.args or layer.args.get("tie"):  # a call of a layer made above, in this function
             target = str(layer.args["shares"]) if "shares" in layer.args else tied_to(layer, spec)
             if target not in values:
@@ -411,6 +413,8 @@ def layer_steps(layer: LayerSpec, kind: Any, row: LayerRow, spec: Spec, tied: di
         for step in made:
             if step.constructor in IMPORTS:
                 imports.add(IMPORTS[step.constructor])
+            if step.constructor in CLASSES:
+                helpers[step.constructor] = CLASSES[step.constructor]
             if step.op and step.constructor.split("(")[0] in HELPERS:
                 helpers[step.constructor.split("(")[0]] = HELPERS[step.constructor.split("(")[0]]
         if layer.name in tied:  # an Embedding whose table a Linear reads back: KerasHub's, with the reverse call
@@ -424,6 +428,8 @@ def layer_steps(layer: LayerSpec, kind: Any, row: LayerRow, spec: Spec, tied: di
         imports.add("import keras_hub")
     if layer.kind in IMPORTS:
         imports.add(IMPORTS[layer.kind])
+    if constructor in CLASSES:
+        helpers[constructor] = CLASSES[constructor]
     args = keras_args(layer, kind, spec)
     check_tied_linear(layer)
     if layer.name in tied:
@@ -846,6 +852,14 @@ def _partial_flatten(t: Torch) -> list[Step]:
     return [Step("layers.Reshape", {"target_shape": tuple(shape)})]  # torch.flatten(x, start, end): a reshape
 
 
+def _parameter(t: Torch) -> list[Step]:
+    t.handles("shape", "requires_grad", "trainable")
+    args: dict[str, Any] = {"shape": list(t.args["shape"])}
+    if not (t.args["requires_grad"] and t.args["trainable"]):
+        args["trainable"] = False
+    return [Step("Parameter", args)]
+
+
 def _identity(t: Torch) -> list[Step]:
     t.handles()
     return [Step("layers.Identity", {})]
@@ -863,6 +877,47 @@ LRN = '''def local_response_norm(x, size, alpha, beta, k):
 '''
 HELPERS = {"local_response_norm": LRN}
 
+# Layers Keras has no class for, written as classes of the generated file when the spec uses them; their
+# weights are made in build(), so that count_params() sees them.
+CLASSES = {
+    "ClassToken": '''class ClassToken(layers.Layer):
+    """ViT's learned class token(s), put in front of the sequence: (T, D) -> (T + num_tokens, D); D weights each."""
+
+    def __init__(self, num_tokens=1, **kwargs):
+        super().__init__(**kwargs)
+        self.num_tokens = num_tokens
+
+    def build(self, input_shape):
+        self.token = self.add_weight(shape=(1, self.num_tokens, input_shape[-1]), initializer="zeros", name="token")
+
+    def call(self, x):
+        batch, width = keras.ops.shape(x)[0], keras.ops.shape(x)[-1]
+        tokens = keras.ops.broadcast_to(keras.ops.cast(self.token, x.dtype), (batch, self.num_tokens, width))
+        return keras.ops.concatenate([tokens, x], axis=1)
+
+
+''',
+    "Parameter": '''class Parameter(layers.Layer):
+    """A learned tensor of `shape` (PyTorch's nn.Parameter, e.g. a layer scale of (C, 1, 1)), given to the layers
+    that read it with the batch in front; of the tensor it is called on it reads only the batch size."""
+
+    def __init__(self, shape, **kwargs):
+        super().__init__(**kwargs)
+        self.weight_shape = tuple(shape)
+
+    def build(self, input_shape):
+        self.weight = self.add_weight(shape=self.weight_shape, initializer="ones", name="weight")
+
+    def call(self, x):
+        return keras.ops.broadcast_to(self.weight, (keras.ops.shape(x)[0], *self.weight_shape))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], *self.weight_shape)
+
+
+''',
+}
+
 TORCH: dict[str, Callable[[Torch], list[Step]]] = {
     **{f"Conv{r}d": _conv for r in (1, 2, 3)},
     **{f"ConvTranspose{r}d": _conv_transpose for r in (1, 2, 3)},
@@ -877,10 +932,10 @@ TORCH: dict[str, Callable[[Torch], list[Step]]] = {
                                                   ("Mish", "mish"))},
     "Chunk": _chunk, "Mean": _mean, "SelectToken": _select_token, "Slice": _slice, "Pad": _pad,
     "ChannelShuffle": _channel_shuffle, "LocalResponseNorm": _local_response_norm, "Identity": _identity,
+    "Parameter": _parameter,
 }
 # Why a PyTorch kind the zoo uses is refused (the message says so by name).
 WHY_NOT = {
-    "Parameter": "Keras has no layer that is a bare weight read by other layers",
     "Transformer": "Keras has no encoder-decoder layer; written out of MultiHeadAttention, Dense and "
                    "LayerNormalization it would not be one layer under the spec's name",
     "TransformerEncoderLayer": "Keras has no transformer layer of its own",
