@@ -149,8 +149,7 @@ def test_a_pytorch_layer_keras_cannot_match_is_refused_by_name(spec_file: Any, l
     assert reason in message and "Fix: " in message and "\n" not in message
 
 
-@pytest.mark.parametrize(("name", "kind"), [("transformer_pytorch", "Transformer"),
-                                            ("swin", "ShiftedWindowAttention"), ("mixtral_8x7b", "MixtureOfExperts"),
+@pytest.mark.parametrize(("name", "kind"), [("swin", "ShiftedWindowAttention"), ("mixtral_8x7b", "MixtureOfExperts"),
                                             ("t5_small", "RelativePositionBias")])
 def test_zoo_specs_keras_cannot_build_are_refused_by_name(name: str, kind: str) -> None:
     message = KERAS[name]["error"]
@@ -219,3 +218,35 @@ def test_a_frozen_parameter_is_a_non_trainable_weight(spec_file: Any) -> None:
                      "  - Multiply: {inputs: [scale, input]}\n")
     code = export_spec(path, "keras")
     assert "    scale = Parameter(shape=[3, 1, 1], trainable=False, name='scale')(input_)\n" in code
+
+
+def test_pytorch_transformer_is_a_function_of_keras_layers() -> None:
+    """nn.Transformer: the helper functions are written into its file (and no other), called under the spec
+    layer's name; Keras built it with nn.Transformer's 44,140,544 params and tgt's shape."""
+    code = export_spec("specs/transformer_pytorch.yaml", "keras")
+    assert "def torch_transformer_layer(" in code and "def torch_transformer(" in code
+    assert ("    transformer = torch_transformer(src, tgt, d_model=512, nhead=8, num_encoder_layers=6, "
+            "num_decoder_layers=6, dim_feedforward=2048, dropout=0.1, activation='relu', layer_norm_eps=1e-05, "
+            "norm_first=False, bias=True, name='transformer')\n") in code
+    assert "def torch_transformer" not in export_spec("specs/gpt2.yaml", "keras")
+    assert KERAS["transformer_pytorch"]["params"] == 44_140_544
+    assert KERAS["transformer_pytorch"]["output_shapes"] == [[None, 64, 512]]
+
+
+def test_pytorch_transformer_layers_take_their_inputs_one_by_one(spec_file: Any) -> None:
+    path = spec_file("inputs: {tgt: [5, 8], memory: [7, 8]}\nlayers:\n"
+                     "  - TransformerEncoderLayer: {name: enc, d_model: 8, nhead: 2, inputs: [memory],\n"
+                     "                              norm_first: true}\n"
+                     "  - TransformerDecoderLayer: {name: dec, d_model: 8, nhead: 2, inputs: [tgt, enc],\n"
+                     "                              bias: false}\n")
+    code = export_spec(path, "keras")
+    compile(code, "model.py", "exec")
+    assert code.count("def torch_transformer_layer(") == 1 and "def torch_transformer(" not in code
+    assert "enc = torch_transformer_layer(memory, None, d_model=8, nhead=2, " in code and "norm_first=True" in code
+    assert "dec = torch_transformer_layer(tgt, enc, d_model=8, nhead=2, " in code and "bias=False, name='dec')" in code
+
+
+def test_a_transformer_activation_keras_cannot_match_is_refused(spec_file: Any) -> None:
+    path = spec_file("input: [5, 8]\nlayers:\n  - TransformerEncoderLayer: {d_model: 8, nhead: 2, activation: tanh}\n")
+    result = CliRunner().invoke(cli, ["export", "--to", "keras", path])
+    assert result.exit_code == 2 and "has activation `tanh`" in result.stderr and "Fix: " in result.stderr

@@ -288,6 +288,8 @@ def step_code(step: Step, inner: Line, body: Body, kind: Any, layer: LayerSpec, 
         for piece in re.split(r"(\{\w+\})", step.constructor):
             if piece == "{x}":
                 out.extend(inner)
+            elif piece == "{name}":  # a helper that makes layers names them after the spec layer
+                out.extend(name_segment(body, layer.name, layer_id))
             elif piece.startswith("{") and piece.endswith("}"):
                 out.append(slot(body, layer_id, piece[1:-1], step.args[piece[1:-1]]))
             elif piece:
@@ -390,7 +392,11 @@ def attention_inputs(layer: LayerSpec, ins: list[str]) -> list[str]:
 
 
 def form_of(layer: LayerSpec) -> str:
-    return KINDS.get(layer.kind, ("", "args" if layer.kind == "MultiheadAttention" else "list"))[1]
+    return KINDS.get(layer.kind, ("", "args" if layer.kind in ARGS_FORM else "list"))[1]
+
+
+# PyTorch kinds whose Keras code takes its inputs one by one
+ARGS_FORM = ("MultiheadAttention", "Transformer", "TransformerDecoderLayer")
 
 
 # -- one spec layer as Keras steps ------------------------------------------------------------------------
@@ -415,8 +421,10 @@ def layer_steps(layer: LayerSpec, kind: Any, row: LayerRow, spec: Spec, tied: di
                 imports.add(IMPORTS[step.constructor])
             if step.constructor in CLASSES:
                 helpers[step.constructor] = CLASSES[step.constructor]
-            if step.op and step.constructor.split("(")[0] in HELPERS:
-                helpers[step.constructor.split("(")[0]] = HELPERS[step.constructor.split("(")[0]]
+            helper = step.constructor.split("(")[0]
+            if step.op and helper in HELPERS:
+                for needed in (*NEEDS.get(helper, ()), helper):
+                    helpers[needed] = HELPERS[needed]
         if layer.name in tied:  # an Embedding whose table a Linear reads back: KerasHub's, with the reverse call
             imports.add("import keras_hub")
             made[-1].constructor = "keras_hub.layers.ReversibleEmbedding"
@@ -860,6 +868,31 @@ def _parameter(t: Torch) -> list[Step]:
     return [Step("Parameter", args)]
 
 
+LAYER_KEYS = ("d_model", "nhead", "dim_feedforward", "dropout", "activation", "layer_norm_eps", "norm_first", "bias")
+
+
+def transformer_args(t: Torch, *keys: str) -> dict[str, Any]:
+    t.handles(*keys)
+    if t.args["activation"] not in ("relu", "gelu"):
+        raise t.refuse(f"has activation `{t.args['activation']}`", "PyTorch's transformer layers take relu or gelu "
+                       "(exact, as Keras's gelu): use one of them to export it to Keras.", "activation")
+    return {key: t.args[key] for key in keys}
+
+
+def _transformer(t: Torch) -> list[Step]:
+    keys = ("num_encoder_layers", "num_decoder_layers", *LAYER_KEYS)
+    args = transformer_args(t, *keys)
+    return [op("torch_transformer({x}, " + ", ".join(f"{key}={{{key}}}" for key in LAYER_KEYS[:2] + keys[:2]
+                                                       + LAYER_KEYS[2:]) + ", name={name})", **args)]
+
+
+def _transformer_layer(t: Torch) -> list[Step]:
+    args = transformer_args(t, *LAYER_KEYS)
+    memory = "" if t.layer.kind == "TransformerDecoderLayer" else "None, "  # the decoder's inputs: tgt, memory
+    return [op("torch_transformer_layer({x}, " + memory + ", ".join(f"{key}={{{key}}}" for key in LAYER_KEYS)
+               + ", name={name})", **args)]
+
+
 def _identity(t: Torch) -> list[Step]:
     t.handles()
     return [Step("layers.Identity", {})]
@@ -875,7 +908,55 @@ LRN = '''def local_response_norm(x, size, alpha, beta, k):
 
 
 '''
-HELPERS = {"local_response_norm": LRN}
+TRANSFORMER_LAYER = '''def torch_transformer_layer(x, memory, d_model, nhead, dim_feedforward, dropout,
+                            activation, layer_norm_eps, norm_first, bias, name):
+    """PyTorch's TransformerEncoderLayer (memory None) or TransformerDecoderLayer (no masks) in Keras layers under
+    PyTorch's names: self-attention, cross-attention on the memory (decoder), the feed-forward pair, each added
+    back to its input with a LayerNorm after the sum (PyTorch's default) or, norm_first, before the sublayer."""
+    def attention(sublayer, query, source):
+        found = layers.MultiHeadAttention(num_heads=nhead, key_dim=d_model // nhead, dropout=dropout, use_bias=bias,
+                                          name=f"{name}.{sublayer}")(query, source)  # 4 E^2 + 4 E, as PyTorch's
+        return layers.Dropout(dropout, name=f"{name}.{sublayer}_dropout")(found)
+
+    def feed_forward(h):
+        h = layers.Dense(dim_feedforward, activation=activation, use_bias=bias, name=f"{name}.linear1")(h)
+        h = layers.Dense(d_model, use_bias=bias, name=f"{name}.linear2")(
+            layers.Dropout(dropout, name=f"{name}.dropout")(h))
+        return layers.Dropout(dropout, name=f"{name}.linear2_dropout")(h)
+
+    sublayers = [lambda h: attention("self_attn", h, h)]
+    if memory is not None:
+        sublayers.append(lambda h: attention("multihead_attn", h, memory))
+    sublayers.append(feed_forward)
+    for number, sublayer in enumerate(sublayers, 1):
+        norm = layers.LayerNormalization(epsilon=layer_norm_eps, center=bias, name=f"{name}.norm{number}")
+        if norm_first:
+            x = layers.Add(name=f"{name}.add{number}")([x, sublayer(norm(x))])
+        else:
+            x = norm(layers.Add(name=f"{name}.add{number}")([x, sublayer(x)]))
+    return x
+
+
+'''
+TRANSFORMER = '''def torch_transformer(src, tgt, d_model, nhead, num_encoder_layers, num_decoder_layers,
+                      dim_feedforward, dropout, activation, layer_norm_eps, norm_first, bias, name):
+    """PyTorch's nn.Transformer (no masks) in Keras layers: the encoder's layers on src and its final LayerNorm,
+    then the decoder's layers on tgt, each reading the encoder's output, and the decoder's final LayerNorm."""
+    same = dict(d_model=d_model, nhead=nhead, dim_feedforward=dim_feedforward, dropout=dropout, activation=activation,
+                layer_norm_eps=layer_norm_eps, norm_first=norm_first, bias=bias)
+    memory = src
+    for number in range(num_encoder_layers):
+        memory = torch_transformer_layer(memory, None, **same, name=f"{name}.encoder.layers.{number}")
+    memory = layers.LayerNormalization(epsilon=layer_norm_eps, center=bias, name=f"{name}.encoder.norm")(memory)
+    out = tgt
+    for number in range(num_decoder_layers):
+        out = torch_transformer_layer(out, memory, **same, name=f"{name}.decoder.layers.{number}")
+    return layers.LayerNormalization(epsilon=layer_norm_eps, center=bias, name=f"{name}.decoder.norm")(out)
+
+
+'''
+HELPERS = {"local_response_norm": LRN, "torch_transformer_layer": TRANSFORMER_LAYER, "torch_transformer": TRANSFORMER}
+NEEDS = {"torch_transformer": ("torch_transformer_layer",)}  # helpers a helper calls
 
 # Layers Keras has no class for, written as classes of the generated file when the spec uses them; their
 # weights are made in build(), so that count_params() sees them.
@@ -932,14 +1013,11 @@ TORCH: dict[str, Callable[[Torch], list[Step]]] = {
                                                   ("Mish", "mish"))},
     "Chunk": _chunk, "Mean": _mean, "SelectToken": _select_token, "Slice": _slice, "Pad": _pad,
     "ChannelShuffle": _channel_shuffle, "LocalResponseNorm": _local_response_norm, "Identity": _identity,
-    "Parameter": _parameter,
+    "Parameter": _parameter, "Transformer": _transformer, "TransformerEncoderLayer": _transformer_layer,
+    "TransformerDecoderLayer": _transformer_layer,
 }
 # Why a PyTorch kind the zoo uses is refused (the message says so by name).
 WHY_NOT = {
-    "Transformer": "Keras has no encoder-decoder layer; written out of MultiHeadAttention, Dense and "
-                   "LayerNormalization it would not be one layer under the spec's name",
-    "TransformerEncoderLayer": "Keras has no transformer layer of its own",
-    "TransformerDecoderLayer": "Keras has no transformer layer of its own",
     "ShiftedWindowAttention": "Keras has no shifted-window attention layer",
     "PatchMerging": "Keras has no Swin patch-merging layer",
     "MixtureOfExperts": "Keras has no mixture-of-experts layer",
