@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from paramcalc.export import ExportError, identifier, no_equivalent, python
-from paramcalc.export.pytorch import Node, tied_to, tree
+from paramcalc.export.pytorch import Node, tied_to, tree, unwrapped
+from paramcalc.layers.args import LayerItem
 from paramcalc.report import LayerRow, Report
 from paramcalc.spec.model import CHANNELS_FIRST, LayerSpec, Spec, split_reference
 
@@ -104,7 +105,7 @@ def render(spec: Spec, report: Report) -> str:
         steps[layer.name] = layer_steps(layer, lookup(layer.kind, layer.loc), rows[layer.name], spec, tied, imports,
                                         helpers)
     root, nodes = tree(spec, lambda layer: list(layer.path))
-    reserved = {"name", "float", "build_model", *HELPERS, *CLASSES, *function_names(nodes)}
+    reserved = {"name", "float", "build_model", *HELPERS, *CLASSES, *helpers, *function_names(nodes)}
     bodies: dict[int, Body] = {}
     for node in reversed(nodes):  # inner instances first: a block's code holds its inner blocks' keys
         bodies[id(node)] = describe(node, spec, steps, bodies, reserved, shared | set(tied))
@@ -358,12 +359,14 @@ class Form:
         return [f"def {self.name}({signature}):", f'    """{self.comment}"""',
                 *self.lines(forms, self.texts, top=False), f"    return {', '.join(body.returns)}", "", ""]
 
-    def lines(self, forms: dict[tuple[Any, ...], Form], texts: list[str], top: bool) -> list[str]:
+    def lines(self, forms: dict[tuple[Any, ...], Form], texts: list[str], top: bool, joint: str = "") -> list[str]:
+        """`joint`: what comes between `name` and a layer's own name, inside a function (`{name}.w1`)."""
         body = self.instances[0]
         out: list[str] = []
 
         def text(segments: Line) -> str:
-            return "".join(texts[seg] if isinstance(seg, int) else (repr(seg.rest) if top else f'f"{{name}}{seg.rest}"')
+            return "".join(texts[seg] if isinstance(seg, int) else (
+                repr(seg.rest) if top else f'f"{{name}}{joint}{seg.rest}"')
                            if isinstance(seg, LayerName) else seg for seg in segments)
 
         for entry in body.lines:
@@ -401,11 +404,64 @@ ARGS_FORM = ("MultiheadAttention", "Transformer", "TransformerDecoderLayer")
 
 # -- one spec layer as Keras steps ------------------------------------------------------------------------
 
+def mixture(layer: LayerSpec, kind: Any, row: LayerRow, spec: Spec, helpers: dict[str, str]) -> list[Step]:
+    """Mixtral's sparse MoE block: the helper `mixture_of_experts`, given its expert (a block of the spec) as a
+    function of its own, `def swiglu_expert(input_, name)`, which it calls once per expert."""
+    t = Torch(layer, kind, row)
+    t.handles("num_experts", "top_k", "expert", "router")
+    if t.args["router"] is not None:
+        raise t.refuse("has its own `router`; the generated mixture_of_experts routes with a bias-free Dense "
+                       "(Mixtral's `gate`)", "export it with `--to pytorch`, or leave the router out.", "router")
+    item = t.args["expert"]
+    if isinstance(item, LayerItem):
+        raise t.refuse("has an expert written as one layer; `paramcalc export` writes an expert that is a block "
+                       "of the spec", "write the expert as a block (`expert: {my_block: {}}`).", "expert")
+    blocks = {block for other in spec.layers for _, block in other.path}
+    name = function_name(item.kind) + ("_expert" if item.kind in blocks else "")
+    helpers.setdefault(name, expert_source(name, item, tuple(row.input_shape[1:]), spec, t))
+    helpers.setdefault("mixture_of_experts", MOE)
+    return [op("mixture_of_experts({x}, {expert}, num_experts={num_experts}, top_k={top_k}, name={name})",
+               expert=Source(name), num_experts=t.args["num_experts"], top_k=t.args["top_k"])]
+
+
+def expert_source(function: str, item: Any, shape: tuple[Any, ...], spec: Spec, t: Torch) -> str:
+    """A mixture's expert block as a Keras function of its input and its name (`{name}.w1`, as Mixtral's
+    experts.0.w1): the block's layers, written as a model's own."""
+    from paramcalc.engine import analyze
+    from paramcalc.layers import lookup
+    from paramcalc.spec.model import DEFAULT_INPUT
+
+    layers, output = unwrapped(item.layers, item.output)
+    sub = Spec(source=spec.source, name=item.kind, inputs={DEFAULT_INPUT: shape}, input_locs={},
+               data_format=spec.data_format, layers=layers, outputs=(output,))
+    report = analyze(sub, keep_formulas=False)
+    rows = {row.name: row for row in report.rows}
+    imports: set[str] = set()
+    helpers: dict[str, str] = {}
+    steps = {layer.name: layer_steps(layer, lookup(layer.kind, layer.loc), rows[layer.name], sub, {}, imports,
+                                     helpers) for layer in sub.layers}
+    root, nodes = tree(sub, lambda layer: list(layer.path))
+    if nodes or imports or helpers:
+        raise t.refuse(f"has an expert, `{item.kind}`, that holds blocks or layers needing more than Keras's layers",
+                       "write the expert with Keras's layers and no inner blocks, or export it with `--to pytorch`.",
+                       "expert")
+    root.externals = list(sub.inputs)
+    body = describe(root, sub, steps, {}, {"name", "float", function}, set())
+    main = Form(None)
+    main.instances.append(body)
+    lines = main.lines({}, [source for _, _, source in body.slots], top=False, joint=".")
+    return "\n".join([f"def {function}({body.inputs[0]}, name):",
+                      f'    """Expert `{item.kind}` of a mixture of experts: its layers under the expert\'s name."""',
+                      *lines, f"    return {', '.join(body.returns)}", "", "", ""])
+
+
 def layer_steps(layer: LayerSpec, kind: Any, row: LayerRow, spec: Spec, tied: dict[str, str], imports: set[str],
                 helpers: dict[str, str]) -> list[Step]:
     if layer.kind in NOT_IN_KERAS:
         raise no_equivalent(layer.kind, "Keras", layer.name, layer.loc, f"{NOT_IN_KERAS[layer.kind]}; export it with "
                             "`--to pytorch`, or write the spec without it.")
+    if layer.kind == "MixtureOfExperts":
+        return mixture(layer, kind, row, spec, helpers)
     if layer.kind == "Flatten" and {"start_dim", "end_dim"} & set(layer.args):  # torch.flatten's partial form
         return _partial_flatten(Torch(layer, kind, row))
     if layer.kind in TORCH or (kind.framework == "torch" and layer.kind not in SHARED):
@@ -955,6 +1011,24 @@ TRANSFORMER = '''def torch_transformer(src, tgt, d_model, nhead, num_encoder_lay
 
 
 '''
+MOE = '''def mixture_of_experts(x, expert, num_experts, top_k, name):
+    """Mixtral's sparse MoE block in Keras layers: a bias-free router (`gate`) scores the experts for each token, and
+    the softmax of the top_k scores weighs those experts' outputs (Mixtral's softmax over all experts, renormalized
+    over the top_k, is this). Every expert runs on every token, weighted 0 where it is not chosen: the output of
+    running each expert on its own tokens only, and its num_experts experts' weights."""
+    scores = layers.Dense(num_experts, use_bias=False, name=f"{name}.gate")(x)
+    weights, chosen = keras.ops.top_k(scores, top_k)
+    weights = keras.ops.softmax(weights, axis=-1)
+    out = None
+    for number in range(num_experts):
+        picked = keras.ops.cast(keras.ops.equal(chosen, number), weights.dtype)
+        weight = keras.ops.sum(weights * picked, axis=-1, keepdims=True)
+        term = weight * expert(x, name=f"{name}.experts.{number}")
+        out = term if out is None else out + term
+    return out
+
+
+'''
 HELPERS = {"local_response_norm": LRN, "torch_transformer_layer": TRANSFORMER_LAYER, "torch_transformer": TRANSFORMER}
 NEEDS = {"torch_transformer": ("torch_transformer_layer",)}  # helpers a helper calls
 
@@ -1020,5 +1094,4 @@ TORCH: dict[str, Callable[[Torch], list[Step]]] = {
 WHY_NOT = {
     "ShiftedWindowAttention": "Keras has no shifted-window attention layer",
     "PatchMerging": "Keras has no Swin patch-merging layer",
-    "MixtureOfExperts": "Keras has no mixture-of-experts layer",
 }
