@@ -32,6 +32,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "LayerScale": ("LayerScale", "list"),  # keras.applications.convnext's, imported below
     "StochasticDepth": ("StochasticDepth", "list"),  # likewise
     "ClassToken": ("ClassToken", "list"),  # a class of the generated file (CLASSES)
+    "RelativePositionBias": ("RelativePositionBias", "args"),  # likewise
     **{kind: (f"keras_hub.layers.{kind}", "args") for kind in (
         "PositionEmbedding", "TokenAndPositionEmbedding", "ReversibleEmbedding", "RotaryEmbedding")},
 }
@@ -41,10 +42,6 @@ IMPORTS = {"LayerScale": "from keras.src.applications.convnext import LayerScale
 # Names both frameworks use, which paramcalc reads with either's arguments (PyTorch's are translated).
 SHARED = ("ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "Dropout", "Flatten", "Embedding", "Identity")
 PARAMCALC_ONLY = ("tie",)  # arguments of paramcalc's own, with no Keras spelling
-# paramcalc's own kinds in Keras's vocabulary that no Keras or KerasHub layer is
-NOT_IN_KERAS = {
-    "RelativePositionBias": "T5's bucketed relative position bias has no Keras or KerasHub layer of its own",
-}
 # PyTorch arguments that change nothing Keras builds: PyTorch-only memory and placement hints, the sizes
 # Keras infers from the input, and the batch-first layout Keras always has.
 IGNORED = {"inplace", "device", "dtype", "in_channels", "in_features", "num_features", "batch_first", "need_weights"}
@@ -98,6 +95,7 @@ def render(spec: Spec, report: Report) -> str:
     rows = {row.name: row for row in report.rows}
     tied = {tied_to(layer, spec): layer.name for layer in spec.layers if layer.args.get("tie")}
     shared = {str(layer.args["shares"]) for layer in spec.layers if "shares" in layer.args}
+    unread = unread_layers(spec, rows)
     steps: dict[str, list[Step]] = {}
     imports: set[str] = set()
     helpers: dict[str, str] = {}
@@ -108,9 +106,9 @@ def render(spec: Spec, report: Report) -> str:
     reserved = {"name", "float", "build_model", *HELPERS, *CLASSES, *helpers, *function_names(nodes)}
     bodies: dict[int, Body] = {}
     for node in reversed(nodes):  # inner instances first: a block's code holds its inner blocks' keys
-        bodies[id(node)] = describe(node, spec, steps, bodies, reserved, shared | set(tied))
+        bodies[id(node)] = describe(node, spec, steps, bodies, reserved, shared | set(tied), unread)
     root.externals = list(spec.inputs)
-    model = bodies[id(root)] = describe(root, spec, steps, bodies, reserved, shared | set(tied))
+    model = bodies[id(root)] = describe(root, spec, steps, bodies, reserved, shared | set(tied), unread)
     forms: dict[tuple[Any, ...], Form] = {}
     for node in nodes:
         forms.setdefault((node.block, bodies[id(node)].key), Form(node.block)).instances.append(bodies[id(node)])
@@ -141,15 +139,29 @@ def render(spec: Spec, report: Report) -> str:
     body = main.lines(forms, [source for _, _, source in model.slots], top=True)
     outs = model.returns[0] if len(model.returns) == 1 else "[" + ", ".join(model.returns) + "]"
     ins_text = model.inputs[0] if len(model.inputs) == 1 else "[" + ", ".join(model.inputs) + "]"
+    model_lines = [f"    return keras.Model({ins_text}, {outs}, name={spec.name!r})"]
+    if unread:  # weights no output depends on, which a functional model leaves out: kept on it, so that they count
+        body = ["    UNREAD.clear()", *body]
+        model_lines = [f"    model = keras.Model({ins_text}, {outs}, name={spec.name!r})",
+                       "    model.unread_layers = list(UNREAD)", "    return model"]
+        helpers = {"UNREAD": UNREAD, **helpers}
     head = [f'"""{spec.name} in Keras 3, written by `paramcalc export --to keras` from {spec.source}.',
             "",
             f"paramcalc's figures: {report.total_params:,} params ({report.trainable_params:,} trainable), output "
             f"{', '.join(str(s) for s in report.outputs.values())}.", '"""', "",
             "import keras", "from keras import layers", *sorted(imports), "", "", *helpers.values(), *written,
-            "def build_model():", *inputs, *body,
-            f"    return keras.Model({ins_text}, {outs}, name={spec.name!r})", "", "",
+            "def build_model():", *inputs, *body, *model_lines, "", "",
             'if __name__ == "__main__":', "    build_model().summary()"]
     return "\n".join(head) + "\n"
+
+
+def unread_layers(spec: Spec, rows: dict[str, LayerRow]) -> set[str]:
+    """Layers with weights whose output no layer and no model output reads (T5's position bias, which the spec's
+    attention is written without): a functional Keras model leaves them out, so the code keeps them on it."""
+    read = {split_reference(ref)[0] for layer in spec.layers for ref in layer.inputs}
+    read |= {split_reference(name)[0] for name in spec.outputs}
+    read |= {str(layer.args[key]) for layer in spec.layers for key in ("shares", "tie") if key in layer.args}
+    return {layer.name for layer in spec.layers if layer.name not in read and rows[layer.name].params}
 
 
 def keras_shape(shape: tuple[Any, ...]) -> tuple[int | None, ...]:
@@ -170,8 +182,10 @@ def function_name(block: str) -> str:
 
 
 def describe(node: Node, spec: Spec, steps: dict[str, list[Step]], bodies: dict[int, Body], reserved: set[str],
-             kept: set[str]) -> Body:
-    """The node's function body: its lines, slots, key, inputs and returns."""
+             kept: set[str], unread: frozenset[str] | set[str] = frozenset()) -> Body:
+    """The node's function body: its lines, slots, key, inputs and returns. `kept`: layers whose object other
+    layers call again; `unread`: layers whose object goes on the model's list UNREAD (see unread_layers)."""
+    kept = kept | unread
     from paramcalc.layers import lookup
 
     body = Body(node)
@@ -225,6 +239,8 @@ def describe(node: Node, spec: Spec, steps: dict[str, list[Step]], bodies: dict[
         if layer.name in kept:  # the layer object itself is kept: other layers call it again
             line = [f"{var}_layer = ", *expression]
             body.lines.append(("code", line))
+            if layer.name in unread:
+                body.lines.append(("code", [f"UNREAD.append({var}_layer)"]))
             expression = [f"{var}_layer({call_inputs(ins, form_of(layer))})"]
         body.lines.append(("code", [f"{var} = ", *expression]))
     if node.block is not None:
@@ -398,6 +414,8 @@ def form_of(layer: LayerSpec) -> str:
     return KINDS.get(layer.kind, ("", "args" if layer.kind in ARGS_FORM else "list"))[1]
 
 
+CLASS_IMPORTS = {"RelativePositionBias": ("import math",)}  # what a class of CLASSES needs besides keras
+
 # PyTorch kinds whose Keras code takes its inputs one by one
 ARGS_FORM = ("MultiheadAttention", "Transformer", "TransformerDecoderLayer")
 
@@ -457,9 +475,6 @@ def expert_source(function: str, item: Any, shape: tuple[Any, ...], spec: Spec, 
 
 def layer_steps(layer: LayerSpec, kind: Any, row: LayerRow, spec: Spec, tied: dict[str, str], imports: set[str],
                 helpers: dict[str, str]) -> list[Step]:
-    if layer.kind in NOT_IN_KERAS:
-        raise no_equivalent(layer.kind, "Keras", layer.name, layer.loc, f"{NOT_IN_KERAS[layer.kind]}; export it with "
-                            "`--to pytorch`, or write the spec without it.")
     if layer.kind == "MixtureOfExperts":
         return mixture(layer, kind, row, spec, helpers)
     if layer.kind == "Flatten" and {"start_dim", "end_dim"} & set(layer.args):  # torch.flatten's partial form
@@ -494,6 +509,7 @@ def layer_steps(layer: LayerSpec, kind: Any, row: LayerRow, spec: Spec, tied: di
         imports.add(IMPORTS[layer.kind])
     if constructor in CLASSES:
         helpers[constructor] = CLASSES[constructor]
+        imports.update(CLASS_IMPORTS.get(constructor, ()))
     args = keras_args(layer, kind, spec)
     check_tied_linear(layer)
     if layer.name in tied:
@@ -1029,12 +1045,52 @@ MOE = '''def mixture_of_experts(x, expert, num_experts, top_k, name):
 
 
 '''
+UNREAD = '''UNREAD = []  # layers no model output reads (T5's position bias): build_model keeps them on the model
+
+
+'''
 HELPERS = {"local_response_norm": LRN, "torch_transformer_layer": TRANSFORMER_LAYER, "torch_transformer": TRANSFORMER}
 NEEDS = {"torch_transformer": ("torch_transformer_layer",)}  # helpers a helper calls
 
 # Layers Keras has no class for, written as classes of the generated file when the spec uses them; their
 # weights are made in build(), so that count_params() sees them.
 CLASSES = {
+    "RelativePositionBias": '''class RelativePositionBias(layers.Layer):
+    """T5's relative position bias: a learned table (`relative_attention_bias`) of num_buckets x num_heads, looked
+    up by the bucket of each key's distance from each query; gives (batch, heads, Tq, Tk), added to the scores.
+    The buckets: half of them exact distances, the rest logarithmically wider up to max_distance; bidirectional
+    keeps separate buckets for keys before and after the query, otherwise only keys before count."""
+
+    def __init__(self, num_heads, num_buckets=32, max_distance=128, bidirectional=True, **kwargs):
+        super().__init__(**kwargs)
+        self.num_heads, self.num_buckets = num_heads, num_buckets
+        self.max_distance, self.bidirectional = max_distance, bidirectional
+
+    def build(self, *input_shapes):
+        self.table = self.add_weight(shape=(self.num_buckets, self.num_heads), initializer="zeros",
+                                     name="relative_attention_bias")
+
+    def bucket(self, distance):
+        buckets, offset = self.num_buckets, 0
+        if self.bidirectional:
+            buckets //= 2
+            offset = keras.ops.cast(distance > 0, "int32") * buckets
+            distance = keras.ops.abs(distance)
+        else:
+            distance = keras.ops.maximum(-distance, 0)
+        exact = buckets // 2
+        spread = keras.ops.log(keras.ops.maximum(keras.ops.cast(distance, "float32"), 1.0) / exact)
+        wide = exact + keras.ops.cast(spread / math.log(self.max_distance / exact) * (buckets - exact), "int32")
+        return offset + keras.ops.where(distance < exact, distance, keras.ops.minimum(wide, buckets - 1))
+
+    def call(self, query, key=None):
+        key = query if key is None else key
+        distance = keras.ops.arange(key.shape[1])[None, :] - keras.ops.arange(query.shape[1])[:, None]
+        bias = keras.ops.transpose(keras.ops.take(self.table, self.bucket(distance), axis=0), (2, 0, 1))
+        return keras.ops.broadcast_to(bias[None], (keras.ops.shape(query)[0], *bias.shape))
+
+
+''',
     "ClassToken": '''class ClassToken(layers.Layer):
     """ViT's learned class token(s), put in front of the sequence: (T, D) -> (T + num_tokens, D); D weights each."""
 
