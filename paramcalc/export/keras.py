@@ -481,11 +481,10 @@ def layer_steps(layer: LayerSpec, kind: Any, row: LayerRow, spec: Spec, tied: di
         return _partial_flatten(Torch(layer, kind, row))
     if layer.kind in TORCH or (kind.framework == "torch" and layer.kind not in SHARED):
         if layer.kind not in TORCH:
-            reason = WHY_NOT.get(layer.kind, "paramcalc knows no Keras layers that build it with the same weights "
-                                 "and output shape")
             raise no_equivalent(layer.kind, "Keras", layer.name, layer.loc,
-                                f"`{layer.kind}` is PyTorch's layer and {reason}; export it with `--to pytorch`, "
-                                "or write it with Keras's layers.")
+                                f"`{layer.kind}` is PyTorch's layer and paramcalc knows no Keras layers that build "
+                                "it with the same weights and output shape; export it with `--to pytorch`, or write "
+                                "it with Keras's layers.")
         made = TORCH[layer.kind](Torch(layer, kind, row))
         for step in made:
             if step.constructor in IMPORTS:
@@ -965,6 +964,22 @@ def _transformer_layer(t: Torch) -> list[Step]:
                + ", name={name})", **args)]
 
 
+def _shifted_window_attention(t: Torch) -> list[Step]:
+    t.handles("dim", "window_size", "shift_size", "num_heads", "qkv_bias", "proj_bias", "attention_dropout", "dropout")
+    if not all(isinstance(d, int) for d in t.row.input_shape[1:3]):
+        raise t.refuse("needs the map's size, which is free here", "give the input dimensions values (--set res=224).")
+    pair = lambda v: list(v) if isinstance(v, (list, tuple)) else [v, v]  # noqa: E731 - torchvision takes [h, w]
+    args = {"dim": t.args["dim"], "window_size": pair(t.args["window_size"]), "shift_size": pair(t.args["shift_size"]),
+            "num_heads": t.args["num_heads"]}
+    args.update({key: t.args[key] for key in ("qkv_bias", "proj_bias") if key in t.layer.args})
+    return [Step("ShiftedWindowAttention", args)]  # its dropouts are the identity at inference: left out
+
+
+def _patch_merging(t: Torch) -> list[Step]:
+    t.handles("dim")
+    return [Step("PatchMerging", {"dim": t.args["dim"]})]
+
+
 def _identity(t: Torch) -> list[Step]:
     t.handles()
     return [Step("layers.Identity", {})]
@@ -1055,6 +1070,93 @@ NEEDS = {"torch_transformer": ("torch_transformer_layer",)}  # helpers a helper 
 # Layers Keras has no class for, written as classes of the generated file when the spec uses them; their
 # weights are made in build(), so that count_params() sees them.
 CLASSES = {
+    "ShiftedWindowAttention": '''class ShiftedWindowAttention(layers.Layer):
+    """torchvision's Swin (V1) shifted-window attention on (batch, H, W, C): self-attention inside windows of
+    window_size (the input padded to whole windows), shifted by shift_size (the map rolled, and the pairs a roll
+    brings together from apart masked), with a learned bias per head for each relative position in a window.
+    Weights as torchvision's: qkv, proj and relative_position_bias_table ((2 wh - 1) (2 ww - 1) x heads)."""
+
+    def __init__(self, dim, window_size, shift_size, num_heads, qkv_bias=True, proj_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.dim, self.window, self.shift, self.num_heads = dim, list(window_size), list(shift_size), num_heads
+        self.qkv = layers.Dense(3 * dim, use_bias=qkv_bias, name="qkv")
+        self.proj = layers.Dense(dim, use_bias=proj_bias, name="proj")
+        wh, ww = self.window
+        cells = [(i, j) for i in range(wh) for j in range(ww)]
+        # the table's row for each pair of a window's positions: their offset, (2 wh - 1) x (2 ww - 1) of them
+        self.index = [(a - c + wh - 1) * (2 * ww - 1) + b - d + ww - 1 for a, b in cells for c, d in cells]
+
+    def build(self, input_shape):
+        wh, ww = self.window
+        self.relative_position_bias_table = self.add_weight(
+            shape=((2 * wh - 1) * (2 * ww - 1), self.num_heads), initializer="zeros",
+            name="relative_position_bias_table")
+        self.qkv.build((None, self.dim))
+        self.proj.build((None, self.dim))
+
+    def call(self, x):
+        ops = keras.ops
+        height, width, dim, heads = x.shape[1], x.shape[2], self.dim, self.num_heads
+        (wh, ww), (sh, sw) = self.window, self.shift
+        x = ops.pad(x, [[0, 0], [0, (wh - height % wh) % wh], [0, (ww - width % ww) % ww], [0, 0]])
+        ph, pw = x.shape[1], x.shape[2]
+        sh, sw = (0 if wh >= ph else sh), (0 if ww >= pw else sw)  # a window as large as the map: no shift
+        if sh or sw:
+            x = ops.roll(x, shift=(-sh, -sw), axis=(1, 2))
+        cells = wh * ww
+        windows = ops.reshape(ops.transpose(ops.reshape(x, (-1, ph // wh, wh, pw // ww, ww, dim)),
+                                            (0, 1, 3, 2, 4, 5)), (-1, cells, dim))
+        qkv = ops.transpose(ops.reshape(self.qkv(windows), (-1, cells, 3, heads, dim // heads)), (2, 0, 3, 1, 4))
+        q, k, v = qkv[0] * (dim // heads) ** -0.5, qkv[1], qkv[2]
+        scores = ops.matmul(q, ops.swapaxes(k, -1, -2))
+        bias = ops.take(self.relative_position_bias_table, ops.convert_to_tensor(self.index), axis=0)
+        scores = scores + ops.transpose(ops.reshape(bias, (cells, cells, heads)), (2, 0, 1))[None]
+        if sh or sw:
+            scores = ops.reshape(ops.reshape(scores, (-1, (ph // wh) * (pw // ww), heads, cells, cells))
+                                 + self.shift_mask(ph, pw, sh, sw)[None, :, None], (-1, heads, cells, cells))
+        out = ops.matmul(ops.softmax(scores, axis=-1), v)
+        out = self.proj(ops.reshape(ops.transpose(out, (0, 2, 1, 3)), (-1, cells, dim)))
+        out = ops.reshape(ops.transpose(ops.reshape(out, (-1, ph // wh, pw // ww, wh, ww, dim)), (0, 1, 3, 2, 4, 5)),
+                          (-1, ph, pw, dim))
+        if sh or sw:
+            out = ops.roll(out, shift=(sh, sw), axis=(1, 2))
+        return out[:, :height, :width, :]
+
+    def shift_mask(self, ph, pw, sh, sw):
+        """-100 (as torchvision) where a window's two positions came from different regions of the rolled map."""
+        (wh, ww) = self.window
+        rows = [0 if i < ph - wh else 1 if i < ph - sh else 2 for i in range(ph)]
+        cols = [0 if j < pw - ww else 1 if j < pw - sw else 2 for j in range(pw)]
+        masks = []
+        for top in range(0, ph, wh):
+            for left in range(0, pw, ww):
+                region = [3 * rows[top + i] + cols[left + j] for i in range(wh) for j in range(ww)]
+                masks.append([[0.0 if a == b else -100.0 for b in region] for a in region])
+        return keras.ops.convert_to_tensor(masks)
+
+
+''',
+    "PatchMerging": '''class PatchMerging(layers.Layer):
+    """torchvision's Swin (V1) patch merging on (batch, H, W, C): each 2 x 2 patch's four vectors side by side
+    (the map padded to even sizes), a LayerNorm of 4 C and a bias-free Linear to 2 C (`norm`, `reduction`)."""
+
+    def __init__(self, dim, **kwargs):
+        super().__init__(**kwargs)
+        self.dim = dim
+        self.norm = layers.LayerNormalization(epsilon=1e-5, name="norm")
+        self.reduction = layers.Dense(2 * dim, use_bias=False, name="reduction")
+
+    def build(self, input_shape):
+        self.norm.build((None, 4 * self.dim))
+        self.reduction.build((None, 4 * self.dim))
+
+    def call(self, x):
+        x = keras.ops.pad(x, [[0, 0], [0, x.shape[1] % 2], [0, x.shape[2] % 2], [0, 0]])
+        parts = [x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2]]
+        return self.reduction(self.norm(keras.ops.concatenate(parts, axis=-1)))
+
+
+''',
     "RelativePositionBias": '''class RelativePositionBias(layers.Layer):
     """T5's relative position bias: a learned table (`relative_attention_bias`) of num_buckets x num_heads, looked
     up by the bucket of each key's distance from each query; gives (batch, heads, Tq, Tk), added to the scores.
@@ -1144,10 +1246,6 @@ TORCH: dict[str, Callable[[Torch], list[Step]]] = {
     "Chunk": _chunk, "Mean": _mean, "SelectToken": _select_token, "Slice": _slice, "Pad": _pad,
     "ChannelShuffle": _channel_shuffle, "LocalResponseNorm": _local_response_norm, "Identity": _identity,
     "Parameter": _parameter, "Transformer": _transformer, "TransformerEncoderLayer": _transformer_layer,
-    "TransformerDecoderLayer": _transformer_layer,
-}
-# Why a PyTorch kind the zoo uses is refused (the message says so by name).
-WHY_NOT = {
-    "ShiftedWindowAttention": "Keras has no shifted-window attention layer",
-    "PatchMerging": "Keras has no Swin patch-merging layer",
+    "TransformerDecoderLayer": _transformer_layer, "ShiftedWindowAttention": _shifted_window_attention,
+    "PatchMerging": _patch_merging,
 }
