@@ -8,7 +8,10 @@ A spec's Keras kinds are written as they are (`layers.Conv2D(...)`); KINDS holds
 (another module, a call that takes its inputs one by one). A PyTorch kind (TORCH) is written through
 Keras layers or `keras.ops` only where the result is the same in weights and output shapes, in the
 spec's layout (a channels-first PyTorch spec stays channels first: `data_format="channels_first"`,
-BatchNormalization(axis=1)); any other PyTorch kind or argument is an error naming it and saying why."""
+BatchNormalization(axis=1)); any other PyTorch kind or argument is an error naming it and saying why.
+Where Keras has no layer, the file defines what the spec uses, and only that: a Layer class with its weights
+made in build() (CLASSES: ViT's class token, a bare nn.Parameter, T5's position bias, Swin's layers) or a
+function of Keras layers (HELPERS: nn.Transformer, a mixture of experts with its expert block)."""
 
 from __future__ import annotations
 
