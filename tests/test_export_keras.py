@@ -298,3 +298,26 @@ def test_swins_attention_and_patch_merging_are_classes_of_the_generated_file() -
     assert "shift_size=[3, 3]" in code and "shift_size=[0, 0]" in code
     assert "ShiftedWindowAttention" not in export_spec("specs/vit_b_16.yaml", "keras")
     assert KERAS["swin"]["params"] == 28_288_354 and KERAS["swin"]["output_shapes"] == [[None, 1000]]
+
+
+NUMERICS = json.loads((FIXTURES / "export_keras_numerics.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize("path", sorted(NUMERICS))
+def test_the_generated_classes_compute_the_frameworks_layers(path: str) -> None:
+    """make_export_keras_numerics.py ran this Keras code with random weights, and the layers it stands for
+    (torchvision's ShiftedWindowAttention and PatchMerging, nn.Transformer post-norm and norm_first, T5Attention's
+    bias, Mixtral's sparse MoE block) with the same weights, on the same input: the outputs agree to float32's
+    precision."""
+    case = NUMERICS[path]
+    assert hashlib.sha256(export_spec(path, "keras").encode()).hexdigest() == case["sha256"], (
+        f"the exported code of {path} changed: rerun tests/fixtures/make_export_keras_numerics.py")
+    assert case["max_abs_difference"] <= 1e-4 * case["max_abs_output"]
+
+
+def test_the_numerics_cover_every_generated_class_and_helper() -> None:
+    codes = "".join(export_spec(path, "keras") for path in NUMERICS)
+    compared = {"ShiftedWindowAttention", "PatchMerging", "RelativePositionBias", "torch_transformer",
+                "torch_transformer_layer", "mixture_of_experts"}
+    assert all(f"class {name}(" in codes or f"def {name}(" in codes for name in compared)
+    assert "norm_first=True" in codes and "norm_first=False" in codes
