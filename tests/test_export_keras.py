@@ -135,7 +135,6 @@ REFUSALS = [
     ("AvgPool2d: {kernel_size: 3, stride: 2, ceil_mode: true}", "ceil_mode window that runs past the input"),
     ("AdaptiveAvgPool2d: {output_size: 3}", "whose windows PyTorch sizes unevenly"),
     ("MaxPool2d: {kernel_size: 2, dilation: 2}", "is dilated"),
-    ("Parameter: {shape: [3, 1, 1]}", "Keras has no layer that is a bare weight"),
 ]
 
 
@@ -150,13 +149,13 @@ def test_a_pytorch_layer_keras_cannot_match_is_refused_by_name(spec_file: Any, l
     assert reason in message and "Fix: " in message and "\n" not in message
 
 
-@pytest.mark.parametrize(("name", "kind"), [("convnext_tiny_torchvision", "Parameter"),
-                                            ("transformer_pytorch", "Transformer"),
-                                            ("swin", "ShiftedWindowAttention"), ("mixtral_8x7b", "MixtureOfExperts"),
-                                            ("t5_small", "RelativePositionBias"), ("vit_b_16", "ClassToken")])
-def test_zoo_specs_keras_cannot_build_are_refused_by_name(name: str, kind: str) -> None:
-    message = KERAS[name]["error"]
-    assert f"`{kind}`" in message or f"({kind})" in message
+def test_every_zoo_spec_exports_to_keras() -> None:
+    """The last seven refused (ClassToken, nn.Transformer, a bare Parameter, T5's bias, MoE, Swin) now export:
+    each zoo spec is built, or exported and skipped as too large (built at small sizes: SMALL)."""
+    assert not [name for name, case in KERAS.items() if "error" in case]
+    skipped = {name for name, case in KERAS.items() if "skipped" in case}
+    assert skipped == {"gpt3", "llama2_7b", "llama3_8b", "mistral_7b", "mixtral_8x7b"}
+    assert skipped <= {case["spec"] for case in SMALL.values()}
 
 
 def test_a_partial_flatten_is_a_reshape(spec_file: Any) -> None:
@@ -196,3 +195,129 @@ def test_the_keras_attention_kinds_of_the_zoo_are_built() -> None:
     kinds = {layer.kind for spec in [*specs, load_spec(spec_path("keras_text_transformer"))] for layer in spec.layers}
     assert {"MultiHeadAttention", "GroupedQueryAttention", "TokenAndPositionEmbedding", "RMSNorm"} <= kinds
     assert "params" in KERAS["keras_text_transformer"] and all("params" in case for case in SMALL.values())
+
+
+def test_kinds_keras_has_no_layer_for_are_classes_of_the_generated_file() -> None:
+    """ViT's class token and torchvision ConvNeXt's layer scale (a bare nn.Parameter) are small Layer classes
+    written into the file of a spec that uses them, and only there; Keras built them with paramcalc's figures."""
+    vit = export_spec("specs/vit_b_16.yaml", "keras")
+    assert "class ClassToken(layers.Layer):" in vit and "class Parameter(" not in vit
+    assert "    class_token = ClassToken(name='class_token')(permute)\n" in vit
+    convnext = export_spec("specs/convnext_tiny_torchvision.yaml", "keras")
+    assert "class Parameter(layers.Layer):" in convnext and "class ClassToken(" not in convnext
+    # the weight reads nothing; it is called on the block's input for the batch size, then broadcast by Multiply
+    assert "    layer_scale = Parameter(shape=shape, name=f\"{name}.layer_scale\")(x)\n" in convnext
+    resnet = export_spec("specs/resnet18.yaml", "keras")
+    assert "(layers.Layer):" not in resnet
+    assert KERAS["vit_b_16"]["params"] == 86_567_656 and KERAS["vit_b_16"]["output_shapes"] == [[None, 1000]]
+    for name in ("convnext_tiny_torchvision", "convnext_family"):
+        assert KERAS[name]["params"] == KERAS[name]["trainable_params"] == 28_589_128
+
+
+def test_a_frozen_parameter_is_a_non_trainable_weight(spec_file: Any) -> None:
+    path = spec_file("data_format: channels_first\ninput: [3, 8, 8]\nlayers:\n"
+                     "  - Parameter: {name: scale, shape: [3, 1, 1], requires_grad: false}\n"
+                     "  - Multiply: {inputs: [scale, input]}\n")
+    code = export_spec(path, "keras")
+    assert "    scale = Parameter(shape=[3, 1, 1], trainable=False, name='scale')(input_)\n" in code
+
+
+def test_pytorch_transformer_is_a_function_of_keras_layers() -> None:
+    """nn.Transformer: the helper functions are written into its file (and no other), called under the spec
+    layer's name; Keras built it with nn.Transformer's 44,140,544 params and tgt's shape."""
+    code = export_spec("specs/transformer_pytorch.yaml", "keras")
+    assert "def torch_transformer_layer(" in code and "def torch_transformer(" in code
+    assert ("    transformer = torch_transformer(src, tgt, d_model=512, nhead=8, num_encoder_layers=6, "
+            "num_decoder_layers=6, dim_feedforward=2048, dropout=0.1, activation='relu', layer_norm_eps=1e-05, "
+            "norm_first=False, bias=True, name='transformer')\n") in code
+    assert "def torch_transformer" not in export_spec("specs/gpt2.yaml", "keras")
+    assert KERAS["transformer_pytorch"]["params"] == 44_140_544
+    assert KERAS["transformer_pytorch"]["output_shapes"] == [[None, 64, 512]]
+
+
+def test_pytorch_transformer_layers_take_their_inputs_one_by_one(spec_file: Any) -> None:
+    path = spec_file("inputs: {tgt: [5, 8], memory: [7, 8]}\nlayers:\n"
+                     "  - TransformerEncoderLayer: {name: enc, d_model: 8, nhead: 2, inputs: [memory],\n"
+                     "                              norm_first: true}\n"
+                     "  - TransformerDecoderLayer: {name: dec, d_model: 8, nhead: 2, inputs: [tgt, enc],\n"
+                     "                              bias: false}\n")
+    code = export_spec(path, "keras")
+    compile(code, "model.py", "exec")
+    assert code.count("def torch_transformer_layer(") == 1 and "def torch_transformer(" not in code
+    assert "enc = torch_transformer_layer(memory, None, d_model=8, nhead=2, " in code and "norm_first=True" in code
+    assert "dec = torch_transformer_layer(tgt, enc, d_model=8, nhead=2, " in code and "bias=False, name='dec')" in code
+
+
+def test_a_transformer_activation_keras_cannot_match_is_refused(spec_file: Any) -> None:
+    path = spec_file("input: [5, 8]\nlayers:\n  - TransformerEncoderLayer: {d_model: 8, nhead: 2, activation: tanh}\n")
+    result = CliRunner().invoke(cli, ["export", "--to", "keras", path])
+    assert result.exit_code == 2 and "has activation `tanh`" in result.stderr and "Fix: " in result.stderr
+
+
+def test_a_mixture_of_experts_calls_its_expert_block_once_per_expert() -> None:
+    """Mixtral's MoE: the helper `mixture_of_experts` (router Dense, top_k, every expert weighted) and the expert
+    block as a function of its own, written only in a file that uses them; Mixtral at small sizes built in Keras
+    with paramcalc's figures (test above), the full 46.7-billion-parameter model exported but not built."""
+    code = export_spec("specs/mixtral_8x7b.yaml", "keras")
+    assert "def swiglu_expert(input_, name):\n" in code and code.count("def mixture_of_experts(") == 1
+    assert '    w1 = layers.Dense(units=14336, use_bias=False, name=f"{name}.w1")(input_)\n' in code
+    assert ("    block_sparse_moe = mixture_of_experts(post_attention_layernorm, swiglu_expert, num_experts=8, "
+            'top_k=2, name=f"{name}.block_sparse_moe")\n') in code
+    assert "mixture_of_experts" not in export_spec("specs/llama2_7b.yaml", "keras")
+    assert "sha256" in KERAS["mixtral_8x7b"] and SMALL["mixtral_8x7b"]["params"] == 7_136_512
+
+
+def test_a_mixture_with_its_own_router_is_refused(spec_file: Any) -> None:
+    path = spec_file("input: [4, 8]\nlayers:\n  - MixtureOfExperts: {num_experts: 2, top_k: 1, expert: {Linear: "
+                     "{out_features: 8}}, router: {Linear: {out_features: 2}}}\n")
+    result = CliRunner().invoke(cli, ["export", "--to", "keras", path])
+    assert result.exit_code == 2 and "has its own `router`" in result.stderr and "Traceback" not in result.output
+
+
+def test_t5s_position_bias_is_a_class_kept_on_the_model() -> None:
+    """T5's RelativePositionBias is a Layer class of the generated file; the spec's attention is written without
+    its output, which a functional model would leave out with its weights: the layer goes on the list UNREAD,
+    which build_model keeps on the model. Keras counted T5-small's 60,506,624 (the 2 tables of 32 x 8 too)."""
+    code = export_spec("specs/t5_small.yaml", "keras")
+    assert "class RelativePositionBias(layers.Layer):" in code and "import math\n" in code
+    assert ("    relative_attention_bias_layer = RelativePositionBias(num_heads=8, num_buckets=32, max_distance=128, "
+            "bidirectional=False, name=f\"{name}.relative_attention_bias\")\n"
+            "    UNREAD.append(relative_attention_bias_layer)\n") in code
+    assert "    UNREAD.clear()\n" in code and "    model.unread_layers = list(UNREAD)\n    return model\n" in code
+    for other in ("resnet18", "vit_b_16", "gpt2"):
+        assert "UNREAD" not in export_spec(spec_path(other), "keras")
+    assert KERAS["t5_small"]["params"] == 60_506_624 and KERAS["t5_small"]["output_shapes"] == [[None, 64, 512]]
+
+
+def test_swins_attention_and_patch_merging_are_classes_of_the_generated_file() -> None:
+    """torchvision's ShiftedWindowAttention (qkv, proj, the relative position bias table; windows padded, rolled
+    and masked) and PatchMerging (norm, reduction) as Layer classes; Keras built Swin-T with torchvision's
+    28,288,354 params."""
+    code = export_spec("specs/swin.yaml", "keras")
+    assert "class ShiftedWindowAttention(layers.Layer):" in code and "class PatchMerging(layers.Layer):" in code
+    assert "shift_size=[3, 3]" in code and "shift_size=[0, 0]" in code
+    assert "ShiftedWindowAttention" not in export_spec("specs/vit_b_16.yaml", "keras")
+    assert KERAS["swin"]["params"] == 28_288_354 and KERAS["swin"]["output_shapes"] == [[None, 1000]]
+
+
+NUMERICS = json.loads((FIXTURES / "export_keras_numerics.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize("path", sorted(NUMERICS))
+def test_the_generated_classes_compute_the_frameworks_layers(path: str) -> None:
+    """make_export_keras_numerics.py ran this Keras code with random weights, and the layers it stands for
+    (torchvision's ShiftedWindowAttention and PatchMerging, nn.Transformer post-norm and norm_first, T5Attention's
+    bias, Mixtral's sparse MoE block) with the same weights, on the same input: the outputs agree to float32's
+    precision."""
+    case = NUMERICS[path]
+    assert hashlib.sha256(export_spec(path, "keras").encode()).hexdigest() == case["sha256"], (
+        f"the exported code of {path} changed: rerun tests/fixtures/make_export_keras_numerics.py")
+    assert case["max_abs_difference"] <= 1e-4 * case["max_abs_output"]
+
+
+def test_the_numerics_cover_every_generated_class_and_helper() -> None:
+    codes = "".join(export_spec(path, "keras") for path in NUMERICS)
+    compared = {"ShiftedWindowAttention", "PatchMerging", "RelativePositionBias", "torch_transformer",
+                "torch_transformer_layer", "mixture_of_experts"}
+    assert all(f"class {name}(" in codes or f"def {name}(" in codes for name in compared)
+    assert "norm_first=True" in codes and "norm_first=False" in codes

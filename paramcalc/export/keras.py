@@ -8,7 +8,10 @@ A spec's Keras kinds are written as they are (`layers.Conv2D(...)`); KINDS holds
 (another module, a call that takes its inputs one by one). A PyTorch kind (TORCH) is written through
 Keras layers or `keras.ops` only where the result is the same in weights and output shapes, in the
 spec's layout (a channels-first PyTorch spec stays channels first: `data_format="channels_first"`,
-BatchNormalization(axis=1)); any other PyTorch kind or argument is an error naming it and saying why."""
+BatchNormalization(axis=1)); any other PyTorch kind or argument is an error naming it and saying why.
+Where Keras has no layer, the file defines what the spec uses, and only that: a Layer class with its weights
+made in build() (CLASSES: ViT's class token, a bare nn.Parameter, T5's position bias, Swin's layers) or a
+function of Keras layers (HELPERS: nn.Transformer, a mixture of experts with its expert block)."""
 
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from paramcalc.export import ExportError, identifier, no_equivalent, python
-from paramcalc.export.pytorch import Node, tied_to, tree
+from paramcalc.export.pytorch import Node, tied_to, tree, unwrapped
+from paramcalc.layers.args import LayerItem
 from paramcalc.report import LayerRow, Report
 from paramcalc.spec.model import CHANNELS_FIRST, LayerSpec, Spec, split_reference
 
@@ -30,6 +34,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "AdditiveAttention": ("layers.AdditiveAttention", "list"),
     "LayerScale": ("LayerScale", "list"),  # keras.applications.convnext's, imported below
     "StochasticDepth": ("StochasticDepth", "list"),  # likewise
+    "ClassToken": ("ClassToken", "list"),  # a class of the generated file (CLASSES)
+    "RelativePositionBias": ("RelativePositionBias", "args"),  # likewise
     **{kind: (f"keras_hub.layers.{kind}", "args") for kind in (
         "PositionEmbedding", "TokenAndPositionEmbedding", "ReversibleEmbedding", "RotaryEmbedding")},
 }
@@ -39,11 +45,6 @@ IMPORTS = {"LayerScale": "from keras.src.applications.convnext import LayerScale
 # Names both frameworks use, which paramcalc reads with either's arguments (PyTorch's are translated).
 SHARED = ("ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "Dropout", "Flatten", "Embedding", "Identity")
 PARAMCALC_ONLY = ("tie",)  # arguments of paramcalc's own, with no Keras spelling
-# paramcalc's own kinds in Keras's vocabulary that no Keras or KerasHub layer is
-NOT_IN_KERAS = {
-    "ClassToken": "ViT's class token is a weight concatenated before the patches; Keras has no layer for it",
-    "RelativePositionBias": "T5's bucketed relative position bias has no Keras or KerasHub layer of its own",
-}
 # PyTorch arguments that change nothing Keras builds: PyTorch-only memory and placement hints, the sizes
 # Keras infers from the input, and the batch-first layout Keras always has.
 IGNORED = {"inplace", "device", "dtype", "in_channels", "in_features", "num_features", "batch_first", "need_weights"}
@@ -97,6 +98,7 @@ def render(spec: Spec, report: Report) -> str:
     rows = {row.name: row for row in report.rows}
     tied = {tied_to(layer, spec): layer.name for layer in spec.layers if layer.args.get("tie")}
     shared = {str(layer.args["shares"]) for layer in spec.layers if "shares" in layer.args}
+    unread = unread_layers(spec, rows)
     steps: dict[str, list[Step]] = {}
     imports: set[str] = set()
     helpers: dict[str, str] = {}
@@ -104,12 +106,12 @@ def render(spec: Spec, report: Report) -> str:
         steps[layer.name] = layer_steps(layer, lookup(layer.kind, layer.loc), rows[layer.name], spec, tied, imports,
                                         helpers)
     root, nodes = tree(spec, lambda layer: list(layer.path))
-    reserved = {"name", "float", "build_model", *HELPERS, *function_names(nodes)}
+    reserved = {"name", "float", "build_model", *HELPERS, *CLASSES, *helpers, *function_names(nodes)}
     bodies: dict[int, Body] = {}
     for node in reversed(nodes):  # inner instances first: a block's code holds its inner blocks' keys
-        bodies[id(node)] = describe(node, spec, steps, bodies, reserved, shared | set(tied))
+        bodies[id(node)] = describe(node, spec, steps, bodies, reserved, shared | set(tied), unread)
     root.externals = list(spec.inputs)
-    model = bodies[id(root)] = describe(root, spec, steps, bodies, reserved, shared | set(tied))
+    model = bodies[id(root)] = describe(root, spec, steps, bodies, reserved, shared | set(tied), unread)
     forms: dict[tuple[Any, ...], Form] = {}
     for node in nodes:
         forms.setdefault((node.block, bodies[id(node)].key), Form(node.block)).instances.append(bodies[id(node)])
@@ -140,15 +142,29 @@ def render(spec: Spec, report: Report) -> str:
     body = main.lines(forms, [source for _, _, source in model.slots], top=True)
     outs = model.returns[0] if len(model.returns) == 1 else "[" + ", ".join(model.returns) + "]"
     ins_text = model.inputs[0] if len(model.inputs) == 1 else "[" + ", ".join(model.inputs) + "]"
+    model_lines = [f"    return keras.Model({ins_text}, {outs}, name={spec.name!r})"]
+    if unread:  # weights no output depends on, which a functional model leaves out: kept on it, so that they count
+        body = ["    UNREAD.clear()", *body]
+        model_lines = [f"    model = keras.Model({ins_text}, {outs}, name={spec.name!r})",
+                       "    model.unread_layers = list(UNREAD)", "    return model"]
+        helpers = {"UNREAD": UNREAD, **helpers}
     head = [f'"""{spec.name} in Keras 3, written by `paramcalc export --to keras` from {spec.source}.',
             "",
             f"paramcalc's figures: {report.total_params:,} params ({report.trainable_params:,} trainable), output "
             f"{', '.join(str(s) for s in report.outputs.values())}.", '"""', "",
             "import keras", "from keras import layers", *sorted(imports), "", "", *helpers.values(), *written,
-            "def build_model():", *inputs, *body,
-            f"    return keras.Model({ins_text}, {outs}, name={spec.name!r})", "", "",
+            "def build_model():", *inputs, *body, *model_lines, "", "",
             'if __name__ == "__main__":', "    build_model().summary()"]
     return "\n".join(head) + "\n"
+
+
+def unread_layers(spec: Spec, rows: dict[str, LayerRow]) -> set[str]:
+    """Layers with weights whose output no layer and no model output reads (T5's position bias, which the spec's
+    attention is written without): a functional Keras model leaves them out, so the code keeps them on it."""
+    read = {split_reference(ref)[0] for layer in spec.layers for ref in layer.inputs}
+    read |= {split_reference(name)[0] for name in spec.outputs}
+    read |= {str(layer.args[key]) for layer in spec.layers for key in ("shares", "tie") if key in layer.args}
+    return {layer.name for layer in spec.layers if layer.name not in read and rows[layer.name].params}
 
 
 def keras_shape(shape: tuple[Any, ...]) -> tuple[int | None, ...]:
@@ -169,8 +185,10 @@ def function_name(block: str) -> str:
 
 
 def describe(node: Node, spec: Spec, steps: dict[str, list[Step]], bodies: dict[int, Body], reserved: set[str],
-             kept: set[str]) -> Body:
-    """The node's function body: its lines, slots, key, inputs and returns."""
+             kept: set[str], unread: frozenset[str] | set[str] = frozenset()) -> Body:
+    """The node's function body: its lines, slots, key, inputs and returns. `kept`: layers whose object other
+    layers call again; `unread`: layers whose object goes on the model's list UNREAD (see unread_layers)."""
+    kept = kept | unread
     from paramcalc.layers import lookup
 
     body = Body(node)
@@ -203,6 +221,8 @@ def describe(node: Node, spec: Spec, steps: dict[str, list[Step]], bodies: dict[
         var = values[layer.name] = variable(rel, taken, reserved)
         ins = attention_inputs(layer, [reference(ref, values) for ref in layer.inputs])
         kind = lookup(layer.kind, layer.loc)
+        if kind.no_input:  # a bare weight reads nothing, but a Keras layer is called on a tensor: the batch's
+            ins = [body.inputs[0]]
         if "shares" in layer.args or layer.args.get("tie"):  # a call of a layer made above, in this function
             target = str(layer.args["shares"]) if "shares" in layer.args else tied_to(layer, spec)
             if target not in values:
@@ -222,6 +242,8 @@ def describe(node: Node, spec: Spec, steps: dict[str, list[Step]], bodies: dict[
         if layer.name in kept:  # the layer object itself is kept: other layers call it again
             line = [f"{var}_layer = ", *expression]
             body.lines.append(("code", line))
+            if layer.name in unread:
+                body.lines.append(("code", [f"UNREAD.append({var}_layer)"]))
             expression = [f"{var}_layer({call_inputs(ins, form_of(layer))})"]
         body.lines.append(("code", [f"{var} = ", *expression]))
     if node.block is not None:
@@ -286,6 +308,8 @@ def step_code(step: Step, inner: Line, body: Body, kind: Any, layer: LayerSpec, 
         for piece in re.split(r"(\{\w+\})", step.constructor):
             if piece == "{x}":
                 out.extend(inner)
+            elif piece == "{name}":  # a helper that makes layers names them after the spec layer
+                out.extend(name_segment(body, layer.name, layer_id))
             elif piece.startswith("{") and piece.endswith("}"):
                 out.append(slot(body, layer_id, piece[1:-1], step.args[piece[1:-1]]))
             elif piece:
@@ -354,12 +378,14 @@ class Form:
         return [f"def {self.name}({signature}):", f'    """{self.comment}"""',
                 *self.lines(forms, self.texts, top=False), f"    return {', '.join(body.returns)}", "", ""]
 
-    def lines(self, forms: dict[tuple[Any, ...], Form], texts: list[str], top: bool) -> list[str]:
+    def lines(self, forms: dict[tuple[Any, ...], Form], texts: list[str], top: bool, joint: str = "") -> list[str]:
+        """`joint`: what comes between `name` and a layer's own name, inside a function (`{name}.w1`)."""
         body = self.instances[0]
         out: list[str] = []
 
         def text(segments: Line) -> str:
-            return "".join(texts[seg] if isinstance(seg, int) else (repr(seg.rest) if top else f'f"{{name}}{seg.rest}"')
+            return "".join(texts[seg] if isinstance(seg, int) else (
+                repr(seg.rest) if top else f'f"{{name}}{joint}{seg.rest}"')
                            if isinstance(seg, LayerName) else seg for seg in segments)
 
         for entry in body.lines:
@@ -388,31 +414,90 @@ def attention_inputs(layer: LayerSpec, ins: list[str]) -> list[str]:
 
 
 def form_of(layer: LayerSpec) -> str:
-    return KINDS.get(layer.kind, ("", "args" if layer.kind == "MultiheadAttention" else "list"))[1]
+    return KINDS.get(layer.kind, ("", "args" if layer.kind in ARGS_FORM else "list"))[1]
+
+
+CLASS_IMPORTS = {"RelativePositionBias": ("import math",)}  # what a class of CLASSES needs besides keras
+
+# PyTorch kinds whose Keras code takes its inputs one by one
+ARGS_FORM = ("MultiheadAttention", "Transformer", "TransformerDecoderLayer")
 
 
 # -- one spec layer as Keras steps ------------------------------------------------------------------------
 
+def mixture(layer: LayerSpec, kind: Any, row: LayerRow, spec: Spec, helpers: dict[str, str]) -> list[Step]:
+    """Mixtral's sparse MoE block: the helper `mixture_of_experts`, given its expert (a block of the spec) as a
+    function of its own, `def swiglu_expert(input_, name)`, which it calls once per expert."""
+    t = Torch(layer, kind, row)
+    t.handles("num_experts", "top_k", "expert", "router")
+    if t.args["router"] is not None:
+        raise t.refuse("has its own `router`; the generated mixture_of_experts routes with a bias-free Dense "
+                       "(Mixtral's `gate`)", "export it with `--to pytorch`, or leave the router out.", "router")
+    item = t.args["expert"]
+    if isinstance(item, LayerItem):
+        raise t.refuse("has an expert written as one layer; `paramcalc export` writes an expert that is a block "
+                       "of the spec", "write the expert as a block (`expert: {my_block: {}}`).", "expert")
+    blocks = {block for other in spec.layers for _, block in other.path}
+    name = function_name(item.kind) + ("_expert" if item.kind in blocks else "")
+    helpers.setdefault(name, expert_source(name, item, tuple(row.input_shape[1:]), spec, t))
+    helpers.setdefault("mixture_of_experts", MOE)
+    return [op("mixture_of_experts({x}, {expert}, num_experts={num_experts}, top_k={top_k}, name={name})",
+               expert=Source(name), num_experts=t.args["num_experts"], top_k=t.args["top_k"])]
+
+
+def expert_source(function: str, item: Any, shape: tuple[Any, ...], spec: Spec, t: Torch) -> str:
+    """A mixture's expert block as a Keras function of its input and its name (`{name}.w1`, as Mixtral's
+    experts.0.w1): the block's layers, written as a model's own."""
+    from paramcalc.engine import analyze
+    from paramcalc.layers import lookup
+    from paramcalc.spec.model import DEFAULT_INPUT
+
+    layers, output = unwrapped(item.layers, item.output)
+    sub = Spec(source=spec.source, name=item.kind, inputs={DEFAULT_INPUT: shape}, input_locs={},
+               data_format=spec.data_format, layers=layers, outputs=(output,))
+    report = analyze(sub, keep_formulas=False)
+    rows = {row.name: row for row in report.rows}
+    imports: set[str] = set()
+    helpers: dict[str, str] = {}
+    steps = {layer.name: layer_steps(layer, lookup(layer.kind, layer.loc), rows[layer.name], sub, {}, imports,
+                                     helpers) for layer in sub.layers}
+    root, nodes = tree(sub, lambda layer: list(layer.path))
+    if nodes or imports or helpers:
+        raise t.refuse(f"has an expert, `{item.kind}`, that holds blocks or layers needing more than Keras's layers",
+                       "write the expert with Keras's layers and no inner blocks, or export it with `--to pytorch`.",
+                       "expert")
+    root.externals = list(sub.inputs)
+    body = describe(root, sub, steps, {}, {"name", "float", function}, set())
+    main = Form(None)
+    main.instances.append(body)
+    lines = main.lines({}, [source for _, _, source in body.slots], top=False, joint=".")
+    return "\n".join([f"def {function}({body.inputs[0]}, name):",
+                      f'    """Expert `{item.kind}` of a mixture of experts: its layers under the expert\'s name."""',
+                      *lines, f"    return {', '.join(body.returns)}", "", "", ""])
+
+
 def layer_steps(layer: LayerSpec, kind: Any, row: LayerRow, spec: Spec, tied: dict[str, str], imports: set[str],
                 helpers: dict[str, str]) -> list[Step]:
-    if layer.kind in NOT_IN_KERAS:
-        raise no_equivalent(layer.kind, "Keras", layer.name, layer.loc, f"{NOT_IN_KERAS[layer.kind]}; export it with "
-                            "`--to pytorch`, or write the spec without it.")
+    if layer.kind == "MixtureOfExperts":
+        return mixture(layer, kind, row, spec, helpers)
     if layer.kind == "Flatten" and {"start_dim", "end_dim"} & set(layer.args):  # torch.flatten's partial form
         return _partial_flatten(Torch(layer, kind, row))
     if layer.kind in TORCH or (kind.framework == "torch" and layer.kind not in SHARED):
         if layer.kind not in TORCH:
-            reason = WHY_NOT.get(layer.kind, "paramcalc knows no Keras layers that build it with the same weights "
-                                 "and output shape")
             raise no_equivalent(layer.kind, "Keras", layer.name, layer.loc,
-                                f"`{layer.kind}` is PyTorch's layer and {reason}; export it with `--to pytorch`, "
-                                "or write it with Keras's layers.")
+                                f"`{layer.kind}` is PyTorch's layer and paramcalc knows no Keras layers that build "
+                                "it with the same weights and output shape; export it with `--to pytorch`, or write "
+                                "it with Keras's layers.")
         made = TORCH[layer.kind](Torch(layer, kind, row))
         for step in made:
             if step.constructor in IMPORTS:
                 imports.add(IMPORTS[step.constructor])
-            if step.op and step.constructor.split("(")[0] in HELPERS:
-                helpers[step.constructor.split("(")[0]] = HELPERS[step.constructor.split("(")[0]]
+            if step.constructor in CLASSES:
+                helpers[step.constructor] = CLASSES[step.constructor]
+            helper = step.constructor.split("(")[0]
+            if step.op and helper in HELPERS:
+                for needed in (*NEEDS.get(helper, ()), helper):
+                    helpers[needed] = HELPERS[needed]
         if layer.name in tied:  # an Embedding whose table a Linear reads back: KerasHub's, with the reverse call
             imports.add("import keras_hub")
             made[-1].constructor = "keras_hub.layers.ReversibleEmbedding"
@@ -424,6 +509,9 @@ def layer_steps(layer: LayerSpec, kind: Any, row: LayerRow, spec: Spec, tied: di
         imports.add("import keras_hub")
     if layer.kind in IMPORTS:
         imports.add(IMPORTS[layer.kind])
+    if constructor in CLASSES:
+        helpers[constructor] = CLASSES[constructor]
+        imports.update(CLASS_IMPORTS.get(constructor, ()))
     args = keras_args(layer, kind, spec)
     check_tied_linear(layer)
     if layer.name in tied:
@@ -846,6 +934,55 @@ def _partial_flatten(t: Torch) -> list[Step]:
     return [Step("layers.Reshape", {"target_shape": tuple(shape)})]  # torch.flatten(x, start, end): a reshape
 
 
+def _parameter(t: Torch) -> list[Step]:
+    t.handles("shape", "requires_grad", "trainable")
+    args: dict[str, Any] = {"shape": list(t.args["shape"])}
+    if not (t.args["requires_grad"] and t.args["trainable"]):
+        args["trainable"] = False
+    return [Step("Parameter", args)]
+
+
+LAYER_KEYS = ("d_model", "nhead", "dim_feedforward", "dropout", "activation", "layer_norm_eps", "norm_first", "bias")
+
+
+def transformer_args(t: Torch, *keys: str) -> dict[str, Any]:
+    t.handles(*keys)
+    if t.args["activation"] not in ("relu", "gelu"):
+        raise t.refuse(f"has activation `{t.args['activation']}`", "PyTorch's transformer layers take relu or gelu "
+                       "(exact, as Keras's gelu): use one of them to export it to Keras.", "activation")
+    return {key: t.args[key] for key in keys}
+
+
+def _transformer(t: Torch) -> list[Step]:
+    keys = ("num_encoder_layers", "num_decoder_layers", *LAYER_KEYS)
+    args = transformer_args(t, *keys)
+    return [op("torch_transformer({x}, " + ", ".join(f"{key}={{{key}}}" for key in LAYER_KEYS[:2] + keys[:2]
+                                                       + LAYER_KEYS[2:]) + ", name={name})", **args)]
+
+
+def _transformer_layer(t: Torch) -> list[Step]:
+    args = transformer_args(t, *LAYER_KEYS)
+    memory = "" if t.layer.kind == "TransformerDecoderLayer" else "None, "  # the decoder's inputs: tgt, memory
+    return [op("torch_transformer_layer({x}, " + memory + ", ".join(f"{key}={{{key}}}" for key in LAYER_KEYS)
+               + ", name={name})", **args)]
+
+
+def _shifted_window_attention(t: Torch) -> list[Step]:
+    t.handles("dim", "window_size", "shift_size", "num_heads", "qkv_bias", "proj_bias", "attention_dropout", "dropout")
+    if not all(isinstance(d, int) for d in t.row.input_shape[1:3]):
+        raise t.refuse("needs the map's size, which is free here", "give the input dimensions values (--set res=224).")
+    pair = lambda v: list(v) if isinstance(v, (list, tuple)) else [v, v]  # noqa: E731 - torchvision takes [h, w]
+    args = {"dim": t.args["dim"], "window_size": pair(t.args["window_size"]), "shift_size": pair(t.args["shift_size"]),
+            "num_heads": t.args["num_heads"]}
+    args.update({key: t.args[key] for key in ("qkv_bias", "proj_bias") if key in t.layer.args})
+    return [Step("ShiftedWindowAttention", args)]  # its dropouts are the identity at inference: left out
+
+
+def _patch_merging(t: Torch) -> list[Step]:
+    t.handles("dim")
+    return [Step("PatchMerging", {"dim": t.args["dim"]})]
+
+
 def _identity(t: Torch) -> list[Step]:
     t.handles()
     return [Step("layers.Identity", {})]
@@ -861,7 +998,241 @@ LRN = '''def local_response_norm(x, size, alpha, beta, k):
 
 
 '''
-HELPERS = {"local_response_norm": LRN}
+TRANSFORMER_LAYER = '''def torch_transformer_layer(x, memory, d_model, nhead, dim_feedforward, dropout,
+                            activation, layer_norm_eps, norm_first, bias, name):
+    """PyTorch's TransformerEncoderLayer (memory None) or TransformerDecoderLayer (no masks) in Keras layers under
+    PyTorch's names: self-attention, cross-attention on the memory (decoder), the feed-forward pair, each added
+    back to its input with a LayerNorm after the sum (PyTorch's default) or, norm_first, before the sublayer."""
+    def attention(sublayer, query, source):
+        found = layers.MultiHeadAttention(num_heads=nhead, key_dim=d_model // nhead, dropout=dropout, use_bias=bias,
+                                          name=f"{name}.{sublayer}")(query, source)  # 4 E^2 + 4 E, as PyTorch's
+        return layers.Dropout(dropout, name=f"{name}.{sublayer}_dropout")(found)
+
+    def feed_forward(h):
+        h = layers.Dense(dim_feedforward, activation=activation, use_bias=bias, name=f"{name}.linear1")(h)
+        h = layers.Dense(d_model, use_bias=bias, name=f"{name}.linear2")(
+            layers.Dropout(dropout, name=f"{name}.dropout")(h))
+        return layers.Dropout(dropout, name=f"{name}.linear2_dropout")(h)
+
+    sublayers = [lambda h: attention("self_attn", h, h)]
+    if memory is not None:
+        sublayers.append(lambda h: attention("multihead_attn", h, memory))
+    sublayers.append(feed_forward)
+    for number, sublayer in enumerate(sublayers, 1):
+        norm = layers.LayerNormalization(epsilon=layer_norm_eps, center=bias, name=f"{name}.norm{number}")
+        if norm_first:
+            x = layers.Add(name=f"{name}.add{number}")([x, sublayer(norm(x))])
+        else:
+            x = norm(layers.Add(name=f"{name}.add{number}")([x, sublayer(x)]))
+    return x
+
+
+'''
+TRANSFORMER = '''def torch_transformer(src, tgt, d_model, nhead, num_encoder_layers, num_decoder_layers,
+                      dim_feedforward, dropout, activation, layer_norm_eps, norm_first, bias, name):
+    """PyTorch's nn.Transformer (no masks) in Keras layers: the encoder's layers on src and its final LayerNorm,
+    then the decoder's layers on tgt, each reading the encoder's output, and the decoder's final LayerNorm."""
+    same = dict(d_model=d_model, nhead=nhead, dim_feedforward=dim_feedforward, dropout=dropout, activation=activation,
+                layer_norm_eps=layer_norm_eps, norm_first=norm_first, bias=bias)
+    memory = src
+    for number in range(num_encoder_layers):
+        memory = torch_transformer_layer(memory, None, **same, name=f"{name}.encoder.layers.{number}")
+    memory = layers.LayerNormalization(epsilon=layer_norm_eps, center=bias, name=f"{name}.encoder.norm")(memory)
+    out = tgt
+    for number in range(num_decoder_layers):
+        out = torch_transformer_layer(out, memory, **same, name=f"{name}.decoder.layers.{number}")
+    return layers.LayerNormalization(epsilon=layer_norm_eps, center=bias, name=f"{name}.decoder.norm")(out)
+
+
+'''
+MOE = '''def mixture_of_experts(x, expert, num_experts, top_k, name):
+    """Mixtral's sparse MoE block in Keras layers: a bias-free router (`gate`) scores the experts for each token, and
+    the softmax of the top_k scores weighs those experts' outputs (Mixtral's softmax over all experts, renormalized
+    over the top_k, is this). Every expert runs on every token, weighted 0 where it is not chosen: the output of
+    running each expert on its own tokens only, and its num_experts experts' weights."""
+    scores = layers.Dense(num_experts, use_bias=False, name=f"{name}.gate")(x)
+    weights, chosen = keras.ops.top_k(scores, top_k)
+    weights = keras.ops.softmax(weights, axis=-1)
+    out = None
+    for number in range(num_experts):
+        picked = keras.ops.cast(keras.ops.equal(chosen, number), weights.dtype)
+        weight = keras.ops.sum(weights * picked, axis=-1, keepdims=True)
+        term = weight * expert(x, name=f"{name}.experts.{number}")
+        out = term if out is None else out + term
+    return out
+
+
+'''
+UNREAD = '''UNREAD = []  # layers no model output reads (T5's position bias): build_model keeps them on the model
+
+
+'''
+HELPERS = {"local_response_norm": LRN, "torch_transformer_layer": TRANSFORMER_LAYER, "torch_transformer": TRANSFORMER}
+NEEDS = {"torch_transformer": ("torch_transformer_layer",)}  # helpers a helper calls
+
+# Layers Keras has no class for, written as classes of the generated file when the spec uses them; their
+# weights are made in build(), so that count_params() sees them.
+CLASSES = {
+    "ShiftedWindowAttention": '''class ShiftedWindowAttention(layers.Layer):
+    """torchvision's Swin (V1) shifted-window attention on (batch, H, W, C): self-attention inside windows of
+    window_size (the input padded to whole windows), shifted by shift_size (the map rolled, and the pairs a roll
+    brings together from apart masked), with a learned bias per head for each relative position in a window.
+    Weights as torchvision's: qkv, proj and relative_position_bias_table ((2 wh - 1) (2 ww - 1) x heads)."""
+
+    def __init__(self, dim, window_size, shift_size, num_heads, qkv_bias=True, proj_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.dim, self.window, self.shift, self.num_heads = dim, list(window_size), list(shift_size), num_heads
+        self.qkv = layers.Dense(3 * dim, use_bias=qkv_bias, name="qkv")
+        self.proj = layers.Dense(dim, use_bias=proj_bias, name="proj")
+        wh, ww = self.window
+        cells = [(i, j) for i in range(wh) for j in range(ww)]
+        # the table's row for each pair of a window's positions: their offset, (2 wh - 1) x (2 ww - 1) of them
+        self.index = [(a - c + wh - 1) * (2 * ww - 1) + b - d + ww - 1 for a, b in cells for c, d in cells]
+
+    def build(self, input_shape):
+        wh, ww = self.window
+        self.relative_position_bias_table = self.add_weight(
+            shape=((2 * wh - 1) * (2 * ww - 1), self.num_heads), initializer="zeros",
+            name="relative_position_bias_table")
+        self.qkv.build((None, self.dim))
+        self.proj.build((None, self.dim))
+
+    def call(self, x):
+        ops = keras.ops
+        height, width, dim, heads = x.shape[1], x.shape[2], self.dim, self.num_heads
+        (wh, ww), (sh, sw) = self.window, self.shift
+        x = ops.pad(x, [[0, 0], [0, (wh - height % wh) % wh], [0, (ww - width % ww) % ww], [0, 0]])
+        ph, pw = x.shape[1], x.shape[2]
+        sh, sw = (0 if wh >= ph else sh), (0 if ww >= pw else sw)  # a window as large as the map: no shift
+        if sh or sw:
+            x = ops.roll(x, shift=(-sh, -sw), axis=(1, 2))
+        cells = wh * ww
+        windows = ops.reshape(ops.transpose(ops.reshape(x, (-1, ph // wh, wh, pw // ww, ww, dim)),
+                                            (0, 1, 3, 2, 4, 5)), (-1, cells, dim))
+        qkv = ops.transpose(ops.reshape(self.qkv(windows), (-1, cells, 3, heads, dim // heads)), (2, 0, 3, 1, 4))
+        q, k, v = qkv[0] * (dim // heads) ** -0.5, qkv[1], qkv[2]
+        scores = ops.matmul(q, ops.swapaxes(k, -1, -2))
+        bias = ops.take(self.relative_position_bias_table, ops.convert_to_tensor(self.index), axis=0)
+        scores = scores + ops.transpose(ops.reshape(bias, (cells, cells, heads)), (2, 0, 1))[None]
+        if sh or sw:
+            scores = ops.reshape(ops.reshape(scores, (-1, (ph // wh) * (pw // ww), heads, cells, cells))
+                                 + self.shift_mask(ph, pw, sh, sw)[None, :, None], (-1, heads, cells, cells))
+        out = ops.matmul(ops.softmax(scores, axis=-1), v)
+        out = self.proj(ops.reshape(ops.transpose(out, (0, 2, 1, 3)), (-1, cells, dim)))
+        out = ops.reshape(ops.transpose(ops.reshape(out, (-1, ph // wh, pw // ww, wh, ww, dim)), (0, 1, 3, 2, 4, 5)),
+                          (-1, ph, pw, dim))
+        if sh or sw:
+            out = ops.roll(out, shift=(sh, sw), axis=(1, 2))
+        return out[:, :height, :width, :]
+
+    def shift_mask(self, ph, pw, sh, sw):
+        """-100 (as torchvision) where a window's two positions came from different regions of the rolled map."""
+        (wh, ww) = self.window
+        rows = [0 if i < ph - wh else 1 if i < ph - sh else 2 for i in range(ph)]
+        cols = [0 if j < pw - ww else 1 if j < pw - sw else 2 for j in range(pw)]
+        masks = []
+        for top in range(0, ph, wh):
+            for left in range(0, pw, ww):
+                region = [3 * rows[top + i] + cols[left + j] for i in range(wh) for j in range(ww)]
+                masks.append([[0.0 if a == b else -100.0 for b in region] for a in region])
+        return keras.ops.convert_to_tensor(masks)
+
+
+''',
+    "PatchMerging": '''class PatchMerging(layers.Layer):
+    """torchvision's Swin (V1) patch merging on (batch, H, W, C): each 2 x 2 patch's four vectors side by side
+    (the map padded to even sizes), a LayerNorm of 4 C and a bias-free Linear to 2 C (`norm`, `reduction`)."""
+
+    def __init__(self, dim, **kwargs):
+        super().__init__(**kwargs)
+        self.dim = dim
+        self.norm = layers.LayerNormalization(epsilon=1e-5, name="norm")
+        self.reduction = layers.Dense(2 * dim, use_bias=False, name="reduction")
+
+    def build(self, input_shape):
+        self.norm.build((None, 4 * self.dim))
+        self.reduction.build((None, 4 * self.dim))
+
+    def call(self, x):
+        x = keras.ops.pad(x, [[0, 0], [0, x.shape[1] % 2], [0, x.shape[2] % 2], [0, 0]])
+        parts = [x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2]]
+        return self.reduction(self.norm(keras.ops.concatenate(parts, axis=-1)))
+
+
+''',
+    "RelativePositionBias": '''class RelativePositionBias(layers.Layer):
+    """T5's relative position bias: a learned table (`relative_attention_bias`) of num_buckets x num_heads, looked
+    up by the bucket of each key's distance from each query; gives (batch, heads, Tq, Tk), added to the scores.
+    The buckets: half of them exact distances, the rest logarithmically wider up to max_distance; bidirectional
+    keeps separate buckets for keys before and after the query, otherwise only keys before count."""
+
+    def __init__(self, num_heads, num_buckets=32, max_distance=128, bidirectional=True, **kwargs):
+        super().__init__(**kwargs)
+        self.num_heads, self.num_buckets = num_heads, num_buckets
+        self.max_distance, self.bidirectional = max_distance, bidirectional
+
+    def build(self, *input_shapes):
+        self.table = self.add_weight(shape=(self.num_buckets, self.num_heads), initializer="zeros",
+                                     name="relative_attention_bias")
+
+    def bucket(self, distance):
+        buckets, offset = self.num_buckets, 0
+        if self.bidirectional:
+            buckets //= 2
+            offset = keras.ops.cast(distance > 0, "int32") * buckets
+            distance = keras.ops.abs(distance)
+        else:
+            distance = keras.ops.maximum(-distance, 0)
+        exact = buckets // 2
+        spread = keras.ops.log(keras.ops.maximum(keras.ops.cast(distance, "float32"), 1.0) / exact)
+        wide = exact + keras.ops.cast(spread / math.log(self.max_distance / exact) * (buckets - exact), "int32")
+        return offset + keras.ops.where(distance < exact, distance, keras.ops.minimum(wide, buckets - 1))
+
+    def call(self, query, key=None):
+        key = query if key is None else key
+        distance = keras.ops.arange(key.shape[1])[None, :] - keras.ops.arange(query.shape[1])[:, None]
+        bias = keras.ops.transpose(keras.ops.take(self.table, self.bucket(distance), axis=0), (2, 0, 1))
+        return keras.ops.broadcast_to(bias[None], (keras.ops.shape(query)[0], *bias.shape))
+
+
+''',
+    "ClassToken": '''class ClassToken(layers.Layer):
+    """ViT's learned class token(s), put in front of the sequence: (T, D) -> (T + num_tokens, D); D weights each."""
+
+    def __init__(self, num_tokens=1, **kwargs):
+        super().__init__(**kwargs)
+        self.num_tokens = num_tokens
+
+    def build(self, input_shape):
+        self.token = self.add_weight(shape=(1, self.num_tokens, input_shape[-1]), initializer="zeros", name="token")
+
+    def call(self, x):
+        batch, width = keras.ops.shape(x)[0], keras.ops.shape(x)[-1]
+        tokens = keras.ops.broadcast_to(keras.ops.cast(self.token, x.dtype), (batch, self.num_tokens, width))
+        return keras.ops.concatenate([tokens, x], axis=1)
+
+
+''',
+    "Parameter": '''class Parameter(layers.Layer):
+    """A learned tensor of `shape` (PyTorch's nn.Parameter, e.g. a layer scale of (C, 1, 1)), given to the layers
+    that read it with the batch in front; of the tensor it is called on it reads only the batch size."""
+
+    def __init__(self, shape, **kwargs):
+        super().__init__(**kwargs)
+        self.weight_shape = tuple(shape)
+
+    def build(self, input_shape):
+        self.weight = self.add_weight(shape=self.weight_shape, initializer="ones", name="weight")
+
+    def call(self, x):
+        return keras.ops.broadcast_to(self.weight, (keras.ops.shape(x)[0], *self.weight_shape))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], *self.weight_shape)
+
+
+''',
+}
 
 TORCH: dict[str, Callable[[Torch], list[Step]]] = {
     **{f"Conv{r}d": _conv for r in (1, 2, 3)},
@@ -877,15 +1248,7 @@ TORCH: dict[str, Callable[[Torch], list[Step]]] = {
                                                   ("Mish", "mish"))},
     "Chunk": _chunk, "Mean": _mean, "SelectToken": _select_token, "Slice": _slice, "Pad": _pad,
     "ChannelShuffle": _channel_shuffle, "LocalResponseNorm": _local_response_norm, "Identity": _identity,
-}
-# Why a PyTorch kind the zoo uses is refused (the message says so by name).
-WHY_NOT = {
-    "Parameter": "Keras has no layer that is a bare weight read by other layers",
-    "Transformer": "Keras has no encoder-decoder layer; written out of MultiHeadAttention, Dense and "
-                   "LayerNormalization it would not be one layer under the spec's name",
-    "TransformerEncoderLayer": "Keras has no transformer layer of its own",
-    "TransformerDecoderLayer": "Keras has no transformer layer of its own",
-    "ShiftedWindowAttention": "Keras has no shifted-window attention layer",
-    "PatchMerging": "Keras has no Swin patch-merging layer",
-    "MixtureOfExperts": "Keras has no mixture-of-experts layer",
+    "Parameter": _parameter, "Transformer": _transformer, "TransformerEncoderLayer": _transformer_layer,
+    "TransformerDecoderLayer": _transformer_layer, "ShiftedWindowAttention": _shifted_window_attention,
+    "PatchMerging": _patch_merging,
 }
