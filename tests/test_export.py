@@ -167,3 +167,14 @@ def test_pytorch_block_giving_two_tensors_or_none(spec_file: Any) -> None:
     assert "        t_fc, t_fc2 = self.t(a)\n" in code and "        total = t_fc + t_fc2\n" in code
     assert "class Two(nn.Module):" in code and "class Two2(nn.Module):" in code  # two forms: what they give
     assert "        u = self.u(a)\n" in code and "        return None\n" in code  # a block nothing reads
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_layer_name_starting_with_a_digit_is_a_python_name(spec_file: Any, target: str) -> None:
+    import ast
+
+    path = spec_file("input: [3, 8, 8]\nlayers:\n  - Conv2d: {name: 1conv, out_channels: 4, kernel_size: 3}\n"
+                     "  - ReLU: {name: \"2\"}\n")
+    code = export_spec(path, target)
+    ast.parse(code)  # `5_` was once written for `5`: no Python name
+    assert "_1conv" in code and "1conv_" not in code

@@ -36,8 +36,9 @@ def export_spec(path: str, target: str, values: dict[str, str] | None = None) ->
 def identifier(name: str, taken: set[str] | None = None) -> str:
     """A Python name for a layer name: `layer1.basic.conv1` -> `layer1_basic_conv1`, unique in `taken`."""
     text = re.sub(r"\W", "_", name)
-    if not text or text[0].isdigit() or keyword.iskeyword(text) or text in ("x", "self", "keras", "layers", "input",
-                                                                              "torch", "nn", "model"):
+    if not text or text[0].isdigit():  # `5_conv` is no Python name: `_5_conv` is
+        text = f"_{text}"
+    if keyword.iskeyword(text) or text in ("x", "self", "keras", "layers", "input", "torch", "nn", "model"):
         text = f"{text}_"
     if taken is not None:
         base, n = text, 1
