@@ -180,48 +180,7 @@ def inference_peak(report: Report, bits: int = 32, count_inputs: bool = True, s:
     """The largest total of live activation bytes while a layer runs, and that layer. A tensor lives
     until its last reader has run; `count_inputs=False` leaves the model inputs out (held by the caller).
     `s`: the inference storages at `bits`, when the caller has them already."""
-    s = storages(report, bits) if s is None else s
-    if report.rows and {size.__class__ for size in s.size} == {int}:
-        return _int_peak(report, count_inputs, s)
     return largest(live_profile(report, bits, count_inputs, s))
-
-
-def _int_peak(report: Report, count_inputs: bool, s: Storages) -> Peak:
-    """`largest(live_profile(...))` when every storage's bytes are an int: the same walk with a running
-    maximum, lists indexed by storage rather than sets, and each row's freed bytes summed beforehand
-    (for 100,000 layers a good part of the memory figures' time went to the profile's tuples and sets)."""
-    size, inputs = s.size, s.inputs
-    end = len(s.rows)
-    last = [-1] * len(size)  # storage -> the last row that reads it (end: the model's output; -1: none)
-    for i, read in enumerate(s.reads):
-        for sid in read:
-            last[sid] = i
-    for name in report.outputs:
-        last[s.of[base_name(name)]] = end
-    # The bytes each row's run frees: the storages it is the last reader of, and its own output when nothing
-    # reads it. Each is live then (made by then, and a model input only when inputs are counted).
-    freed = [0] * end
-    for sid, i in enumerate(last):
-        if 0 <= i < end and (count_inputs or sid not in inputs):
-            freed[i] += size[sid]
-    live = bytearray(len(size))
-    now = 0
-    if count_inputs:
-        for sid in inputs:
-            if last[sid] >= 0:
-                live[sid] = 1
-                now += size[sid]
-    best, where = -1, ""
-    for row, sid, free in zip(report.rows, s.rows, freed):
-        if not live[sid] and (count_inputs or sid not in inputs):
-            live[sid] = 1
-            now += size[sid]
-            if last[sid] < 0:  # read by nothing: freed by its own run
-                free += size[sid]
-        if now > best:
-            best, where = now, row.name
-        now -= free
-    return Peak(best, where)
 
 
 def live_profile(report: Report, bits: int = 32, count_inputs: bool = True, s: Storages | None = None
