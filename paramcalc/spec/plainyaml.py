@@ -211,13 +211,13 @@ class _Reader:
                     items.append(PlacedNode(value, source, line_no, item_column + 1, line_start + item_column,
                                             line_start + item_end))
                     item_column = item_end + 2
-                value_loc = _new_location(Location, (source, line_no, value_column + 1))
-                values[key] = Node(items, value_loc, None, line_start + value_column, line_start + end)
+                values[key] = PlacedNode(items, source, line_no, value_column + 1, line_start + value_column,
+                                         line_start + end)
                 size += 2 + len(items)
             column = end + 2
         close = column - 2  # the offset of `}`
-        return (Node(values, _new_location(Location, (source, line_no, at + 1)), key_locs, line_start + at,
-                     line_start + close + 1), size)
+        return (PlacedNode(values, source, line_no, at + 1, line_start + at, line_start + close + 1, key_locs),
+                size)
 
     # -- one line's value in flow style -------------------------------------------------------------------
     def _flow_line(self, i: int, at: int) -> tuple[Node, int]:

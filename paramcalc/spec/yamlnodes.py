@@ -115,15 +115,16 @@ class Node:
 
 
 class PlacedNode(Node):
-    """A scalar value whose location is made when asked, from its file, line and column (the plain-layout
+    """A value whose location is made when asked, from its file, line and column (the plain-layout
     reader, spec/plainyaml.py, makes these): a large spec has half a million values, and all but a few
     locations are never read, so a tuple fewer for each to make and to free."""
 
     __slots__ = ("source", "line", "column")
 
-    def __init__(self, value: Any, source: str, line: int, column: int, start: int, end: int) -> None:
+    def __init__(self, value: Any, source: str, line: int, column: int, start: int, end: int,
+                 key_locs: Mapping[str, Location] = _NO_KEYS) -> None:
         self.value = value
-        self.key_locs = _NO_KEYS
+        self.key_locs = key_locs
         self.start = start
         self.end = end
         self.source = source
