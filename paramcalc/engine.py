@@ -36,6 +36,7 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
     memo: dict[tuple[Any, ...], Computed] = {}
     tables: dict[str, tuple[int, int]] = {}  # weight matrices a later layer may `tie:` to, (rows, columns)
     by_name: dict[str, LayerSpec] = {}  # the layers computed so far, for `shares:`
+    batched: dict[int, tuple[Shape, tuple[Any, ...]]] = {}  # see make_row
     for layer in spec.layers:
         try:
             found = [shapes.get(name) for name in layer.inputs]
@@ -60,7 +61,7 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
                     memo[key] = computed  # (a warning may quote the input names, which the key may leave out)
             if "shares" in layer.args:
                 computed = shared_call(layer, computed, by_name)
-            row = make_row(layer, computed, inputs[0] if inputs else (), keep_formulas)
+            row = make_row(layer, computed, inputs[0] if inputs else (), keep_formulas, batched)
             if layer.kind in TABLE_KINDS:
                 note_table(layer, row, tables)
         except ParamcalcError as error:
@@ -69,7 +70,9 @@ def analyze(spec: Spec, keep_formulas: bool = True) -> Report:
                 break
             continue
         by_name[layer.name] = layer
-        shapes[layer.name] = cast(Shape, row.output_shape[1:])  # past the batch's None, sizes only
+        # Past the batch's None, sizes only: the result's own tuple, which the rows reusing it share.
+        output = computed[0].output_shape
+        shapes[layer.name] = output if output.__class__ is tuple else cast(Shape, row.output_shape[1:])
         if row.extra_outputs or not computed[0].main_output:  # several outputs, or pieces (perhaps one)
             name_outputs(layer.name, computed[0], shapes)
             several[layer.name] = row
@@ -316,13 +319,26 @@ def compute(layer: LayerSpec, kind: type[LayerKind], args: dict[str, Any], ctx: 
     return result, tuple(ctx.warnings), tuple(ctx.notes)
 
 
-def make_row(layer: LayerSpec, computed: Computed, first_input: Shape, keep_formulas: bool) -> LayerRow:
+def make_row(layer: LayerSpec, computed: Computed, first_input: Shape, keep_formulas: bool,
+             batched: dict[int, tuple[Shape, tuple[Any, ...]]] | None = None) -> LayerRow:
+    """`batched`: shapes seen (by id, each kept there so that its id is not reused) and each with the batch's
+    None first, so that the rows of a repeated layer share their shapes (a tuple fewer for each)."""
     result, warnings, notes = computed
     trainable, frozen = result.trainable.value, result.non_trainable.value
+    output, first = result.output_shape, first_input
+    if batched is None:
+        output_shape, input_shape = (None, *output), (None, *first)
+    else:
+        if (seen := batched.get(id(output))) is None:
+            seen = batched[id(output)] = (output, (None, *output))
+        output_shape = seen[1]
+        if (seen := batched.get(id(first))) is None:
+            seen = batched[id(first)] = (first, (None, *first))
+        input_shape = seen[1]
     # (positional: a call by keywords costs more, for each of 100,000 rows)
     return LayerRow(
-        layer.name, layer.kind, (None, *result.output_shape), trainable + frozen, trainable, frozen,
+        layer.name, layer.kind, output_shape, trainable + frozen, trainable, frozen,
         result.macs.value, layer.loc, result.derivations + notes if keep_formulas else (), result.structure,
-        (None, *first_input), warnings, layer.inputs, layer.path, result.ops, layer.args, None,
+        input_shape, warnings, layer.inputs, layer.path, result.ops, layer.args, None,
         tuple((None, *shape) for shape in result.extra_outputs) if result.extra_outputs else (), None,
         result.active_params.value if result.active_params is not None else None)

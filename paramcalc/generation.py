@@ -58,16 +58,26 @@ def params_by_component(report: Report) -> dict[str, int]:
     parts (a transformer layer) splits its params by part. The head is the dense layers after the model's
     last attention layer and the rest of the block that holds it (GPT-2's lm_head, BERT's masked-LM
     transform and decoder). A tied weight counts once, where it is owned (a tied head adds 0)."""
+    from paramcalc.memory import by_arguments
+
     found = dict.fromkeys(COMPONENTS, 0)
     body_end = _body_end(report.rows)
+    # Each type's component when its kind alone says (None: its arguments say, as for a wrapper), looked
+    # up once per type: a large model has a few types over 100,000 rows.
+    labels: dict[str, str | None] = {}
     for i, row in enumerate(report.rows):
         rest = row.params
-        for key, label in _PARTS:
-            if key in row.ops:
-                found[label] += row.ops[key]
-                rest -= row.ops[key]
-        cost = row.kind.cost_of(row.args)
-        label = _BY_COST.get(cost, "other")
+        ops = row.ops
+        if ops:  # (most layers report no operations but their MACs)
+            for key, label in _PARTS:
+                if key in ops:
+                    found[label] += ops[key]
+                    rest -= ops[key]
+        known = labels.get(row.type, "")
+        if known == "":
+            kind = row.kind
+            known = labels[row.type] = None if by_arguments(kind, "cost_of") else _BY_COST.get(kind.cost, "other")
+        label = _BY_COST.get(row.kind.cost_of(row.args), "other") if known is None else known
         if label == "mlp" and body_end is not None and i > body_end:
             label = "head"
         found[label] += rest

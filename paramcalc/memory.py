@@ -121,9 +121,9 @@ def _storages(report: Report, bits: int, training: bool) -> tuple[Storages, bool
     # Each row's inputs are resolved to storages once, here, for the walks that read them all: on a
     # 100,000-layer graph resolving them again in each walk was a good part of the memory figures' time.
     reads: list[list[int]] = []
-    # Each type's kind, and whether it is a dropout (None: its arguments say, as for a wrapper): looked up
-    # once per type, as a large model has a few types over 100,000 rows.
-    kinds: dict[str, tuple[Any, bool | None]] = {}
+    # Each type's kind, whether it is a dropout (None: its arguments say, as for a wrapper), a view, and
+    # takes no input: looked up once per type, as a large model has a few types over 100,000 rows.
+    kinds: dict[str, tuple[Any, bool | None, bool, bool]] = {}
     dropouts = False
     for row in report.rows:
         # Layers above it: each name is defined once. A name in `of` is bare (names hold no brackets):
@@ -135,16 +135,17 @@ def _storages(report: Report, bits: int, training: bool) -> tuple[Storages, bool
         known = kinds.get(row.type)
         if known is None:
             kind = row.kind
-            known = kinds[row.type] = (kind, None if by_arguments(kind, "cost_of") else kind.cost is Cost.DROPOUT)
-        kind, dropout = known
-        if read and (kind.view or row.args.get("inplace") is True):  # (in_place, inline: once per row)
+            known = kinds[row.type] = (kind, None if by_arguments(kind, "cost_of") else kind.cost is Cost.DROPOUT,
+                                       kind.view, kind.no_input)
+        kind, dropout, view, no_input = known
+        if read and (view or row.args.get("inplace") is True):  # (in_place, inline: once per row)
             sid = read[0]
         elif read and not training and (kind.cost_of(row.args) is Cost.DROPOUT if dropout is None else dropout):
             sid = read[0]
             dropouts = True
         else:
             sid = len(size)  # a Parameter's output is a weight (in the parameter bytes), not an activation
-            if kind.no_input:
+            if no_input:
                 size.append(0)
             else:
                 values = output_values(row, batch) if row.extra_outputs else elements(row.output_shape[1:]) * batch
@@ -273,7 +274,7 @@ def saved_activation_bytes(report: Report, bits: int = 32, mask_bits: int = MASK
         if saves is None:
             saves = kind.saves_of(row.args)
         if saves in _KEEPS_INPUT:
-            if in_place(row):  # its input is overwritten: autograd keeps a copy
+            if row.args.get("inplace") is True:  # (in_place, inline) its input is overwritten: autograd keeps a copy
                 extra.append(s.size[read[0]])
             else:
                 kept.update(read)

@@ -103,15 +103,18 @@ def compact_json(report: Report, costs: Costs | None = None) -> str:
     at = keys.index("layers")
     before = encode({key: data[key] for key in keys[:at]})
     after = encode({key: data[key] for key in keys[at + 1:]})
-    layers = ", ".join([layer_text(row) or encode(layer_dict(row)) for row in report.rows])
+    shapes: dict[int, tuple[Any, str | None]] = {}  # see layer_text
+    layers = ", ".join([layer_text(row, shapes) or encode(layer_dict(row)) for row in report.rows])
     # `{"a": 1}` and `{"b": 2}` around `"layers": [...]`: the one object's text, `{"a": 1, "layers": [...], "b": 2}`.
     return "".join((before[:-1], ', "layers": [', layers, "], ", after[1:]))
 
 
-def layer_text(row: LayerRow) -> str | None:
+def layer_text(row: LayerRow, shapes: dict[int, tuple[Any, str | None]] | None = None) -> str | None:
     """The compact JSON of `layer_dict(row)`, written directly, for a layer whose every count and size
     is an int (no formula), whose names are text, and that has one output; None for any other, which
-    the encoder writes. (Checked with plain loops and comparisons: this runs for each of 100,000 rows.)"""
+    the encoder writes. (Checked with plain loops and comparisons: this runs for each of 100,000 rows.)
+    `shapes`: output shapes seen, by id (each kept there, so that its id is not reused), and their text
+    (None: not all ints): the rows of a repeated layer share their shape (engine.make_row)."""
     params, trainable, frozen, macs = row.params, row.trainable_params, row.non_trainable_params, row.macs
     convention, activations, line, active = row.convention_count, row.activations, row.loc.line, row.active_params
     if not (params.__class__ is int and trainable.__class__ is int and frozen.__class__ is int
@@ -119,14 +122,15 @@ def layer_text(row: LayerRow) -> str | None:
             and line.__class__ is int and (active is None or active.__class__ is int)
             and row.name.__class__ is str and row.type.__class__ is str and not row.extra_outputs):
         return None
-    sizes = []
-    for d in row.output_shape:
-        if d is None:
-            sizes.append("null")
-        elif d.__class__ is int:
-            sizes.append(str(d))
-        else:
-            return None
+    output_shape = row.output_shape
+    if shapes is None:
+        shape = shape_text(output_shape)
+    else:
+        if (seen := shapes.get(id(output_shape))) is None:
+            seen = shapes[id(output_shape)] = (output_shape, shape_text(output_shape))
+        shape = seen[1]
+    if shape is None:
+        return None
     text = encode_basestring_ascii  # (ensure_ascii, as json.dumps writes strings)
     names = []
     for name in row.inputs:
@@ -138,10 +142,22 @@ def layer_text(row: LayerRow) -> str | None:
         if instance.__class__ is not str:
             return None
         path.append(text(instance))
-    shape = "[" + ", ".join(sizes) + "]"
     experts = "" if active is None else f', "active_params": {active}'
     return (f'{{"name": {text(row.name)}, "type": {text(row.type)}, "output_shape": {shape}, '
             f'"output_shapes": [{shape}], "params": {params}, "trainable_params": {trainable}, '
             f'"non_trainable_params": {frozen}, "macs": {macs}, "convention_count": {convention}, '
             f'"activations": {activations}, "inputs": [{", ".join(names)}], "block_path": [{", ".join(path)}], '
             f'"line": {line}{experts}}}')
+
+
+def shape_text(shape: tuple[Any, ...]) -> str | None:
+    """A shape's compact JSON when its sizes are ints (the batch's None: null); else None."""
+    sizes = []
+    for d in shape:
+        if d is None:
+            sizes.append("null")
+        elif d.__class__ is int:
+            sizes.append(str(d))
+        else:
+            return None
+    return "[" + ", ".join(sizes) + "]"

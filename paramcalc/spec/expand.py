@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from paramcalc.errors import Location, ParamcalcError, SpecError, SpecErrors, UnknownLayerError
@@ -31,6 +32,7 @@ CONTROL_KEYS = ("name", "inputs", "repeat", "when")  # (a tuple: also the order 
 MAX_LAYERS = 1_000_000  # expanded layers per spec; raise with --max-layers
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
 _PLAIN_NAME = re.compile(r"[^\[\]{}]+")  # a layer name without brackets or a template: taken as written
+_NO_FIELDS: Mapping[str, Node] = MappingProxyType({})
 _LAYER_HINT = "write a layer as `- Flatten`, `- Dense: 10` or `- Conv2D: {filters: 32, kernel_size: 3}`."
 
 
@@ -178,7 +180,8 @@ class Expander:
             scope.position = position
             kind, body, kind_loc = _split(item)
             fields = body.value if body is not None and isinstance(body.value, dict) else None
-            control = {k: fields[k] for k in CONTROL_KEYS if k in fields} if fields else {}
+            # `name`, `inputs`, `repeat` and `when` are read from the fields themselves (no dict of them to make)
+            control: Mapping[str, Node] = fields if fields else _NO_FIELDS
             declared = control.get("name")
             written = declared.value if declared is not None else None  # the name as written
             templated = isinstance(written, str) and "{" in written
@@ -318,7 +321,7 @@ class Expander:
         kind = self.canonical(kind)
         args: dict[str, Any] = {}
         arg_locs: dict[str, Location] = {}
-        origins: dict[Location, str] = {}
+        origins: dict[Location, str] | None = None  # (made for the few layers that have one)
         positional: Any = None
         has_positional = False
         if body is not None and isinstance(body.value, dict):
@@ -334,11 +337,13 @@ class Expander:
                     block = self._block_item(node, env, scope) if value.__class__ is dict else None
                     args[key] = block if block is not None else resolve_from(node, env, outside)
                     if outside and (found := origin(node, env, outside)):
+                        origins = origins or {}
                         origins[key_locs[key]] = found
                 arg_locs[key] = key_locs[key]
         elif body is not None and body.value is not None:
             positional, has_positional = resolve_from(body, env, scope.given), True
             if scope.given and (given := origin(body, env, scope.given)):
+                origins = origins or {}
                 origins[kind_loc] = given
         explicit = name is not None
         if name is not None and name not in self.taken:  # what `_full_name` does with it, without the call

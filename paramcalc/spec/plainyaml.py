@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from paramcalc.errors import Location
-from paramcalc.spec.yamlnodes import Node
+from paramcalc.spec.yamlnodes import Node, PlacedNode
 
 # A plain scalar we read ourselves: it ends where flow style ends it (`,`, `]`, `}`, `: `) and holds
 # nothing YAML could read otherwise (no `:`, `#`, spaces, quotes, brackets; a leading `-` only
@@ -197,10 +197,10 @@ class _Reader:
             key_locs[key] = _new_location(Location, (source, line_no, column + 1))
             value_column = column + len(key_text) + 2
             end = value_column + len(value_text)
-            value_loc = _new_location(Location, (source, line_no, value_column + 1))
             if value_text[0] != "[":
                 value = words[value_text] if value_text in words else self._word(value_text)
-                values[key] = Node(value, value_loc, None, line_start + value_column, line_start + end)
+                values[key] = PlacedNode(value, source, line_no, value_column + 1, line_start + value_column,
+                                         line_start + end)
                 size += 2
             else:
                 items: list[Node] = []
@@ -208,15 +208,16 @@ class _Reader:
                 for text in value_text[1:-1].split(", ") if value_text != "[]" else ():
                     value = words[text] if text in words else self._word(text)
                     item_end = item_column + len(text)
-                    items.append(Node(value, _new_location(Location, (source, line_no, item_column + 1)), None,
-                                      line_start + item_column, line_start + item_end))
+                    items.append(PlacedNode(value, source, line_no, item_column + 1, line_start + item_column,
+                                            line_start + item_end))
                     item_column = item_end + 2
-                values[key] = Node(items, value_loc, None, line_start + value_column, line_start + end)
+                values[key] = PlacedNode(items, source, line_no, value_column + 1, line_start + value_column,
+                                         line_start + end)
                 size += 2 + len(items)
             column = end + 2
         close = column - 2  # the offset of `}`
-        return (Node(values, _new_location(Location, (source, line_no, at + 1)), key_locs, line_start + at,
-                     line_start + close + 1), size)
+        return (PlacedNode(values, source, line_no, at + 1, line_start + at, line_start + close + 1, key_locs),
+                size)
 
     # -- one line's value in flow style -------------------------------------------------------------------
     def _flow_line(self, i: int, at: int) -> tuple[Node, int]:

@@ -114,6 +114,28 @@ class Node:
         return self.value
 
 
+class PlacedNode(Node):
+    """A value whose location is made when asked, from its file, line and column (the plain-layout
+    reader, spec/plainyaml.py, makes these): a large spec has half a million values, and all but a few
+    locations are never read, so a tuple fewer for each to make and to free."""
+
+    __slots__ = ("source", "line", "column")
+
+    def __init__(self, value: Any, source: str, line: int, column: int, start: int, end: int,
+                 key_locs: Mapping[str, Location] = _NO_KEYS) -> None:
+        self.value = value
+        self.key_locs = key_locs
+        self.start = start
+        self.end = end
+        self.source = source
+        self.line = line
+        self.column = column
+
+    @property
+    def loc(self) -> Location:  # type: ignore[override]
+        return Location(self.source, self.line, self.column)
+
+
 def _loc(source: str, mark: Any) -> Location:
     return Location(source, mark.line + 1, mark.column + 1)
 
