@@ -286,6 +286,8 @@ def _aten_attention(row: LayerRow) -> Any:
 
 
 def _fused_sdpa_attention(row: LayerRow) -> Any:
+    if _get(row, op.TENSOR_MATMUL_MACS):  # written as explicit matmuls (torchvision's Swin): no SDPA to fuse
+        return _twice_macs(row)
     return 2 * (row.macs - _get(row, op.ATTENTION_SCORE_MACS) - _get(row, op.ATTENTION_VALUE_MACS))
 
 
@@ -446,7 +448,8 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                "as flop-counter, for a model whose attention runs in scaled_dot_product_attention's fused kernel "
                "(Hugging Face's default attn_implementation='sdpa', or PyTorch's transformer layers in eval mode, on "
                "a CPU): the attention products QK^T and AV count 0 (FlopCounterMode has no formula for that "
-               "kernel), the projections 2 per multiply-accumulate.",
+               "kernel), the projections 2 per multiply-accumulate; an attention written as explicit matmuls "
+               "(torchvision's Swin) never calls that kernel, so its products count as under flop-counter.",
                _table((_twice_macs, C.CONV, C.DENSE), (_fused_sdpa_attention, C.ATTENTION),
                       (_flop_counter_recurrent, C.RECURRENT, C.RECURRENT_CELL),
                       (nothing, C.EMBEDDING, C.NORM, C.RECTIFIER, C.ACTIVATION, C.SOFTMAX, C.DROPOUT, C.POOL,

@@ -222,3 +222,12 @@ def test_the_model_under_each_tool_convention_equals_the_tool(name, convention):
     model = next(m for m in tools()["models"] if m["name"] == name)
     options = tuple(x for k, v in MEMBERS[name].items() for x in ("--set", f"{k}={v}"))
     assert convention_total(convention, None, options) == model[TOOL_KEYS[convention]]
+
+
+@pytest.mark.parametrize("name", list(MEMBERS))
+@pytest.mark.parametrize("convention", ["flop-counter", "flop-counter-sdpa"])
+def test_flop_counter_conventions_equal_flop_counter_mode(name, convention):
+    """Swin writes its attention as matmuls, never scaled_dot_product_attention: FlopCounterMode counts its
+    products whatever kernel SDPA would pick, so flop-counter-sdpa is flop-counter here (2 x swin.json's MACs)."""
+    options = tuple(x for k, v in MEMBERS[name].items() for x in ("--set", f"{k}={v}"))
+    assert convention_total(convention, None, options) == 2 * models()[name]["macs"]
