@@ -201,8 +201,10 @@ def _thop_attention(row: LayerRow) -> Any:
 
 def _ptflops_norm(row: LayerRow) -> Any:
     # LocalResponseNorm: its own ops, plus the avg_pool3d it calls on the channel-padded input. LayerNorm 1 per
-    # value: ptflops' norm hook doubles for `affine`, which nn.LayerNorm does not have (elementwise_affine).
+    # value: ptflops' norm hook doubles for `affine`, which nn.LayerNorm does not have (elementwise_affine);
+    # GroupNorm has it, so 2 per value with affine as BatchNorm.
     return (_get(row, op.BATCH_NORM) + _get(row, op.BATCH_NORM_AFFINE)
+            + _get(row, op.GROUP_NORM) + _get(row, op.GROUP_NORM_AFFINE)
             + 3 * _get(row, op.LRN) + _get(row, op.LRN_PADDED) + _get(row, op.TORCH_LAYER_NORM))
 
 
@@ -389,8 +391,9 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                       (nothing, C.RESHAPE))),
     Convention("ptflops", "ptflops (default 'pytorch' backend)", "MACs",
                "multiply-accumulates plus bias additions (a Linear's at every position: its module hook); "
-               "BatchNorm 2 per value (1 without affine); nn.LayerNorm 1 per value (the norm hook doubles for "
-               "`affine`, which nn.LayerNorm lacks; torchvision's LayerNorm2d, a subclass its hooks miss, 0); "
+               "BatchNorm and GroupNorm 2 per value (1 without affine); nn.LayerNorm 1 per value (the norm hook "
+               "doubles for `affine`, which nn.LayerNorm lacks; torchvision's LayerNorm2d, a subclass its hooks "
+               "miss, 0); "
                "ReLU6 and LeakyReLU 1 per value, nn.ReLU, ELU, PReLU and GELU twice (its module hook and its "
                "patched functional call both count), SiLU once (the functional call), Tanh, Sigmoid, Hardswish "
                "and Mish 0; "
