@@ -187,6 +187,10 @@ def _thop_rectifier(row: LayerRow) -> Any:
     return _get(row, op.ACTIVATION) if row.params else 0  # PReLU, the one with learned slopes: 1 per value
 
 
+def _thop_dense(row: LayerRow) -> Any:
+    return row.macs + _thop_norm(row)  # a dense layer with an nn.LayerNorm inside (torchvision's PatchMerging)
+
+
 def _thop_attention(row: LayerRow) -> Any:
     if _torch_attention(row):  # no hook for nn.MultiheadAttention (0); a transformer layer's Linears and norms
         return row.macs - _get(row, op.ATTENTION_MACS) + _thop_norm(row)
@@ -197,8 +201,10 @@ def _thop_attention(row: LayerRow) -> Any:
 
 def _ptflops_norm(row: LayerRow) -> Any:
     # LocalResponseNorm: its own ops, plus the avg_pool3d it calls on the channel-padded input. LayerNorm 1 per
-    # value: ptflops' norm hook doubles for `affine`, which nn.LayerNorm does not have (elementwise_affine).
+    # value: ptflops' norm hook doubles for `affine`, which nn.LayerNorm does not have (elementwise_affine);
+    # GroupNorm has it, so 2 per value with affine as BatchNorm.
     return (_get(row, op.BATCH_NORM) + _get(row, op.BATCH_NORM_AFFINE)
+            + _get(row, op.GROUP_NORM) + _get(row, op.GROUP_NORM_AFFINE)
             + 3 * _get(row, op.LRN) + _get(row, op.LRN_PADDED) + _get(row, op.TORCH_LAYER_NORM))
 
 
@@ -222,9 +228,20 @@ def _ptflops_pool(row: LayerRow) -> Any:
     return 2 * _get(row, op.POOL_INPUT)
 
 
+def _ptflops_dense(row: LayerRow) -> Any:
+    return _macs_and_biases(row) + _ptflops_norm(row)  # with an nn.LayerNorm inside (torchvision's PatchMerging)
+
+
 def _ptflops_attention(row: LayerRow) -> Any:
     if not _torch_attention(row):
         return row.macs + _get(row, op.SOFTMAX)
+    if _get(row, op.TENSOR_MATMUL_MACS):
+        # torchvision's Swin attention: no hook for the module and its F.linear projections unpatched, so the
+        # Tensor.matmul products, F.softmax, and the hooks of its child modules (V2's position bias MLP: the
+        # Linears' MACs and biases, nn.ReLU twice as for any nn.ReLU).
+        children = (row.macs - _get(row, op.ATTENTION_MACS) + _get(row, op.BIAS_ADDS)
+                    - _get(row, op.ATTENTION_BIAS_ADDS) + _get(row, op.ACTIVATION) + _get(row, op.TORCH_FUNCTIONAL))
+        return _get(row, op.TENSOR_MATMUL_MACS) + _get(row, op.SOFTMAX) + children
     # ptflops' nn.MultiheadAttention hook, per attention block: its MACs, one per query value (scaling), the
     # in-projection biases, the softmax, and the output projection's bias (counted even without one).
     outputs = _get(row, op.ATTENTION_OUTPUTS)
@@ -271,6 +288,8 @@ def _aten_attention(row: LayerRow) -> Any:
 
 
 def _fused_sdpa_attention(row: LayerRow) -> Any:
+    if _get(row, op.TENSOR_MATMUL_MACS):  # written as explicit matmuls (torchvision's Swin): no SDPA to fuse
+        return _twice_macs(row)
     return 2 * (row.macs - _get(row, op.ATTENTION_SCORE_MACS) - _get(row, op.ATTENTION_VALUE_MACS))
 
 
@@ -360,7 +379,8 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                "parameters 0, and so a Parameter of model code (owned by a module with children, which torchinfo "
                "does not count: ConvNeXt's layer scale); a tied head its weight too (its own module); PyTorch's "
                "MultiheadAttention 0 (no called submodule holds its weights), a transformer layer its feed-forward "
-               "Linears and LayerNorms.",
+               "Linears and LayerNorms; torchvision's Swin attention 0 (its projections run as F.linear on its own "
+               "weights), V2's its position bias MLP's parameters.",
                _table((_torchinfo_conv, C.CONV), (_torchinfo_recurrent, C.RECURRENT),
                       (_torchinfo_cell, C.RECURRENT_CELL), (_torchinfo_dense, C.DENSE),
                       (_torchinfo_attention, C.ATTENTION),
@@ -371,8 +391,9 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                       (nothing, C.RESHAPE))),
     Convention("ptflops", "ptflops (default 'pytorch' backend)", "MACs",
                "multiply-accumulates plus bias additions (a Linear's at every position: its module hook); "
-               "BatchNorm 2 per value (1 without affine); nn.LayerNorm 1 per value (the norm hook doubles for "
-               "`affine`, which nn.LayerNorm lacks; torchvision's LayerNorm2d, a subclass its hooks miss, 0); "
+               "BatchNorm and GroupNorm 2 per value (1 without affine); nn.LayerNorm 1 per value (the norm hook "
+               "doubles for `affine`, which nn.LayerNorm lacks; torchvision's LayerNorm2d, a subclass its hooks "
+               "miss, 0); "
                "ReLU6 and LeakyReLU 1 per value, nn.ReLU, ELU, PReLU and GELU twice (its module hook and its "
                "patched functional call both count), SiLU once (the functional call), Tanh, Sigmoid, Hardswish "
                "and Mish 0; "
@@ -384,8 +405,11 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                "output bias even without one), plus QK^T, AV and the softmax again when called bare "
                "(need_weights=True: torch.bmm and F.softmax, which ptflops patches), a transformer layer its attention "
                "hooks, "
-               "feed-forward Linears and LayerNorms.",
-               _table((_macs_and_biases, C.CONV, C.DENSE), (_ptflops_attention, C.ATTENTION),
+               "feed-forward Linears and LayerNorms; torchvision's Swin attention no hook and its projections as "
+               "F.linear, which ptflops does not patch: only its products run as Tensor.matmul (V1 both, V2 AV; "
+               "V2's QK^T runs as `@`, not patched), its softmax and V2's position bias MLP (Linears with biases, "
+               "ReLU twice).",
+               _table((_macs_and_biases, C.CONV), (_ptflops_dense, C.DENSE), (_ptflops_attention, C.ATTENTION),
                       (_ptflops_recurrent, C.RECURRENT, C.RECURRENT_CELL),
                       (_ptflops_norm, C.NORM), (_ptflops_rectifier, C.RECTIFIER),
                       (_ptflops_activation, C.ACTIVATION), (_ptflops_softmax, C.SOFTMAX), (_ptflops_pool, C.POOL),
@@ -408,8 +432,10 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                "step, its products (an "
                "LSTM's proj_size ignored), 1 per gate value, its biases and 4 per hidden unit for the element-wise "
                "updates of an LSTM or a GRU; LayerNorm 4 per value (2 without affine); PyTorch's MultiheadAttention 0 "
-               "(no hook), a transformer layer its feed-forward products and LayerNorms.",
-               _table((_thop_conv, C.CONV), (_macs, C.DENSE), (_thop_attention, C.ATTENTION), (_thop_norm, C.NORM),
+               "(no hook), a transformer layer its feed-forward products and LayerNorms; torchvision's Swin attention "
+               "0 (its projections run as F.linear), V2's its position bias MLP's products.",
+               _table((_thop_conv, C.CONV), (_thop_dense, C.DENSE), (_thop_attention, C.ATTENTION),
+                      (_thop_norm, C.NORM),
                       (_thop_recurrent, C.RECURRENT, C.RECURRENT_CELL),
                       (_thop_pool, C.POOL), (_thop_softmax, C.SOFTMAX, C.ACTIVATION),  # Keras `Activation: softmax`
                       (_thop_rectifier, C.RECTIFIER),
@@ -425,7 +451,8 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                "as flop-counter, for a model whose attention runs in scaled_dot_product_attention's fused kernel "
                "(Hugging Face's default attn_implementation='sdpa', or PyTorch's transformer layers in eval mode, on "
                "a CPU): the attention products QK^T and AV count 0 (FlopCounterMode has no formula for that "
-               "kernel), the projections 2 per multiply-accumulate.",
+               "kernel), the projections 2 per multiply-accumulate; an attention written as explicit matmuls "
+               "(torchvision's Swin) never calls that kernel, so its products count as under flop-counter.",
                _table((_twice_macs, C.CONV, C.DENSE), (_fused_sdpa_attention, C.ATTENTION),
                       (_flop_counter_recurrent, C.RECURRENT, C.RECURRENT_CELL),
                       (nothing, C.EMBEDDING, C.NORM, C.RECTIFIER, C.ACTIVATION, C.SOFTMAX, C.DROPOUT, C.POOL,

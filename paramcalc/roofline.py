@@ -43,6 +43,7 @@ ELEMENTWISE_FLOPS: dict[str, int] = {
     op.KV_CACHE_VALUES: 0, op.ATTENTION_PARAMS: 0, op.MLP_PARAMS: 0, op.NORM_PARAMS: 0,
     # Restatements for the counters' recipes: in the MACs, in BIAS_ADDS, or in ACTIVATION already.
     op.ATTENTION_MACS: 0, op.ATTENTION_BIAS_ADDS: 0, op.ATTENTION_OUTPUTS: 0, op.GELU: 0, op.TORCH_FUNCTIONAL: 0,
+    op.TENSOR_MATMUL_MACS: 0,
     op.TORCH_LAYER_NORM: 0, op.TORCH_LAYER_NORM_AFFINE: 0,
 }
 

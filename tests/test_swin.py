@@ -177,3 +177,57 @@ def test_fvcore_convention_equals_fvcore(case):
 
 def test_fvcore_convention_equals_fvcore_on_swin_t():
     assert fvcore_total() == models()["swin_t"]["fvcore"]["total"]
+
+
+# ---- torchinfo, ptflops (both backends), thop ----------------------------------------------------------
+# tests/fixtures/swin_tools.json (make_swin_tool_fixtures.py): each tool on a real CPU forward of torchvision's
+# layer or model. What each sees: torchinfo and thop hook modules, and the attention's projections run as
+# F.linear on its own weights, so V1's attention counts 0 and V2's only its position bias MLP; ptflops sees,
+# besides, the products run as Tensor.matmul (V2's scores run as `@`, which it does not patch) and F.softmax.
+
+TOOL_KEYS = {"torchinfo": "torchinfo", "ptflops": "ptflops_pytorch", "ptflops-aten": "ptflops_aten", "thop": "thop"}
+
+
+@cache
+def tools() -> dict[str, Any]:
+    return json.loads((FIXTURES / "swin_tools.json").read_text())
+
+
+def convention_total(convention: str, spec: dict[str, Any] | None = None, options: tuple[str, ...] = ()) -> int:
+    args = ["summary", "--format", "json", "--convention", convention, *options]
+    if spec is None:
+        result = CliRunner().invoke(cli, [*args, str(SPECS / "swin.yaml")])
+    else:
+        result = CliRunner().invoke(cli, [*args, "-"], input=yaml.safe_dump(spec))
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["convention"]["total"]
+
+
+TOOL_LAYER_CASES = [(c, t) for c in tools()["cases"] for t in TOOL_KEYS]
+
+
+@pytest.mark.parametrize(("case", "convention"), TOOL_LAYER_CASES,
+                         ids=[f"{c['kind']}-{c['spec']['input']}-{t}" for c, t in TOOL_LAYER_CASES])
+def test_each_layer_under_each_tool_convention_equals_the_tool(case, convention):
+    assert convention_total(convention, case["spec"]) == case[TOOL_KEYS[convention]]
+
+
+def test_the_tool_fixture_has_every_layer_case():
+    assert [c["spec"] for c in tools()["cases"]] == [c["spec"] for c in layer_cases()]
+
+
+@pytest.mark.parametrize("name", ["swin_t", "swin_v2_t"])
+@pytest.mark.parametrize("convention", list(TOOL_KEYS))
+def test_the_model_under_each_tool_convention_equals_the_tool(name, convention):
+    model = next(m for m in tools()["models"] if m["name"] == name)
+    options = tuple(x for k, v in MEMBERS[name].items() for x in ("--set", f"{k}={v}"))
+    assert convention_total(convention, None, options) == model[TOOL_KEYS[convention]]
+
+
+@pytest.mark.parametrize("name", list(MEMBERS))
+@pytest.mark.parametrize("convention", ["flop-counter", "flop-counter-sdpa"])
+def test_flop_counter_conventions_equal_flop_counter_mode(name, convention):
+    """Swin writes its attention as matmuls, never scaled_dot_product_attention: FlopCounterMode counts its
+    products whatever kernel SDPA would pick, so flop-counter-sdpa is flop-counter here (2 x swin.json's MACs)."""
+    options = tuple(x for k, v in MEMBERS[name].items() for x in ("--set", f"{k}={v}"))
+    assert convention_total(convention, None, options) == 2 * models()[name]["macs"]

@@ -84,3 +84,7 @@ GELU = "gelu"  # values through PyTorch's nn.GELU (which ptflops hooks as a modu
 # Values through a torch.nn.functional activation the layer's PyTorch module calls: F.relu (nn.ReLU), F.elu,
 # F.prelu, F.gelu, F.silu, which ptflops patches and counts one per value besides any module hook.
 TORCH_FUNCTIONAL = "torch_functional"
+# Products (already in MACs) a PyTorch layer runs as torch.matmul / Tensor.matmul, which ptflops patches and
+# counts (not the `@` operator, nor F.linear, whose patch ptflops leaves out): torchvision's Swin attention,
+# whose projections run as F.linear on its own weights, so that no module hook sees them.
+TENSOR_MATMUL_MACS = "tensor_matmul_macs"

@@ -8,7 +8,11 @@ against torchvision's modules by tests/fixtures/make_swin_fixtures.py (tests/fix
 MACs are what PyTorch runs: the map is padded (right and bottom) to a multiple of the window before it is
 cut into windows, so the projections and both attention products run on the padded positions
 (Hp x Wp), and a window larger than the map is a map padded to one window. The cyclic shift, the
-attention mask, the bias added to the scores and the softmax multiply nothing."""
+attention mask, the bias added to the scores and the softmax multiply nothing.
+
+For the counters that hook modules (torchinfo, thop, ptflops), the attention's projections are F.linear on
+its own weights, seen by none of them; its ops say which products run as Tensor.matmul (ptflops patches that,
+not `@`) and what V2's position bias MLP, a called child module, adds (tests/fixtures/swin_tools.json)."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from paramcalc.layers.args import Arg, boolean, ints, number, positive
 from paramcalc.layers.base import Context, Derivation, LayerKind, LayerResult, Shape, format_shape, trainable_split
 from paramcalc.layers.formula import ZERO, Q
 from paramcalc.layers.ops import (
+    ACTIVATION,
     ATTENTION_BIAS_ADDS,
     ATTENTION_MACS,
     ATTENTION_OUTPUTS,
@@ -28,7 +33,12 @@ from paramcalc.layers.ops import (
     BIAS_ADDS,
     LAYER_NORM,
     LAYER_NORM_AFFINE,
+    MLP_PARAMS,
     SOFTMAX,
+    TENSOR_MATMUL_MACS,
+    TORCH_FUNCTIONAL,
+    TORCH_LAYER_NORM,
+    TORCH_LAYER_NORM_AFFINE,
 )
 from paramcalc.layers.registry import register
 from paramcalc.layers.traits import Cost
@@ -90,17 +100,26 @@ class _WindowAttention(LayerKind):
                  Derivation("projection MACs", projections, "(query, key, value, output)"),
                  Derivation("score MACs", scores, "(QK^T in every window)"),
                  Derivation("value MACs", values, "(attention weights x V)")]
+        attention_macs = Q.total(macs).value
+        # The counters that hook modules see only the called child modules (V2's position bias MLP): the
+        # projections run as F.linear on the module's own weights. V1 runs both products as Tensor.matmul,
+        # V2 its scores as `@` (which ptflops does not patch) and only the values as Tensor.matmul.
+        hidden, mlp_params = 0, 0
         if cls.v2:  # the bias MLP runs on the table of relative offsets
             table = (2 * qh - 1) * (2 * qw - 1)
             mlp = table * Q.of(2 * CPB_HIDDEN) + table * Q.of(CPB_HIDDEN) * Q.of(heads, "h")
             macs.append(mlp)
             steps.append(Derivation("position bias MLP MACs", mlp))
+            hidden, mlp_params = table.value * CPB_HIDDEN, 3 * CPB_HIDDEN + CPB_HIDDEN * heads
         n = padded.value
         biases = n * a["dim"] * (3 * a["qkv_bias"] + a["proj_bias"])
-        ops = {ATTENTION_PARAMS: params.value, ATTENTION_MACS: Q.total(macs).value,
+        ops = {ATTENTION_PARAMS: params.value - mlp_params, ATTENTION_MACS: attention_macs,
                ATTENTION_SCORE_MACS: scores.value, ATTENTION_VALUE_MACS: values.value,
-               SOFTMAX: heads * n * window.value, ATTENTION_OUTPUTS: n * a["dim"], BIAS_ADDS: biases,
+               TENSOR_MATMUL_MACS: values.value + (0 if cls.v2 else scores.value),
+               SOFTMAX: heads * n * window.value, ATTENTION_OUTPUTS: n * a["dim"], BIAS_ADDS: biases + hidden,
                ATTENTION_BIAS_ADDS: biases}
+        if cls.v2:  # the MLP's hidden Linear bias (in BIAS_ADDS above) and its nn.ReLU, which calls F.relu
+            ops.update({MLP_PARAMS: mlp_params, ACTIVATION: hidden, TORCH_FUNCTIONAL: hidden})
         trainable, frozen = trainable_split(params, ZERO, a)
         return LayerResult(shape, trainable, frozen, Q.total(macs), steps=tuple(steps), ops=ops)
 
@@ -146,7 +165,8 @@ class _PatchMerging(LayerKind):
         params = (4 * c) * (2 * c) + norm
         macs = oh * ow * (4 * c) * (2 * c)
         normed = oh.value * ow.value * (2 if cls.v2 else 4) * a["dim"]
-        ops = {LAYER_NORM: normed, LAYER_NORM_AFFINE: normed}
+        ops = {LAYER_NORM: normed, LAYER_NORM_AFFINE: normed, TORCH_LAYER_NORM: normed,
+               TORCH_LAYER_NORM_AFFINE: normed}  # an nn.LayerNorm module (with its weight)
         trainable, frozen = trainable_split(params, ZERO, a)
         out = (oh.value, ow.value, 2 * a["dim"])
         return LayerResult(out, trainable, frozen, macs, steps=(Derivation("merged height", oh),
