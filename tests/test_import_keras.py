@@ -40,7 +40,10 @@ def top_level(report: Report, name: str, outputs: list[str] | None = None) -> tu
     if outputs and len(outputs) > 1:
         by_name = {r.name: r for r in rows}
         return [list(by_name[f"{name}.{out}"].output_shape) for out in outputs], sum(r.params for r in rows)
-    return list(rows[-1].output_shape), sum(r.params for r in rows)
+    last = rows[-1]
+    if last.extra_outputs:  # a layer with several outputs (an LSTM's sequence and states): all of them
+        return [list(shape) for shape in last.output_shapes], sum(r.params for r in rows)
+    return list(last.output_shape), sum(r.params for r in rows)
 
 
 def nested_outputs(case: str, name: str) -> list[str] | None:
@@ -423,3 +426,27 @@ def test_any_damaged_value_in_a_json_input_is_a_located_error_never_a_crash(tmp_
             check_spec(str(file), import_model(str(file)))
         except ParamcalcError as error:
             assert error.loc is not None and error.loc.line is not None, (name, path, error.describe())
+
+
+# The zoo's Keras text models, built from their specs' layers: the keras.io example each is, in the fixture
+# of their forward's MACs on Keras's JAX backend (make_keras_sequence_zoo_fixtures.py).
+SEQUENCE_ZOO = {case["id"]: case for case in json.loads((FIXTURES / "keras_sequence_zoo.json").read_text())["cases"]}
+TEXT_MODELS = {"imdb_lstm": "keras_io/bidirectional_lstm_imdb", "lstm_seq2seq": "keras_io/lstm_seq2seq",
+               "keras_text_transformer": "keras_io/text_classification_with_transformer"}
+
+
+@pytest.mark.parametrize("case", sorted(TEXT_MODELS))
+def test_an_imported_zoo_text_model_computes_the_macs_of_keras_forward(case: str) -> None:
+    _, report = imported(IMPORTS / f"{case}.json")
+    assert report.total_params == KERAS[case]["params"] == SEQUENCE_ZOO[TEXT_MODELS[case]]["params"]
+    assert report.total_macs == SEQUENCE_ZOO[TEXT_MODELS[case]]["macs"]
+
+
+def test_a_wrapped_layer_and_initial_states_read_as_a_spec_writes_them() -> None:
+    text, _ = imported(IMPORTS / "imdb_lstm.json")
+    # Keras's backward copy of the LSTM (go_backwards flipped) is Bidirectional's default: left out
+    assert "  - Bidirectional: {name: bidirectional, layer: {LSTM: {return_sequences: true, units: 64}}}\n" in text
+    assert "backward_layer" not in text and "zero_output_for_mask" not in text
+    text, report = imported(IMPORTS / "lstm_seq2seq.json")
+    assert 'inputs: [decoder_inputs, "encoder[1]", "encoder[2]"]' in text  # initial_state=[state_h, state_c]
+    assert next(r for r in report.rows if r.name == "decoder").inputs == ("decoder_inputs", "encoder[1]", "encoder[2]")

@@ -25,7 +25,8 @@ from paramcalc.importers.specwriter import spec_text
 
 MODELS = ("Sequential", "Functional", "Model")
 # Arguments Keras writes that never change a shape or a count.
-NEUTRAL = {"name", "dtype", "activity_regularizer", "seed", "sparse", "ragged", "optional"}
+NEUTRAL = {"name", "dtype", "activity_regularizer", "seed", "sparse", "ragged", "optional",
+           "zero_output_for_mask"}  # (masking only: Bidirectional sets it on the layers it wraps)
 NEUTRAL_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
 # Keras's spelling of a value that paramcalc's default (None) means for a channels-last spec.
 SAME_AS_DEFAULT = {("activation", "linear"), ("data_format", "channels_last"), ("axis", -1)}
@@ -281,6 +282,8 @@ class Reader:
                 raise self.fail(f"`{kind}` has an argument `{key}: {value!r}` that paramcalc does not know", where,
                                 f"paramcalc's {kind} takes {', '.join(a.name for a in found.own_args())}; write the "
                                 "spec by hand if the argument changes nothing that is counted.", config, key, True)
+            if is_serialized_layer(value):  # a wrapper's layer (Bidirectional's LSTM): as `layers:` writes it
+                value = self.wrapped_layer(value, where)
             if key == "strides" and value == config.get("pool_size"):
                 continue  # a pooling layer's default stride is its pool size
             try:
@@ -289,7 +292,16 @@ class Reader:
             except Exception:  # noqa: BLE001 - a value paramcalc refuses: keep it, the spec check names it
                 pass
             out[key] = simplify(plain(value)) if key in SCALAR_OK else as_lists(value)
+        if "backward_layer" in out and out["backward_layer"] == backward_copy(out.get("layer")):
+            del out["backward_layer"]  # the copy Keras makes of `layer` when none is given
         return out
+
+    def wrapped_layer(self, item: dict[str, Any], where: str) -> dict[str, Any]:
+        """A layer inside a wrapper's config, `{Kind: {arguments}}` as a spec's `layers:` writes it."""
+        kind = str(item["class_name"])
+        found = self.spec_kind(kind, where, item)
+        config = item.get("config")
+        return {kind: self.arguments(found, kind, config if isinstance(config, dict) else {}, where)}
 
     def nested(self, item: dict[str, Any], inputs: list[str] | None, name: str, index: int, calls: int) -> Layer:
         """A nested model's call: an instance of the model's block. Its first input is the block's
@@ -359,6 +371,23 @@ class Reader:
         return found
 
 
+def is_serialized_layer(value: Any) -> bool:
+    """A Keras layer as Keras serialises one inside another's config: {module, class_name, config}."""
+    return (isinstance(value, dict) and isinstance(value.get("class_name"), str)
+            and isinstance(value.get("config"), dict) and str(value.get("module") or "").startswith("keras.layers"))
+
+
+def backward_copy(layer: Any) -> Any:
+    """`{Kind: {args}}` run the other way (go_backwards flipped), as Keras's Bidirectional copies it."""
+    if not (isinstance(layer, dict) and len(layer) == 1):
+        return None
+    (kind, args), = layer.items()
+    flipped = {k: v for k, v in args.items() if k != "go_backwards"}
+    if not args.get("go_backwards"):
+        flipped["go_backwards"] = True
+    return {kind: flipped}
+
+
 def node_tensors(node: Any) -> Iterator[Any]:
     """The `keras_history` of every tensor a call reads, args first, then keyword tensors (a tensor
     written wrongly is yielded as it is, for `reference` to refuse at its place)."""
@@ -375,7 +404,8 @@ def node_tensors(node: Any) -> Iterator[Any]:
     if isinstance(node, dict):
         yield from walk(node.get("args"))
         kwargs = node.get("kwargs")
-        for key in ("value", "key"):  # attention's other inputs, in paramcalc's order
+        for key in ("value", "key", "initial_state"):  # attention's other inputs, a recurrent layer's
+            # starting states: in paramcalc's order
             yield from walk(kwargs.get(key) if isinstance(kwargs, dict) else None)
     elif isinstance(node, list):  # an older list form [[layer, node, index, kwargs], ...]
         yield from node

@@ -108,7 +108,9 @@ def import_onnx(path: str) -> str:
     onnx = require_onnx(path)
     try:
         model = onnx.load(path, load_external_data=False)  # names and shapes only: never the weight bytes
-        model = onnx.shape_inference.infer_shapes(model)
+        # data_prop: shapes computed in the graph (Shape, Gather, Concat feeding a Reshape, as in a
+        # channel shuffle) become known sizes
+        model = onnx.shape_inference.infer_shapes(model, data_prop=True)
     except Exception as error:  # noqa: BLE001 - protobuf and onnx raise many kinds; one message for all
         raise ImportError_(f"{path} is not a readable ONNX model ({type(error).__name__}: {error})", Location(path),
                            "give an `.onnx` file written by an exporter such as torch.onnx.export.") from None
@@ -505,6 +507,8 @@ def merge(node: Node, graph: OnnxGraph) -> tuple[str, dict[str, Any]]:
 
 
 def concat(node: Node) -> tuple[str, dict[str, Any]]:
+    if len(node.inputs) == 1:  # torch.cat of a one-tensor list (DenseNet's first layer): a copy
+        return "Identity", {}
     return "Concatenate", {"dim": node.attrs.get("axis", 1)}
 
 
