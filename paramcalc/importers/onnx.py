@@ -14,6 +14,7 @@ from typing import Any
 
 from paramcalc.errors import Location
 from paramcalc.importers import ImportError_
+from paramcalc.importers.onnx_ints import IntegerEvaluator, NotConstant
 from paramcalc.importers.specwriter import spec_text
 
 EXTRA = "pip install 'paramcalc[onnx]'"
@@ -57,8 +58,26 @@ class Node:
     def shape(self, tensor: str) -> list[int]:
         shape = self.graph.shapes.get(tensor)
         if shape is None or any(not isinstance(d, int) for d in shape[1:]):
-            raise self.graph.fail(f"ONNX could not infer the shape of `{tensor}`", self)
+            raise self.graph.fail(f"ONNX could not infer the shape of `{tensor}`", self,
+                                  "ONNX's shape inference left a size unknown (computed at run time); export "
+                                  "with fixed input sizes, or write the spec by hand.")
         return shape
+
+    def integers(self, index: int, default: list[int] | None = None) -> list[int]:
+        """The values of integer input `index`, constant or computed from known shapes (a Slice's bounds
+        from Shape, Gather, Div, Mul); `default` when the input is absent."""
+        if index >= len(self.inputs) or not self.inputs[index]:
+            if default is None:
+                raise self.graph.fail(f"input {index + 1} is missing", self)
+            return default
+        try:
+            return self.graph.integers.value(self.inputs[index])
+        except NotConstant as error:
+            source = f" (ONNX node `{error.proto.name}`, {error.proto.op_type})" if error.proto is not None else ""
+            raise self.graph.fail(f"input `{self.inputs[index]}` is not a constant: {error.reason}{source}", self,
+                                  "paramcalc evaluates integer inputs built from constants and known shapes "
+                                  "(Shape, Gather, Add, Sub, Mul, Div, Unsqueeze, Concat, Cast) only; write the "
+                                  "spec by hand.") from None
 
     def constant(self, index: int) -> list[int] | None:
         """An integer input given by a Constant node or an initializer with data (Reshape's shape, axes)."""
@@ -95,10 +114,13 @@ class OnnxGraph:
                         self.shapes.setdefault(proto.output[0], list(attr.t.dims))
         for name in self.initializers:
             self.types.setdefault(name, 1 if name in self.float_initializers else 7)
+        self.integers = IntegerEvaluator(list(graph.node), self.shapes, self.constants)
 
-    def fail(self, message: str, node: Node) -> ImportError_:
+    def fail(self, message: str, node: Node, hint: str | None = None) -> ImportError_:
+        """A refusal of one node whose operator paramcalc maps, in a form it does not (the hint says so
+        unless the caller says more)."""
         return ImportError_(f"{message} (ONNX node `{node.name}`, {node.op})", Location(self.path),
-                            "the model uses an operator paramcalc does not map; write the spec by hand.")
+                            hint or f"paramcalc maps {node.op} but not in this form; write the spec by hand.")
 
     def is_float(self, tensor: str) -> bool:
         return self.types.get(tensor, 1) in FLOAT_TYPES
@@ -114,6 +136,7 @@ def import_onnx(path: str) -> str:
     except Exception as error:  # noqa: BLE001 - protobuf and onnx raise many kinds; one message for all
         raise ImportError_(f"{path} is not a readable ONNX model ({type(error).__name__}: {error})", Location(path),
                            "give an `.onnx` file written by an exporter such as torch.onnx.export.") from None
+    model = fold_slice_bounds(path, model, onnx)
     graph = OnnxGraph(path, model)
     inputs = {i.name: i for i in model.graph.input if i.name not in graph.initializers}
     names: dict[str, str] = {}  # tensor -> the spec name that holds it
@@ -194,7 +217,7 @@ def import_onnx(path: str) -> str:
                            f"operator paramcalc does not map: {listed}", Location(path),
                            "paramcalc maps Conv, ConvTranspose, Gemm, MatMul, BatchNormalization, pooling, "
                            "activations, Add/Sub/Mul (with a scalar, or an nn.Parameter), Div by a scalar, "
-                           "Transpose, Concat, Reshape, Flatten, Resize, LayerNormalization and ReduceMean; "
+                           "Transpose, Concat, Reshape, Flatten, Resize, LayerNormalization, ReduceMean and Slice; "
                            "write the spec by hand for the rest.")
     outputs = [names[o.name] for o in model.graph.output if o.name in names]
     drop_implicit_inputs(layers, next(iter(spec_inputs)) if len(spec_inputs) == 1 else None)
@@ -212,6 +235,36 @@ def import_onnx(path: str) -> str:
     if outputs != [layers[-1][1]["name"]]:
         tail["outputs"] = outputs
     return add_check(path, spec_text(header, top, {}, layers, tail), weights, buffers)
+
+
+def fold_slice_bounds(path: str, model: Any, onnx: Any) -> Any:
+    """Slices whose bounds the graph computes from shapes get them as constants, and shapes are inferred
+    again, until nothing changes: a bound known only once an earlier Slice's output shape is (ShuffleNet's
+    next block) is found on a later pass. A bound that cannot be evaluated is left for `slice_` to refuse."""
+    while True:
+        graph = OnnxGraph(path, model)
+        folded = 0
+        for proto in model.graph.node:
+            if proto.op_type != "Slice":
+                continue
+            for index in range(1, len(proto.input)):
+                tensor = proto.input[index]
+                if not tensor or tensor in graph.initializers:
+                    continue
+                try:
+                    values = graph.integers.value(tensor)
+                except NotConstant:
+                    continue
+                name = f"{tensor}_evaluated"
+                if name not in graph.initializers:
+                    model.graph.initializer.append(onnx.helper.make_tensor(name, onnx.TensorProto.INT64,
+                                                                           [len(values)], values))
+                    graph.initializers[name] = [len(values)]
+                proto.input[index] = name
+                folded += 1
+        if not folded:
+            return model
+        model = onnx.shape_inference.infer_shapes(model, data_prop=True)
 
 
 def add_check(path: str, text: str, weights: int, buffers: int) -> str:
@@ -408,8 +461,34 @@ def scaled_by_constant(node: Node, graph: OnnxGraph) -> bool:
 def transpose(node: Node) -> tuple[str, dict[str, Any]]:
     perm = list(node.attrs.get("perm") or [])
     if not perm or perm[0] != 0:
-        raise node.graph.fail(f"a Transpose that moves the batch axis (perm {perm}) is not mapped", node)
+        raise node.graph.fail(f"a Transpose that moves the batch axis (perm {perm}) is not mapped", node,
+                              "paramcalc's Permute keeps the batch axis first, so a graph that swaps it (as "
+                              "nn.MultiheadAttention without batch_first exports) is not mapped; write the spec "
+                              "by hand.")
     return "Permute", {"dims": perm[1:]}
+
+
+def slice_(node: Node) -> tuple[str, dict[str, Any]]:
+    """x[start:end:step] on one or more axes (the batch is 0, as in ONNX), bounds evaluated when the graph
+    computes them from shapes (ShuffleNet's channel split: `x[:, :c // 2]`). One Slice layer cuts every
+    listed axis alike, so axes with different bounds are refused."""
+    starts, ends = node.integers(1), node.integers(2)
+    axes = node.integers(3, list(range(len(starts))))
+    steps = node.integers(4, [1] * len(starts))
+    if not (len(starts) == len(ends) == len(axes) == len(steps)) or len({*zip(starts, ends, steps)}) != 1:
+        raise node.graph.fail(f"a Slice with different bounds per axis (starts {starts}, ends {ends}, steps "
+                              f"{steps}) is not mapped", node)
+    start, end, step = starts[0], ends[0], steps[0]
+    if step < 1:
+        raise node.graph.fail(f"a Slice with step {step} (backwards) is not mapped", node)
+    args: dict[str, Any] = {"dim": axes[0] if len(axes) == 1 else axes}
+    if start != 0:
+        args["start"] = start
+    if end < 2**62:  # the exporter writes INT64_MAX for `x[a:]`
+        args["end"] = end
+    if step != 1:
+        args["step"] = step
+    return "Slice", args
 
 
 def fold_bias(node: Node, consumers: dict[str, list[Node]], graph: OnnxGraph, folded: set[str], kind: str,
@@ -560,5 +639,5 @@ MAPPERS: dict[str, Callable[[Node], tuple[str, dict[str, Any]]]] = {
     "MaxPool": pool, "AveragePool": pool, "GlobalAveragePool": global_pool, "GlobalMaxPool": global_pool,
     "LeakyRelu": leaky, "Elu": elu, "Gelu": gelu, "Softmax": softmax, "Concat": concat, "Flatten": flatten,
     "Reshape": reshape, "Resize": resize, "Upsample": resize, "LayerNormalization": layernorm,
-    "ReduceMean": reduce_mean, "Transpose": transpose,
+    "ReduceMean": reduce_mean, "Transpose": transpose, "Slice": slice_,
 }
