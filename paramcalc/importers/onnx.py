@@ -15,6 +15,7 @@ from typing import Any
 from paramcalc.errors import Location
 from paramcalc.importers import ImportError_
 from paramcalc.importers.onnx_ints import IntegerEvaluator, NotConstant
+from paramcalc.importers.onnx_mha import Attention, find_attention
 from paramcalc.importers.specwriter import spec_text
 
 EXTRA = "pip install 'paramcalc[onnx]'"
@@ -114,6 +115,7 @@ class OnnxGraph:
                         self.shapes.setdefault(proto.output[0], list(attr.t.dims))
         for name in self.initializers:
             self.types.setdefault(name, 1 if name in self.float_initializers else 7)
+        self.outputs = {o.name for o in graph.output}
         self.integers = IntegerEvaluator(list(graph.node), self.shapes, self.constants)
 
     def fail(self, message: str, node: Node, hint: str | None = None) -> ImportError_:
@@ -156,8 +158,20 @@ def import_onnx(path: str) -> str:
     unsupported: list[Node] = []
     folded: set[str] = set()  # Add nodes that became a Linear's bias
     buffers = 0  # BatchNorm running statistics among the initializers
+    attention: Attention | None = None  # the nn.MultiheadAttention region being skipped
     for node in nodes:
         if node.name in folded or node.op == "Constant":
+            continue
+        if attention is not None and node.name in attention.members:
+            continue
+        found = find_attention(node, consumers, graph) if not unsupported else None
+        if found is not None:
+            attention = found
+            if node.inputs[0] not in names:
+                raise graph.fail(f"reads `{node.inputs[0]}`, which no mapped node makes", node)
+            name = unique(clean(node.name), taken)
+            layers.append(("MultiheadAttention", {"name": name, "inputs": names[node.inputs[0]], **found.args}))
+            names[found.end.outputs[0]] = name
             continue
         if node.inputs and all(not t or t in graph.initializers or t in graph.constant_outputs for t in node.inputs):
             graph.constant_outputs.update(node.outputs)  # arithmetic on constants only (sqrt(d) of a scale)
@@ -217,8 +231,9 @@ def import_onnx(path: str) -> str:
                            f"operator paramcalc does not map: {listed}", Location(path),
                            "paramcalc maps Conv, ConvTranspose, Gemm, MatMul, BatchNormalization, pooling, "
                            "activations, Add/Sub/Mul (with a scalar, or an nn.Parameter), Div by a scalar, "
-                           "Transpose, Concat, Reshape, Flatten, Resize, LayerNormalization, ReduceMean and Slice; "
-                           "write the spec by hand for the rest.")
+                           "Transpose, Concat, Reshape, Flatten, Resize, LayerNormalization, ReduceMean, Slice, "
+                           "Gather of one index and nn.MultiheadAttention's export; write the spec by hand for "
+                           "the rest.")
     outputs = [names[o.name] for o in model.graph.output if o.name in names]
     drop_implicit_inputs(layers, next(iter(spec_inputs)) if len(spec_inputs) == 1 else None)
     weights = sum(product(dims) or 0 for name, dims in graph.initializers.items() if name in graph.float_initializers)
@@ -588,7 +603,35 @@ def merge(node: Node, graph: OnnxGraph) -> tuple[str, dict[str, Any]]:
 def concat(node: Node) -> tuple[str, dict[str, Any]]:
     if len(node.inputs) == 1:  # torch.cat of a one-tensor list (DenseNet's first layer): a copy
         return "Identity", {}
+    tokens = class_tokens(node)
+    if tokens:
+        return "ClassToken", {"num_tokens": tokens} if tokens > 1 else {}
     return "Concatenate", {"dim": node.attrs.get("axis", 1)}
+
+
+def class_tokens(node: Node) -> int:
+    """ViT's `torch.cat([class_token.expand(n, -1, -1), x], dim=1)`: the number of learned tokens put in
+    front of the sequence (0 when the Concat is not that): the first input an Expand of a float
+    initializer (1, k, E), the second a sequence (N, T, E)."""
+    graph = node.graph
+    expand = graph.integers.producers.get(node.inputs[0])
+    sequence = graph.shapes.get(node.inputs[1]) or []
+    if len(node.inputs) != 2 or expand is None or expand.op_type != "Expand" or len(sequence) != 3 \
+            or node.attrs.get("axis", 1) not in (1, -2):
+        return 0
+    token = expand.input[0]
+    dims = graph.initializers.get(token)
+    if token not in graph.float_initializers or not dims or len(dims) != 3 or dims[0] != 1 or dims[2] != sequence[2]:
+        return 0
+    return dims[1]
+
+
+def gather(node: Node) -> tuple[str, dict[str, Any]]:
+    """`x[:, i]` on an activation: a Gather of one constant index (a scalar, so the axis goes away)."""
+    index = node.constant(1)
+    if index is None or len(index) != 1 or node.graph.shapes.get(node.inputs[1]) != []:
+        raise node.graph.fail("a Gather of an activation by anything but one constant index is not mapped", node)
+    return "Select", {"dim": node.attrs.get("axis", 0), "index": index[0]}
 
 
 def flatten(node: Node) -> tuple[str, dict[str, Any]]:
@@ -640,4 +683,5 @@ MAPPERS: dict[str, Callable[[Node], tuple[str, dict[str, Any]]]] = {
     "LeakyRelu": leaky, "Elu": elu, "Gelu": gelu, "Softmax": softmax, "Concat": concat, "Flatten": flatten,
     "Reshape": reshape, "Resize": resize, "Upsample": resize, "LayerNormalization": layernorm,
     "ReduceMean": reduce_mean, "Transpose": transpose, "Slice": slice_,
+    "Gather": gather,
 }
