@@ -164,9 +164,11 @@ def import_onnx(path: str) -> str:
             continue
         if attention is not None and node.name in attention.members:
             continue
-        found = find_attention(node, consumers, graph) if not unsupported else None
+        found = find_attention(node, consumers, graph)
         if found is not None:
-            attention = found
+            attention = found  # its inner nodes are not listed among unmapped operators either
+            if unsupported:
+                continue
             if node.inputs[0] not in names:
                 raise graph.fail(f"reads `{node.inputs[0]}`, which no mapped node makes", node)
             name = unique(clean(node.name), taken)
