@@ -1,6 +1,7 @@
-"""Round trips of torchvision's zoo (issue 18): each model exported to ONNX by PyTorch with its weights
-stripped (tests/fixtures/make_onnx_zoo_fixtures.py), imported, and compared with PyTorch's own figures;
-a model whose operators paramcalc does not map is refused with the list of them."""
+"""Round trips of torchvision's zoo and of nn.MultiheadAttention alone (issue 18): each model exported
+to ONNX by PyTorch with its weights stripped (tests/fixtures/make_onnx_zoo_fixtures.py), imported, and
+compared with PyTorch's own figures; a model whose operators paramcalc does not map is refused with the
+list of them."""
 
 from __future__ import annotations
 
@@ -75,6 +76,16 @@ def test_imported_vit_computes_flop_counter_macs_with_one_attention_layer_per_bl
     assert text.count("  - MultiheadAttention: {") == 12 and "  - ClassToken: {name: Concat}\n" in text
     assert ", embed_dim: 768, num_heads: 12, batch_first: true, need_weights: false}\n" in text
     assert "  - Select: {name: Gather, dim: 1, index: 0}\n" in text
+
+
+@pytest.mark.parametrize("case", sorted(n for n in TORCH if n.startswith("mha_")))
+def test_multihead_attention_is_one_layer_whichever_path_pytorch_took(case: str) -> None:
+    """need_weights=True exports (N x heads, T, T) batched products, False scaled_dot_product_attention."""
+    text = import_file(str(ZOO / f"{case}.onnx"))
+    bias = "" if case.startswith("mha_bias") else " bias: false,"
+    weights = "" if case.endswith("_weights") and not case.endswith("no_weights") else ", need_weights: false"
+    assert f"  - MultiheadAttention: {{name: attention, embed_dim: 64, num_heads: 8,{bias} batch_first: true" \
+           f"{weights}}}\n" in text
 
 
 def test_a_concat_of_one_tensor_is_a_copy(tmp_path: Path) -> None:

@@ -53,15 +53,17 @@ def find_attention(start: Any, consumers: dict[str, list[Any]], graph: Any) -> A
             pending.extend(consumers.get(output, []))
     if len(ends) != 1:
         return None
-    args = attention_args(list(members.values()), query[2], graph)
+    args = attention_args(list(members.values()), query, graph)
     if args is None:
         return None
     return Attention(start, ends[0], set(members), args)
 
 
-def attention_args(nodes: list[Any], embed: int, graph: Any) -> dict[str, Any] | None:
-    """embed_dim and num_heads (the Softmax's scores are (N, heads, T, T)), the biases, and need_weights
-    (False when the weights are not averaged over the heads, i.e. no ReduceMean: PyTorch's fast path)."""
+def attention_args(nodes: list[Any], query: list[Any], graph: Any) -> dict[str, Any] | None:
+    """embed_dim, num_heads and the biases. The Softmax's scores tell the path PyTorch took: (N, heads, T, T)
+    is scaled_dot_product_attention, taken when the forward passes need_weights=False (torchvision's ViT);
+    (N x heads, T, T) the explicit batched products of need_weights=True, PyTorch's default."""
+    embed = query[2]
     read = [t for node in nodes for t in node.inputs if t in graph.float_initializers]
     dims = sorted((graph.initializers[t] for t in read), key=lambda d: (len(d), d))
     if dims == [[embed], [3 * embed], [embed, embed], [embed, 3 * embed]]:
@@ -72,12 +74,20 @@ def attention_args(nodes: list[Any], embed: int, graph: Any) -> dict[str, Any] |
         return None
     softmaxes = [node for node in nodes if node.op == "Softmax"]
     scores = graph.shapes.get(softmaxes[0].inputs[0]) if len(softmaxes) == 1 else None
-    if not scores or len(scores) != 4 or not isinstance(scores[1], int) or embed % scores[1]:
+    if not scores or any(not isinstance(d, int) for d in scores) or not isinstance(query[0], int):
         return None
-    args: dict[str, Any] = {"embed_dim": embed, "num_heads": scores[1]}
+    if len(scores) == 4:
+        heads, need_weights = scores[1], False
+    elif len(scores) == 3 and scores[0] % query[0] == 0:
+        heads, need_weights = scores[0] // query[0], True
+    else:
+        return None
+    if embed % heads:
+        return None
+    args: dict[str, Any] = {"embed_dim": embed, "num_heads": heads}
     if not bias:
         args["bias"] = False
     args["batch_first"] = True
-    if not any(node.op == "ReduceMean" for node in nodes):
+    if not need_weights:
         args["need_weights"] = False
     return args
