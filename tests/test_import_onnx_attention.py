@@ -85,3 +85,22 @@ def test_learned_tensors_become_parameter_layers_and_count() -> None:
     assert "  - Parameter: {name: position, shape: [5, 16]}\n  - Add: {name: Add, inputs: [input, position]}\n" in text
     assert "  - Parameter: {name: gamma, shape: [16]}\n" in text
     assert f"the initializers hold {torch['params']:,} values = {torch['params']:,} params: they agree." in text
+
+
+def test_a_batch_swap_and_back_without_attention_weights_is_still_refused(tmp_path: Path) -> None:
+    """nn.MultiheadAttention is recognised between two batch-swapping Transposes only when the region reads
+    exactly its in- and out-projections: here it reads none, so the first Transpose is refused, saying why."""
+    onnx = pytest.importorskip("onnx", reason="the optional extra paramcalc[onnx] is not installed")
+    from onnx import TensorProto, helper
+
+    nodes = [helper.make_node("Transpose", ["x"], ["t"], name="to_sequence_first", perm=[1, 0, 2]),
+             helper.make_node("Relu", ["t"], ["r"], name="act"),
+             helper.make_node("Transpose", ["r"], ["y"], name="to_batch_first", perm=[1, 0, 2])]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 5, 16])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 5, 16])])
+    path = tmp_path / "swap.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    result = CliRunner().invoke(cli, ["import", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "a Transpose that moves the batch axis (perm [1, 0, 2]) is not mapped (ONNX node `to_sequence_first`, " \
+           "Transpose)" in result.stderr and "Permute keeps the batch axis first" in result.stderr

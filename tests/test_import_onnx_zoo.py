@@ -1,6 +1,7 @@
-"""Round trips of torchvision's zoo (issue 18): each model exported to ONNX by PyTorch with its weights
-stripped (tests/fixtures/make_onnx_zoo_fixtures.py), imported, and compared with PyTorch's own figures;
-a model whose operators paramcalc does not map is refused with the list of them."""
+"""Round trips of torchvision's zoo and of nn.MultiheadAttention alone (issue 18): each model exported
+to ONNX by PyTorch with its weights stripped (tests/fixtures/make_onnx_zoo_fixtures.py), imported, and
+compared with PyTorch's own figures; a model whose operators paramcalc does not map is refused with the
+list of them."""
 
 from __future__ import annotations
 
@@ -20,13 +21,13 @@ from tests.conftest import FIXTURES
 
 ZOO = FIXTURES / "import" / "onnx_zoo"
 TORCH = json.loads((ZOO / "onnx_zoo.json").read_text())["cases"]
-# Refused by the importer: the operators it does not map (listed all at once, each with its node), or the
-# first node it cannot map. ShuffleNet's channel split is a Slice whose bounds the graph computes; ViT's
-# nn.MultiheadAttention swaps the batch and sequence axes; Swin pads, gathers and slices its windows.
-REFUSED = {"shufflenet_v2_x1_0": "has 26 nodes with an operator paramcalc does not map: Slice",
-           "swin_t": "has 415 nodes with an operator paramcalc does not map: Pad",
-           "vit_b_16": "a Transpose that moves the batch axis (perm [1, 0, 2]) is not mapped (ONNX node "
-                       "`/encoder/layers/encoder_layer_0/self_attention/Transpose`, Transpose)"}
+# Refused by the importer: the operators it does not map (listed all at once, each with its node). Swin
+# pads, gathers and scatters its windows. (ShuffleNet's channel split, a Slice whose bounds the graph
+# computes from shapes, imports: the bounds are evaluated; so does ViT, whose nn.MultiheadAttention,
+# exported sequence-first between two batch-swapping Transposes, becomes one MultiheadAttention layer.)
+REFUSED = {"swin_t": "has 207 nodes with an operator paramcalc does not map: Pad"}
+VIT = next(c for c in json.loads((FIXTURES / "torchvision_vit.json").read_text())["cases"]
+           if c["id"] == "torchvision/vit_b_16")
 
 onnx = pytest.importorskip("onnx", reason="the optional extra paramcalc[onnx] (the `onnx` package) is not installed")
 
@@ -63,6 +64,28 @@ def test_a_zoo_model_paramcalc_cannot_map_is_refused_with_the_reason(case: str) 
     assert listed and all(nodes[name] == op for op, name in listed)  # real nodes, with their own operators
     if "nodes with an operator" in REFUSED[case]:
         assert len(listed) == int(REFUSED[case].split()[1])
+
+
+def test_imported_vit_computes_flop_counter_macs_with_one_attention_layer_per_block() -> None:
+    """The MACs of torch.utils.flop_counter (/ 2, math attention kernel) measured on torchvision's ViT-B/16
+    (tests/fixtures/make_torchvision_vit_fixtures.py), which the zoo fixture does not store."""
+    text = import_file(str(ZOO / "vit_b_16.onnx"))
+    report = analyze(parse_spec(text, "imported.yaml"))
+    assert report.total_params == VIT["params"] == TORCH["vit_b_16"]["params"]
+    assert report.total_macs == VIT["macs"]
+    assert text.count("  - MultiheadAttention: {") == 12 and "  - ClassToken: {name: Concat}\n" in text
+    assert ", embed_dim: 768, num_heads: 12, batch_first: true, need_weights: false}\n" in text
+    assert "  - Select: {name: Gather, dim: 1, index: 0}\n" in text
+
+
+@pytest.mark.parametrize("case", sorted(n for n in TORCH if n.startswith("mha_")))
+def test_multihead_attention_is_one_layer_whichever_path_pytorch_took(case: str) -> None:
+    """need_weights=True exports (N x heads, T, T) batched products, False scaled_dot_product_attention."""
+    text = import_file(str(ZOO / f"{case}.onnx"))
+    bias = "" if case.startswith("mha_bias") else " bias: false,"
+    weights = "" if case.endswith("_weights") and not case.endswith("no_weights") else ", need_weights: false"
+    assert f"  - MultiheadAttention: {{name: attention, embed_dim: 64, num_heads: 8,{bias} batch_first: true" \
+           f"{weights}}}\n" in text
 
 
 def test_a_concat_of_one_tensor_is_a_copy(tmp_path: Path) -> None:

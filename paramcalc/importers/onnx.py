@@ -14,6 +14,8 @@ from typing import Any
 
 from paramcalc.errors import Location
 from paramcalc.importers import ImportError_
+from paramcalc.importers.onnx_ints import IntegerEvaluator, NotConstant
+from paramcalc.importers.onnx_mha import Attention, find_attention
 from paramcalc.importers.specwriter import spec_text
 
 EXTRA = "pip install 'paramcalc[onnx]'"
@@ -57,8 +59,26 @@ class Node:
     def shape(self, tensor: str) -> list[int]:
         shape = self.graph.shapes.get(tensor)
         if shape is None or any(not isinstance(d, int) for d in shape[1:]):
-            raise self.graph.fail(f"ONNX could not infer the shape of `{tensor}`", self)
+            raise self.graph.fail(f"ONNX could not infer the shape of `{tensor}`", self,
+                                  "ONNX's shape inference left a size unknown (computed at run time); export "
+                                  "with fixed input sizes, or write the spec by hand.")
         return shape
+
+    def integers(self, index: int, default: list[int] | None = None) -> list[int]:
+        """The values of integer input `index`, constant or computed from known shapes (a Slice's bounds
+        from Shape, Gather, Div, Mul); `default` when the input is absent."""
+        if index >= len(self.inputs) or not self.inputs[index]:
+            if default is None:
+                raise self.graph.fail(f"input {index + 1} is missing", self)
+            return default
+        try:
+            return self.graph.integers.value(self.inputs[index])
+        except NotConstant as error:
+            source = f" (ONNX node `{error.proto.name}`, {error.proto.op_type})" if error.proto is not None else ""
+            raise self.graph.fail(f"input `{self.inputs[index]}` is not a constant: {error.reason}{source}", self,
+                                  "paramcalc evaluates integer inputs built from constants and known shapes "
+                                  "(Shape, Gather, Add, Sub, Mul, Div, Unsqueeze, Concat, Cast) only; write the "
+                                  "spec by hand.") from None
 
     def constant(self, index: int) -> list[int] | None:
         """An integer input given by a Constant node or an initializer with data (Reshape's shape, axes)."""
@@ -95,10 +115,14 @@ class OnnxGraph:
                         self.shapes.setdefault(proto.output[0], list(attr.t.dims))
         for name in self.initializers:
             self.types.setdefault(name, 1 if name in self.float_initializers else 7)
+        self.outputs = {o.name for o in graph.output}
+        self.integers = IntegerEvaluator(list(graph.node), self.shapes, self.constants)
 
-    def fail(self, message: str, node: Node) -> ImportError_:
+    def fail(self, message: str, node: Node, hint: str | None = None) -> ImportError_:
+        """A refusal of one node whose operator paramcalc maps, in a form it does not (the hint says so
+        unless the caller says more)."""
         return ImportError_(f"{message} (ONNX node `{node.name}`, {node.op})", Location(self.path),
-                            "the model uses an operator paramcalc does not map; write the spec by hand.")
+                            hint or f"paramcalc maps {node.op} but not in this form; write the spec by hand.")
 
     def is_float(self, tensor: str) -> bool:
         return self.types.get(tensor, 1) in FLOAT_TYPES
@@ -114,6 +138,7 @@ def import_onnx(path: str) -> str:
     except Exception as error:  # noqa: BLE001 - protobuf and onnx raise many kinds; one message for all
         raise ImportError_(f"{path} is not a readable ONNX model ({type(error).__name__}: {error})", Location(path),
                            "give an `.onnx` file written by an exporter such as torch.onnx.export.") from None
+    model = fold_slice_bounds(path, model, onnx)
     graph = OnnxGraph(path, model)
     inputs = {i.name: i for i in model.graph.input if i.name not in graph.initializers}
     names: dict[str, str] = {}  # tensor -> the spec name that holds it
@@ -133,8 +158,22 @@ def import_onnx(path: str) -> str:
     unsupported: list[Node] = []
     folded: set[str] = set()  # Add nodes that became a Linear's bias
     buffers = 0  # BatchNorm running statistics among the initializers
+    attention: Attention | None = None  # the nn.MultiheadAttention region being skipped
     for node in nodes:
         if node.name in folded or node.op == "Constant":
+            continue
+        if attention is not None and node.name in attention.members:
+            continue
+        found = find_attention(node, consumers, graph)
+        if found is not None:
+            attention = found  # its inner nodes are not listed among unmapped operators either
+            if unsupported:
+                continue
+            if node.inputs[0] not in names:
+                raise graph.fail(f"reads `{node.inputs[0]}`, which no mapped node makes", node)
+            name = unique(clean(node.name), taken)
+            layers.append(("MultiheadAttention", {"name": name, "inputs": names[node.inputs[0]], **found.args}))
+            names[found.end.outputs[0]] = name
             continue
         if node.inputs and all(not t or t in graph.initializers or t in graph.constant_outputs for t in node.inputs):
             graph.constant_outputs.update(node.outputs)  # arithmetic on constants only (sqrt(d) of a scale)
@@ -194,8 +233,9 @@ def import_onnx(path: str) -> str:
                            f"operator paramcalc does not map: {listed}", Location(path),
                            "paramcalc maps Conv, ConvTranspose, Gemm, MatMul, BatchNormalization, pooling, "
                            "activations, Add/Sub/Mul (with a scalar, or an nn.Parameter), Div by a scalar, "
-                           "Transpose, Concat, Reshape, Flatten, Resize, LayerNormalization and ReduceMean; "
-                           "write the spec by hand for the rest.")
+                           "Transpose, Concat, Reshape, Flatten, Resize, LayerNormalization, ReduceMean, Slice, "
+                           "Gather of one index and nn.MultiheadAttention's export; write the spec by hand for "
+                           "the rest.")
     outputs = [names[o.name] for o in model.graph.output if o.name in names]
     drop_implicit_inputs(layers, next(iter(spec_inputs)) if len(spec_inputs) == 1 else None)
     weights = sum(product(dims) or 0 for name, dims in graph.initializers.items() if name in graph.float_initializers)
@@ -212,6 +252,36 @@ def import_onnx(path: str) -> str:
     if outputs != [layers[-1][1]["name"]]:
         tail["outputs"] = outputs
     return add_check(path, spec_text(header, top, {}, layers, tail), weights, buffers)
+
+
+def fold_slice_bounds(path: str, model: Any, onnx: Any) -> Any:
+    """Slices whose bounds the graph computes from shapes get them as constants, and shapes are inferred
+    again, until nothing changes: a bound known only once an earlier Slice's output shape is (ShuffleNet's
+    next block) is found on a later pass. A bound that cannot be evaluated is left for `slice_` to refuse."""
+    while True:
+        graph = OnnxGraph(path, model)
+        folded = 0
+        for proto in model.graph.node:
+            if proto.op_type != "Slice":
+                continue
+            for index in range(1, len(proto.input)):
+                tensor = proto.input[index]
+                if not tensor or tensor in graph.initializers:
+                    continue
+                try:
+                    values = graph.integers.value(tensor)
+                except NotConstant:
+                    continue
+                name = f"{tensor}_evaluated"
+                if name not in graph.initializers:
+                    model.graph.initializer.append(onnx.helper.make_tensor(name, onnx.TensorProto.INT64,
+                                                                           [len(values)], values))
+                    graph.initializers[name] = [len(values)]
+                proto.input[index] = name
+                folded += 1
+        if not folded:
+            return model
+        model = onnx.shape_inference.infer_shapes(model, data_prop=True)
 
 
 def add_check(path: str, text: str, weights: int, buffers: int) -> str:
@@ -408,8 +478,34 @@ def scaled_by_constant(node: Node, graph: OnnxGraph) -> bool:
 def transpose(node: Node) -> tuple[str, dict[str, Any]]:
     perm = list(node.attrs.get("perm") or [])
     if not perm or perm[0] != 0:
-        raise node.graph.fail(f"a Transpose that moves the batch axis (perm {perm}) is not mapped", node)
+        raise node.graph.fail(f"a Transpose that moves the batch axis (perm {perm}) is not mapped", node,
+                              "paramcalc's Permute keeps the batch axis first, so a graph that swaps it (as "
+                              "nn.MultiheadAttention without batch_first exports) is not mapped; write the spec "
+                              "by hand.")
     return "Permute", {"dims": perm[1:]}
+
+
+def slice_(node: Node) -> tuple[str, dict[str, Any]]:
+    """x[start:end:step] on one or more axes (the batch is 0, as in ONNX), bounds evaluated when the graph
+    computes them from shapes (ShuffleNet's channel split: `x[:, :c // 2]`). One Slice layer cuts every
+    listed axis alike, so axes with different bounds are refused."""
+    starts, ends = node.integers(1), node.integers(2)
+    axes = node.integers(3, list(range(len(starts))))
+    steps = node.integers(4, [1] * len(starts))
+    if not (len(starts) == len(ends) == len(axes) == len(steps)) or len({*zip(starts, ends, steps)}) != 1:
+        raise node.graph.fail(f"a Slice with different bounds per axis (starts {starts}, ends {ends}, steps "
+                              f"{steps}) is not mapped", node)
+    start, end, step = starts[0], ends[0], steps[0]
+    if step < 1:
+        raise node.graph.fail(f"a Slice with step {step} (backwards) is not mapped", node)
+    args: dict[str, Any] = {"dim": axes[0] if len(axes) == 1 else axes}
+    if start != 0:
+        args["start"] = start
+    if end < 2**62:  # the exporter writes INT64_MAX for `x[a:]`
+        args["end"] = end
+    if step != 1:
+        args["step"] = step
+    return "Slice", args
 
 
 def fold_bias(node: Node, consumers: dict[str, list[Node]], graph: OnnxGraph, folded: set[str], kind: str,
@@ -509,7 +605,35 @@ def merge(node: Node, graph: OnnxGraph) -> tuple[str, dict[str, Any]]:
 def concat(node: Node) -> tuple[str, dict[str, Any]]:
     if len(node.inputs) == 1:  # torch.cat of a one-tensor list (DenseNet's first layer): a copy
         return "Identity", {}
+    tokens = class_tokens(node)
+    if tokens:
+        return "ClassToken", {"num_tokens": tokens} if tokens > 1 else {}
     return "Concatenate", {"dim": node.attrs.get("axis", 1)}
+
+
+def class_tokens(node: Node) -> int:
+    """ViT's `torch.cat([class_token.expand(n, -1, -1), x], dim=1)`: the number of learned tokens put in
+    front of the sequence (0 when the Concat is not that): the first input an Expand of a float
+    initializer (1, k, E), the second a sequence (N, T, E)."""
+    graph = node.graph
+    expand = graph.integers.producers.get(node.inputs[0])
+    sequence = graph.shapes.get(node.inputs[1]) or []
+    if len(node.inputs) != 2 or expand is None or expand.op_type != "Expand" or len(sequence) != 3 \
+            or node.attrs.get("axis", 1) not in (1, -2):
+        return 0
+    token = expand.input[0]
+    dims = graph.initializers.get(token)
+    if token not in graph.float_initializers or not dims or len(dims) != 3 or dims[0] != 1 or dims[2] != sequence[2]:
+        return 0
+    return dims[1]
+
+
+def gather(node: Node) -> tuple[str, dict[str, Any]]:
+    """`x[:, i]` on an activation: a Gather of one constant index (a scalar, so the axis goes away)."""
+    index = node.constant(1)
+    if index is None or len(index) != 1 or node.graph.shapes.get(node.inputs[1]) != []:
+        raise node.graph.fail("a Gather of an activation by anything but one constant index is not mapped", node)
+    return "Select", {"dim": node.attrs.get("axis", 0), "index": index[0]}
 
 
 def flatten(node: Node) -> tuple[str, dict[str, Any]]:
@@ -560,5 +684,6 @@ MAPPERS: dict[str, Callable[[Node], tuple[str, dict[str, Any]]]] = {
     "MaxPool": pool, "AveragePool": pool, "GlobalAveragePool": global_pool, "GlobalMaxPool": global_pool,
     "LeakyRelu": leaky, "Elu": elu, "Gelu": gelu, "Softmax": softmax, "Concat": concat, "Flatten": flatten,
     "Reshape": reshape, "Resize": resize, "Upsample": resize, "LayerNormalization": layernorm,
-    "ReduceMean": reduce_mean, "Transpose": transpose,
+    "ReduceMean": reduce_mean, "Transpose": transpose, "Slice": slice_,
+    "Gather": gather,
 }
