@@ -36,7 +36,7 @@ from paramcalc.export.keras_torch import (
     op,
     partial_flatten,
 )
-from paramcalc.export.pytorch import Node, tied_to, tree, unwrapped
+from paramcalc.export.pytorch import Node, in_use_order, numbered, tied_to, tree, unwrapped
 from paramcalc.layers.args import LayerItem
 from paramcalc.report import LayerRow, Report
 from paramcalc.spec.model import CHANNELS_FIRST, LayerSpec, Spec, split_reference
@@ -111,26 +111,10 @@ def render(spec: Spec, report: Report) -> str:
     forms: dict[tuple[Any, ...], Form] = {}
     for node in nodes:
         forms.setdefault((node.block, bodies[id(node)].key), Form(node.block)).instances.append(bodies[id(node)])
-    per_block: dict[str | None, list[Form]] = {}
-    for form in forms.values():
-        per_block.setdefault(form.block, []).append(form)
-    for group in per_block.values():
-        for number, form in enumerate(group, 1):
-            form.settle(number, len(group))
-    written: list[str] = []
-    seen: set[str] = set()
-
-    def write(node: Node) -> None:  # each function once, after the functions it calls
-        for item in node.items:
-            if isinstance(item, Node):
-                write(item)
-        if node is not root:
-            form = forms[(node.block, bodies[id(node)].key)]
-            if form.name not in seen:
-                seen.add(form.name)
-                written.extend(form.source(forms))
-
-    write(root)
+    for form, number, count in numbered(forms.values()):
+        form.settle(number, count)
+    written = [line for form in in_use_order(root, lambda node: forms[(node.block, bodies[id(node)].key)])
+               for line in form.source(forms)]
     inputs = [f"    {model.inputs[i]} = keras.Input(shape={keras_shape(shape)!r}, name={name!r})"
               for i, (name, shape) in enumerate(spec.inputs.items())]
     main = Form(None)

@@ -13,8 +13,8 @@ are in pytorch_keras.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, cast
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol, TypeVar, cast
 
 from paramcalc.export import ExportError, identifier, no_equivalent, python
 from paramcalc.export.pytorch_keras import (
@@ -150,6 +150,44 @@ class Node:
 
     def relative(self, name: str) -> str:
         return name[len(self.name) + 1:] if self.name else name
+
+
+class BlockForm(Protocol):
+    block: str | None
+
+
+F = TypeVar("F", bound=BlockForm)
+
+
+def numbered(forms: Iterable[F]) -> Iterator[tuple[F, int, int]]:
+    """Each form with its number among its block's forms (1, 2, ...) and how many that block has, block by
+    block in order of first appearance: the second form of `basic` is written `basic2`."""
+    per_block: dict[str | None, list[F]] = {}
+    for form in forms:
+        per_block.setdefault(form.block, []).append(form)
+    for group in per_block.values():
+        for number, form in enumerate(group, 1):
+            yield form, number, len(group)
+
+
+def in_use_order(root: Node, form_of: Callable[[Node], F]) -> list[F]:
+    """The forms of the block instances under `root`, each once, after the forms it uses: the order a file
+    defines them in."""
+    ordered: list[F] = []
+    seen: set[int] = set()
+
+    def visit(node: Node) -> None:
+        for item in node.items:
+            if isinstance(item, Node):
+                visit(item)
+        if node is not root:
+            form = form_of(node)
+            if id(form) not in seen:
+                seen.add(id(form))
+                ordered.append(form)
+
+    visit(root)
+    return ordered
 
 
 def tree(spec: Spec, holders: Callable[[LayerSpec], list[tuple[str, str]]] | None = None) -> tuple[Node, list[Node]]:
@@ -385,26 +423,10 @@ def classes_of(writing: Writing) -> tuple[list[str], str]:
     while model.name in writing.taken:
         model.name += "_"
     writing.taken.add(model.name)  # a block named like a layer kind or the model gets `_`
-    per_block: dict[str | None, list[Form]] = {}
-    for form in classes.values():
-        per_block.setdefault(form.block, []).append(form)
-    for forms in per_block.values():
-        for number, form in enumerate(forms, 1):
-            form.settle(writing.taken, number, len(forms))
-    written: list[str] = []
-    seen: set[str] = set()
-
-    def write(node: Node) -> None:  # each class once, after the classes it uses
-        for item in node.items:
-            if isinstance(item, Node):
-                write(item)
-        if node is not root:
-            form = classes[(node.block, node.key)]
-            if form.name not in seen:
-                seen.add(form.name)
-                written.extend(form.source(classes))
-
-    write(root)
+    for form, number, count in numbered(classes.values()):
+        form.settle(writing.taken, number, count)
+    written = [line for form in in_use_order(root, lambda node: classes[(node.block, node.key)])
+               for line in form.source(classes)]
     body = model.body(classes, [f"        {tie}" for tie in writing.ties])
     return written + [f"class {model.name}(nn.Module):", *body], model.name
 
