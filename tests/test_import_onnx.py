@@ -48,9 +48,14 @@ def test_without_onnx_the_message_names_the_extra(monkeypatch: pytest.MonkeyPatc
 @needs_onnx
 @pytest.mark.parametrize("case", sorted(TORCH))
 def test_imported_onnx_computes_pytorch_own_figures(case: str) -> None:
-    text = import_file(str(IMPORTS / f"{case}.onnx"))
+    assert_imports_with_pytorch_figures(IMPORTS / f"{case}.onnx", TORCH[case])
+
+
+def assert_imports_with_pytorch_figures(path: Path, torch: dict[str, Any]) -> None:
+    """`path` imported gives `torch`'s figures (params, trainable params, output shape) and says its
+    initializers agree with them."""
+    text = import_file(str(path))
     report = analyze(parse_spec(text, "imported.yaml"))
-    torch = TORCH[case]
     assert report.total_params == torch["params"]
     assert report.trainable_params == torch["trainable_params"]
     assert [list(shape) for shape in report.outputs.values()] == [torch["output_shape"]]

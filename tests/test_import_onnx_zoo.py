@@ -18,6 +18,7 @@ from paramcalc.engine import analyze
 from paramcalc.importers import import_file
 from paramcalc.spec.loader import parse_spec
 from tests.conftest import FIXTURES
+from tests.test_import_onnx import assert_imports_with_pytorch_figures
 
 ZOO = FIXTURES / "import" / "onnx_zoo"
 TORCH = json.loads((ZOO / "onnx_zoo.json").read_text())["cases"]
@@ -39,15 +40,7 @@ def test_every_model_exported_or_its_error_is_recorded() -> None:
 
 @pytest.mark.parametrize("case", sorted(n for n, f in TORCH.items() if "export_error" not in f and n not in REFUSED))
 def test_imported_zoo_model_computes_pytorch_own_figures(case: str) -> None:
-    torch = TORCH[case]
-    text = import_file(str(ZOO / f"{case}.onnx"))
-    report = analyze(parse_spec(text, "imported.yaml"))
-    assert report.total_params == torch["params"]
-    assert report.trainable_params == torch["trainable_params"]
-    assert [list(shape) for shape in report.outputs.values()] == [torch["output_shape"]]
-    stats = f" + {torch['buffers']:,} BatchNorm running statistics (buffers)" if torch["buffers"] else ""
-    assert (f"# check: the initializers hold {torch['params'] + torch['buffers']:,} values = "
-            f"{torch['params']:,} params{stats}: they agree.\n") in text
+    assert_imports_with_pytorch_figures(ZOO / f"{case}.onnx", TORCH[case])
 
 
 @pytest.mark.parametrize("case", sorted(REFUSED))
